@@ -1,0 +1,1 @@
+// FarmKit: see docs/architecture.md.

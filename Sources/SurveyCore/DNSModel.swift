@@ -1,0 +1,86 @@
+/// What the DNS stage found for one input domain (recorded in `domains.dns_status`).
+public enum DomainDNSStatus: String, Sendable, Codable, CaseIterable {
+    /// MX records were found.
+    case ok
+    /// No MX but address records: the domain itself is the MX (RFC 5321 §5.1).
+    case implicitMX = "implicit_mx"
+    /// `MX 0 .` (RFC 7505): the domain accepts no mail.
+    case nullMX = "null_mx"
+    /// The name does not exist.
+    case nxdomain
+    /// The name exists but has neither MX nor address records.
+    case nodata
+    /// The resolver answered SERVFAIL after all tries.
+    case servfail
+    /// No answer within the deadline after all tries.
+    case timeout
+    /// The resolver refused the query.
+    case refused
+    /// Any other failure (malformed reply, …); details in `dns_error`.
+    case error
+
+    /// Domains that take mail and therefore enter the denominators of reports.
+    public var acceptsMail: Bool { self == .ok || self == .implicitMX }
+}
+
+/// What the DNS stage found for one MX host name (recorded in `hosts.dns_status`).
+public enum HostDNSStatus: String, Sendable, Codable, CaseIterable {
+    /// At least one A/AAAA record.
+    case ok
+    /// The name exists but has no address records.
+    case noAddress = "no_address"
+    case nxdomain
+    case servfail
+    case timeout
+    case refused
+    case error
+}
+
+public struct MXRecord: Sendable, Hashable, Codable {
+    public var host: String
+    public var preference: Int
+    public init(host: String, preference: Int) {
+        self.host = host
+        self.preference = preference
+    }
+}
+
+/// The DNS stage's answer for one domain.
+public struct DomainResolution: Sendable, Hashable {
+    public var domain: String
+    public var status: DomainDNSStatus
+    /// MX records sorted by preference then name; for an implicit MX one record (domain, 0).
+    public var mx: [MXRecord]
+    public var implicitMX: Bool { status == .implicitMX }
+    /// Free text for `error`/`servfail` cases.
+    public var detail: String?
+
+    public init(domain: String, status: DomainDNSStatus, mx: [MXRecord] = [], detail: String? = nil) {
+        self.domain = domain
+        self.status = status
+        self.mx = mx
+        self.detail = detail
+    }
+}
+
+/// The DNS stage's answer for one MX host name.
+public struct HostResolution: Sendable, Hashable {
+    public var host: String
+    public var status: HostDNSStatus
+    /// Set when the MX target is a CNAME (RFC 5321 §5.1 forbids it; we follow and flag it).
+    public var cnameTarget: String?
+    /// IPv4 and IPv6 addresses in presentation form, IPv4 first, deduplicated.
+    public var addresses: [String]
+    public var detail: String?
+
+    public init(
+        host: String, status: HostDNSStatus, cnameTarget: String? = nil, addresses: [String] = [],
+        detail: String? = nil
+    ) {
+        self.host = host
+        self.status = status
+        self.cnameTarget = cnameTarget
+        self.addresses = addresses
+        self.detail = detail
+    }
+}

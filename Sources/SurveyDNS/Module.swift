@@ -1,0 +1,1 @@
+// SurveyDNS: see docs/architecture.md.

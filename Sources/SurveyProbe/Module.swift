@@ -1,0 +1,1 @@
+// SurveyProbe: see docs/architecture.md.

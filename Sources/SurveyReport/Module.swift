@@ -1,0 +1,1 @@
+// SurveyReport: see docs/architecture.md.

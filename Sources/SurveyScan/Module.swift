@@ -1,0 +1,1 @@
+// SurveyScan: see docs/architecture.md.

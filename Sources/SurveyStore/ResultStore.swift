@@ -1,0 +1,214 @@
+import Foundation
+import GRDB
+import SurveyCore
+
+/// One fact for the store. The scan pipeline sends these to a `StoreWriter`, which writes
+/// them in batched transactions.
+public enum StoreRecord: Sendable {
+    case domain(DomainResolution, tag: String?, rank: Int?, line: Int?)
+    /// A resolved MX host; `excluded` maps an address to the reason it is not probed.
+    case host(HostResolution, excluded: [String: String])
+    case probe(ProbeResult, port: Int)
+    case problem(InputProblem)
+    /// How many input lines have been consumed (for progress and resume).
+    case inputProgress(lines: Int)
+}
+
+/// Scan metadata as stored in `scans`.
+public struct ScanInfo: Sendable, Hashable, Codable, FetchableRecord {
+    public var id: Int64
+    public var startedAt: String
+    public var finishedAt: String?
+    public var status: String
+    public var commandLine: String
+    public var toolVersion: String
+    public var options: String
+    public var input: String?
+    public var inputLines: Int
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+        case status
+        case commandLine = "command_line"
+        case toolVersion = "tool_version"
+        case options
+        case input
+        case inputLines = "input_lines"
+    }
+}
+
+/// The SQLite result store (WAL mode, one writer, readers concurrent with a running scan).
+public final class ResultStore: Sendable {
+    public let pool: DatabasePool
+
+    public init(path: String) throws {
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        pool = try DatabasePool(path: path, configuration: config)
+        try Schema.migrator.migrate(pool)
+    }
+
+    public static func timestamp(_ date: Date = Date()) -> String {
+        date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false))
+    }
+
+    /// Creates a scan row and returns its id.
+    public func beginScan(commandLine: String, toolVersion: String, options: [String: String], input: String?)
+        throws -> Int64
+    {
+        let json = String(decoding: try JSONEncoder.sorted.encode(options), as: UTF8.self)
+        return try pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO scans (started_at, status, command_line, tool_version, options, input)
+                    VALUES (?, 'running', ?, ?, ?, ?)
+                    """, arguments: [Self.timestamp(), commandLine, toolVersion, json, input])
+            return db.lastInsertedRowID
+        }
+    }
+
+    /// Marks a scan `done` or `interrupted` and sets its end time.
+    public func finishScan(_ id: Int64, status: String) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: "UPDATE scans SET finished_at = ?, status = ? WHERE id = ?",
+                arguments: [Self.timestamp(), status, id])
+        }
+    }
+
+    /// Marks a resumed scan as running again.
+    public func reopenScan(_ id: Int64) throws {
+        try pool.write { db in
+            try db.execute(sql: "UPDATE scans SET status = 'running', finished_at = NULL WHERE id = ?", arguments: [id])
+        }
+    }
+
+    public func scan(_ id: Int64) throws -> ScanInfo? {
+        try pool.read { db in try ScanInfo.fetchOne(db, sql: "SELECT * FROM scans WHERE id = ?", arguments: [id]) }
+    }
+
+    public func scans() throws -> [ScanInfo] {
+        try pool.read { db in try ScanInfo.fetchAll(db, sql: "SELECT * FROM scans ORDER BY id") }
+    }
+
+    /// Writes a batch of records in one transaction.
+    public func write(scan: Int64, _ records: [StoreRecord]) throws {
+        guard !records.isEmpty else { return }
+        try pool.write { db in
+            for record in records { try Self.insert(record, scan: scan, db: db) }
+        }
+    }
+
+    private static func insert(_ record: StoreRecord, scan: Int64, db: Database) throws {
+        let now = timestamp()
+        switch record {
+        case .domain(let r, let tag, let rank, let line):
+            try db.execute(
+                sql: """
+                    INSERT INTO domains (scan_id, name, tag, rank, input_line, dns_status, dns_detail, resolved_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (scan_id, name) DO NOTHING
+                    """, arguments: [scan, r.domain, tag, rank, line, r.status.rawValue, r.detail, now])
+            guard db.changesCount > 0 else { return }
+            let id = db.lastInsertedRowID
+            for mx in r.mx {
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO mx (domain_id, host, preference, implicit) VALUES (?, ?, ?, ?)",
+                    arguments: [id, mx.host, mx.preference, r.implicitMX ? 1 : 0])
+            }
+        case .host(let h, let excluded):
+            try db.execute(
+                sql: """
+                    INSERT INTO hosts (scan_id, name, dns_status, cname_target, dns_detail, resolved_at)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (scan_id, name) DO NOTHING
+                    """, arguments: [scan, h.host, h.status.rawValue, h.cnameTarget, h.detail, now])
+            guard db.changesCount > 0 else { return }
+            let id = db.lastInsertedRowID
+            for ip in h.addresses {
+                let reason = excluded[ip]
+                try db.execute(
+                    sql: """
+                        INSERT OR IGNORE INTO addresses (host_id, ip, family, excluded, exclude_reason)
+                        VALUES (?, ?, ?, ?, ?)
+                        """, arguments: [id, ip, ip.contains(":") ? 6 : 4, reason == nil ? 0 : 1, reason])
+            }
+        case .probe(let p, let port):
+            try insertProbe(p, port: port, scan: scan, db: db)
+        case .problem(let problem):
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO input_problems (scan_id, line, text, reason) VALUES (?, ?, ?, ?)",
+                arguments: [scan, problem.line, problem.text, problem.reason])
+        case .inputProgress(let lines):
+            try db.execute(
+                sql: "UPDATE scans SET input_lines = max(input_lines, ?) WHERE id = ?", arguments: [lines, scan])
+        }
+    }
+
+    private static func bool(_ b: Bool?) -> Int? { b.map { $0 ? 1 : 0 } }
+
+    private static func insertProbe(_ p: ProbeResult, port: Int, scan: Int64, db: Database) throws {
+        for cert in p.chain {
+            let names = String(decoding: try JSONEncoder.sorted.encode(cert.dnsNames), as: UTF8.self)
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO certificates (sha256, der, subject, issuer, not_before, not_after,
+                        key_type, key_bits, signature_algorithm, dns_names, self_signed)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    cert.sha256, Data(cert.der), cert.subject, cert.issuer, cert.notBefore.map { timestamp($0) },
+                    cert.notAfter.map { timestamp($0) }, cert.keyType, cert.keyBits, cert.signatureAlgorithm,
+                    names, cert.selfSigned ? 1 : 0,
+                ])
+        }
+        let extensions = try p.ehloExtensions.map {
+            String(decoding: try JSONEncoder.sorted.encode($0), as: UTF8.self)
+        }
+        // A re-probe (greylisting retry) replaces the earlier row of the same scan.
+        try db.execute(sql: "DELETE FROM probes WHERE scan_id = ? AND ip = ? AND port = ?", arguments: [scan, p.ip, port])
+        let values: [(String, (any DatabaseValueConvertible)?)] = [
+            ("scan_id", scan), ("ip", p.ip), ("port", port), ("sni", p.sni), ("status", p.status.rawValue),
+            ("error_detail", p.errorDetail), ("banner_code", p.bannerCode), ("banner", p.banner),
+            ("ehlo_code", p.ehloCode), ("used_helo", p.usedHelo ? 1 : 0), ("ehlo_extensions", extensions),
+            ("starttls_offered", bool(p.starttlsOffered)), ("starttls_reply_code", p.starttlsReplyCode),
+            ("mail_from_code", p.mailFromCode), ("plaintext_reply_code", p.plaintextReplyCode),
+            ("plaintext_refused", bool(p.plaintextRefused)), ("greylisted", p.greylisted ? 1 : 0),
+            ("tls_version", p.tlsVersion), ("tls_cipher", p.tlsCipher), ("tls_group", p.tlsGroup),
+            ("cert_sha256", p.leaf?.sha256), ("cert_trusted", bool(p.certTrusted)),
+            ("cert_verify_error", p.certVerifyError), ("cert_not_after", p.leaf?.notAfter.map { timestamp($0) }),
+            ("cert_expired", bool(p.certExpired)), ("cert_not_yet_valid", bool(p.certNotYetValid)),
+            ("cert_self_signed", bool(p.leaf?.selfSigned)), ("tls_ehlo_code", p.tlsEhloCode),
+            ("attempts", p.attempts), ("duration_ms", p.durationMs), ("probed_at", timestamp(p.startedAt)),
+        ]
+        let columns = values.map(\.0).joined(separator: ", ")
+        let marks = values.map { _ in "?" }.joined(separator: ", ")
+        try db.execute(
+            sql: "INSERT INTO probes (\(columns)) VALUES (\(marks))",
+            arguments: StatementArguments(values.map { $0.1?.databaseValue ?? .null }))
+        let probeID = db.lastInsertedRowID
+        for (position, cert) in p.chain.enumerated() {
+            try db.execute(
+                sql: "INSERT INTO probe_chain (probe_id, position, cert_sha256) VALUES (?, ?, ?)",
+                arguments: [probeID, position, cert.sha256])
+        }
+        for (name, match) in p.hostnameMatches.sorted(by: { $0.key < $1.key }) {
+            try db.execute(
+                sql: "INSERT INTO probe_names (probe_id, name, hostname_match) VALUES (?, ?, ?)",
+                arguments: [probeID, name, match ? 1 : 0])
+        }
+    }
+}
+
+extension JSONEncoder {
+    static var sorted: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }
+}

@@ -1,0 +1,1 @@
+// SurveyTLS: see docs/architecture.md.

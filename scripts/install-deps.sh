@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the system packages mxsurvey builds against and the real servers its tests
+# and demo start (unbound, Postfix). Debian 12; run as root. Services the packages would
+# start on install are kept down: tests start their own private instances.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+apt-get update -q
+apt-get install -y -q --no-install-recommends \
+    pkg-config libssl-dev libsqlite3-dev libc-ares-dev sqlite3 openssl ca-certificates \
+    unbound postfix dnsperf

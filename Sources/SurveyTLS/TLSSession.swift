@@ -194,6 +194,12 @@ public final class TLSSession {
 
     // MARK: Negotiated parameters
 
+    /// The SNI host name the client sent (server sessions; nil when none was sent).
+    public var requestedServerName: String? {
+        guard let name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) else { return nil }
+        return String(cString: name)
+    }
+
     /// Negotiated protocol, `SSL_get_version` names ("TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1").
     public var version: String? {
         guard isHandshakeDone, let name = SSL_get_version(ssl) else { return nil }
@@ -210,7 +216,8 @@ public final class TLSSession {
 
     /// Key-exchange group: TLS group names ("x25519", "secp256r1", "ffdhe2048", …); for a
     /// TLS 1.2 DHE exchange with non-standard parameters "DH-<bits>"; nil for RSA (or PSK)
-    /// key exchange.
+    /// key exchange. (On a server session a TLS 1.2 DHE group is not known: OpenSSL frees
+    /// the server's ephemeral key during the handshake.)
     public var group: String? {
         guard isHandshakeDone, let cipher = SSL_get_current_cipher(ssl) else { return nil }
         let kx = SSL_CIPHER_get_kx_nid(cipher)

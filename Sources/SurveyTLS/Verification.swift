@@ -95,9 +95,11 @@ enum CertificateVerifier {
             hostnameMatches: matches)
     }
 
-    /// `X509_check_host` with default flags: SAN dNSName first, subject CN only when the
-    /// certificate has no dNSName; wildcards only as the whole left-most label... and
-    /// OpenSSL's default (partial-label wildcards like `mx*.example` allowed, never multi-label).
+    /// `X509_check_host` with OpenSSL's default flags (0): SAN dNSName entries, the subject CN
+    /// only when the certificate has no dNSName at all; a wildcard stands for exactly one
+    /// left-most label (never several, never the bare parent domain). OpenSSL's default also
+    /// accepts a partial left-most label wildcard such as `m*.example.test` (RFC 6125 §6.4.3
+    /// lets a client do so). Case-insensitive; a trailing dot on `name` is ignored.
     static func hostnameMatches(_ leaf: OpaquePointer, _ name: String) -> Bool {
         var host = name
         while host.hasSuffix(".") { host.removeLast() }

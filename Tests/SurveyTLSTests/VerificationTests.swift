@@ -130,6 +130,14 @@ private let day: TimeInterval = 86_400
         #expect(w.hostnameMatches["mx.other.test"] == false)
         #expect(w.hostnameMatches.count == names.count)
 
+        // OpenSSL's default accepts a partial left-most wildcard label.
+        let partial = try ca.issue(names: ["m*.example.test"])
+        let p = try context.verify(chain: partial.chain, at: Date(), names: names)
+        #expect(p.hostnameMatches["mx.example.test"] == true)
+        #expect(p.hostnameMatches["mail.example.test"] == true)
+        #expect(p.hostnameMatches["a.mx.example.test"] == false)
+        #expect(p.hostnameMatches["mx.other.test"] == false)
+
         let exact = try ca.issue(names: ["mx.example.test", "mx.other.test"])
         let e = try context.verify(chain: exact.chain, at: Date(), names: names)
         #expect(e.hostnameMatches["mx.example.test"] == true)

@@ -48,6 +48,15 @@ public struct ExclusionList: Sendable {
         }
     }
 
+    /// This list and `other` together.
+    public func merging(_ other: ExclusionList) -> ExclusionList {
+        var out = self
+        out.v4 += other.v4
+        out.v6 += other.v6
+        out.domains.formUnion(other.domains)
+        return out
+    }
+
     /// Adds one line of the exclusion format.
     public mutating func add(_ line: String) throws(NameError) {
         var entry = Substring(line)

@@ -59,9 +59,9 @@ public final class ResultStore: Sendable {
     }
 
     /// Creates a scan row and returns its id.
-    public func beginScan(commandLine: String, toolVersion: String, options: [String: String], input: String?)
-        throws -> Int64
-    {
+    public func beginScan(
+        commandLine: String, toolVersion: String, options: some Encodable, input: String?
+    ) throws -> Int64 {
         let json = String(decoding: try JSONEncoder.sorted.encode(options), as: UTF8.self)
         return try pool.write { db in
             try db.execute(

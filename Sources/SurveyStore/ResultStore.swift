@@ -58,9 +58,16 @@ public final class ResultStore: Sendable {
             .iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false))
     }
 
+    /// Creates a scan row with string options and returns its id.
+    public func beginScan(commandLine: String, toolVersion: String, options: [String: String], input: String?)
+        throws -> Int64
+    {
+        try beginScan(commandLine: commandLine, toolVersion: toolVersion, encodedOptions: options, input: input)
+    }
+
     /// Creates a scan row and returns its id.
     public func beginScan(
-        commandLine: String, toolVersion: String, options: some Encodable, input: String?
+        commandLine: String, toolVersion: String, encodedOptions options: some Encodable, input: String?
     ) throws -> Int64 {
         let json = String(decoding: try JSONEncoder.sorted.encode(options), as: UTF8.self)
         return try pool.write { db in

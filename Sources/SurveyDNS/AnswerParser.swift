@@ -130,7 +130,8 @@ enum AnswerParser {
         var node = head
         while let item = node {
             let bytes: [UInt8] =
-                item.pointee.txt.map { Array(UnsafeBufferPointer(start: $0, count: item.pointee.length)) } ?? []
+                item.pointee.txt.map { Array(UnsafeBufferPointer(start: $0, count: item.pointee.length)) }
+                ?? []
             if item.pointee.record_start != 0 || current == nil {
                 if let done = current { records.append(.txt(TXTRecord(strings: done))) }
                 current = [bytes]

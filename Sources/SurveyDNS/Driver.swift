@@ -62,13 +62,24 @@ final class AresChannel: @unchecked Sendable {
         AresLibrary.initialize()
         var options = ares_options()
         var mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB
-        options.flags = ARES_FLAG_NOSEARCH
+        // NOCHECKRESP: c-ares 1.18 turns SERVFAIL/REFUSED/NOTIMP answers it discards into
+        // ARES_ECONNREFUSED once all tries are used up, so they could not be told apart
+        // from an unreachable server. With the flag they reach the callback with their
+        // RCODE (ARES_ESERVFAIL, ARES_EREFUSED, ARES_ENOTIMP); Resolver retries SERVFAIL.
+        options.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOCHECKRESP
         options.timeout = Int32(clamping: config.timeoutMs)
         options.tries = Int32(clamping: config.tries)
         if let size = config.ednsPayloadSize {
             options.flags |= ARES_FLAG_EDNS
             options.ednspsz = Int32(size)
             mask |= ARES_OPT_EDNSPSZ
+        }
+        if config.rotate && servers.count > 1 {
+            mask |= ARES_OPT_ROTATE
+        }
+        if let bytes = config.receiveBufferBytes {
+            options.socket_receive_buffer_size = Int32(clamping: bytes)
+            mask |= ARES_OPT_SOCK_RCVBUF
         }
         options.sock_state_cb = { data, socket, readable, writable in
             guard let data else { return }
@@ -145,6 +156,17 @@ struct PendingQuery: Sendable {
     let continuation: CheckedContinuation<RawReply, Never>
 }
 
+/// Moves the channel into the driver thread without the thread's closure keeping a
+/// second reference (which would delay `ares_destroy` until the thread object dies).
+final class ChannelHandOver: @unchecked Sendable {
+    private var channel: AresChannel?
+    init(_ channel: AresChannel) { self.channel = channel }
+    func take() -> AresChannel? {
+        defer { channel = nil }
+        return channel
+    }
+}
+
 /// Passed through c-ares as the callback argument of one query.
 final class QueryContext {
     let driver: Driver
@@ -214,7 +236,8 @@ final class Driver: @unchecked Sendable {
 
     /// Starts the driver thread, which takes ownership of `channel`.
     func start(_ channel: AresChannel) {
-        let thread = Thread { [self] in self.run(channel) }
+        let handOver = ChannelHandOver(channel)
+        let thread = Thread { [self] in self.run(handOver) }
         thread.name = "mxsurvey-dns"
         thread.start()
     }
@@ -273,7 +296,8 @@ final class Driver: @unchecked Sendable {
     func completed(_ context: QueryContext, status: Int32, timeouts: Int32, message: [UInt8]) {
         inFlight -= 1
         completedCounts.count(status, timeouts: timeouts)
-        completions.append((context.continuation, RawReply(status: status, timeouts: timeouts, message: message)))
+        completions.append(
+            (context.continuation, RawReply(status: status, timeouts: timeouts, message: message)))
     }
 
     private func deliverCompletions(queued: Int? = nil) {
@@ -290,9 +314,10 @@ final class Driver: @unchecked Sendable {
         completions.removeAll(keepingCapacity: true)
     }
 
-    private func run(_ ownedChannel: AresChannel) {
+    private func run(_ handOver: ChannelHandOver) {
         lock.withLock { driverThread = pthread_self() }
-        var channel: AresChannel? = ownedChannel
+        // From here on this local variable is the channel's only owner.
+        var channel: AresChannel? = handOver.take()
         var pollSet: [pollfd] = []
         var socketOrder: [Int32] = []
         let me = Unmanaged.passUnretained(self)
@@ -312,7 +337,8 @@ final class Driver: @unchecked Sendable {
                 inFlight += 1
                 let context = Unmanaged.passRetained(
                     QueryContext(driver: me.takeUnretainedValue(), continuation: query.continuation))
-                ares_query(raw, query.name, dnsClassIN, Int32(query.type.rawValue),
+                ares_query(
+                    raw, query.name, dnsClassIN, Int32(query.type.rawValue),
                     { arg, status, timeouts, abuf, alen in
                         guard let arg else { return }
                         let context = Unmanaged<QueryContext>.fromOpaque(arg).takeRetainedValue()
@@ -320,7 +346,8 @@ final class Driver: @unchecked Sendable {
                         if let abuf, alen > 0 {
                             message = Array(UnsafeBufferPointer(start: abuf, count: Int(alen)))
                         }
-                        context.driver.completed(context, status: status, timeouts: timeouts, message: message)
+                        context.driver.completed(
+                            context, status: status, timeouts: timeouts, message: message)
                     }, context.toOpaque())
             }
             // Queries c-ares rejected at once (bad names) complete inside ares_query.

@@ -40,8 +40,37 @@ public final class Resolver: Sendable {
         guard !asked.isEmpty else {
             return DNSAnswer(name: asked, type: type, status: .error("empty query name"))
         }
-        let reply = await driver.submit(asked, type)
-        return AnswerParser.parse(reply, name: asked, type: type)
+        var answer = await attempt(asked, type: type)
+        // Follow an alias chain the server left open: an authoritative-only server answers
+        // NOERROR with just the CNAME when the target lies in another zone or does not
+        // exist. (A recursive server has already done this; then it costs one query.)
+        var chain = answer.cnameChain
+        var hops = 0
+        while answer.status == .nodata, let target = chain.last, hops < maxAliasHops {
+            hops += 1
+            let next = await attempt(target, type: type)
+            if next.cnameChain.contains(where: { $0 == asked || chain.contains($0) }) {
+                answer.status = .error("alias loop at \(target)")
+                break
+            }
+            chain += next.cnameChain
+            answer = DNSAnswer(
+                name: asked, type: type, status: next.status, records: next.records, cnameChain: chain)
+            if next.cnameChain.isEmpty { break }
+        }
+        return answer
+    }
+
+    /// One query as c-ares sends it; SERVFAIL is asked again up to `tries` times in all
+    /// (c-ares itself does not retry it, see `AresChannel`).
+    private func attempt(_ name: String, type: RecordType) async -> DNSAnswer {
+        var answer = AnswerParser.parse(await driver.submit(name, type), name: name, type: type)
+        var attempts = 1
+        while answer.status == .servfail && attempts < config.tries {
+            attempts += 1
+            answer = AnswerParser.parse(await driver.submit(name, type), name: name, type: type)
+        }
+        return answer
     }
 
     /// The mail exchangers of `domain` (RFC 5321 §5.1, RFC 7505).
@@ -145,6 +174,9 @@ public final class Resolver: Sendable {
         return HostResolution(host: name, status: status, cnameTarget: cname, addresses: [], detail: detail)
     }
 }
+
+/// How many times `query` re-asks for the target of an unresolved alias.
+private let maxAliasHops = 8
 
 /// The verdict for a name from its A and AAAA answers when neither has an address:
 /// NXDOMAIN is definitive; both NODATA means no address; otherwise the first failure

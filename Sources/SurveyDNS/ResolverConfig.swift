@@ -15,22 +15,31 @@ public struct ResolverConfig: Sendable, Hashable {
     public var servers: [String]
     /// Timeout of the first try in milliseconds (c-ares doubles it on each later round).
     public var timeoutMs: Int
-    /// Number of tries per server before a query fails.
+    /// Number of tries per server before a query times out; also the number of times a
+    /// query that gets SERVFAIL is sent.
     public var tries: Int
     /// Queries outstanding in c-ares at most; further queries wait in a queue.
     public var maxInFlight: Int
     /// Advertise an EDNS0 UDP payload size (fewer truncated answers and TCP retries).
     public var ednsPayloadSize: Int?
+    /// SO_RCVBUF for c-ares' sockets, so that bursts of answers to many outstanding queries
+    /// are not dropped (the kernel caps it at net.core.rmem_max); nil = system default.
+    public var receiveBufferBytes: Int?
+    /// With several servers: spread queries over them (c-ares ARES_OPT_ROTATE) instead of
+    /// always starting with the first.
+    public var rotate: Bool
 
     public init(
         servers: [String] = [], timeoutMs: Int = 2000, tries: Int = 3, maxInFlight: Int = 500,
-        ednsPayloadSize: Int? = 1232
+        ednsPayloadSize: Int? = 1232, receiveBufferBytes: Int? = 4 << 20, rotate: Bool = true
     ) {
+        self.rotate = rotate
         self.servers = servers
         self.timeoutMs = timeoutMs
         self.tries = tries
         self.maxInFlight = maxInFlight
         self.ednsPayloadSize = ednsPayloadSize
+        self.receiveBufferBytes = receiveBufferBytes
     }
 
     /// Checks the numbers and parses the server list.
@@ -40,6 +49,9 @@ public struct ResolverConfig: Sendable, Hashable {
         guard maxInFlight > 0 else { throw ResolverError("maxInFlight must be positive, got \(maxInFlight)") }
         if let size = ednsPayloadSize, !(512...65535).contains(size) {
             throw ResolverError("ednsPayloadSize must be within 512...65535, got \(size)")
+        }
+        if let bytes = receiveBufferBytes, bytes <= 0 {
+            throw ResolverError("receiveBufferBytes must be positive, got \(bytes)")
         }
         var out = [ServerAddress]()
         for server in servers { out.append(try ServerAddress.parse(server)) }

@@ -1,0 +1,227 @@
+import CAres
+import Foundation
+import SurveyCore
+
+/// What the driver thread hands back for one query: the c-ares status and a copy of the
+/// reply (empty when there was none).
+struct RawReply: Sendable {
+    var status: Int32
+    var timeouts: Int32
+    var message: [UInt8]
+
+    static let shutDown = RawReply(status: ARES_EDESTRUCTION, timeouts: 0, message: [])
+}
+
+/// Turns a c-ares reply into a `DNSAnswer`. Runs on the caller's task, not on the driver
+/// thread; every structure c-ares allocates is freed before returning.
+enum AnswerParser {
+    static func parse(_ reply: RawReply, name: String, type: RecordType) -> DNSAnswer {
+        var answer = DNSAnswer(name: name, type: type, status: .error("unparsed"))
+        let message = reply.message
+        if !message.isEmpty {
+            answer.cnameChain = DNSMessage(message).cnameChain(from: name)
+        }
+        switch reply.status {
+        case ARES_SUCCESS:
+            parseRecords(into: &answer, message: message)
+        case ARES_ENODATA:
+            // c-ares: NOERROR without answers. Trust the header when we have it.
+            answer.status = rcode(message).map { $0 == 3 ? .nxdomain : .nodata } ?? .nodata
+        case ARES_ENOTFOUND:
+            // c-ares maps NXDOMAIN to ENOTFOUND.
+            answer.status = rcode(message).map { $0 == 0 ? .nodata : .nxdomain } ?? .nxdomain
+        case ARES_ESERVFAIL: answer.status = .servfail
+        case ARES_EREFUSED: answer.status = .refused
+        case ARES_ETIMEOUT: answer.status = .timeout
+        case ARES_ECONNREFUSED: answer.status = .error("connection refused by the server")
+        case ARES_EDESTRUCTION, ARES_ECANCELLED: answer.status = .error("resolver shut down")
+        case ARES_EFORMERR: answer.status = .error("server answered FORMERR")
+        case ARES_ENOTIMP: answer.status = .error("server answered NOTIMP")
+        case ARES_EBADRESP: answer.status = .error("malformed response")
+        case ARES_EBADNAME: answer.status = .error("invalid query name")
+        default: answer.status = .error(errorText(reply.status))
+        }
+        return answer
+    }
+
+    static func errorText(_ status: Int32) -> String {
+        guard let text = ares_strerror(status) else { return "c-ares error \(status)" }
+        return String(cString: text)
+    }
+
+    /// The RCODE of a DNS message (low nibble of the 4th header byte).
+    static func rcode(_ message: [UInt8]) -> UInt8? {
+        message.count >= 12 ? message[3] & 0x0F : nil
+    }
+
+    private static func parseRecords(into answer: inout DNSAnswer, message: [UInt8]) {
+        let result: Int32 = message.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress, buffer.count <= Int(Int32.max) else { return ARES_EBADRESP }
+            let length = Int32(buffer.count)
+            switch answer.type {
+            case .mx: return parseMX(base, length, into: &answer.records)
+            case .a: return parseAddresses(base, length, family: AF_INET, into: &answer.records)
+            case .aaaa: return parseAddresses(base, length, family: AF_INET6, into: &answer.records)
+            case .txt: return parseTXT(base, length, into: &answer.records)
+            case .cname:
+                if let first = answer.cnameChain.first {
+                    answer.records = [.cname(first)]
+                    return ARES_SUCCESS
+                }
+                return ARES_ENODATA
+            }
+        }
+        switch result {
+        case ARES_SUCCESS: answer.status = answer.records.isEmpty ? .nodata : .ok
+        // NOERROR whose answer section holds only an alias (the target has no such record).
+        case ARES_ENODATA: answer.status = .nodata
+        default:
+            answer.records = []
+            answer.status = .error("cannot parse \(answer.type) reply: \(errorText(result))")
+        }
+    }
+
+    private static func parseMX(
+        _ base: UnsafePointer<UInt8>, _ length: Int32, into records: inout [DNSRecord]
+    ) -> Int32 {
+        var head: UnsafeMutablePointer<ares_mx_reply>? = nil
+        let status = ares_parse_mx_reply(base, length, &head)
+        defer { if let head { ares_free_data(head) } }
+        guard status == ARES_SUCCESS else { return status }
+        var node = head
+        while let current = node {
+            let host = current.pointee.host.map { normalizedName(String(cString: $0)) } ?? ""
+            records.append(.mx(MXRecord(host: host, preference: Int(current.pointee.priority))))
+            node = current.pointee.next
+        }
+        return ARES_SUCCESS
+    }
+
+    private static func parseAddresses(
+        _ base: UnsafePointer<UInt8>, _ length: Int32, family: Int32, into records: inout [DNSRecord]
+    ) -> Int32 {
+        var host: UnsafeMutablePointer<hostent>? = nil
+        let status =
+            family == AF_INET
+            ? ares_parse_a_reply(base, length, &host, nil, nil)
+            : ares_parse_aaaa_reply(base, length, &host, nil, nil)
+        defer { if let host { ares_free_hostent(host) } }
+        guard status == ARES_SUCCESS else { return status }
+        guard let entry = host?.pointee, entry.h_addrtype == family, var list = entry.h_addr_list else {
+            return ARES_ENODATA
+        }
+        while let address = list.pointee {
+            if let text = presentation(ofRaw: UnsafeRawPointer(address), family: family) {
+                records.append(family == AF_INET ? .a(text) : .aaaa(text))
+            }
+            list += 1
+        }
+        return ARES_SUCCESS
+    }
+
+    private static func parseTXT(
+        _ base: UnsafePointer<UInt8>, _ length: Int32, into records: inout [DNSRecord]
+    ) -> Int32 {
+        var head: UnsafeMutablePointer<ares_txt_ext>? = nil
+        let status = ares_parse_txt_reply_ext(base, length, &head)
+        defer { if let head { ares_free_data(head) } }
+        guard status == ARES_SUCCESS else { return status }
+        var current: [[UInt8]]? = nil
+        var node = head
+        while let item = node {
+            let bytes: [UInt8] =
+                item.pointee.txt.map { Array(UnsafeBufferPointer(start: $0, count: item.pointee.length)) }
+                ?? []
+            if item.pointee.record_start != 0 || current == nil {
+                if let done = current { records.append(.txt(TXTRecord(strings: done))) }
+                current = [bytes]
+            } else {
+                current?.append(bytes)
+            }
+            node = item.pointee.next
+        }
+        if let done = current { records.append(.txt(TXTRecord(strings: done))) }
+        return ARES_SUCCESS
+    }
+}
+
+/// Lower-case, no trailing dot; the root becomes "".
+func normalizedName(_ name: String) -> String {
+    var out = name.lowercased()
+    while out.hasSuffix(".") { out.removeLast() }
+    return out
+}
+
+/// A minimal reader for the parts of a DNS message c-ares' parsers do not expose: the
+/// CNAME chain in the answer section.
+struct DNSMessage {
+    let bytes: [UInt8]
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    private func u16(_ at: Int) -> Int? {
+        at + 1 < bytes.count ? Int(bytes[at]) << 8 | Int(bytes[at + 1]) : nil
+    }
+
+    /// Reads a possibly compressed name at `offset`; returns it (lower-case, no trailing dot)
+    /// and the offset after it.
+    func readName(at offset: Int) -> (name: String, next: Int)? {
+        var labels = [String]()
+        var position = offset
+        var next: Int? = nil
+        var jumps = 0
+        var total = 0
+        while true {
+            guard position < bytes.count else { return nil }
+            let length = Int(bytes[position])
+            if length == 0 {
+                return (labels.joined(separator: "."), next ?? position + 1)
+            }
+            switch length & 0xC0 {
+            case 0xC0:
+                guard let pointer = u16(position) else { return nil }
+                if next == nil { next = position + 2 }
+                jumps += 1
+                guard jumps <= 64 else { return nil }
+                position = pointer & 0x3FFF
+            case 0x00:
+                let start = position + 1
+                guard start + length <= bytes.count else { return nil }
+                total += length + 1
+                guard total <= 255 else { return nil }
+                labels.append(String(decoding: bytes[start..<start + length], as: UTF8.self).lowercased())
+                position = start + length
+            default:
+                return nil
+            }
+        }
+    }
+
+    /// CNAME targets starting from `name`, following the answer section's aliases in order.
+    func cnameChain(from name: String) -> [String] {
+        guard bytes.count >= 12, let questions = u16(4), let answers = u16(6) else { return [] }
+        var position = 12
+        for _ in 0..<questions {
+            guard let (_, next) = readName(at: position) else { return [] }
+            position = next + 4
+        }
+        var aliases = [String: String]()
+        for _ in 0..<answers {
+            guard let (owner, next) = readName(at: position), let type = u16(next),
+                let rdlength = u16(next + 8)
+            else { break }
+            let rdata = next + 10
+            guard rdata + rdlength <= bytes.count else { break }
+            if type == Int(RecordType.cname.rawValue), let (target, _) = readName(at: rdata) {
+                aliases[owner] = target
+            }
+            position = rdata + rdlength
+        }
+        var chain = [String]()
+        var current = normalizedName(name)
+        while let target = aliases[current], chain.count < 16 {
+            chain.append(target)
+            current = target
+        }
+        return chain
+    }
+}

@@ -1,0 +1,413 @@
+import CAres
+import Foundation
+
+/// Counters of one `Resolver`.
+public struct ResolverStatistics: Sendable, Hashable {
+    /// Queries handed to c-ares (`ares_query` calls).
+    public var queriesSent = 0
+    /// Queries c-ares finished (any outcome).
+    public var queriesCompleted = 0
+    public var answered = 0
+    public var nxdomain = 0
+    public var nodata = 0
+    public var servfail = 0
+    public var refused = 0
+    public var timedOut = 0
+    public var otherErrors = 0
+    /// Sum of the per-query timeout counts c-ares reported (retransmissions after a timeout).
+    public var retransmissionsAfterTimeout = 0
+    /// Queries waiting for a slot (maxInFlight) at the time of the snapshot.
+    public var queued = 0
+    /// Queries outstanding in c-ares at the time of the snapshot.
+    public var inFlight = 0
+    /// Highest `inFlight` seen.
+    public var peakInFlight = 0
+
+    public init() {}
+
+    mutating func count(_ status: Int32, timeouts: Int32) {
+        queriesCompleted += 1
+        retransmissionsAfterTimeout += Int(timeouts)
+        switch status {
+        case ARES_SUCCESS: answered += 1
+        case ARES_ENOTFOUND: nxdomain += 1
+        case ARES_ENODATA: nodata += 1
+        case ARES_ESERVFAIL: servfail += 1
+        case ARES_EREFUSED: refused += 1
+        case ARES_ETIMEOUT: timedOut += 1
+        default: otherErrors += 1
+        }
+    }
+
+    mutating func add(_ other: ResolverStatistics) {
+        queriesCompleted += other.queriesCompleted
+        answered += other.answered
+        nxdomain += other.nxdomain
+        nodata += other.nodata
+        servfail += other.servfail
+        refused += other.refused
+        timedOut += other.timedOut
+        otherErrors += other.otherErrors
+        retransmissionsAfterTimeout += other.retransmissionsAfterTimeout
+    }
+}
+
+/// The one owner of an `ares_channel`. Created by `Resolver.init`, then handed to the
+/// driver thread, which is the only thread that touches it and which drops it (so that
+/// `ares_destroy` runs there) when the resolver shuts down.
+final class AresChannel: @unchecked Sendable {
+    let raw: ares_channel
+
+    init(config: ResolverConfig, servers: [ServerAddress], driver: Driver) throws(ResolverError) {
+        AresLibrary.initialize()
+        var options = ares_options()
+        var mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB
+        // NOCHECKRESP: c-ares 1.18 turns SERVFAIL/REFUSED/NOTIMP answers it discards into
+        // ARES_ECONNREFUSED once all tries are used up, so they could not be told apart
+        // from an unreachable server. With the flag they reach the callback with their
+        // RCODE (ARES_ESERVFAIL, ARES_EREFUSED, ARES_ENOTIMP); Resolver retries SERVFAIL.
+        options.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOCHECKRESP
+        options.timeout = Int32(clamping: config.timeoutMs)
+        options.tries = Int32(clamping: config.tries)
+        if let size = config.ednsPayloadSize {
+            options.flags |= ARES_FLAG_EDNS
+            options.ednspsz = Int32(size)
+            mask |= ARES_OPT_EDNSPSZ
+        }
+        if config.rotate && servers.count > 1 {
+            mask |= ARES_OPT_ROTATE
+        }
+        if let bytes = config.receiveBufferBytes {
+            options.socket_receive_buffer_size = Int32(clamping: bytes)
+            mask |= ARES_OPT_SOCK_RCVBUF
+        }
+        options.sock_state_cb = { data, socket, readable, writable in
+            guard let data else { return }
+            Unmanaged<Driver>.fromOpaque(data).takeUnretainedValue()
+                .socketStateChanged(socket, read: readable != 0, write: writable != 0)
+        }
+        // The driver outlives the channel: the channel is destroyed on the driver thread
+        // while the driver is running.
+        options.sock_state_cb_data = Unmanaged.passUnretained(driver).toOpaque()
+        var channel: ares_channel? = nil
+        let status = ares_init_options(&channel, &options, mask)
+        guard status == ARES_SUCCESS, let channel else {
+            throw ResolverError("ares_init_options failed: \(AnswerParser.errorText(status))")
+        }
+        if !servers.isEmpty {
+            let csv = servers.map(\.description).joined(separator: ",")
+            let status = ares_set_servers_ports_csv(channel, csv)
+            guard status == ARES_SUCCESS else {
+                ares_destroy(channel)
+                throw ResolverError("cannot use servers '\(csv)': \(AnswerParser.errorText(status))")
+            }
+        }
+        raw = channel
+    }
+
+    deinit { ares_destroy(raw) }
+}
+
+/// DNS class IN (RFC 1035 §3.2.4).
+private let dnsClassIN: Int32 = 1
+
+enum AresLibrary {
+    private static let status: Int32 = ares_library_init(ARES_LIB_INIT_ALL)
+    static func initialize() { _ = status }
+}
+
+/// Self-pipe that wakes the driver thread from `poll`.
+final class WakeupPipe: @unchecked Sendable {
+    let readEnd: Int32
+    let writeEnd: Int32
+
+    init() throws(ResolverError) {
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { throw ResolverError("pipe() failed: errno \(errno)") }
+        for fd in fds {
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        }
+        readEnd = fds[0]
+        writeEnd = fds[1]
+    }
+
+    func wake() {
+        var byte: UInt8 = 1
+        // A full pipe already guarantees a wakeup, so EAGAIN is fine.
+        _ = write(writeEnd, &byte, 1)
+    }
+
+    func drain() {
+        var buffer = [UInt8](repeating: 0, count: 256)
+        while read(readEnd, &buffer, buffer.count) > 0 {}
+    }
+
+    deinit {
+        close(readEnd)
+        close(writeEnd)
+    }
+}
+
+/// One query waiting for, or holding, a slot.
+struct PendingQuery: Sendable {
+    let name: String
+    let type: RecordType
+    let continuation: CheckedContinuation<RawReply, Never>
+}
+
+/// Moves the channel into the driver thread without the thread's closure keeping a
+/// second reference (which would delay `ares_destroy` until the thread object dies).
+final class ChannelHandOver: @unchecked Sendable {
+    private var channel: AresChannel?
+    init(_ channel: AresChannel) { self.channel = channel }
+    func take() -> AresChannel? {
+        defer { channel = nil }
+        return channel
+    }
+}
+
+/// Passed through c-ares as the callback argument of one query.
+final class QueryContext {
+    let driver: Driver
+    let continuation: CheckedContinuation<RawReply, Never>
+    init(driver: Driver, continuation: CheckedContinuation<RawReply, Never>) {
+        self.driver = driver
+        self.continuation = continuation
+    }
+}
+
+/// A FIFO without the O(n) `removeFirst` of Array.
+struct FIFO<Element> {
+    private var items: [Element] = []
+    private var head = 0
+    var count: Int { items.count - head }
+    var isEmpty: Bool { head == items.count }
+
+    mutating func append(_ item: Element) { items.append(item) }
+
+    mutating func take(_ n: Int) -> ArraySlice<Element> {
+        let end = head + min(n, count)
+        let slice = items[head..<end]
+        head = end
+        if head == items.count {
+            items.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head > 4096 && head * 2 > items.count {
+            items.removeFirst(head)
+            head = 0
+        }
+        return slice
+    }
+}
+
+/// Runs one c-ares channel on one dedicated thread. Other threads only touch the state
+/// guarded by `lock` (the submission queue, the shutdown flag and the counters); the
+/// channel, the socket table and the in-flight count belong to the driver thread.
+final class Driver: @unchecked Sendable {
+    private enum State {
+        case running
+        case stopping
+        case stopped
+    }
+
+    private let maxInFlight: Int
+    private let wakeup: WakeupPipe
+    private let finished = DispatchSemaphore(value: 0)
+
+    // Guarded by `lock`.
+    private let lock = NSLock()
+    private var queue = FIFO<PendingQuery>()
+    private var state = State.running
+    private var shared = ResolverStatistics()
+    private var driverThread: pthread_t? = nil
+
+    // Driver thread only.
+    private var inFlight = 0
+    private var sockets: [Int32: (read: Bool, write: Bool)] = [:]
+    private var socketsChanged = true
+    private var completions: [(CheckedContinuation<RawReply, Never>, RawReply)] = []
+    private var completedCounts = ResolverStatistics()
+
+    init(maxInFlight: Int) throws(ResolverError) {
+        self.maxInFlight = maxInFlight
+        self.wakeup = try WakeupPipe()
+    }
+
+    /// Starts the driver thread, which takes ownership of `channel`.
+    func start(_ channel: AresChannel) {
+        let handOver = ChannelHandOver(channel)
+        let thread = Thread { [self] in self.run(handOver) }
+        thread.name = "mxsurvey-dns"
+        thread.start()
+    }
+
+    var statistics: ResolverStatistics {
+        lock.withLock {
+            var snapshot = shared
+            snapshot.queued = queue.count
+            return snapshot
+        }
+    }
+
+    func submit(_ name: String, _ type: RecordType) async -> RawReply {
+        await withCheckedContinuation { (continuation: CheckedContinuation<RawReply, Never>) in
+            let outcome: (accepted: Bool, wake: Bool) = lock.withLock {
+                guard state == .running else { return (false, false) }
+                let wasEmpty = queue.isEmpty
+                queue.append(PendingQuery(name: name, type: type, continuation: continuation))
+                return (true, wasEmpty)
+            }
+            if !outcome.accepted {
+                continuation.resume(returning: .shutDown)
+            } else if outcome.wake {
+                wakeup.wake()
+            }
+        }
+    }
+
+    /// Stops the thread: outstanding queries finish with "resolver shut down", the channel
+    /// is destroyed on the driver thread. Waits until that is done.
+    func shutdown() {
+        let (wasRunning, onDriverThread): (Bool, Bool) = lock.withLock {
+            let running = state == .running
+            if running { state = .stopping }
+            let mine = driverThread.map { pthread_equal($0, pthread_self()) != 0 } ?? false
+            return (running, mine)
+        }
+        guard wasRunning else { return }
+        wakeup.wake()
+        if !onDriverThread {
+            finished.wait()
+        }
+    }
+
+    // MARK: driver thread
+
+    func socketStateChanged(_ socket: Int32, read: Bool, write: Bool) {
+        if read || write {
+            sockets[socket] = (read, write)
+        } else {
+            sockets[socket] = nil
+        }
+        socketsChanged = true
+    }
+
+    func completed(_ context: QueryContext, status: Int32, timeouts: Int32, message: [UInt8]) {
+        inFlight -= 1
+        completedCounts.count(status, timeouts: timeouts)
+        completions.append(
+            (context.continuation, RawReply(status: status, timeouts: timeouts, message: message)))
+    }
+
+    private func deliverCompletions(queued: Int? = nil) {
+        guard !completions.isEmpty else { return }
+        let counts = completedCounts
+        completedCounts = ResolverStatistics()
+        lock.withLock {
+            shared.add(counts)
+            shared.inFlight = inFlight
+        }
+        for (continuation, reply) in completions {
+            continuation.resume(returning: reply)
+        }
+        completions.removeAll(keepingCapacity: true)
+    }
+
+    private func run(_ handOver: ChannelHandOver) {
+        lock.withLock { driverThread = pthread_self() }
+        // From here on this local variable is the channel's only owner.
+        var channel: AresChannel? = handOver.take()
+        var pollSet: [pollfd] = []
+        var socketOrder: [Int32] = []
+        let me = Unmanaged.passUnretained(self)
+        while let raw = channel?.raw {
+            // 1. Move waiting queries into c-ares while slots are free.
+            let slots = maxInFlight - inFlight
+            let (batch, stop): (ArraySlice<PendingQuery>, Bool) = lock.withLock {
+                guard state == .running else { return ([], true) }
+                let batch = slots > 0 ? queue.take(slots) : []
+                shared.queriesSent += batch.count
+                shared.inFlight = inFlight + batch.count
+                shared.peakInFlight = max(shared.peakInFlight, shared.inFlight)
+                return (batch, false)
+            }
+            if stop { break }
+            for query in batch {
+                inFlight += 1
+                let context = Unmanaged.passRetained(
+                    QueryContext(driver: me.takeUnretainedValue(), continuation: query.continuation))
+                ares_query(
+                    raw, query.name, dnsClassIN, Int32(query.type.rawValue),
+                    { arg, status, timeouts, abuf, alen in
+                        guard let arg else { return }
+                        let context = Unmanaged<QueryContext>.fromOpaque(arg).takeRetainedValue()
+                        var message: [UInt8] = []
+                        if let abuf, alen > 0 {
+                            message = Array(UnsafeBufferPointer(start: abuf, count: Int(alen)))
+                        }
+                        context.driver.completed(
+                            context, status: status, timeouts: timeouts, message: message)
+                    }, context.toOpaque())
+            }
+            // Queries c-ares rejected at once (bad names) complete inside ares_query.
+            deliverCompletions()
+
+            // 2. Wait for sockets, the next c-ares timeout or a wakeup.
+            var deadline = timeval()
+            let timeoutMs: Int32
+            if let next = ares_timeout(raw, nil, &deadline) {
+                let ms = Int(next.pointee.tv_sec) * 1000 + (Int(next.pointee.tv_usec) + 999) / 1000
+                timeoutMs = Int32(clamping: ms)
+            } else {
+                timeoutMs = -1
+            }
+            if socketsChanged {
+                socketOrder = Array(sockets.keys)
+                pollSet = [pollfd(fd: wakeup.readEnd, events: Int16(POLLIN), revents: 0)]
+                for fd in socketOrder {
+                    guard let interest = sockets[fd] else { continue }
+                    var events: Int32 = 0
+                    if interest.read { events |= POLLIN }
+                    if interest.write { events |= POLLOUT }
+                    pollSet.append(pollfd(fd: fd, events: Int16(events), revents: 0))
+                }
+                socketsChanged = false
+            }
+            let ready = poll(&pollSet, nfds_t(pollSet.count), timeoutMs)
+            if ready < 0 && errno != EINTR {
+                // poll on a valid set cannot fail except for EINTR/ENOMEM; back off briefly.
+                usleep(1000)
+            }
+
+            // 3. Let c-ares read answers and handle timeouts.
+            var processed = false
+            if ready > 0 {
+                if pollSet[0].revents != 0 { wakeup.drain() }
+                for index in 1..<pollSet.count {
+                    let events = Int32(pollSet[index].revents)
+                    guard events != 0 else { continue }
+                    let fd = pollSet[index].fd
+                    let readable = events & (POLLIN | POLLERR | POLLHUP) != 0
+                    let writable = events & (POLLOUT | POLLERR | POLLHUP) != 0
+                    ares_process_fd(raw, readable ? fd : ARES_SOCKET_BAD, writable ? fd : ARES_SOCKET_BAD)
+                    processed = true
+                }
+                for index in pollSet.indices { pollSet[index].revents = 0 }
+            }
+            if !processed {
+                ares_process_fd(raw, ARES_SOCKET_BAD, ARES_SOCKET_BAD)
+            }
+            deliverCompletions()
+        }
+        // Destroying the channel completes every outstanding query with ARES_EDESTRUCTION.
+        channel = nil
+        deliverCompletions()
+        let leftovers: ArraySlice<PendingQuery> = lock.withLock {
+            state = .stopped
+            return queue.take(queue.count)
+        }
+        for query in leftovers { query.continuation.resume(returning: .shutDown) }
+        finished.signal()
+    }
+}

@@ -1,1 +1,0 @@
-// SurveyDNS: see docs/architecture.md.

@@ -1,0 +1,200 @@
+import CAres
+import Foundation
+import SurveyCore
+
+/// Asynchronous DNS lookups over one c-ares channel driven by one dedicated thread.
+///
+/// c-ares 1.18 has no thread of its own and a channel must not be used from two threads,
+/// so every `ares_*` call on the channel happens on the driver thread: callers enqueue
+/// their query under a lock, wake the thread through a pipe and await a continuation.
+/// At most `maxInFlight` queries are outstanding in c-ares; the rest wait in the queue.
+/// Replies are copied out of c-ares in its callback and parsed on the caller's task.
+public final class Resolver: Sendable {
+    public let config: ResolverConfig
+    /// The parsed `config.servers` (empty: the system's resolv.conf).
+    public let servers: [ServerAddress]
+    private let driver: Driver
+
+    public init(config: ResolverConfig = ResolverConfig()) throws(ResolverError) {
+        self.servers = try config.validated()
+        self.config = config
+        let driver = try Driver(maxInFlight: config.maxInFlight)
+        let channel = try AresChannel(config: config, servers: servers, driver: driver)
+        driver.start(channel)
+        self.driver = driver
+    }
+
+    deinit { driver.shutdown() }
+
+    /// Stops the driver thread and destroys the channel; queries still outstanding or
+    /// queued finish with `.error("resolver shut down")`, later ones fail at once.
+    /// Blocks until the driver thread has finished.
+    public func shutdown() { driver.shutdown() }
+
+    /// A snapshot of the counters.
+    public var statistics: ResolverStatistics { driver.statistics }
+
+    /// One query of class IN for `name` (no search list), e.g. `query("example.org", .mx)`.
+    public func query(_ name: String, type: RecordType) async -> DNSAnswer {
+        let asked = normalizedName(name)
+        guard !asked.isEmpty else {
+            return DNSAnswer(name: asked, type: type, status: .error("empty query name"))
+        }
+        var answer = await attempt(asked, type: type)
+        // Follow an alias chain the server left open: an authoritative-only server answers
+        // NOERROR with just the CNAME when the target lies in another zone or does not
+        // exist. (A recursive server has already done this; then it costs one query.)
+        var chain = answer.cnameChain
+        var hops = 0
+        while answer.status == .nodata, let target = chain.last, hops < maxAliasHops {
+            hops += 1
+            let next = await attempt(target, type: type)
+            if next.cnameChain.contains(where: { $0 == asked || chain.contains($0) }) {
+                answer.status = .error("alias loop at \(target)")
+                break
+            }
+            chain += next.cnameChain
+            answer = DNSAnswer(
+                name: asked, type: type, status: next.status, records: next.records, cnameChain: chain)
+            if next.cnameChain.isEmpty { break }
+        }
+        return answer
+    }
+
+    /// One query as c-ares sends it; SERVFAIL is asked again up to `tries` times in all
+    /// (c-ares itself does not retry it, see `AresChannel`).
+    private func attempt(_ name: String, type: RecordType) async -> DNSAnswer {
+        var answer = AnswerParser.parse(await driver.submit(name, type), name: name, type: type)
+        var attempts = 1
+        while answer.status == .servfail && attempts < config.tries {
+            attempts += 1
+            answer = AnswerParser.parse(await driver.submit(name, type), name: name, type: type)
+        }
+        return answer
+    }
+
+    /// The mail exchangers of `domain` (RFC 5321 §5.1, RFC 7505).
+    ///
+    /// MX records sorted by preference then host name; a lone `MX <pref> .` is a null MX;
+    /// no MX but an A or AAAA record makes the domain its own (implicit) MX.
+    public func resolveDomain(_ domain: String) async -> DomainResolution {
+        let name = normalizedName(domain)
+        let answer = await query(name, type: .mx)
+        switch answer.status {
+        case .ok:
+            return mxResolution(name, answer.mx)
+        case .nodata:
+            return await implicitMX(name, mxAnswer: answer)
+        case .nxdomain:
+            return DomainResolution(domain: name, status: .nxdomain)
+        case .servfail:
+            return DomainResolution(domain: name, status: .servfail, detail: "MX query: SERVFAIL")
+        case .timeout:
+            return DomainResolution(domain: name, status: .timeout, detail: "MX query: no answer")
+        case .refused:
+            return DomainResolution(domain: name, status: .refused, detail: "MX query: REFUSED")
+        case .error(let message):
+            return DomainResolution(domain: name, status: .error, detail: "MX query: \(message)")
+        }
+    }
+
+    private func mxResolution(_ name: String, _ records: [MXRecord]) -> DomainResolution {
+        let null = records.filter { $0.host.isEmpty }
+        let real = records.filter { !$0.host.isEmpty }
+        if real.isEmpty {
+            // RFC 7505 §3: "MX 0 ." alone. A root target with another preference still
+            // names no host that could take mail; say so.
+            let detail =
+                null.count == 1 && null[0].preference == 0
+                ? nil : "null MX with preference \(null.map { String($0.preference) }.joined(separator: ","))"
+            return DomainResolution(domain: name, status: .nullMX, detail: detail)
+        }
+        let sorted = sortedMX(real)
+        let detail = null.isEmpty ? nil : "null MX mixed with other MX records (RFC 7505 §3); ignored"
+        return DomainResolution(domain: name, status: .ok, mx: sorted, detail: detail)
+    }
+
+    private func implicitMX(_ name: String, mxAnswer: DNSAnswer) async -> DomainResolution {
+        async let v4 = query(name, type: .a)
+        async let v6 = query(name, type: .aaaa)
+        let (a, aaaa) = await (v4, v6)
+        if !a.addresses.isEmpty || !aaaa.addresses.isEmpty {
+            return DomainResolution(
+                domain: name, status: .implicitMX, mx: [MXRecord(host: name, preference: 0)])
+        }
+        let summary = "MX: NODATA; A: \(a.status); AAAA: \(aaaa.status)"
+        switch combinedFailure(a.status, aaaa.status) {
+        case .nxdomain, .nodata, .ok:
+            // The MX query proved the name exists; no address records either.
+            return DomainResolution(domain: name, status: .nodata)
+        case .timeout: return DomainResolution(domain: name, status: .timeout, detail: summary)
+        case .servfail: return DomainResolution(domain: name, status: .servfail, detail: summary)
+        case .refused: return DomainResolution(domain: name, status: .refused, detail: summary)
+        case .error: return DomainResolution(domain: name, status: .error, detail: summary)
+        }
+    }
+
+    /// The addresses of an MX host: A and AAAA in parallel, IPv4 first, deduplicated.
+    /// An alias is followed and reported in `cnameTarget` (RFC 5321 §5.1 forbids MX
+    /// targets that are aliases). Address policy (loopback, private, …) is not applied.
+    public func resolveHost(_ host: String) async -> HostResolution {
+        let name = normalizedName(host)
+        async let v4 = query(name, type: .a)
+        async let v6 = query(name, type: .aaaa)
+        let (a, aaaa) = await (v4, v6)
+        var seen = Set<String>()
+        var addresses = [String]()
+        for address in a.addresses + aaaa.addresses where seen.insert(address).inserted {
+            addresses.append(address)
+        }
+        let cname = a.canonicalName ?? aaaa.canonicalName
+        if !addresses.isEmpty {
+            var partial = [String]()
+            if a.status != .ok && a.status != .nodata { partial.append("A: \(a.status)") }
+            if aaaa.status != .ok && aaaa.status != .nodata { partial.append("AAAA: \(aaaa.status)") }
+            return HostResolution(
+                host: name, status: .ok, cnameTarget: cname, addresses: addresses,
+                detail: partial.isEmpty ? nil : partial.joined(separator: "; "))
+        }
+        let summary = "A: \(a.status); AAAA: \(aaaa.status)"
+        let status: HostDNSStatus
+        var detail: String? = summary
+        switch combinedFailure(a.status, aaaa.status) {
+        case .nxdomain:
+            status = .nxdomain
+            detail = cname.map { "alias target \($0) does not exist" }
+        case .nodata, .ok:
+            status = .noAddress
+            detail = nil
+        case .timeout: status = .timeout
+        case .servfail: status = .servfail
+        case .refused: status = .refused
+        case .error: status = .error
+        }
+        return HostResolution(host: name, status: status, cnameTarget: cname, addresses: [], detail: detail)
+    }
+}
+
+/// How many times `query` re-asks for the target of an unresolved alias.
+private let maxAliasHops = 8
+
+/// The verdict for a name from its A and AAAA answers when neither has an address:
+/// NXDOMAIN is definitive; both NODATA means no address; otherwise the first failure
+/// in the order timeout, SERVFAIL, REFUSED, error (one of them left the answer unknown).
+func combinedFailure(_ first: DNSStatus, _ second: DNSStatus) -> DNSStatus {
+    let both = [first, second]
+    if both.contains(.nxdomain) { return .nxdomain }
+    if both.allSatisfy({ $0 == .nodata || $0 == .ok }) { return .nodata }
+    for candidate in [DNSStatus.timeout, .servfail, .refused] where both.contains(candidate) {
+        return candidate
+    }
+    for status in both {
+        if case .error = status { return status }
+    }
+    return .nodata
+}
+
+/// MX records sorted by preference, then host name.
+func sortedMX(_ records: [MXRecord]) -> [MXRecord] {
+    records.sorted { ($0.preference, $0.host) < ($1.preference, $1.host) }
+}

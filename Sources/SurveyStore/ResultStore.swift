@@ -62,7 +62,8 @@ public final class ResultStore: Sendable {
     public func beginScan(commandLine: String, toolVersion: String, options: [String: String], input: String?)
         throws -> Int64
     {
-        try beginScan(commandLine: commandLine, toolVersion: toolVersion, encodedOptions: options, input: input)
+        try beginScan(
+            commandLine: commandLine, toolVersion: toolVersion, encodedOptions: options, input: input)
     }
 
     /// Creates a scan row and returns its id.

@@ -23,7 +23,7 @@ struct MXSurvey: AsyncParsableCommand {
               mxsurvey query --db results.db queries/starttls_share_by_unit.sql
             """,
         version: version,
-        subcommands: [CheckInputCommand.self]
+        subcommands: [ResolveCommand.self, CheckInputCommand.self]
     )
 }
 

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# `make demo`: the whole tool on a machine without internet. Starts a simulated MX farm
+# (mxfarm, 127.2.0.0/16) and a private unbound serving its zone, scans datasets/demo.txt,
+# prints the summary and the report, and regenerates reports/sample-report.*.
+# Everything it starts is stopped by PID on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${BIN:-.build/release}
+OUT=${OUT:-demo}
+source scripts/lib.sh
+trap cleanup_all EXIT
+
+FARM_ARGS=(--hosts 60 --domains 400 --seed 1 --base 127.2.0.1 --delay uniform:0-0.2 --tarpit-seconds 30)
+rm -rf "$OUT"
+mkdir -p "$OUT"
+echo "== starting mxfarm ${FARM_ARGS[*]}"
+start_farm "$OUT/farm" "${FARM_ARGS[@]}"
+if ! cmp -s "$OUT/farm/domains.txt" <(grep -v '^#' datasets/demo.txt); then
+    echo "note: datasets/demo.txt differs from the farm's domains (mxfarm changed?); regenerating it" >&2
+    { echo "# Demo list: the domains of 'mxfarm ${FARM_ARGS[*]}' (make demo checks this)"; cat "$OUT/farm/domains.txt"; } > datasets/demo.txt
+fi
+echo "== starting unbound for the farm's zone"
+start_unbound "$OUT/unbound" "$OUT/farm/zone" test.
+
+echo "== mxsurvey scan (resolver 127.0.0.1:$UNBOUND_PORT)"
+"$BIN/mxsurvey" scan --db "$OUT/demo.db" --resolver "127.0.0.1:$UNBOUND_PORT" \
+    --ca-file "$OUT/farm/ca.pem" --allow-private --tag demo --ehlo-name mxsurvey-demo.invalid \
+    --mail-from probe@mxsurvey-demo.invalid --banner-timeout 5 --phase-timeout 5 --greylist-retry 3 \
+    --progress-interval 2 datasets/demo.txt
+
+echo
+echo "== report (Markdown; HTML in reports/sample-report.html)"
+"$BIN/mxsurvey" report --db "$OUT/demo.db" --format md --out reports/sample-report.md
+"$BIN/mxsurvey" report --db "$OUT/demo.db" --format html --out reports/sample-report.html
+"$BIN/mxsurvey" report --db "$OUT/demo.db" --format json --out "$OUT/report.json"
+sed -n '1,60p' reports/sample-report.md
+echo
+echo "== a ready-made query: queries/probe_status_counts.sql"
+"$BIN/mxsurvey" query --db "$OUT/demo.db" queries/probe_status_counts.sql
+echo
+echo "Database: $OUT/demo.db   (sqlite3 $OUT/demo.db 'SELECT * FROM results LIMIT 5')"

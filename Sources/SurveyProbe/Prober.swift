@@ -16,10 +16,28 @@ import SurveyTLS
 public final class Prober: Sendable {
     public let config: ProbeConfig
     private let group: any EventLoopGroup
+    /// One deadline wheel per event loop, made on first use on that loop.
+    private let wheels: [ObjectIdentifier: NIOLoopBoundBox<DeadlineWheel?>]
 
     public init(config: ProbeConfig, group: any EventLoopGroup) {
         self.config = config
         self.group = group
+        var wheels: [ObjectIdentifier: NIOLoopBoundBox<DeadlineWheel?>] = [:]
+        for loop in group.makeIterator() {
+            wheels[ObjectIdentifier(loop)] = .makeEmptyBox(valueType: DeadlineWheel.self, eventLoop: loop)
+        }
+        self.wheels = wheels
+    }
+
+    /// The wheel of `loop`; call on `loop`.
+    private func wheel(for loop: any EventLoop) -> DeadlineWheel {
+        guard let box = wheels[ObjectIdentifier(loop)] else {
+            return DeadlineWheel(loop: loop)  // a loop the group did not list: private wheel
+        }
+        if let wheel = box.value { return wheel }
+        let wheel = DeadlineWheel(loop: loop)
+        box.value = wheel
+        return wheel
     }
 
     /// Runs one session. Never throws: every outcome is a `ProbeResult` whose `status`
@@ -44,10 +62,10 @@ public final class Prober: Sendable {
         let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(.nanoseconds(connectTimeout.nanoseconds))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
+            .channelInitializer { [self] channel in
                 let handler = SMTPProbeHandler(
                     config: config, target: target, startedAt: startedAt, startedUptime: startedUptime,
-                    promise: promise)
+                    wheel: wheel(for: channel.eventLoop), promise: promise)
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }

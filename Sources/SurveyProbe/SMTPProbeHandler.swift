@@ -11,7 +11,7 @@ import SurveyTLS
 ///
 /// Flow: banner → EHLO (HELO on 5xx) → [MAIL FROM → RCPT TO → RSET] → STARTTLS (only when
 /// advertised) → TLS handshake → EHLO → QUIT → close_notify → close. DATA is never sent.
-final class SMTPProbeHandler: ChannelInboundHandler {
+final class SMTPProbeHandler: ChannelInboundHandler, DeadlineWheelClient {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -52,8 +52,10 @@ final class SMTPProbeHandler: ChannelInboundHandler {
     /// Received SMTP bytes not yet parsed (plaintext, or decrypted under TLS).
     private var inbound = ByteBuffer()
     private var context: ChannelHandlerContext?
-    private var phaseTimer: Scheduled<Void>?
-    private var sessionTimer: Scheduled<Void>?
+    private let wheel: DeadlineWheel
+    private var phaseDeadline = NIODeadline.distantFuture
+    /// The wheel tick this session waits for (earlier registrations are stale).
+    private var registeredTick: Int64?
     private var bytesRead = 0
     private var mailReply: SMTPReply?
 
@@ -70,9 +72,10 @@ final class SMTPProbeHandler: ChannelInboundHandler {
 
     init(
         config: ProbeConfig, target: ProbeTarget, startedAt: Date, startedUptime: NIODeadline,
-        promise: EventLoopPromise<ProbeResult>
+        wheel: DeadlineWheel, promise: EventLoopPromise<ProbeResult>
     ) {
         self.config = config
+        self.wheel = wheel
         self.target = target
         self.promise = promise
         self.startedUptime = startedUptime
@@ -88,7 +91,6 @@ final class SMTPProbeHandler: ChannelInboundHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        cancelTimers()
         // Only a session that became active owns the result; connect failures are
         // reported by the prober.
         if activated { complete() }
@@ -97,10 +99,6 @@ final class SMTPProbeHandler: ChannelInboundHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         activated = true
-        let loop = context.eventLoop.assumeIsolated()
-        sessionTimer = loop.scheduleTask(deadline: sessionDeadline) { [self] in
-            self.sessionExpired()
-        }
         enter(.banner, timeout: config.bannerTimeout)
         context.fireChannelActive()
     }
@@ -110,7 +108,6 @@ final class SMTPProbeHandler: ChannelInboundHandler {
             peerClosed()
             closing = true
             phase = .closed
-            cancelTimers()
         }
         complete()
         context.fireChannelInactive()
@@ -381,23 +378,30 @@ final class SMTPProbeHandler: ChannelInboundHandler {
 
     private func enter(_ next: Phase, timeout: Duration) {
         phase = next
-        phaseTimer?.cancel()
-        guard let context else { return }
-        phaseTimer = context.eventLoop.assumeIsolated().scheduleTask(
-            in: .nanoseconds(timeout.nanoseconds)
-        ) { [self] in
-            self.phaseExpired(next)
-        }
+        phaseDeadline = NIODeadline.now() + .nanoseconds(timeout.nanoseconds)
+        armDeadline()
     }
 
-    private func phaseExpired(_ expired: Phase) {
-        guard !closing, phase == expired else { return }
-        timedOut(detail: expired.rawValue)
+    /// Makes sure the wheel calls back no later than the earlier of the phase and session
+    /// deadlines.
+    private func armDeadline() {
+        let tick = wheel.tick(for: min(phaseDeadline, sessionDeadline))
+        if let registeredTick, registeredTick <= tick { return }
+        registeredTick = tick
+        wheel.register(self, tick: tick)
     }
 
-    private func sessionExpired() {
+    func deadlineTick(_ tick: Int64, now: NIODeadline) {
+        guard tick == registeredTick else { return }  // superseded by an earlier registration
+        registeredTick = nil
         guard !closing else { return }
-        timedOut(detail: "\(phase.rawValue) (session deadline)")
+        if now >= sessionDeadline {
+            timedOut(detail: "\(phase.rawValue) (session deadline)")
+        } else if now >= phaseDeadline {
+            timedOut(detail: phase.rawValue)
+        } else {
+            armDeadline()
+        }
     }
 
     private func timedOut(detail: String) {
@@ -447,7 +451,6 @@ final class SMTPProbeHandler: ChannelInboundHandler {
         guard !closing else { return }
         closing = true
         phase = .closed
-        cancelTimers()
         guard let context else {
             complete()
             return
@@ -466,13 +469,6 @@ final class SMTPProbeHandler: ChannelInboundHandler {
         // Written data is already in the kernel (writes are flushed synchronously while
         // the socket is writable), so closing now still delivers QUIT/close_notify.
         context.close(promise: nil)
-    }
-
-    private func cancelTimers() {
-        phaseTimer?.cancel()
-        phaseTimer = nil
-        sessionTimer?.cancel()
-        sessionTimer = nil
     }
 
     private func complete() {

@@ -1,1 +1,0 @@
-// SurveyProbe: see docs/architecture.md.

@@ -1,4 +1,6 @@
 import SurveyCore
+import SurveyDNS
+import SurveyProbe
 
 /// The DNS stage as the scheduler sees it (implemented by `SurveyDNS.Resolver`).
 public protocol DomainResolving: Sendable {
@@ -10,3 +12,6 @@ public protocol DomainResolving: Sendable {
 public protocol TargetProbing: Sendable {
     func probe(_ target: ProbeTarget) async -> ProbeResult
 }
+
+extension SurveyDNS.Resolver: DomainResolving {}
+extension SurveyProbe.Prober: TargetProbing {}

@@ -23,7 +23,7 @@ struct MXSurvey: AsyncParsableCommand {
               mxsurvey query --db results.db queries/starttls_share_by_unit.sql
             """,
         version: version,
-        subcommands: [ResolveCommand.self, CheckInputCommand.self]
+        subcommands: [ScanCommand.self, ResolveCommand.self, CheckInputCommand.self]
     )
 }
 

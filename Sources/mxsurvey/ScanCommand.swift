@@ -1,0 +1,261 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import SurveyCore
+import SurveyDNS
+import SurveyProbe
+import SurveyScan
+import SurveyStore
+import SurveyTLS
+
+
+/// What `scans.options` holds: the arguments that define the scan, so that `--resume ID`
+/// can re-run it and a re-run of the same command is recognised.
+struct StoredOptions: Codable {
+    var argv: [String]
+    init(argv: [String]) { self.argv = argv }
+    init?(_ info: ScanInfo) {
+        guard let decoded = try? JSONDecoder().decode(StoredOptions.self, from: Data(info.options.utf8)) else {
+            return nil
+        }
+        self = decoded
+    }
+}
+
+/// `mxsurvey scan`: the whole pipeline into the result store.
+struct ScanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scan",
+        abstract: "Resolve a domain list and probe every MX address; store the results in SQLite.",
+        discussion: """
+            Every IP is probed once per scan with one SMTP session on port 25: banner, EHLO, a
+            plaintext MAIL/RCPT probe (never DATA), STARTTLS, TLS handshake, certificate checks.
+            At most one session per IP at a time; private and reserved addresses are skipped
+            unless --allow-private; --exclude lists networks and domains never to contact.
+
+            Interrupted scans (Ctrl-C, crash) continue with --resume ID, or by running the same
+            command again. Progress goes to stderr; results only to the database.
+
+            Examples:
+              mxsurvey scan --db results.db --ehlo-name survey.example.org domains.txt
+              mxsurvey scan --db results.db --tag authorities --exclude blocklist.txt list.csv
+              mxsurvey scan --db results.db --resume 3
+            """)
+
+    @Option(help: "SQLite result database (created if missing).")
+    var db = "results.db"
+
+    @Argument(help: "Input list: one domain per line, `rank,domain` CSV, or - for stdin.")
+    var input: String?
+
+    @Option(help: "Continue scan ID of the database (stored input and options are reused).")
+    var resume: Int64?
+
+    @Flag(help: "Start a new scan even if an unfinished scan of the same command exists.")
+    var fresh = false
+
+    @Option(help: "Tag stored with every domain of this scan (e.g. a dataset category).")
+    var tag: String?
+
+    @OptionGroup var dns: DNSOptions
+
+    @Flag(help: "Also probe private, loopback, link-local and reserved addresses (RFC 6890).")
+    var allowPrivate = false
+
+    @Option(help: "Exclusion list: CIDRs, addresses and domains, one per line, # comments (repeatable).")
+    var exclude: [String] = []
+
+    @Flag(help: "DNS stage only: resolve and store, do not connect to any mail server.")
+    var noProbe = false
+
+    @Option(help: "Name sent in EHLO; identify your scanner (default: this machine's FQDN).")
+    var ehloName: String?
+
+    @Option(help: "Sender of the plaintext MAIL FROM probe (default: mxsurvey-probe@<ehlo-name>).")
+    var mailFrom: String?
+
+    @Flag(help: "Skip the plaintext MAIL/RCPT probe.")
+    var noPlaintextProbe = false
+
+    @Option(help: "Trust anchors (PEM) for certificate validation instead of the system store.")
+    var caFile: String?
+
+    @Option(help: "SMTP sessions at the same time.")
+    var concurrency = 500
+
+    @Option(help: "Domains resolved at the same time.")
+    var dnsConcurrency = 500
+
+    @Option(help: "New SMTP sessions per second, all targets together (0 = unlimited).")
+    var rate: Double = 0
+
+    @Option(help: "Minimum seconds between two sessions to the same IP.")
+    var perIpInterval: Double = 1
+
+    @Option(help: "Seconds before a host that greylisted the plaintext probe is probed again.")
+    var greylistRetry: Double = 300
+
+    @Option(help: "Seconds to establish the TCP connection.")
+    var connectTimeout: Double = 10
+
+    @Option(help: "Seconds to wait for the greeting (tarpits are classified as banner_timeout).")
+    var bannerTimeout: Double = 30
+
+    @Option(help: "Seconds to wait for each later SMTP reply and for the TLS handshake.")
+    var phaseTimeout: Double = 30
+
+    @Option(help: "Seconds a whole SMTP session may take.")
+    var sessionTimeout: Double = 60
+
+    @Option(help: ArgumentHelp("SMTP port (tests and labs; the survey is about port 25).", visibility: .hidden))
+    var port = 25
+
+    @Flag(help: "No progress output.")
+    var quiet = false
+
+    @Flag(help: "Debug logging.")
+    var verbose = false
+
+    @Option(help: "Seconds between status lines when stderr is not a terminal.")
+    var progressInterval: Double = 10
+
+    func validate() throws {
+        if input == nil && resume == nil { throw ValidationError("give an input list (or --resume ID)") }
+        if concurrency < 1 || dnsConcurrency < 1 { throw ValidationError("concurrency must be at least 1") }
+        if rate < 0 || perIpInterval < 0 || greylistRetry < 0 { throw ValidationError("times and rates must be ≥ 0") }
+        if connectTimeout <= 0 || bannerTimeout <= 0 || phaseTimeout <= 0 || sessionTimeout <= 0 {
+            throw ValidationError("timeouts must be positive")
+        }
+        if !(1...65535).contains(port) { throw ValidationError("--port must be within 1...65535") }
+    }
+
+    /// The arguments that define a scan, for storing and for recognising a re-run.
+    static func definingArguments(_ argv: [String]) -> [String] {
+        var out: [String] = []
+        var skip = false
+        for a in argv {
+            if skip {
+                skip = false
+                continue
+            }
+            if a == "--resume" || a == "--db" {
+                skip = true
+                continue
+            }
+            if a.hasPrefix("--resume=") || a.hasPrefix("--db=") || a == "--fresh" || a == "--quiet" || a == "--verbose" {
+                continue
+            }
+            out.append(a)
+        }
+        return out
+    }
+
+    mutating func run() async throws {
+        LogSetup.bootstrap(verbose: verbose, quiet: quiet)
+        let logger = Logger(label: "mxsurvey.scan")
+        let store: ResultStore
+        do { store = try ResultStore(path: db) } catch {
+            throw ValidationError("cannot open database '\(db)': \(error)")
+        }
+
+        // Which scan: a new one, an explicit --resume, or an unfinished run of the same command.
+        let argv = Array(CommandLine.arguments.dropFirst(2))
+        let defining = Self.definingArguments(argv)
+        var scanID: Int64
+        var resuming = false
+        var command = self
+        if let id = resume {
+            guard let info = try store.scan(id) else { throw ValidationError("no scan \(id) in '\(db)'") }
+            guard info.status != "done" else { throw ValidationError("scan \(id) is already complete") }
+            if input == nil {
+                // Re-run the stored command line with this invocation's --db/--quiet/--verbose.
+                guard let stored = StoredOptions(info) else {
+                    throw ValidationError("scan \(id) has no stored command line")
+                }
+                var parsed = try ScanCommand.parse(stored.argv)
+                parsed.db = db
+                parsed.quiet = quiet
+                parsed.verbose = verbose
+                command = parsed
+            }
+            scanID = id
+            resuming = true
+        } else if !fresh,
+            let previous = try store.scans().last(where: {
+                $0.status != "done" && StoredOptions($0)?.argv == defining
+            })
+        {
+            scanID = previous.id
+            resuming = true
+            logger.notice("resuming unfinished scan \(previous.id) of the same command (use --fresh for a new scan)")
+        } else {
+            scanID = try store.beginScan(
+                commandLine: (["mxsurvey"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
+                toolVersion: MXSurvey.version, encodedOptions: StoredOptions(argv: defining), input: input)
+        }
+        if resuming { try store.reopenScan(scanID) }
+        let inputPath: String
+        if let i = command.input {
+            inputPath = i
+        } else if let stored = try store.scan(scanID)?.input {
+            inputPath = stored
+        } else {
+            throw ValidationError("scan \(scanID) has no stored input; give the input list")
+        }
+        if inputPath == "-" && resuming {
+            logger.warning("resuming from standard input: domains already stored are skipped")
+        }
+        let summary = try await command.execute(
+            store: store, scanID: scanID, input: inputPath, resuming: resuming, logger: logger)
+        print(summary.text)
+        print("results: \(db) (scan \(scanID)); e.g. mxsurvey report --db \(db) --scan \(scanID) --format md")
+        if summary.interrupted { throw ExitCode(130) }
+    }
+
+    func execute(store: ResultStore, scanID: Int64, input: String, resuming: Bool, logger: Logger) async throws
+        -> ScanSummary
+    {
+        var options = ScanOptions()
+        options.allowPrivate = allowPrivate
+        for file in exclude {
+            do { options.exclusions = try options.exclusions.merging(ExclusionList(contentsOf: file)) } catch {
+                throw ValidationError("\(error)")
+            }
+        }
+        options.tag = tag
+        options.concurrency = concurrency
+        options.dnsConcurrency = dnsConcurrency
+        options.rate = rate
+        options.perIPInterval = .milliseconds(Int(perIpInterval * 1000))
+        options.greylistRetry = .milliseconds(Int(greylistRetry * 1000))
+        options.port = port
+        options.probe = !noProbe
+        options.liveProgress = isatty(2) == 1
+        options.progressInterval = quiet ? nil : (options.liveProgress ? .milliseconds(500) : .seconds(progressInterval))
+
+        let resolver = try dns.makeResolver()
+        defer { resolver.shutdown() }
+        // One event loop per core, shared by every session of the scan.
+        let group = MultiThreadedEventLoopGroup.singleton
+        var prober: Prober?
+        if !noProbe {
+            let tls: TLSContext
+            do { tls = try TLSContext.client(caFile: caFile) } catch {
+                throw ValidationError("cannot set up TLS (--ca-file \(caFile ?? "system store")): \(error)")
+            }
+            let config = ProbeConfig(
+                tlsContext: tls, ehloName: ehloName, mailFrom: mailFrom, plaintextProbe: !noPlaintextProbe,
+                connectTimeout: .milliseconds(Int(connectTimeout * 1000)),
+                bannerTimeout: .milliseconds(Int(bannerTimeout * 1000)),
+                phaseTimeout: .milliseconds(Int(phaseTimeout * 1000)),
+                sessionDeadline: .milliseconds(Int(sessionTimeout * 1000)))
+            prober = Prober(config: config, group: group)
+        }
+        let stop = StopFlag()
+        stop.install()
+        let scanner = Scanner(resolver: resolver, prober: prober, store: store, options: options, logger: logger)
+        return try await scanner.run(input: input, scanID: scanID, resume: resuming, stop: { stop.isSet })
+    }
+}

@@ -1,1 +1,0 @@
-// SurveyTLS: see docs/architecture.md.

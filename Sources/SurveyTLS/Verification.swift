@@ -1,0 +1,114 @@
+import COpenSSL
+import Foundation
+
+/// Certificate checks of one peer, each fact kept separate.
+public struct VerificationResult: Sendable, Equatable {
+    /// The chain builds to a trusted root of the context's store (time checks off).
+    public var trusted: Bool
+    /// `X509_verify_cert_error_string` of the failing code ("self-signed certificate", …);
+    /// nil when trusted.
+    public var verifyError: String?
+    public var verifyErrorCode: Int32?
+    /// Leaf notAfter < date.
+    public var expired: Bool
+    /// Leaf notBefore > date.
+    public var notYetValid: Bool
+    /// Leaf issuer == subject and its own signature verifies.
+    public var selfSigned: Bool
+    /// Per name: RFC 6125 match (SAN dNSName; subject CN only without any dNSName; a wildcard
+    /// covers exactly one left-most label).
+    public var hostnameMatches: [String: Bool]
+
+    public init(
+        trusted: Bool, verifyError: String?, verifyErrorCode: Int32?, expired: Bool, notYetValid: Bool,
+        selfSigned: Bool, hostnameMatches: [String: Bool]
+    ) {
+        self.trusted = trusted
+        self.verifyError = verifyError
+        self.verifyErrorCode = verifyErrorCode
+        self.expired = expired
+        self.notYetValid = notYetValid
+        self.selfSigned = selfSigned
+        self.hostnameMatches = hostnameMatches
+    }
+}
+
+extension TLSContext {
+    /// Verifies a chain (leaf first, as a server would send it) against this context's trust
+    /// store, exactly as `TLSSession.verify` does for a live peer.
+    public func verify(chain: [Certificate], at date: Date, names: [String]) throws -> VerificationResult {
+        guard let leaf = chain.first else { throw TLSError("empty chain") }
+        guard let stack = mxs_sk_X509_new_null() else { throw TLSError.fromQueue("sk_X509_new_null") }
+        defer { mxs_sk_X509_pop_free(stack) }
+        for certificate in chain {
+            guard mxs_sk_X509_push_up_ref(stack, certificate.x509) == 1 else {
+                throw TLSError.fromQueue("sk_X509_push")
+            }
+        }
+        return CertificateVerifier.verify(
+            leaf: leaf.x509, untrusted: stack, store: SSL_CTX_get_cert_store(ctx), at: date, names: names)
+    }
+}
+
+enum CertificateVerifier {
+    static func verify(
+        leaf: OpaquePointer, untrusted: OpaquePointer?, store: OpaquePointer?, at date: Date, names: [String]
+    ) -> VerificationResult {
+        var trusted = false
+        var errorText: String? = "no trust store"
+        var errorCode: Int32? = nil
+        if let store, let storeContext = X509_STORE_CTX_new() {
+            defer { X509_STORE_CTX_free(storeContext) }
+            OpenSSLErrors.clear()
+            if X509_STORE_CTX_init(storeContext, store, leaf, untrusted) == 1 {
+                // Same purpose/trust settings as OpenSSL's own TLS client verification.
+                _ = X509_STORE_CTX_set_default(storeContext, "ssl_server")
+                X509_STORE_CTX_set_flags(storeContext, UInt(X509_V_FLAG_NO_CHECK_TIME))
+                let rc = X509_verify_cert(storeContext)
+                let code = X509_STORE_CTX_get_error(storeContext)
+                if rc == 1 && code == X509_V_OK {
+                    trusted = true
+                    errorText = nil
+                } else {
+                    errorCode = code
+                    errorText =
+                        X509_verify_cert_error_string(Int(code)).map { String(cString: $0) }
+                        ?? "verification error \(code)"
+                }
+            } else {
+                errorText = TLSError.fromQueue("X509_STORE_CTX_init").description
+            }
+            OpenSSLErrors.clear()
+        }
+
+        let notBefore = CertificateInspector.date(X509_get0_notBefore(leaf))
+        let notAfter = CertificateInspector.date(X509_get0_notAfter(leaf))
+        var matches: [String: Bool] = [:]
+        for name in names where matches[name] == nil {
+            matches[name] = hostnameMatches(leaf, name)
+        }
+        return VerificationResult(
+            trusted: trusted, verifyError: errorText, verifyErrorCode: errorCode,
+            expired: notAfter.map { $0 < date } ?? false,
+            notYetValid: notBefore.map { $0 > date } ?? false,
+            selfSigned: X509_self_signed(leaf, 1) == 1,
+            hostnameMatches: matches)
+    }
+
+    /// `X509_check_host` with default flags: SAN dNSName first, subject CN only when the
+    /// certificate has no dNSName; wildcards only as the whole left-most label... and
+    /// OpenSSL's default (partial-label wildcards like `mx*.example` allowed, never multi-label).
+    static func hostnameMatches(_ leaf: OpaquePointer, _ name: String) -> Bool {
+        var host = name
+        while host.hasSuffix(".") { host.removeLast() }
+        guard !host.isEmpty else { return false }
+        let bytes = Array(host.utf8)
+        let rc = bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) {
+                X509_check_host(leaf, $0.baseAddress, $0.count, 0, nil)
+            }
+        }
+        OpenSSLErrors.clear()
+        return rc == 1
+    }
+}

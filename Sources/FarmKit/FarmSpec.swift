@@ -82,13 +82,13 @@ public enum CertKind: String, CaseIterable, Sendable, Codable {
     /// `valid`, but signed with ecdsa-with-SHA1.
     case sha1
 
-    /// A verifier with the farm's `ca.pem` accepts the chain (names are checked apart;
-    /// weak keys and SHA-1 signatures pass at OpenSSL security level 0, which a survey
-    /// client needs anyway to reach TLS 1.0 servers).
+    /// The chain builds to the farm's `ca.pem` (validity dates and names are separate
+    /// facts, as SurveyTLS's verifier keeps them; weak keys and SHA-1 signatures pass, as at
+    /// OpenSSL security level 0, which a survey client needs anyway to reach TLS 1.0 servers).
     public var chainTrusted: Bool {
         switch self {
-        case .valid, .wrongname, .wildcard, .rsa1024, .sha1: return true
-        case .expired, .notyetvalid, .selfsigned, .untrustedca, .missingintermediate: return false
+        case .valid, .expired, .notyetvalid, .wrongname, .wildcard, .rsa1024, .sha1: return true
+        case .selfsigned, .untrustedca, .missingintermediate: return false
         }
     }
 }

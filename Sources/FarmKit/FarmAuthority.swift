@@ -59,10 +59,12 @@ final class FarmCertificates: Sendable {
     let leaves: [Certificate?]
     let contextCount: Int
 
-    /// Builds every certificate and context for `plan`, on up to `parallelism` threads.
-    init(plan: FarmPlan, now: Date = Date(), parallelism: Int = ProcessInfo.processInfo.activeProcessorCount)
-        throws
-    {
+    /// Builds every certificate and context for the hosts `range` of `plan`, on up to
+    /// `parallelism` threads.
+    init(
+        plan: FarmPlan, range: Range<Int>, now: Date = Date(),
+        parallelism: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) throws {
         let root = try FarmAuthority.root(seed: plan.spec.seed)
         let day: TimeInterval = 86_400
         let intermediateKey = try CertificateFactory.makeKey(.ecdsaP256)
@@ -80,7 +82,7 @@ final class FarmCertificates: Sendable {
         // One key for all ECDSA leaves and one for the RSA 1024 ones: keys may be shared,
         // certificates are per name.
         let leafKey = try CertificateFactory.makeKey(.ecdsaP256)
-        let needsRSA = plan.hosts.contains { $0.certKind == .rsa1024 && $0.behaviour.negotiatesTLS }
+        let needsRSA = plan.hosts[range].contains { $0.certKind == .rsa1024 && $0.behaviour.negotiatesTLS }
         let rsaKey = needsRSA ? try CertificateFactory.makeKey(.rsa(bits: 1024)) : nil
 
         // Distinct (certificate identity, version) pairs, each built once.
@@ -92,7 +94,7 @@ final class FarmCertificates: Sendable {
         var jobs: [Job] = []
         var jobIndex: [String: Int] = [:]
         var hostJob = [Int?](repeating: nil, count: plan.hosts.count)
-        for host in plan.hosts where host.behaviour.negotiatesTLS {
+        for host in plan.hosts[range] where host.behaviour.negotiatesTLS {
             guard let kind = host.certKind, let version = host.tlsVersion else { continue }
             let name: String
             switch kind {

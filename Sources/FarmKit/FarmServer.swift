@@ -66,25 +66,30 @@ public final class FarmServer: Sendable {
     }
 
     /// Builds every certificate and TLS context, raises the open-file limit, and binds
-    /// `base + i : port` for every host. Throws (after closing what was bound) when a
-    /// listener cannot be bound.
-    public static func start(plan: FarmPlan, group: EventLoopGroup, bindConcurrency: Int = 256) async throws
-        -> FarmServer
-    {
-        let needed = plan.hosts.count + 4096
-        let limit = ResourceLimits.raiseOpenFiles(to: UInt64(needed))
-        guard limit >= UInt64(plan.hosts.count + 64) else {
-            throw FarmSpecError(
-                "open-file limit \(limit) is too low for \(plan.hosts.count) listeners (need about \(needed))")
+    /// `base + i : port` for every host `i` in `hosts` (default: all). Throws (after closing
+    /// what was bound) when a listener cannot be bound.
+    public static func start(
+        plan: FarmPlan, group: EventLoopGroup, hosts: Range<Int>? = nil, bindConcurrency: Int = 256
+    ) async throws -> FarmServer {
+        let range = hosts ?? plan.hosts.indices
+        guard range.lowerBound >= 0, range.upperBound <= plan.hosts.count else {
+            throw FarmSpecError("host range \(range) outside 0..<\(plan.hosts.count)")
         }
-        let certificates = try FarmCertificates(plan: plan)
+        let needed = range.count + connectionReserve
+        let limit = ResourceLimits.raiseOpenFiles(to: UInt64(needed))
+        guard limit >= UInt64(range.count + 256) else {
+            throw FarmSpecError(
+                "open-file limit \(limit) is too low for \(range.count) listeners (need about \(needed)); "
+                    + "mxfarm splits larger farms over several processes")
+        }
+        let certificates = try FarmCertificates(plan: plan, range: range)
         let shared = FarmSharedState(spec: plan.spec)
         let port = plan.spec.port
 
         let bound = ChannelCollector()
         do {
             try await withThrowingTaskGroup(of: Channel.self) { tasks in
-                var next = 0
+                var next = range.lowerBound
                 func addTask() {
                     let host = plan.hosts[next]
                     let context = certificates.contexts[next]
@@ -94,10 +99,10 @@ public final class FarmServer: Sendable {
                             .bind(host: host.ip.description, port: port).get()
                     }
                 }
-                while next < plan.hosts.count && next < bindConcurrency { addTask() }
+                while next < range.upperBound && next < range.lowerBound + bindConcurrency { addTask() }
                 while let channel = try await tasks.next() {
                     bound.append(channel)
-                    if next < plan.hosts.count { addTask() }
+                    if next < range.upperBound { addTask() }
                 }
             }
         } catch {
@@ -121,6 +126,14 @@ public final class FarmServer: Sendable {
                         SMTPFarmHandler(host: host, tlsContext: tlsContext, shared: shared))
                 }
             }
+    }
+
+    /// File descriptors kept free for connections (and the event loops) beyond the listeners.
+    public static let connectionReserve = 4096
+
+    /// How many listeners one process can hold under its open-file hard limit.
+    public static var listenersPerProcess: Int {
+        max(1, Int(min(ResourceLimits.openFilesHardLimit, UInt64(Int.max))) - connectionReserve)
     }
 
     /// Closes every listener, then every open session.
@@ -186,6 +199,13 @@ public enum ResourceLimits {
         var after = rlimit()
         guard getrlimit(resourceNoFile, &after) == 0 else { return 0 }
         return UInt64(after.rlim_cur)
+    }
+
+    /// The hard RLIMIT_NOFILE (0 when unknown).
+    public static var openFilesHardLimit: UInt64 {
+        var current = rlimit()
+        guard getrlimit(resourceNoFile, &current) == 0 else { return 0 }
+        return UInt64(current.rlim_max)
     }
 
     #if canImport(Glibc)

@@ -36,7 +36,7 @@ final class Greylist: @unchecked Sendable {
 }
 
 /// Counters of a running farm.
-public struct FarmStatistics: Sendable, Equatable {
+public struct FarmStatistics: Sendable, Equatable, Codable {
     /// Connections accepted.
     public var connections = 0
     /// `DATA` commands received (a scanner must never send one).
@@ -49,6 +49,8 @@ public struct FarmStatistics: Sendable, Equatable {
     /// `530` answers to MAIL FROM before TLS.
     public var plaintextRefusals = 0
     public var quits = 0
+
+    public init() {}
 }
 
 final class FarmCounters: @unchecked Sendable {
@@ -231,5 +233,21 @@ struct SMTPConversation {
         let rest = argument.dropFirst(keyword.count).trimmingCharacters(in: .whitespaces)
         guard rest.hasPrefix("<"), let close = rest.firstIndex(of: ">") else { return nil }
         return String(rest[rest.index(after: rest.startIndex)..<close])
+    }
+}
+
+extension FarmStatistics {
+    /// Field-wise sum (for farms split over several processes).
+    public static func + (a: FarmStatistics, b: FarmStatistics) -> FarmStatistics {
+        var sum = a
+        sum.connections += b.connections
+        sum.dataCommands += b.dataCommands
+        sum.startTLSAccepted += b.startTLSAccepted
+        sum.handshakesCompleted += b.handshakesCompleted
+        sum.handshakesFailed += b.handshakesFailed
+        sum.greylistedReplies += b.greylistedReplies
+        sum.plaintextRefusals += b.plaintextRefusals
+        sum.quits += b.quits
+        return sum
     }
 }

@@ -24,14 +24,18 @@ public final class FarmAuthority: Sendable {
             }
         }
         // PKCS#8 PrivateKeyInfo for Ed25519 (RFC 8410 §7): fixed 16-byte prefix + 32-byte key.
-        let der: [UInt8] = [
-            0x30, 0x2E, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
-        ] + raw
-        let pem = "-----BEGIN PRIVATE KEY-----\n\(Data(der).base64EncodedString())\n-----END PRIVATE KEY-----\n"
+        let der: [UInt8] =
+            [
+                0x30, 0x2E, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x04, 0x22, 0x04,
+                0x20,
+            ] + raw
+        let pem =
+            "-----BEGIN PRIVATE KEY-----\n\(Data(der).base64EncodedString())\n-----END PRIVATE KEY-----\n"
         let key = try PrivateKey(pem: pem)
         let certificate = try CertificateFactory.selfSigned(
             .init(
-                commonName: "mxfarm Root CA (seed \(seed))", notBefore: fixedDate(2020), notAfter: fixedDate(2099),
+                commonName: "mxfarm Root CA (seed \(seed))", notBefore: fixedDate(2020),
+                notAfter: fixedDate(2099),
                 isCA: true, serial: rng.next() >> 1 | 1),
             key: key)
         return FarmAuthority(certificate: certificate, key: key)

@@ -53,7 +53,8 @@ public struct FarmPlan: Sendable {
     public let providers: [FarmProvider]
 
     private enum Stream: UInt64 {
-        case domainKinds = 1, providers, behaviours, versions, certificates, delays, mxChoice
+        case domainKinds = 1
+        case providers, behaviours, versions, certificates, delays, mxChoice
     }
 
     public init(spec: FarmSpec) throws {
@@ -117,7 +118,8 @@ public struct FarmPlan: Sendable {
                 hosts.append(
                     FarmHost(
                         index: index, name: "mx\(k + 1).\(providerName)",
-                        ip: IPv4(spec.base.value + UInt32(index)), provider: providerName, implicitMX: false,
+                        ip: IPv4(value: spec.base.value + UInt32(index)), provider: providerName,
+                        implicitMX: false,
                         behaviour: .tls13, tlsVersion: nil, certKind: nil, bannerDelayMs: 0, domainCount: 0))
             }
             providers.append(FarmProvider(name: providerName, hosts: members))
@@ -143,6 +145,11 @@ public struct FarmPlan: Sendable {
 
         var mxRNG = rng(.mxChoice)
         var cursors = Array(repeating: 0, count: providers.count)
+        // Domains still to come per provider and hosts not yet named in any MX: the MX
+        // counts grow where needed so that every host serves at least one domain.
+        var domainsLeft = Array(repeating: 0, count: providers.count)
+        for p in assignments { domainsLeft[p] += 1 }
+        var uncovered = providers.map(\.hosts.count)
         var domains: [FarmDomain] = []
         domains.reserveCapacity(m)
         var nextAssignment = 0
@@ -158,8 +165,11 @@ public struct FarmPlan: Sendable {
                 if size > 1 {
                     let x = mxRNG.unit()
                     count = x < 0.2 ? 1 : (x < 0.85 ? 2 : 3)
-                    count = min(count, size)
+                    let needed = (uncovered[p] + domainsLeft[p] - 1) / max(1, domainsLeft[p])
+                    count = min(max(count, needed), 3, size)
                 }
+                domainsLeft[p] -= 1
+                uncovered[p] = max(0, uncovered[p] - count)
                 var mx: [FarmMX] = []
                 for j in 0..<count {
                     let host = members[(cursors[p] + j) % size]
@@ -172,10 +182,12 @@ public struct FarmPlan: Sendable {
                 let index = hosts.count
                 hosts.append(
                     FarmHost(
-                        index: index, name: name, ip: IPv4(spec.base.value + UInt32(index)), provider: nil,
+                        index: index, name: name, ip: IPv4(value: spec.base.value + UInt32(index)),
+                        provider: nil,
                         implicitMX: true, behaviour: .tls13, tlsVersion: nil, certKind: nil, bannerDelayMs: 0,
                         domainCount: 1))
-                domains.append(FarmDomain(name: name, status: .implicitMX, mx: [FarmMX(host: index, preference: 0)]))
+                domains.append(
+                    FarmDomain(name: name, status: .implicitMX, mx: [FarmMX(host: index, preference: 0)]))
             default:
                 domains.append(FarmDomain(name: name, status: kind, mx: []))
             }
@@ -237,13 +249,14 @@ public struct FarmPlan: Sendable {
     /// The auth-zone for `spec.origin` in master-file format.
     public func zoneText() -> String {
         let origin = spec.normalizedOrigin
-        var out = "; mxfarm zone for \(origin) (seed \(spec.seed), \(hosts.count) hosts, \(domains.count) domains)\n"
+        var out =
+            "; mxfarm zone for \(origin) (seed \(spec.seed), \(hosts.count) hosts, \(domains.count) domains)\n"
         out += "$ORIGIN \(origin)\n$TTL 3600\n"
         out += "@\tIN\tSOA\tns.\(origin) hostmaster.\(origin) 1 3600 900 604800 300\n"
         out += "@\tIN\tNS\tns.\(origin)\n"
         out += "ns.\(origin)\tIN\tA\t127.0.0.1\n"
         for host in hosts where !host.implicitMX {
-            out += "\(host.name).\tIN\tA\t\(host.ip)\n"
+            out += "\(host.name).\tIN\tA\t\(host.ip.description)\n"
         }
         for domain in domains {
             switch domain.status {
@@ -253,7 +266,7 @@ public struct FarmPlan: Sendable {
                 }
             case .implicitMX:
                 if let mx = domain.mx.first {
-                    out += "\(domain.name).\tIN\tA\t\(hosts[mx.host].ip)\n"
+                    out += "\(domain.name).\tIN\tA\t\(hosts[mx.host].ip.description)\n"
                 }
             case .nullMX:
                 out += "\(domain.name).\tIN\tMX\t0\t.\n"
@@ -378,7 +391,8 @@ public indirect enum JSONValue: Sendable, Equatable {
         case .string(let s): return JSONValue.quote(s)
         case .array(let items): return "[" + items.map(\.serialized).joined(separator: ",") + "]"
         case .object(let pairs):
-            return "{" + pairs.map { JSONValue.quote($0.0) + ":" + $0.1.serialized }.joined(separator: ",") + "}"
+            return "{" + pairs.map { JSONValue.quote($0.0) + ":" + $0.1.serialized }.joined(separator: ",")
+                + "}"
         }
     }
 

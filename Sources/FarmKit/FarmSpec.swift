@@ -1,4 +1,5 @@
 import Foundation
+import SurveyCore
 
 /// How a simulated mail server behaves towards an SMTP client.
 public enum Behaviour: String, CaseIterable, Sendable, Codable {
@@ -226,36 +227,6 @@ public enum DelaySpec: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// An IPv4 address as a 32-bit number (host order), for `base + index` arithmetic.
-public struct IPv4: Sendable, Hashable, Comparable, CustomStringConvertible {
-    public var value: UInt32
-
-    public init(_ value: UInt32) {
-        self.value = value
-    }
-
-    public init?(_ text: String) {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
-        var value: UInt32 = 0
-        for part in parts {
-            guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isASCII), let byte = UInt8(part) else {
-                return nil
-            }
-            value = value << 8 | UInt32(byte)
-        }
-        self.value = value
-    }
-
-    public var description: String {
-        "\(value >> 24).\(value >> 16 & 0xFF).\(value >> 8 & 0xFF).\(value & 0xFF)"
-    }
-
-    public var isLoopback: Bool { value >> 24 == 127 }
-
-    public static func < (a: IPv4, b: IPv4) -> Bool { a.value < b.value }
-}
-
 /// Everything that determines a farm: same spec → same plan, byte for byte.
 public struct FarmSpec: Sendable, Equatable {
     /// Simulated hosts (one IP each).
@@ -294,7 +265,7 @@ public struct FarmSpec: Sendable, Equatable {
     public init(
         hosts: Int, domains: Int, seed: UInt64, mix: Mix<Behaviour> = FarmSpec.defaultMix,
         certMix: Mix<CertKind> = FarmSpec.defaultCertMix, delay: DelaySpec = .constant(0),
-        base: IPv4 = IPv4(0x7F02_0001), port: Int = 25, origin: String = "test.",
+        base: IPv4 = IPv4(value: 0x7F02_0001), port: Int = 25, origin: String = "test.",
         implicitShare: Double = 0.03, nullMXShare: Double = 0.02, nxdomainShare: Double = 0.02,
         tarpitSeconds: Double = 600, greylistDelay: Double = 0, greylistWindow: Double = 3600,
         sessionTimeout: Double = 300
@@ -327,12 +298,13 @@ public struct FarmSpec: Sendable, Equatable {
         guard hosts >= 1 else { throw FarmSpecError("--hosts must be at least 1") }
         guard domains >= 1 else { throw FarmSpecError("--domains must be at least 1") }
         guard (1...65535).contains(port) else { throw FarmSpecError("--port must be 1…65535") }
-        guard base.isLoopback else {
-            throw FarmSpecError("--base \(base) is outside 127.0.0.0/8: the farm only listens on loopback")
+        guard base.value >> 24 == 127 else {
+            throw FarmSpecError(
+                "--base \(base.description) is outside 127.0.0.0/8: the farm only listens on loopback")
         }
         let last = UInt64(base.value) + UInt64(hosts) - 1
         guard last < 0x7FFF_FFFF else {
-            throw FarmSpecError("\(hosts) hosts from \(base) run past 127.255.255.254")
+            throw FarmSpecError("\(hosts) hosts from \(base.description) run past 127.255.255.254")
         }
         for (name, share) in [
             ("implicit", implicitShare), ("null MX", nullMXShare), ("NXDOMAIN", nxdomainShare),

@@ -235,7 +235,8 @@ final class SMTPFarmHandler: ChannelInboundHandler {
         guard phase != .closing else { return }
         phase = .closing
         let promise = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)), promise: promise)
+        context.writeAndFlush(
+            wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)), promise: promise)
         promise.futureResult.assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
         }

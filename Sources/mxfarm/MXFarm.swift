@@ -3,6 +3,7 @@ import FarmKit
 import Foundation
 import NIOCore
 import NIOPosix
+import SurveyCore
 
 #if canImport(Glibc)
     import Glibc
@@ -39,7 +40,9 @@ struct MXFarm: AsyncParsableCommand {
     @Option(help: "Behaviour mix, name=weight,… (default \(FarmSpec.defaultMix)).")
     var mix: String?
 
-    @Option(name: .customLong("cert-mix"), help: "Certificate mix, name=weight,… (default \(FarmSpec.defaultCertMix)).")
+    @Option(
+        name: .customLong("cert-mix"),
+        help: "Certificate mix, name=weight,… (default \(FarmSpec.defaultCertMix)).")
     var certMix: String?
 
     @Option(help: "Banner delay in seconds: N, uniform:A-B or exp:MEAN.")
@@ -94,7 +97,9 @@ struct MXFarm: AsyncParsableCommand {
     var shard: String?
 
     func run() async throws {
-        guard let baseAddress = IPv4(base) else { throw ValidationError("--base \(base) is not an IPv4 address") }
+        guard let baseAddress = IPv4(base) else {
+            throw ValidationError("--base \(base) is not an IPv4 address")
+        }
         let plan: FarmPlan
         do {
             let spec = FarmSpec(
@@ -153,7 +158,7 @@ struct MXFarm: AsyncParsableCommand {
         let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
         let first = plan.hosts[range.lowerBound].ip
         log(
-            "mxfarm\(worker ? " worker" : ""): \(server.listenerCount) listeners from \(first), port \(plan.spec.port), "
+            "mxfarm\(worker ? " worker" : ""): \(server.listenerCount) listeners from \(first.description), port \(plan.spec.port), "
                 + "\(server.tlsContextCount) TLS contexts, \(threadCount) threads, started in \(seconds) s")
         // Unbuffered: a harness reading the pipe sees it at once.
         emit("ready")

@@ -1,1 +1,0 @@
-// FarmKit: see docs/architecture.md.

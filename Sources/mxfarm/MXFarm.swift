@@ -1,0 +1,363 @@
+import ArgumentParser
+import FarmKit
+import Foundation
+import NIOCore
+import NIOPosix
+import SurveyCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// mxfarm: a simulated internet of mail servers on loopback (see docs/mxfarm.md).
+@main
+struct MXFarm: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mxfarm",
+        abstract: "Simulated internet of mail servers on loopback addresses, with DNS zone and truth files.",
+        discussion: """
+            Writes DIR/zone, DIR/domains.txt, DIR/ca.pem, DIR/truth.jsonl and DIR/domains-truth.jsonl,
+            then (unless --no-serve) listens on one loopback address per simulated host, prints
+            "ready" once every listener is up, and serves until SIGTERM or SIGINT.
+            Behaviour names: \(Behaviour.allCases.map(\.rawValue).joined(separator: ", ")).
+            Certificate kinds: \(CertKind.allCases.map(\.rawValue).joined(separator: ", ")).
+            """)
+
+    @Option(help: "Number of simulated hosts (one IP each).")
+    var hosts: Int
+
+    @Option(help: "Number of domains in domains.txt.")
+    var domains: Int
+
+    @Option(help: "Seed: equal seeds give identical files.")
+    var seed: UInt64
+
+    @Option(help: "Output directory (created when missing).")
+    var out: String
+
+    @Option(help: "Behaviour mix, name=weight,… (default \(FarmSpec.defaultMix)).")
+    var mix: String?
+
+    @Option(
+        name: .customLong("cert-mix"),
+        help: "Certificate mix, name=weight,… (default \(FarmSpec.defaultCertMix)).")
+    var certMix: String?
+
+    @Option(help: "Banner delay in seconds: N, uniform:A-B or exp:MEAN.")
+    var delay: String = "0"
+
+    @Option(help: "Address of the first host; host i listens on base+i (inside 127.0.0.0/8).")
+    var base: String = "127.2.0.1"
+
+    @Option(help: "TCP port every host listens on.")
+    var port: Int = 25
+
+    @Option(name: .customLong("zone-origin"), help: "Zone origin; domains are dN.<origin>.")
+    var zoneOrigin: String = "test."
+
+    @Option(name: .customLong("implicit-share"), help: "Share of domains with an implicit MX (0…1).")
+    var implicitShare: Double = 0.03
+
+    @Option(name: .customLong("null-mx-share"), help: "Share of domains with a null MX (0…1).")
+    var nullMXShare: Double = 0.02
+
+    @Option(name: .customLong("nxdomain-share"), help: "Share of listed domains absent from the zone (0…1).")
+    var nxdomainShare: Double = 0.02
+
+    @Option(name: .customLong("tarpit-seconds"), help: "How long a tarpit holds a connection silently.")
+    var tarpitSeconds: Double = 600
+
+    @Option(
+        name: .customLong("greylist-delay"),
+        help: "Seconds after the first greylisted attempt before a new connection is accepted.")
+    var greylistDelay: Double = 0
+
+    @Option(name: .customLong("greylist-window"), help: "Seconds a greylist entry is remembered.")
+    var greylistWindow: Double = 3600
+
+    @Option(name: .customLong("session-timeout"), help: "Seconds a session may last before 421 4.4.2.")
+    var sessionTimeout: Double = 300
+
+    @Option(help: "Event loop threads (default: number of cores).")
+    var threads: Int?
+
+    @Flag(name: .customLong("no-serve"), help: "Write the files and exit.")
+    var noServe = false
+
+    @Option(
+        name: .customLong("listeners-per-process"),
+        help: ArgumentHelp(
+            "Most listeners per process (default: open-file hard limit − 4096); larger farms run as "
+                + "several worker processes."))
+    var listenersPerProcess: Int?
+
+    @Option(help: .hidden)
+    var shard: String?
+
+    func run() async throws {
+        guard let baseAddress = IPv4(base) else {
+            throw ValidationError("--base \(base) is not an IPv4 address")
+        }
+        let plan: FarmPlan
+        do {
+            let spec = FarmSpec(
+                hosts: hosts, domains: domains, seed: seed,
+                mix: try mix.map { try Mix<Behaviour>(parsing: $0) } ?? FarmSpec.defaultMix,
+                certMix: try certMix.map { try Mix<CertKind>(parsing: $0) } ?? FarmSpec.defaultCertMix,
+                delay: try DelaySpec(parsing: delay), base: baseAddress, port: port, origin: zoneOrigin,
+                implicitShare: implicitShare, nullMXShare: nullMXShare, nxdomainShare: nxdomainShare,
+                tarpitSeconds: tarpitSeconds, greylistDelay: greylistDelay, greylistWindow: greylistWindow,
+                sessionTimeout: sessionTimeout)
+            plan = try FarmPlan(spec: spec)
+        } catch let error as FarmSpecError {
+            throw ValidationError(error.description)
+        }
+
+        if let shard {
+            // A worker started by the supervisor below: serve one slice, report on stdout.
+            let parts = shard.split(separator: "/").compactMap { Int($0) }
+            guard parts.count == 2, parts[1] >= 1, (0..<parts[1]).contains(parts[0]) else {
+                throw ValidationError("--shard must be K/N")
+            }
+            let range = Self.slice(parts[0], of: parts[1], count: plan.hosts.count)
+            try await serve(plan: plan, range: range, worker: true)
+            return
+        }
+
+        try plan.write(to: URL(fileURLWithPath: out, isDirectory: true))
+        if noServe { return }
+        let capacity = max(1, listenersPerProcess ?? FarmServer.listenersPerProcess)
+        let workers = (plan.hosts.count + capacity - 1) / capacity
+        if workers <= 1 {
+            try await serve(plan: plan, range: plan.hosts.indices, worker: false)
+        } else {
+            try await supervise(workers: workers)
+        }
+    }
+
+    static func slice(_ k: Int, of n: Int, count: Int) -> Range<Int> {
+        (k * count / n)..<((k + 1) * count / n)
+    }
+
+    /// Serves `range` in this process until SIGTERM/SIGINT (or, for a worker, until its
+    /// supervisor goes away: stdin reaches EOF).
+    private func serve(plan: FarmPlan, range: Range<Int>, worker: Bool) async throws {
+        let stop = StopWaiter(signals: [SIGTERM, SIGINT], watchStdin: worker)
+        let threadCount = max(1, threads ?? System.coreCount)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: threadCount)
+        let started = Date()
+        let server: FarmServer
+        do {
+            server = try await FarmServer.start(plan: plan, group: group, hosts: range)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
+        let first = plan.hosts[range.lowerBound].ip
+        log(
+            "mxfarm\(worker ? " worker" : ""): \(server.listenerCount) listeners from \(first.description), port \(plan.spec.port), "
+                + "\(server.tlsContextCount) TLS contexts, \(threadCount) threads, started in \(seconds) s")
+        // Unbuffered: a harness reading the pipe sees it at once.
+        emit("ready")
+
+        let reason = await stop.wait()
+        try await server.stop()
+        let stats = server.statistics
+        if worker {
+            let json = (try? JSONEncoder().encode(stats)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+            emit("stats \(json)")
+        } else {
+            report(stats, reason: reason)
+        }
+        try await group.shutdownGracefully()
+    }
+
+    /// Runs `workers` copies of this program, each serving a slice of the hosts; prints
+    /// `ready` when all are up, forwards SIGTERM/SIGINT, and sums their counters.
+    private func supervise(workers: Int) async throws {
+        let stop = StopWaiter(signals: [SIGTERM, SIGINT], watchStdin: false)
+        let threadsEach = max(1, (threads ?? System.coreCount) / workers)
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        arguments += ["--threads", String(threadsEach)]
+        var pool: [WorkerProcess] = []
+        do {
+            for k in 0..<workers {
+                pool.append(try WorkerProcess(arguments: arguments + ["--shard", "\(k)/\(workers)"]))
+            }
+            for worker in pool {
+                guard let line = await worker.nextLine(), line == "ready" else {
+                    throw ValidationError("a worker process failed to start (see its messages above)")
+                }
+            }
+        } catch {
+            for worker in pool { worker.terminate() }
+            for worker in pool { worker.waitUntilExit() }
+            throw error
+        }
+        log("mxfarm: \(workers) worker processes serve \(hosts) hosts")
+        emit("ready")
+
+        // Each worker's next line is its final `stats` line (or nil when it died). Any of
+        // them arriving before a signal stops the whole farm.
+        var finals: [Task<String?, Never>] = []
+        for worker in pool {
+            finals.append(
+                Task {
+                    let line = await worker.nextLine()
+                    stop.fire("a worker stopped")
+                    return line
+                })
+        }
+        let reason = await stop.wait()
+        for worker in pool { worker.terminate() }
+        var total = FarmStatistics()
+        var complete = true
+        for (k, worker) in pool.enumerated() {
+            let line = await finals[k].value
+            if let line, line.hasPrefix("stats "),
+                let stats = try? JSONDecoder().decode(FarmStatistics.self, from: Data(line.dropFirst(6).utf8))
+            {
+                total = total + stats
+            } else {
+                complete = false
+                log("mxfarm: worker \(k) ended without reporting its counters")
+            }
+            worker.waitUntilExit()
+        }
+        report(total, reason: reason)
+        if !complete { throw ExitCode.failure }
+    }
+
+    private func report(_ stats: FarmStatistics, reason: String) {
+        log(
+            "mxfarm: stopped (\(reason)): \(stats.connections) connections, "
+                + "\(stats.handshakesCompleted) TLS handshakes (\(stats.handshakesFailed) failed), "
+                + "\(stats.quits) QUIT, \(stats.greylistedReplies) greylisted RCPT, "
+                + "\(stats.plaintextRefusals) plaintext refusals")
+        log("mxfarm: DATA commands seen: \(stats.dataCommands)")
+    }
+
+    private func emit(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+
+    private func log(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}
+
+/// One worker process: stdout read line by line; stdin a pipe it watches for EOF.
+final class WorkerProcess: @unchecked Sendable {
+    private let process = Process()
+    private let stdinPipe = Pipe()
+    private let lines: LineQueue
+
+    init(arguments: [String]) throws {
+        let stdoutPipe = Pipe()
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        process.arguments = arguments
+        process.standardOutput = stdoutPipe
+        process.standardInput = stdinPipe
+        let (stream, continuation) = AsyncStream<String>.makeStream()
+        lines = LineQueue(stream.makeAsyncIterator())
+        let reader = stdoutPipe.fileHandleForReading
+        try process.run()
+        let thread = Thread {
+            var pending = Data()
+            while true {
+                let chunk = reader.availableData
+                if chunk.isEmpty { break }
+                pending.append(chunk)
+                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                    let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
+                    pending.removeSubrange(pending.startIndex...newline)
+                    continuation.yield(line)
+                }
+            }
+            continuation.finish()
+        }
+        thread.start()
+    }
+
+    /// The next stdout line; nil once the worker closed its stdout (exited). One reader at a time.
+    func nextLine() async -> String? {
+        await lines.next()
+    }
+
+    func terminate() {
+        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+    }
+
+    func waitUntilExit() {
+        process.waitUntilExit()
+    }
+}
+
+/// Hands out the lines of one stream to one reader at a time.
+actor LineQueue {
+    private var iterator: AsyncStream<String>.Iterator?
+
+    init(_ iterator: AsyncStream<String>.Iterator) {
+        self.iterator = iterator
+    }
+
+    func next() async -> String? {
+        guard var it = iterator else { return nil }
+        iterator = nil
+        let line = await it.next(isolation: self)
+        iterator = it
+        return line
+    }
+}
+
+/// Waits for the first stop request: one of `signals` (their default action is disabled
+/// while it exists), EOF on stdin (when watched), or `fire`. Yields the reason.
+final class StopWaiter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var sources: [DispatchSourceSignal] = []
+    private var reason: String?
+    private var continuation: CheckedContinuation<String, Never>?
+
+    init(signals: [Int32], watchStdin: Bool) {
+        for number in signals {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [weak self] in self?.fire("signal \(number)") }
+            source.resume()
+            sources.append(source)
+        }
+        if watchStdin {
+            let thread = Thread { [weak self] in
+                while !FileHandle.standardInput.availableData.isEmpty {}
+                self?.fire("supervisor gone")
+            }
+            thread.start()
+        }
+    }
+
+    func fire(_ why: String) {
+        lock.lock()
+        if reason == nil { reason = why }
+        let waiting = continuation
+        continuation = nil
+        let value = reason ?? why
+        lock.unlock()
+        waiting?.resume(returning: value)
+    }
+
+    func wait() async -> String {
+        await withCheckedContinuation { continuation in
+            lock.lock()
+            if let reason {
+                lock.unlock()
+                continuation.resume(returning: reason)
+            } else {
+                self.continuation = continuation
+                lock.unlock()
+            }
+        }
+    }
+}

@@ -159,6 +159,9 @@ public enum FigureID: String, CaseIterable, Sendable {
         }
     }
 
+    /// `true` for figures where neither direction is better by itself (TLS 1.2 falls as TLS 1.3 rises).
+    public var isNeutral: Bool { self == .tlsV12 }
+
     public var title: String {
         switch self {
         case .starttlsOffered: "STARTTLS offered"

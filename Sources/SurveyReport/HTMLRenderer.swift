@@ -112,10 +112,13 @@ struct HTMLRenderer {
     private func headlines() -> String {
         section("In brief", id: "brief") {
             var h = "<ul class=\"headlines\">\n"
-            for id in FigureID.key + [.bsiCompliant, .tlsLegacy, .plaintextRefused] {
-                for unit in [ReportUnit.mxHost, .domainAllMX] {
-                    if let f = report.figure(id.rawValue, unit.rawValue) { h += "<li>\(e(Fmt.sentence(f)))</li>\n" }
-                }
+            var items: [(FigureID, ReportUnit)] = []
+            for id in FigureID.key { items += [(id, .mxHost), (id, .domainAllMX)] }
+            items += [(.tlsLegacy, .mxHost), (.plaintextRefused, .mxHost)]
+            for (id, unit) in items {
+                guard let f = report.figure(id.rawValue, unit.rawValue) else { continue }
+                let (main, tail) = Fmt.sentenceParts(f)
+                h += "<li>\(e(main)); <span class=\"muted small\">\(e(tail))</span></li>\n"
             }
             let d = report.domains
             h += "<li>\(d.total) input domains: \(d.withMail) take mail and are counted; \(d.nullMX) null MX, "
@@ -193,7 +196,8 @@ struct HTMLRenderer {
         if d.other > 0 { items.append(("(other)", d.other, d.total == 0 ? 0 : Double(d.other) / Double(d.total))) }
         guard !items.isEmpty else { return "<p class=\"note\">None.</p>" }
         let width = 960.0
-        let labelW = 260.0
+        let longest = items.map { min(40, $0.0.count) }.max() ?? 10
+        let labelW = min(300, max(70, Double(longest) * 7 + 16))
         let rowH = 24.0
         let height = Double(items.count) * rowH + 8
         let barMax = width - labelW - 150
@@ -297,21 +301,36 @@ struct HTMLRenderer {
     private func figuresSection() -> String {
         section("All figures", id: "figures") {
             var h = "<p class=\"note\">n = units that satisfy the figure, N = units that could be tested. "
-            h += "Units that could not be tested are not in N; they are listed under “left out” with the reason. "
-            h += "Red bars count problems (lower is better).</p>\n"
+            h += "Units that could not be tested are not in N; the columns on the right count them by reason "
+            h += "(see “How to read this”). Red bars count problems (lower is better).</p>\n"
             for (unit, figures) in Fmt.byUnit(report.figures) {
+                let reasons = Fmt.reasons(in: figures)
                 h += "<h3>\(e(unit.title)) <code>\(e(unit.rawValue))</code></h3>\n"
                 h += "<p class=\"note\">\(e(unit.definition))</p>\n"
-                h += "<table class=\"figures\"><thead><tr><th>Figure</th><th class=\"num\">Share</th><th></th>"
-                h += "<th class=\"num\">n</th><th class=\"num\">N</th><th>Left out</th></tr></thead><tbody>\n"
+                h += "<table class=\"figures\"><thead><tr><th rowspan=\"2\">Figure</th>"
+                h += "<th rowspan=\"2\" class=\"num\">Share</th><th rowspan=\"2\"></th>"
+                h += "<th rowspan=\"2\" class=\"num\">n</th><th rowspan=\"2\" class=\"num\">N</th>"
+                if !reasons.isEmpty {
+                    h += "<th colspan=\"\(reasons.count)\" class=\"group\">Left out</th>"
+                }
+                h += "</tr><tr>"
+                for r in reasons {
+                    let title = LeftOutReason(rawValue: r)?.title ?? r
+                    h += "<th class=\"num reason\" title=\"\(e(title))\">\(e(Fmt.shortReason(r)))</th>"
+                }
+                h += "</tr></thead><tbody>\n"
                 for f in figures {
                     let problem = FigureID(rawValue: f.id)?.isProblem ?? false
                     h += "<tr data-figure=\"\(e(f.id))\" data-unit=\"\(e(f.unit))\">"
-                    h += "<td>\(e(Fmt.figureTitle(f.id))) <code>\(e(f.id))</code></td>"
+                    h += "<td>\(e(Fmt.figureTitle(f.id)))</td>"
                     h += "<td class=\"num share\">\(e(Fmt.percent(f.share)))</td>"
                     h += "<td>\(miniBar(f, problem: problem))</td>"
                     h += "<td class=\"num n\">\(f.numerator)</td><td class=\"num d\">\(f.denominator)</td>"
-                    h += "<td class=\"left\">\(e(Fmt.leftOut(f)))</td></tr>\n"
+                    for r in reasons {
+                        let n = f.leftOut[r] ?? 0
+                        h += "<td class=\"num lo\" data-reason=\"\(e(r))\">\(n == 0 ? "·" : String(n))</td>"
+                    }
+                    h += "</tr>\n"
                 }
                 h += "</tbody></table>\n"
             }
@@ -375,18 +394,21 @@ struct HTMLRenderer {
     private func tagsSection() -> String {
         guard !report.tags.isEmpty else { return "" }
         return section("By tag", id: "tags") {
-            let ids = FigureID.key + [.bsiCompliant, .tlsLegacy]
-            var h = "<p class=\"note\">Figures over the domains of each tag and their MX hosts (share, n/N); the JSON "
-            h += "and CSV outputs carry every figure and unit per tag.</p>\n"
-            h += "<table><thead><tr><th>Tag</th><th class=\"num\">Domains with mail</th>"
-            for id in ids { h += "<th class=\"num\">\(e(id.title)), MX hosts</th>" }
-            h += "<th class=\"num\">DSK, domains (all MX)</th></tr></thead><tbody>\n"
+            let columns: [(FigureID, ReportUnit, String)] = [
+                (.starttlsOffered, .mxHost, "STARTTLS"), (.tlsNegotiated, .mxHost, "TLS"),
+                (.dskCompliant, .mxHost, "DSK"), (.bsiCompliant, .mxHost, "BSI"), (.certValid, .mxHost, "Cert. valid"),
+                (.tlsLegacy, .mxHost, "TLS 1.0/1.1"), (.dskCompliant, .domainAllMX, "DSK"),
+            ]
+            var h = "<p class=\"note\">Figures over the domains of each tag, their MX hosts and IPs: share "
+            h += "(n/N). The JSON and CSV outputs carry every figure and unit per tag.</p>\n"
+            h += "<table class=\"tags\"><thead><tr><th rowspan=\"2\">Tag</th>"
+            h += "<th rowspan=\"2\" class=\"num\">Domains with mail</th>"
+            h += "<th colspan=\"6\" class=\"group\">MX hosts</th><th class=\"group\">Domains, all MX</th></tr><tr>"
+            for c in columns { h += "<th class=\"num\">\(e(c.2))</th>" }
+            h += "</tr></thead><tbody>\n"
             for t in report.tags {
-                h += "<tr><td>\(e(t.tag))</td><td class=\"num\">\(t.domains.withMail)</td>"
-                for id in ids {
-                    h += cell(t.figure(id.rawValue, ReportUnit.mxHost.rawValue))
-                }
-                h += cell(t.figure(FigureID.dskCompliant.rawValue, ReportUnit.domainAllMX.rawValue))
+                h += "<tr><td class=\"tagname\">\(e(t.tag))</td><td class=\"num\">\(t.domains.withMail)</td>"
+                for c in columns { h += cell(t.figure(c.0.rawValue, c.1.rawValue)) }
                 h += "</tr>\n"
             }
             return h + "</tbody></table>"
@@ -395,40 +417,55 @@ struct HTMLRenderer {
 
     private func cell(_ f: Figure?) -> String {
         guard let f else { return "<td class=\"num\">n/a</td>" }
-        return "<td class=\"num\">\(e(Fmt.percent(f.share))) <span class=\"muted\">(\(Fmt.ratio(f)))</span></td>"
+        return "<td class=\"num\">\(e(Fmt.percent(f.share)))<br><span class=\"muted small\">\(Fmt.ratio(f))</span></td>"
     }
 
     private func trendSection() -> String {
         var h = ""
         if let t = report.trend {
             h += section("Change since scan \(t.compare.id)", id: "trend") {
+                let units: [ReportUnit] = [.mxHost, .domainAllMX]
                 var h = "<p class=\"note\">Compared with scan \(t.compare.id) started \(e(t.compare.startedAt)) UTC. "
-                h += "Change in percentage points (pp).</p>\n<table><thead><tr><th>Figure</th><th>Unit</th>"
-                h += "<th class=\"num\">Now</th><th class=\"num\">Then</th><th class=\"num\">Change</th></tr></thead>"
-                h += "<tbody>\n"
-                for i in t.items {
-                    var cls = ""
-                    if let d = i.delta, (d * 1000).rounded() != 0 {
-                        let better = (d > 0) != (FigureID(rawValue: i.id)?.isProblem ?? false)
-                        cls = better ? " up" : " down"
+                h += "Change in percentage points (pp); green = better, red = worse. The JSON output carries the "
+                h += "change of every figure in every unit.</p>\n<table class=\"trend\"><thead><tr>"
+                h += "<th rowspan=\"2\">Figure</th>"
+                for u in units { h += "<th colspan=\"3\" class=\"group\">\(e(u.title))</th>" }
+                h += "</tr><tr>"
+                for _ in units { h += "<th class=\"num\">Now</th><th class=\"num\">Then</th><th class=\"num\">Change</th>" }
+                h += "</tr></thead><tbody>\n"
+                for id in FigureID.allCases {
+                    h += "<tr><td>\(e(id.title))</td>"
+                    for u in units {
+                        guard let i = t.items.first(where: { $0.id == id.rawValue && $0.unit == u.rawValue }) else {
+                            h += "<td></td><td></td><td></td>"
+                            continue
+                        }
+                        var cls = ""
+                        if let d = i.delta, (d * 1000).rounded() != 0, !id.isNeutral {
+                            cls = (d > 0) != id.isProblem ? " up" : " down"
+                        }
+                        h += "<td class=\"num\">\(e(Fmt.percent(i.share)))<br><span class=\"muted small\">"
+                        h += "\(i.numerator)/\(i.denominator)</span></td>"
+                        h += "<td class=\"num\">\(e(Fmt.percent(i.previousShare)))<br><span class=\"muted small\">"
+                        h += "\(i.previousNumerator)/\(i.previousDenominator)</span></td>"
+                        h += "<td class=\"num\(cls)\">\(e(Fmt.delta(i.delta)))</td>"
                     }
-                    h += "<tr><td>\(e(Fmt.figureTitle(i.id)))</td><td>\(e(Fmt.unitTitle(i.unit)))</td>"
-                    h += "<td class=\"num\">\(e(Fmt.percent(i.share))) <span class=\"muted\">(\(i.numerator)/"
-                    h += "\(i.denominator))</span></td><td class=\"num\">\(e(Fmt.percent(i.previousShare))) "
-                    h += "<span class=\"muted\">(\(i.previousNumerator)/\(i.previousDenominator))</span></td>"
-                    h += "<td class=\"num\(cls)\">\(e(Fmt.delta(i.delta)))</td></tr>\n"
+                    h += "</tr>\n"
                 }
                 return h + "</tbody></table>"
             }
         }
         if report.series.count >= 2 {
             h += section("All scans", id: "series") {
-                var h = seriesChart()
-                h += "<table><thead><tr><th>Scan</th><th>Started (UTC)</th><th class=\"num\">Domains with mail</th>"
-                for id in FigureID.key { h += "<th class=\"num\">\(e(id.title)), MX hosts</th>" }
+                var h = "<p class=\"note\">Key figures of MX hosts in every scan of the store.</p>" + seriesChart()
+                h += "<table><thead><tr><th rowspan=\"2\">Scan</th><th rowspan=\"2\">Started (UTC)</th>"
+                h += "<th rowspan=\"2\" class=\"num\">Domains with mail</th>"
+                h += "<th colspan=\"\(FigureID.key.count)\" class=\"group\">MX hosts</th></tr><tr>"
+                for id in FigureID.key { h += "<th class=\"num\">\(e(id.title))</th>" }
                 h += "</tr></thead><tbody>\n"
                 for p in report.series {
-                    h += "<tr><td>\(p.scan)</td><td>\(e(p.startedAt))</td><td class=\"num\">\(p.domains.withMail)</td>"
+                    h += "<tr><td>\(p.scan)</td><td class=\"nowrap\">\(e(p.startedAt))</td>"
+                    h += "<td class=\"num\">\(p.domains.withMail)</td>"
                     for id in FigureID.key { h += cell(p.figure(id.rawValue, ReportUnit.mxHost.rawValue)) }
                     h += "</tr>\n"
                 }
@@ -528,7 +565,14 @@ struct HTMLRenderer {
         th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top}
         th{background:var(--bg);font-weight:600;font-size:12.5px}
         .num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-        td.left,.muted,.note{color:var(--muted)}
+        .muted,.note{color:var(--muted)}
+        .small{font-size:12px}
+        th.group{text-align:center;border-bottom:1px solid #c9d0db}
+        th.reason{font-weight:500;color:var(--muted);font-size:11.5px;cursor:help}
+        td.lo{color:var(--muted);font-size:12.5px}
+        table.figures td,table.figures th{padding:4px 6px}
+        table.figures td:first-child,.nowrap{white-space:nowrap}
+        td.tagname{word-break:break-all;max-width:220px}
         .note{font-size:13px;margin:4px 0 8px}
         code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
         td.mono{word-break:break-all}

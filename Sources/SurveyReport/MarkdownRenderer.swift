@@ -109,15 +109,21 @@ struct MarkdownRenderer {
         }
         if let trend = r.trend {
             out += "## Change since scan \(trend.compare.id) (\(Self.esc(trend.compare.startedAt)))\n\n"
+            out += "Change in percentage points (pp). The JSON output carries every figure and unit.\n\n"
+            let units: [ReportUnit] = [.mxHost, .domainAllMX]
             out += table(
-                ["Figure", "Unit", "Now", "Then", "Change"],
-                trend.items.filter { i in FigureID.key.contains { $0.rawValue == i.id } }.map {
-                    [
-                        Fmt.figureTitle($0.id), Fmt.unitTitle($0.unit),
-                        "\(Fmt.percent($0.share)) (\($0.numerator)/\($0.denominator))",
-                        "\(Fmt.percent($0.previousShare)) (\($0.previousNumerator)/\($0.previousDenominator))",
-                        Fmt.delta($0.delta),
-                    ]
+                ["Figure"] + units.flatMap { ["\($0.title): now", "then", "change"] },
+                FigureID.allCases.map { id in
+                    [id.title]
+                        + units.flatMap { u -> [String] in
+                            guard let i = trend.items.first(where: { $0.id == id.rawValue && $0.unit == u.rawValue })
+                            else { return ["", "", ""] }
+                            return [
+                                "\(Fmt.percent(i.share)) (\(i.numerator)/\(i.denominator))",
+                                "\(Fmt.percent(i.previousShare)) (\(i.previousNumerator)/\(i.previousDenominator))",
+                                Fmt.delta(i.delta),
+                            ]
+                        }
                 })
         }
         if r.series.count >= 2 {

@@ -67,6 +67,12 @@ enum Fmt {
 
     /// A plain-language sentence: "71.4% of MX hosts (5 of 7) offered STARTTLS; left out: 2 timeout."
     static func sentence(_ f: Figure) -> String {
+        let (main, tail) = sentenceParts(f)
+        return main + "; " + tail
+    }
+
+    /// The sentence's statement and its left-out clause.
+    static func sentenceParts(_ f: Figure) -> (String, String) {
         let figure = FigureID(rawValue: f.id)
         let unit = ReportUnit(rawValue: f.unit)
         let noun = (unit?.noun ?? f.unit) + (figure?.populationPhrase ?? "")
@@ -74,9 +80,37 @@ enum Fmt {
         let left = f.leftOut.values.reduce(0, +)
         let tail = left == 0 ? "nothing left out." : "left out: \(leftOut(f))."
         if f.denominator == 0 {
-            return "No \(noun) could be counted for “\(verb)”; \(tail)"
+            return ("No \(noun) could be counted for “\(verb)”", tail)
         }
-        return "\(percent(f.share)) of \(noun) (\(f.numerator) of \(f.denominator)) \(verb); \(tail)"
+        return ("\(percent(f.share)) of \(noun) (\(f.numerator) of \(f.denominator)) \(verb)", tail)
+    }
+
+    /// Short column headings for left-out reasons.
+    static func shortReason(_ id: String) -> String {
+        switch LeftOutReason(rawValue: id) {
+        case .rateLimited: "421"
+        case .timeout: "timeout"
+        case .connectFailed: "no conn."
+        case .bannerRejected: "4xx/5xx"
+        case .ehloFailed: "EHLO"
+        case .protocolViolation: "protocol"
+        case .connectionClosed: "closed"
+        case .greylistedUnresolved: "greylist"
+        case .notTested: "not tested"
+        case .notProbed: "not probed"
+        case .notApplicable: "not appl."
+        case .excluded: "excluded"
+        case .noAddress: "no addr."
+        case .dnsFailure: "DNS fail"
+        case nil: id
+        }
+    }
+
+    /// The reasons that occur in any of `figures`, in catalog order.
+    static func reasons(in figures: [Figure]) -> [String] {
+        var all: [String: Int] = [:]
+        for f in figures { for (k, v) in f.leftOut where v > 0 { all[k, default: 0] += v } }
+        return orderedReasons(all).map(\.0)
     }
 
     /// The figures of the report ordered by unit then catalog order.

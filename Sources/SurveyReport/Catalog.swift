@@ -125,7 +125,8 @@ public enum LeftOutReason: String, CaseIterable, Sendable, Codable {
                 + "did not negotiate TLS."
         case .excluded:
             "The address was not probed: special-purpose range (RFC 6890, e.g. private) or exclusion list."
-        case .noAddress: "The MX host name has no A/AAAA records (NODATA or NXDOMAIN), or the domain lists no MX."
+        case .noAddress:
+            "The MX host name has no A/AAAA records (NODATA or NXDOMAIN), or the domain lists no MX."
         case .dnsFailure: "The MX host name could not be resolved (SERVFAIL, timeout, REFUSED, other error)."
         }
     }

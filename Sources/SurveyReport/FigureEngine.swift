@@ -17,7 +17,8 @@ enum TLSVersion: String, Sendable {
     case other = "other"
 
     init(_ raw: String) {
-        let t = raw.uppercased().replacingOccurrences(of: " ", with: "").replacingOccurrences(of: "V", with: "")
+        let t = raw.uppercased().replacingOccurrences(of: " ", with: "").replacingOccurrences(
+            of: "V", with: "")
         switch t {
         case "TLS1.3", "TLS13": self = .tls13
         case "TLS1.2", "TLS12": self = .tls12
@@ -197,7 +198,8 @@ struct Tally {
     func figure(_ id: FigureID, _ unit: ReportUnit) -> Figure {
         var left: [String: Int] = [:]
         for (r, n) in out { left[r.rawValue] = n }
-        return Figure(id: id.rawValue, unit: unit.rawValue, numerator: yes, denominator: yes + no, leftOut: left)
+        return Figure(
+            id: id.rawValue, unit: unit.rawValue, numerator: yes, denominator: yes + no, leftOut: left)
     }
 }
 
@@ -271,7 +273,8 @@ struct Computation {
         for figure in figureIDs {
             var ipTally = Tally()
             for ip in ips {
-                let o = Evaluator.combine((ipPairs[ip] ?? []).map { Evaluator.evaluate(figure, $0) }, all: true)
+                let o = Evaluator.combine(
+                    (ipPairs[ip] ?? []).map { Evaluator.evaluate(figure, $0) }, all: true)
                 if figure == .tlsNegotiated { ipTLS[ip] = o }
                 ipTally.add(o)
             }
@@ -297,7 +300,9 @@ struct Computation {
                 all.add(Evaluator.combine(outcomes, all: true))
                 any.add(Evaluator.combine(outcomes, all: false))
                 let best = d.mx.values.min() ?? 0
-                let primaries = d.mx.filter { $0.value == best }.keys.sorted().map { byHost[$0] ?? .out(.notProbed) }
+                let primaries = d.mx.filter { $0.value == best }.keys.sorted().map {
+                    byHost[$0] ?? .out(.notProbed)
+                }
                 primary.add(Evaluator.combine(primaries, all: true))
             }
             figures.append(ipTally.figure(figure, .ip))

@@ -121,8 +121,10 @@ struct HTMLRenderer {
                 h += "<li>\(e(main)); <span class=\"muted small\">\(e(tail))</span></li>\n"
             }
             let d = report.domains
-            h += "<li>\(d.total) input domains: \(d.withMail) take mail and are counted; \(d.nullMX) null MX, "
-            h += "\(d.nxdomain) NXDOMAIN, \(d.nodata) without MX or address, \(d.dnsFailure) DNS failures are "
+            h +=
+                "<li>\(d.total) input domains: \(d.withMail) take mail and are counted; \(d.nullMX) null MX, "
+            h +=
+                "\(d.nxdomain) NXDOMAIN, \(d.nodata) without MX or address, \(d.dnsFailure) DNS failures are "
             h += "not counted.</li>\n"
             return h + "</ul>"
         }
@@ -134,7 +136,9 @@ struct HTMLRenderer {
 
     /// Grouped columns: for each headline figure, one column per unit.
     private func headlineChart() -> String {
-        let ids: [FigureID] = [.starttlsOffered, .tlsNegotiated, .dskCompliant, .bsiCompliant, .tlsV13, .certValid]
+        let ids: [FigureID] = [
+            .starttlsOffered, .tlsNegotiated, .dskCompliant, .bsiCompliant, .tlsV13, .certValid,
+        ]
         let units = ReportUnit.allCases
         let width = 960.0
         let height = 300.0
@@ -148,7 +152,8 @@ struct HTMLRenderer {
         // Legend
         var lx = left
         for u in units {
-            s += "<rect x=\"\(fmt(lx))\" y=\"6\" width=\"12\" height=\"12\" rx=\"2\" fill=\"\(Self.unitColors[u] ?? "#888")\"/>"
+            s +=
+                "<rect x=\"\(fmt(lx))\" y=\"6\" width=\"12\" height=\"12\" rx=\"2\" fill=\"\(Self.unitColors[u] ?? "#888")\"/>"
             s += "<text x=\"\(fmt(lx + 17))\" y=\"16\" class=\"lg\">\(e(u.title))</text>"
             lx += 18 + Double(u.title.count) * 6.3 + 16
         }
@@ -162,13 +167,16 @@ struct HTMLRenderer {
                 let share = f.share ?? 0
                 let bh = plotH * share
                 let y = top + plotH - bh
-                let title = "\(id.title), \(u.title): \(Fmt.percent(f.share)) (\(f.numerator) of \(f.denominator))"
-                s += "<rect x=\"\(fmt(x + 1))\" y=\"\(fmt(y))\" width=\"\(fmt(barW - 2))\" height=\"\(fmt(bh))\" "
+                let title =
+                    "\(id.title), \(u.title): \(Fmt.percent(f.share)) (\(f.numerator) of \(f.denominator))"
+                s +=
+                    "<rect x=\"\(fmt(x + 1))\" y=\"\(fmt(y))\" width=\"\(fmt(barW - 2))\" height=\"\(fmt(bh))\" "
                 s += "fill=\"\(Self.unitColors[u] ?? "#888")\"><title>\(e(title))</title></rect>"
                 let label = f.share.map { String(format: "%.0f", $0 * 100) } ?? "–"
                 s += "<text x=\"\(fmt(x + barW / 2))\" y=\"\(fmt(y - 3))\" class=\"vl\">\(e(label))</text>"
             }
-            s += "<text x=\"\(fmt(gx + groupW / 2))\" y=\"\(fmt(top + plotH + 18))\" class=\"gl\">\(e(id.title))</text>"
+            s +=
+                "<text x=\"\(fmt(gx + groupW / 2))\" y=\"\(fmt(top + plotH + 18))\" class=\"gl\">\(e(id.title))</text>"
         }
         return s + "</svg>"
     }
@@ -193,7 +201,9 @@ struct HTMLRenderer {
     /// Horizontal bars for a distribution.
     private func barChart(_ d: Distribution, label: String) -> String {
         var items = d.items.map { ($0.value, $0.count, $0.share ?? 0) }
-        if d.other > 0 { items.append(("(other)", d.other, d.total == 0 ? 0 : Double(d.other) / Double(d.total))) }
+        if d.other > 0 {
+            items.append(("(other)", d.other, d.total == 0 ? 0 : Double(d.other) / Double(d.total)))
+        }
         guard !items.isEmpty else { return "<p class=\"note\">None.</p>" }
         let width = 960.0
         let longest = items.map { min(40, $0.0.count) }.max() ?? 10
@@ -207,8 +217,10 @@ struct HTMLRenderer {
             let w = max(1, barMax * item.2)
             let name = item.0.count > 40 ? String(item.0.prefix(39)) + "…" : item.0
             s += "<text x=\"\(fmt(labelW - 8))\" y=\"\(fmt(y + 15))\" class=\"bl\">\(e(name))</text>"
-            s += "<rect x=\"\(fmt(labelW))\" y=\"\(fmt(y + 3))\" width=\"\(fmt(barMax))\" height=\"16\" class=\"track\"/>"
-            s += "<rect x=\"\(fmt(labelW))\" y=\"\(fmt(y + 3))\" width=\"\(fmt(w))\" height=\"16\" rx=\"2\" fill=\"#2458a6\">"
+            s +=
+                "<rect x=\"\(fmt(labelW))\" y=\"\(fmt(y + 3))\" width=\"\(fmt(barMax))\" height=\"16\" class=\"track\"/>"
+            s +=
+                "<rect x=\"\(fmt(labelW))\" y=\"\(fmt(y + 3))\" width=\"\(fmt(w))\" height=\"16\" rx=\"2\" fill=\"#2458a6\">"
             s += "<title>\(e(item.0)): \(item.1)</title></rect>"
             s += "<text x=\"\(fmt(labelW + barMax + 8))\" y=\"\(fmt(y + 15))\" class=\"bv\">"
             s += "\(e(Fmt.percent(item.2))) (\(item.1))</text>"
@@ -250,16 +262,20 @@ struct HTMLRenderer {
         func x(_ i: Int) -> Double { left + Double(i) * step }
         for (i, p) in points.enumerated() {
             let anchor = i == 0 ? "start" : (i == points.count - 1 ? "end" : "middle")
-            s += "<text x=\"\(fmt(x(i)))\" y=\"\(fmt(top + plotH + 18))\" class=\"gl\" text-anchor=\"\(anchor)\">"
+            s +=
+                "<text x=\"\(fmt(x(i)))\" y=\"\(fmt(top + plotH + 18))\" class=\"gl\" text-anchor=\"\(anchor)\">"
             s += "scan \(p.scan)</text>"
-            s += "<text x=\"\(fmt(x(i)))\" y=\"\(fmt(top + plotH + 32))\" class=\"ax2\" text-anchor=\"\(anchor)\">"
+            s +=
+                "<text x=\"\(fmt(x(i)))\" y=\"\(fmt(top + plotH + 32))\" class=\"ax2\" text-anchor=\"\(anchor)\">"
             s += "\(e(String(p.startedAt.prefix(10))))</text>"
         }
         for (ci, id) in FigureID.key.enumerated() {
             let color = Self.seriesColors[ci % Self.seriesColors.count]
             var coords: [(Double, Double, Figure)] = []
             for (i, p) in points.enumerated() {
-                guard let f = p.figure(id.rawValue, ReportUnit.mxHost.rawValue), let share = f.share else { continue }
+                guard let f = p.figure(id.rawValue, ReportUnit.mxHost.rawValue), let share = f.share else {
+                    continue
+                }
                 coords.append((x(i), top + plotH - plotH * share, f))
             }
             if coords.count >= 2 {
@@ -268,7 +284,8 @@ struct HTMLRenderer {
             }
             for c in coords {
                 s += "<circle cx=\"\(fmt(c.0))\" cy=\"\(fmt(c.1))\" r=\"4\" fill=\"\(color)\">"
-                s += "<title>\(e(id.title)): \(e(Fmt.percent(c.2.share))) (\(c.2.numerator) of \(c.2.denominator))"
+                s +=
+                    "<title>\(e(id.title)): \(e(Fmt.percent(c.2.share))) (\(c.2.numerator) of \(c.2.denominator))"
                 s += "</title></circle>"
             }
         }
@@ -289,10 +306,12 @@ struct HTMLRenderer {
                 ("No MX and no address", d.nodata, "NODATA"),
                 ("DNS failure", d.dnsFailure, "SERVFAIL, timeout, REFUSED or another error"),
             ]
-            var h = "<table class=\"narrow\"><thead><tr><th>Domains</th><th class=\"num\">Count</th><th>Meaning</th>"
+            var h =
+                "<table class=\"narrow\"><thead><tr><th>Domains</th><th class=\"num\">Count</th><th>Meaning</th>"
             h += "</tr></thead><tbody>\n"
             for (label, n, note) in rows {
-                h += "<tr><td>\(e(label))</td><td class=\"num\">\(n)</td><td class=\"muted\">\(e(note))</td></tr>\n"
+                h +=
+                    "<tr><td>\(e(label))</td><td class=\"num\">\(n)</td><td class=\"muted\">\(e(note))</td></tr>\n"
             }
             return h + "</tbody></table>"
         }
@@ -374,17 +393,23 @@ struct HTMLRenderer {
     private func providersSection() -> String {
         let p = report.providers
         return section("MX providers", id: "providers") {
-            var h = "<p class=\"note\">Provider = registrable part of the MX host name (last two labels, three under "
-            h += "<code>co.uk</code>-like suffixes). Share of the \(p.denominator) domains with mail that use the "
+            var h =
+                "<p class=\"note\">Provider = registrable part of the MX host name (last two labels, three under "
+            h +=
+                "<code>co.uk</code>-like suffixes). Share of the \(p.denominator) domains with mail that use the "
             h += "provider for at least one MX host; a domain can use several, so shares can add up to more "
             h += "than 100%. \(p.total) providers in total.</p>\n"
-            h += "<table><thead><tr><th>Provider</th><th class=\"num\">Domains</th><th class=\"num\">Share</th><th></th>"
-            h += "<th class=\"num\">MX hosts</th><th class=\"num\">MX hosts with STARTTLS</th></tr></thead><tbody>\n"
+            h +=
+                "<table><thead><tr><th>Provider</th><th class=\"num\">Domains</th><th class=\"num\">Share</th><th></th>"
+            h +=
+                "<th class=\"num\">MX hosts</th><th class=\"num\">MX hosts with STARTTLS</th></tr></thead><tbody>\n"
             for i in p.items {
-                let f = Figure(id: "", unit: "", numerator: i.domains, denominator: p.denominator, leftOut: [:])
+                let f = Figure(
+                    id: "", unit: "", numerator: i.domains, denominator: p.denominator, leftOut: [:])
                 h += "<tr><td class=\"mono\">\(e(i.provider))</td><td class=\"num\">\(i.domains)</td>"
                 h += "<td class=\"num\">\(e(Fmt.percent(i.share)))</td><td>\(miniBar(f, problem: false))</td>"
-                h += "<td class=\"num\">\(i.mxHosts)</td><td class=\"num\">\(i.mxHostsStarttls) of \(i.mxHostsTestable)"
+                h +=
+                    "<td class=\"num\">\(i.mxHosts)</td><td class=\"num\">\(i.mxHostsStarttls) of \(i.mxHostsTestable)"
                 h += "</td></tr>\n"
             }
             return h + "</tbody></table>"
@@ -396,14 +421,16 @@ struct HTMLRenderer {
         return section("By tag", id: "tags") {
             let columns: [(FigureID, ReportUnit, String)] = [
                 (.starttlsOffered, .mxHost, "STARTTLS"), (.tlsNegotiated, .mxHost, "TLS"),
-                (.dskCompliant, .mxHost, "DSK"), (.bsiCompliant, .mxHost, "BSI"), (.certValid, .mxHost, "Cert. valid"),
+                (.dskCompliant, .mxHost, "DSK"), (.bsiCompliant, .mxHost, "BSI"),
+                (.certValid, .mxHost, "Cert. valid"),
                 (.tlsLegacy, .mxHost, "TLS 1.0/1.1"), (.dskCompliant, .domainAllMX, "DSK"),
             ]
             var h = "<p class=\"note\">Figures over the domains of each tag, their MX hosts and IPs: share "
             h += "(n/N). The JSON and CSV outputs carry every figure and unit per tag.</p>\n"
             h += "<table class=\"tags\"><thead><tr><th rowspan=\"2\">Tag</th>"
             h += "<th rowspan=\"2\" class=\"num\">Domains with mail</th>"
-            h += "<th colspan=\"6\" class=\"group\">MX hosts</th><th class=\"group\">Domains, all MX</th></tr><tr>"
+            h +=
+                "<th colspan=\"6\" class=\"group\">MX hosts</th><th class=\"group\">Domains, all MX</th></tr><tr>"
             for c in columns { h += "<th class=\"num\">\(e(c.2))</th>" }
             h += "</tr></thead><tbody>\n"
             for t in report.tags {
@@ -417,7 +444,8 @@ struct HTMLRenderer {
 
     private func cell(_ f: Figure?) -> String {
         guard let f else { return "<td class=\"num\">n/a</td>" }
-        return "<td class=\"num\">\(e(Fmt.percent(f.share)))<br><span class=\"muted small\">\(Fmt.ratio(f))</span></td>"
+        return
+            "<td class=\"num\">\(e(Fmt.percent(f.share)))<br><span class=\"muted small\">\(Fmt.ratio(f))</span></td>"
     }
 
     private func trendSection() -> String {
@@ -425,18 +453,23 @@ struct HTMLRenderer {
         if let t = report.trend {
             h += section("Change since scan \(t.compare.id)", id: "trend") {
                 let units: [ReportUnit] = [.mxHost, .domainAllMX]
-                var h = "<p class=\"note\">Compared with scan \(t.compare.id) started \(e(t.compare.startedAt)) UTC. "
-                h += "Change in percentage points (pp); green = better, red = worse. The JSON output carries the "
+                var h =
+                    "<p class=\"note\">Compared with scan \(t.compare.id) started \(e(t.compare.startedAt)) UTC. "
+                h +=
+                    "Change in percentage points (pp); green = better, red = worse. The JSON output carries the "
                 h += "change of every figure in every unit.</p>\n<table class=\"trend\"><thead><tr>"
                 h += "<th rowspan=\"2\">Figure</th>"
                 for u in units { h += "<th colspan=\"3\" class=\"group\">\(e(u.title))</th>" }
                 h += "</tr><tr>"
-                for _ in units { h += "<th class=\"num\">Now</th><th class=\"num\">Then</th><th class=\"num\">Change</th>" }
+                for _ in units {
+                    h += "<th class=\"num\">Now</th><th class=\"num\">Then</th><th class=\"num\">Change</th>"
+                }
                 h += "</tr></thead><tbody>\n"
                 for id in FigureID.allCases {
                     h += "<tr><td>\(e(id.title))</td>"
                     for u in units {
-                        guard let i = t.items.first(where: { $0.id == id.rawValue && $0.unit == u.rawValue }) else {
+                        guard let i = t.items.first(where: { $0.id == id.rawValue && $0.unit == u.rawValue })
+                        else {
                             h += "<td></td><td></td><td></td>"
                             continue
                         }
@@ -446,7 +479,8 @@ struct HTMLRenderer {
                         }
                         h += "<td class=\"num\">\(e(Fmt.percent(i.share)))<br><span class=\"muted small\">"
                         h += "\(i.numerator)/\(i.denominator)</span></td>"
-                        h += "<td class=\"num\">\(e(Fmt.percent(i.previousShare)))<br><span class=\"muted small\">"
+                        h +=
+                            "<td class=\"num\">\(e(Fmt.percent(i.previousShare)))<br><span class=\"muted small\">"
                         h += "\(i.previousNumerator)/\(i.previousDenominator)</span></td>"
                         h += "<td class=\"num\(cls)\">\(e(Fmt.delta(i.delta)))</td>"
                     }
@@ -457,7 +491,9 @@ struct HTMLRenderer {
         }
         if report.series.count >= 2 {
             h += section("All scans", id: "series") {
-                var h = "<p class=\"note\">Key figures of MX hosts in every scan of the store.</p>" + seriesChart()
+                var h =
+                    "<p class=\"note\">Key figures of MX hosts in every scan of the store.</p>"
+                    + seriesChart()
                 h += "<table><thead><tr><th rowspan=\"2\">Scan</th><th rowspan=\"2\">Started (UTC)</th>"
                 h += "<th rowspan=\"2\" class=\"num\">Domains with mail</th>"
                 h += "<th colspan=\"\(FigureID.key.count)\" class=\"group\">MX hosts</th></tr><tr>"
@@ -480,7 +516,8 @@ struct HTMLRenderer {
         for t in report.details {
             h += section(t.title, id: t.id) {
                 var h = "<p class=\"note\">\(e(t.description)) "
-                h += t.total > t.rows.count
+                h +=
+                    t.total > t.rows.count
                     ? "Showing the first \(t.rows.count) of \(t.total).</p>\n"
                     : "\(t.total) row\(t.total == 1 ? "" : "s").</p>\n"
                 guard !t.rows.isEmpty else { return h }
@@ -514,13 +551,18 @@ struct HTMLRenderer {
 
     private func howToRead() -> String {
         section("How to read this", id: "how") {
-            var h = "<p>Every figure is counted in one <strong>unit</strong>: IP addresses, MX host names, or "
-            h += "domains (three ways). It says how many units satisfy it (<strong>n</strong>) out of the units "
+            var h =
+                "<p>Every figure is counted in one <strong>unit</strong>: IP addresses, MX host names, or "
+            h +=
+                "domains (three ways). It says how many units satisfy it (<strong>n</strong>) out of the units "
             h += "that could be tested (<strong>N</strong>). A server that rate-limited us, timed out or was "
-            h += "excluded tells nothing about encryption, so it is not counted as “no”: it is left out of N and "
-            h += "listed under <em>left out</em> with its reason. Domains that take no mail (null MX, NXDOMAIN, "
+            h +=
+                "excluded tells nothing about encryption, so it is not counted as “no”: it is left out of N and "
+            h +=
+                "listed under <em>left out</em> with its reason. Domains that take no mail (null MX, NXDOMAIN, "
             h += "no MX and no address, DNS failure) enter no figure; they are counted in the Domains table. "
-            h += "The same figure can differ a lot between units: a few large providers host many domains.</p>\n"
+            h +=
+                "The same figure can differ a lot between units: a few large providers host many domains.</p>\n"
             h += "<h3>Units</h3><table><tbody>\n"
             for u in report.units {
                 h += "<tr><td><code>\(e(u.id))</code></td><td>\(e(u.definition))</td></tr>\n"
@@ -528,7 +570,8 @@ struct HTMLRenderer {
             h += "</tbody></table>\n<h3>Figures</h3><table><thead><tr><th>Figure</th><th>Counted when</th>"
             h += "<th>Denominator</th></tr></thead><tbody>\n"
             for d in report.definitions {
-                h += "<tr><td><code>\(e(d.id))</code></td><td>\(e(d.definition))</td><td>\(e(d.denominator))</td></tr>\n"
+                h +=
+                    "<tr><td><code>\(e(d.id))</code></td><td>\(e(d.definition))</td><td>\(e(d.denominator))</td></tr>\n"
             }
             h += "</tbody></table>\n<h3>Reasons for leaving a unit out</h3><table><tbody>\n"
             for r in report.reasons {

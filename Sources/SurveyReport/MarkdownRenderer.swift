@@ -79,8 +79,10 @@ struct MarkdownRenderer {
         out += distribution("Key exchange groups", r.groups)
         out += distribution("Probe outcomes", r.probeStatus)
         out += "## MX providers\n\n"
-        out += "Share of the \(r.providers.denominator) domains with mail that use the provider for at least one MX "
-        out += "host (\(r.providers.total) providers; a domain can use several, so shares can sum to more than 100%).\n\n"
+        out +=
+            "Share of the \(r.providers.denominator) domains with mail that use the provider for at least one MX "
+        out +=
+            "host (\(r.providers.total) providers; a domain can use several, so shares can sum to more than 100%).\n\n"
         out += table(
             ["Provider", "Domains", "Share", "MX hosts", "MX hosts with STARTTLS"],
             r.providers.items.map {
@@ -93,11 +95,15 @@ struct MarkdownRenderer {
             out += "## By tag\n\n"
             let ids = FigureID.key + [.bsiCompliant, .tlsLegacy]
             out += table(
-                ["Tag", "Domains with mail"] + ids.map { "\($0.title), MX hosts" } + ["DSK, domains (all MX)"],
+                ["Tag", "Domains with mail"] + ids.map { "\($0.title), MX hosts" } + [
+                    "DSK, domains (all MX)"
+                ],
                 r.tags.map { t in
                     [Self.esc(t.tag), "\(t.domains.withMail)"]
                         + ids.map { id in
-                            t.figure(id.rawValue, ReportUnit.mxHost.rawValue).map { "\(Fmt.percent($0.share)) (\(Fmt.ratio($0)))" }
+                            t.figure(id.rawValue, ReportUnit.mxHost.rawValue).map {
+                                "\(Fmt.percent($0.share)) (\(Fmt.ratio($0)))"
+                            }
                                 ?? "n/a"
                         }
                         + [
@@ -116,7 +122,10 @@ struct MarkdownRenderer {
                 FigureID.allCases.map { id in
                     [id.title]
                         + units.flatMap { u -> [String] in
-                            guard let i = trend.items.first(where: { $0.id == id.rawValue && $0.unit == u.rawValue })
+                            guard
+                                let i = trend.items.first(where: {
+                                    $0.id == id.rawValue && $0.unit == u.rawValue
+                                })
                             else { return ["", "", ""] }
                             return [
                                 "\(Fmt.percent(i.share)) (\(i.numerator)/\(i.denominator))",
@@ -141,7 +150,8 @@ struct MarkdownRenderer {
         }
         for t in r.details {
             out += "## \(Self.esc(t.title))\n\n\(Self.esc(t.description)) "
-            out += t.total > t.rows.count ? "Showing \(t.rows.count) of \(t.total).\n\n" : "\(t.total) rows.\n\n"
+            out +=
+                t.total > t.rows.count ? "Showing \(t.rows.count) of \(t.total).\n\n" : "\(t.total) rows.\n\n"
             if !t.rows.isEmpty {
                 out += table(t.columns, t.rows.map { $0.map { Self.esc($0 ?? "") } })
             }
@@ -154,8 +164,10 @@ struct MarkdownRenderer {
         }
         out += "## How to read this\n\n"
         out += "Every figure is counted in one unit and says how many units satisfy it (n) out of the units "
-        out += "that could be tested (N). Units that could not be tested (rate limited, timed out, excluded, …) "
-        out += "are not in N; they are listed as left out, by reason. Domains without mail (null MX, NXDOMAIN, "
+        out +=
+            "that could be tested (N). Units that could not be tested (rate limited, timed out, excluded, …) "
+        out +=
+            "are not in N; they are listed as left out, by reason. Domains without mail (null MX, NXDOMAIN, "
         out += "NODATA, DNS failure) are counted in the Domains table and enter no figure.\n\n"
         out += table(
             ["Unit", "Meaning"], r.units.map { ["`\($0.id)`", Self.esc($0.definition)] })
@@ -171,7 +183,9 @@ struct MarkdownRenderer {
         let out = "## \(title)\n\n\(d.total) \(Self.esc(d.population)).\n\n"
         var rows = d.items.map { [Self.esc($0.value), "\($0.count)", Fmt.percent($0.share)] }
         if d.other > 0 {
-            rows.append(["(other)", "\(d.other)", Fmt.percent(d.total == 0 ? nil : Double(d.other) / Double(d.total))])
+            rows.append([
+                "(other)", "\(d.other)", Fmt.percent(d.total == 0 ? nil : Double(d.other) / Double(d.total)),
+            ])
         }
         if rows.isEmpty { return out }
         return out + table(["Value", "Count", "Share"], rows)

@@ -8,7 +8,9 @@ public enum QueryRunner {
     /// shell dot-commands such as `.headers on`) are skipped, so files stay runnable with
     /// both `sqlite3 results.db < file.sql` and this runner. Values are rendered as the
     /// sqlite3 shell renders them (`NULL` → `nil`, reals with 15 significant digits).
-    public static func run(sql: String, db: any DatabaseReader) throws -> (columns: [String], rows: [[String?]]) {
+    public static func run(sql: String, db: any DatabaseReader) throws -> (
+        columns: [String], rows: [[String?]]
+    ) {
         let cleaned = sql.split(separator: "\n", omittingEmptySubsequences: false)
             .map { $0.trimmingCharacters(in: .whitespaces).hasPrefix(".") ? "" : String($0) }
             .joined(separator: "\n")

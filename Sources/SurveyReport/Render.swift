@@ -39,7 +39,8 @@ enum Fmt {
         guard let d else { return "n/a" }
         let v = d * 100
         let rounded = (v * 10).rounded() / 10
-        return (rounded > 0 ? "+" : rounded == 0 ? "±" : "") + String(format: "%.1f pp", rounded == 0 ? 0 : rounded)
+        return (rounded > 0 ? "+" : rounded == 0 ? "±" : "")
+            + String(format: "%.1f pp", rounded == 0 ? 0 : rounded)
     }
 
     /// `n/N`
@@ -116,7 +117,12 @@ enum Fmt {
     /// The figures of the report ordered by unit then catalog order.
     static func byUnit(_ figures: [Figure]) -> [(ReportUnit, [Figure])] {
         ReportUnit.allCases.map { u in
-            (u, FigureID.allCases.compactMap { id in figures.first { $0.id == id.rawValue && $0.unit == u.rawValue } })
+            (
+                u,
+                FigureID.allCases.compactMap { id in
+                    figures.first { $0.id == id.rawValue && $0.unit == u.rawValue }
+                }
+            )
         }.filter { !$0.1.isEmpty }
     }
 }
@@ -150,7 +156,8 @@ enum CSVRenderer {
     }
 
     static func leftOut(_ map: [String: Int]) -> String {
-        map.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ";")
+        map.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
+            separator: ";")
     }
 
     static func render(_ report: Report) -> String {
@@ -159,7 +166,8 @@ enum CSVRenderer {
             for f in figures {
                 out +=
                     [
-                        field(f.id), field(f.unit), String(f.numerator), String(f.denominator), Fmt.fraction(f.share),
+                        field(f.id), field(f.unit), String(f.numerator), String(f.denominator),
+                        Fmt.fraction(f.share),
                         field(leftOut(f.leftOut)), field(tag),
                     ].joined(separator: ",") + "\r\n"
             }

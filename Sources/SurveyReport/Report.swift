@@ -211,7 +211,8 @@ public struct Distribution: Codable, Sendable, Equatable {
         self.total = total
         let sorted = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
         items = sorted.prefix(limit).map {
-            DistributionItem(value: $0.key, count: $0.value, share: total == 0 ? nil : Double($0.value) / Double(total))
+            DistributionItem(
+                value: $0.key, count: $0.value, share: total == 0 ? nil : Double($0.value) / Double(total))
         }
         other = sorted.dropFirst(limit).reduce(0) { $0 + $1.value }
     }

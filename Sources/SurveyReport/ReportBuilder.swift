@@ -37,10 +37,12 @@ public struct ReportBuilder: Sendable {
     private func summaries(_ db: Database) throws -> [ScanSummary] {
         try Row.fetchAll(
             db,
-            sql: "SELECT id, started_at, finished_at, status, command_line, tool_version FROM scans ORDER BY id"
+            sql:
+                "SELECT id, started_at, finished_at, status, command_line, tool_version FROM scans ORDER BY id"
         ).map {
             ScanSummary(
-                id: $0[0], startedAt: $0[1], finishedAt: $0[2], status: $0[3], commandLine: $0[4], toolVersion: $0[5])
+                id: $0[0], startedAt: $0[1], finishedAt: $0[2], status: $0[3], commandLine: $0[4],
+                toolVersion: $0[5])
         }
     }
 
@@ -93,12 +95,15 @@ public struct ReportBuilder: Sendable {
         return Report(
             formatVersion: 1, scan: info, tag: tag, domains: comp.domainCounts, figures: comp.figures,
             definitions: FigureID.allCases.map(\.definitionRecord),
-            units: ReportUnit.allCases.map { UnitDefinition(id: $0.rawValue, title: $0.title, definition: $0.definition) },
+            units: ReportUnit.allCases.map {
+                UnitDefinition(id: $0.rawValue, title: $0.title, definition: $0.definition)
+            },
             reasons: LeftOutReason.allCases.map {
                 ReasonDefinition(id: $0.rawValue, title: $0.title, definition: $0.definition)
             },
             probeStatus: probeStatus(data, comp), versions: versions(data, comp),
-            ciphers: tlsAttribute(data, comp, population: "IPs that negotiated TLS", \.cipher, missing: "(unknown)"),
+            ciphers: tlsAttribute(
+                data, comp, population: "IPs that negotiated TLS", \.cipher, missing: "(unknown)"),
             groups: tlsAttribute(
                 data, comp, population: "IPs that negotiated TLS", \.group, missing: "(none recorded)"),
             providers: providers(comp), tags: tags, compliance: ComplianceCatalog.rules, trend: trend,
@@ -153,7 +158,8 @@ public struct ReportBuilder: Sendable {
             guard let f = facts(data, ip: ip) else { continue }
             counts[f[keyPath: key] ?? missing, default: 0] += 1
         }
-        return Distribution(unit: ReportUnit.ip.rawValue, population: population, counts: counts, limit: topLimit)
+        return Distribution(
+            unit: ReportUnit.ip.rawValue, population: population, counts: counts, limit: topLimit)
     }
 
     private func providers(_ comp: Computation) -> ProviderRanking {
@@ -207,7 +213,8 @@ public struct ReportBuilder: Sendable {
                 guard let p = data.pairs[key] else { continue }
                 if Evaluator.evaluate(.tlsLegacy, p) == .yes { legacy.append((key, p)) }
                 if Evaluator.evaluate(.starttlsOffered, p) == .no { plain.append((key, p)) }
-                if Evaluator.tls(p) == .yes, p.certSHA256 != nil, let na = p.notAfter.flatMap(Timestamp.parse),
+                if Evaluator.tls(p) == .yes, p.certSHA256 != nil,
+                    let na = p.notAfter.flatMap(Timestamp.parse),
                     na <= horizon
                 {
                     expiring.append((key, p, na))
@@ -223,7 +230,8 @@ public struct ReportBuilder: Sendable {
         }
         func subject(_ sha: String?) throws -> String? {
             guard let sha else { return nil }
-            return try String.fetchOne(db, sql: "SELECT subject FROM certificates WHERE sha256 = ?", arguments: [sha])
+            return try String.fetchOne(
+                db, sql: "SELECT subject FROM certificates WHERE sha256 = ?", arguments: [sha])
         }
         func plaintext(_ p: PairFacts) -> String {
             switch Evaluator.plaintextRefused(p) {
@@ -238,7 +246,8 @@ public struct ReportBuilder: Sendable {
                 id: "legacy_tls", title: "MX hosts that negotiated TLS 1.0/1.1",
                 description:
                     "One row per (MX host, IP) whose STARTTLS handshake ended on a version older than TLS 1.2.",
-                columns: ["mx_host", "ip", "tls_version", "tls_cipher", "banner"], total: legacy.count, limit: limit,
+                columns: ["mx_host", "ip", "tls_version", "tls_cipher", "banner"], total: legacy.count,
+                limit: limit,
                 rows: try legacy.prefix(limit).map { k, p in
                     [k.host, k.ip, p.tlsVersion, p.cipher, Self.clip(try banner(k.ip))]
                 }),
@@ -248,7 +257,9 @@ public struct ReportBuilder: Sendable {
                     "One row per (MX host, IP) whose EHLO did not advertise STARTTLS; plaintext = what the "
                     + "plaintext RCPT test found.",
                 columns: ["mx_host", "ip", "plaintext", "banner"], total: plain.count, limit: limit,
-                rows: try plain.prefix(limit).map { k, p in [k.host, k.ip, plaintext(p), Self.clip(try banner(k.ip))] }
+                rows: try plain.prefix(limit).map { k, p in
+                    [k.host, k.ip, plaintext(p), Self.clip(try banner(k.ip))]
+                }
             ),
             DetailTable(
                 id: "expiring_certificates",
@@ -256,7 +267,8 @@ public struct ReportBuilder: Sendable {
                 description:
                     "One row per (MX host, IP) that negotiated TLS with a leaf certificate whose notAfter is at "
                     + "most \(expiryDays) days after the scan start (negative days: already expired).",
-                columns: ["mx_host", "ip", "not_after", "days_left", "subject"], total: expiring.count, limit: limit,
+                columns: ["mx_host", "ip", "not_after", "days_left", "subject"], total: expiring.count,
+                limit: limit,
                 rows: try expiring.prefix(limit).map { k, p, na in
                     let days = Int((na.timeIntervalSince(start) / 86_400).rounded(.down))
                     return [k.host, k.ip, p.notAfter, String(days), Self.clip(try subject(p.certSHA256))]

@@ -91,7 +91,8 @@ struct ScanData: Sendable {
                 hostsOfIP[ip, default: []].append(host)
                 pairs[key] = PairFacts(
                     excluded: (row[7] as Int?) == 1, status: row[8], bannerCode: row[9], starttls: row[10],
-                    tlsVersion: row[11], cipher: row[12], group: row[13], certSHA256: row[14], trusted: row[15],
+                    tlsVersion: row[11], cipher: row[12], group: row[13], certSHA256: row[14],
+                    trusted: row[15],
                     nameMatch: row[16], expired: row[17], selfSigned: row[18], notAfter: row[19],
                     plaintextRefused: row[20], greylisted: (row[21] as Int?) == 1)
             }

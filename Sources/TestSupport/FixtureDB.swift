@@ -77,7 +77,8 @@ public enum FixtureDB {
                 try db.execute(
                     sql: "UPDATE scans SET started_at = ?, finished_at = ? WHERE id = ?",
                     arguments: [
-                        ResultStore.timestamp(started), ResultStore.timestamp(started.addingTimeInterval(600)), id,
+                        ResultStore.timestamp(started),
+                        ResultStore.timestamp(started.addingTimeInterval(600)), id,
                     ])
             }
             ids.append(id)
@@ -154,7 +155,8 @@ public enum FixtureDB {
             tag: tag)
     }
 
-    private static func host(_ name: String, _ ips: [String], excluded: [String: String] = [:]) -> FixtureHost {
+    private static func host(_ name: String, _ ips: [String], excluded: [String: String] = [:]) -> FixtureHost
+    {
         FixtureHost(resolution: HostResolution(host: name, status: .ok, addresses: ips), excluded: excluded)
     }
 
@@ -180,7 +182,8 @@ public enum FixtureDB {
                 mx("good.example", "gov", [("mx1.good.example", 10), ("mx2.good.example", 20)]),
                 mx("legacy.example", "gov", [("mx.legacy.example", 10)]),
                 mx("notls.example", "gov", [("mx.notls.example", 10)]),
-                FixtureDomain(resolution: DomainResolution(domain: "nullmx.example", status: .nullMX), tag: "gov"),
+                FixtureDomain(
+                    resolution: DomainResolution(domain: "nullmx.example", status: .nullMX), tag: "gov"),
             ],
             hosts: [
                 host("mx1.good.example", ["192.0.2.1"]), host("mx2.good.example", ["192.0.2.2"]),
@@ -190,12 +193,17 @@ public enum FixtureDB {
                 tls(
                     "192.0.2.1", names: ["mx1.good.example"], version: "TLSv1.2",
                     cipher: "ECDHE-RSA-AES256-GCM-SHA384", group: "X25519",
-                    leaf: cert(101, subject: "CN=mx1.good.example", names: ["mx1.good.example"], notAfter: now + year, now: then),
+                    leaf: cert(
+                        101, subject: "CN=mx1.good.example", names: ["mx1.good.example"],
+                        notAfter: now + year, now: then),
                     trusted: true, now: then),
                 tls(
-                    "192.0.2.2", names: ["mx2.good.example"], version: "TLSv1", cipher: "ECDHE-RSA-AES256-SHA",
+                    "192.0.2.2", names: ["mx2.good.example"], version: "TLSv1",
+                    cipher: "ECDHE-RSA-AES256-SHA",
                     group: "X25519",
-                    leaf: cert(102, subject: "CN=mx2.good.example", names: ["mx2.good.example"], notAfter: now + year, now: then),
+                    leaf: cert(
+                        102, subject: "CN=mx2.good.example", names: ["mx2.good.example"],
+                        notAfter: now + year, now: then),
                     trusted: true, now: then),
                 legacyNoTLS, noTLS,
             ])
@@ -214,7 +222,8 @@ public enum FixtureDB {
                 "192.0.2.1", names: ["mx1.good.example"], version: "TLSv1.3", cipher: aes256, group: "X25519",
                 leaf: leaf(1, "mx1.good.example", days: 10), trusted: true, now: now),
             tls(
-                "2001:db8::1", names: ["mx1.good.example"], version: "TLSv1.3", cipher: aes256, group: "X25519",
+                "2001:db8::1", names: ["mx1.good.example"], version: "TLSv1.3", cipher: aes256,
+                group: "X25519",
                 leaf: leaf(2, "mx1.good.example"), trusted: true, now: now),
             tls(
                 "192.0.2.2", names: ["mx2.good.example"], version: "TLSv1.2",
@@ -225,7 +234,8 @@ public enum FixtureDB {
                 "192.0.2.10", names: ["mx.legacy.example"], version: "TLSv1", cipher: "ECDHE-RSA-AES256-SHA",
                 group: "X25519",
                 leaf: cert(
-                    4, subject: hostileSubject, names: ["localhost"], notAfter: now - 5 * day, selfSigned: true,
+                    4, subject: hostileSubject, names: ["localhost"], notAfter: now - 5 * day,
+                    selfSigned: true,
                     now: now),
                 trusted: false, verifyError: "self-signed certificate", expired: true,
                 matches: ["mx.legacy.example": false], banner: hostileBanner, now: now),
@@ -237,10 +247,12 @@ public enum FixtureDB {
                 verifyError: "certificate has expired", expired: true, now: now),
             // selfsigned.example: TLS 1.3 with a self-signed certificate.
             tls(
-                "192.0.2.21", names: ["mx.selfsigned.example"], version: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256",
+                "192.0.2.21", names: ["mx.selfsigned.example"], version: "TLSv1.3",
+                cipher: "TLS_AES_128_GCM_SHA256",
                 group: "X25519",
                 leaf: cert(
-                    6, subject: "CN=mx.selfsigned.example", names: ["mx.selfsigned.example"], notAfter: now + 300 * day,
+                    6, subject: "CN=mx.selfsigned.example", names: ["mx.selfsigned.example"],
+                    notAfter: now + 300 * day,
                     selfSigned: true, now: now),
                 trusted: false, verifyError: "self-signed certificate", now: now),
             // mismatch.example: RSA key exchange (no forward secrecy), certificate for another name.
@@ -250,12 +262,14 @@ public enum FixtureDB {
                 matches: ["mx.mismatch.example": false], now: now),
             // strict.example: refuses plaintext.
             tls(
-                "192.0.2.31", names: ["mx.strict.example"], version: "TLSv1.3", cipher: aes256, group: "X25519",
+                "192.0.2.31", names: ["mx.strict.example"], version: "TLSv1.3", cipher: aes256,
+                group: "X25519",
                 leaf: leaf(8, "mx.strict.example", days: 90), trusted: true, plaintextRefused: true,
                 plaintextCode: 530, now: now),
             // grey.example: TLS 1.2 with a CBC-SHA256 suite; plaintext RCPT greylisted.
             tls(
-                "192.0.2.32", names: ["mx.grey.example"], version: "TLSv1.2", cipher: "ECDHE-ECDSA-AES128-SHA256",
+                "192.0.2.32", names: ["mx.grey.example"], version: "TLSv1.2",
+                cipher: "ECDHE-ECDSA-AES128-SHA256",
                 group: "secp384r1", leaf: leaf(9, "mx.grey.example"), trusted: true, plaintextRefused: nil,
                 plaintextCode: 450, greylisted: true, now: now),
             // slow.example: mx2 answers with ChaCha20 (forward secrecy, not a BSI suite).
@@ -265,14 +279,17 @@ public enum FixtureDB {
                 trusted: true, now: now),
             // implicit.example: the domain is its own MX; TLS 1.3 with ChaCha20.
             tls(
-                "192.0.2.50", names: ["implicit.example"], version: "TLSv1.3", cipher: "TLS_CHACHA20_POLY1305_SHA256",
+                "192.0.2.50", names: ["implicit.example"], version: "TLSv1.3",
+                cipher: "TLS_CHACHA20_POLY1305_SHA256",
                 group: "X25519", leaf: leaf(11, "implicit.example"), trusted: true, now: now),
             // mx.provider.net on two IPs; the second also serves mx-alias.other.org, which its certificate misses.
             tls(
-                "198.51.100.1", names: ["mx.provider.net"], version: "TLSv1.3", cipher: aes256, group: "X25519",
+                "198.51.100.1", names: ["mx.provider.net"], version: "TLSv1.3", cipher: aes256,
+                group: "X25519",
                 leaf: leaf(12, "mx.provider.net"), trusted: true, now: now),
             tls(
-                "198.51.100.2", names: ["mx.provider.net", "mx-alias.other.org"], version: "TLSv1.3", cipher: aes256,
+                "198.51.100.2", names: ["mx.provider.net", "mx-alias.other.org"], version: "TLSv1.3",
+                cipher: aes256,
                 group: "X25519", leaf: leaf(13, "mx.provider.net"), trusted: true,
                 matches: ["mx.provider.net": true, "mx-alias.other.org": false], now: now),
             // mailhost.example: hosted under a co.uk provider.
@@ -289,7 +306,8 @@ public enum FixtureDB {
         noTLS.plaintextRefused = false
         noTLS.plaintextReplyCode = 250
         var tlsFailed = failed(
-            "192.0.2.62", sni: "mx.tlsfail.example", .tlsFailed, banner: 220, text: "mx.tlsfail.example ESMTP",
+            "192.0.2.62", sni: "mx.tlsfail.example", .tlsFailed, banner: 220,
+            text: "mx.tlsfail.example ESMTP",
             detail: "sslv3 alert handshake failure", now: now)
         tlsFailed.ehloCode = 250
         tlsFailed.starttlsOffered = true
@@ -297,7 +315,8 @@ public enum FixtureDB {
         tlsFailed.plaintextRefused = false
         tlsFailed.plaintextReplyCode = 250
         var tlsTimeout = failed(
-            "192.0.2.71", sni: "mx.tlstimeout.example", .timeout, banner: 220, text: "mx.tlstimeout.example ESMTP",
+            "192.0.2.71", sni: "mx.tlstimeout.example", .timeout, banner: 220,
+            text: "mx.tlstimeout.example ESMTP",
             detail: "tls_handshake", now: now)
         tlsTimeout.ehloCode = 250
         tlsTimeout.starttlsOffered = true
@@ -311,9 +330,12 @@ public enum FixtureDB {
                 "192.0.2.41", sni: "mx.reject.example", .bannerRejected, banner: 554,
                 text: "mx.reject.example No SMTP service here", now: now),
             failed("192.0.2.42", sni: "mx1.slow.example", .bannerTimeout, detail: "banner", now: now),
-            failed("192.0.2.60", sni: "mx.closed.example", .connectRefused, detail: "connection refused", now: now),
             failed(
-                "192.0.2.61", sni: "mx.proto.example", .protocolViolation, banner: nil, text: "HTTP/1.1 400 Bad Request",
+                "192.0.2.60", sni: "mx.closed.example", .connectRefused, detail: "connection refused",
+                now: now),
+            failed(
+                "192.0.2.61", sni: "mx.proto.example", .protocolViolation, banner: nil,
+                text: "HTTP/1.1 400 Bad Request",
                 detail: "not an SMTP reply", now: now),
         ]
         let hostileTagDomain = mx("ratelimit.example", hostileTag, [("mx.ratelimit.example", 10)])
@@ -346,11 +368,15 @@ public enum FixtureDB {
                 mx("tlstimeout.example", nil, [("mx.tlstimeout.example", 10)]),
                 mx("noaddr.example", "gov", [("mx.noaddr.example", 10)]),
                 mx("hostfail.example", nil, [("mx.hostfail.example", 10)]),
-                FixtureDomain(resolution: DomainResolution(domain: "nullmx.example", status: .nullMX), tag: "gov"),
-                FixtureDomain(resolution: DomainResolution(domain: "nx.example", status: .nxdomain), tag: nil),
-                FixtureDomain(resolution: DomainResolution(domain: "nodata.example", status: .nodata), tag: nil),
                 FixtureDomain(
-                    resolution: DomainResolution(domain: "servfail.example", status: .servfail, detail: "SERVFAIL"),
+                    resolution: DomainResolution(domain: "nullmx.example", status: .nullMX), tag: "gov"),
+                FixtureDomain(
+                    resolution: DomainResolution(domain: "nx.example", status: .nxdomain), tag: nil),
+                FixtureDomain(
+                    resolution: DomainResolution(domain: "nodata.example", status: .nodata), tag: nil),
+                FixtureDomain(
+                    resolution: DomainResolution(
+                        domain: "servfail.example", status: .servfail, detail: "SERVFAIL"),
                     tag: nil),
                 mx("backupfail.example", nil, [("mx.closed.example", 10), ("mx.strict.example", 20)]),
             ],
@@ -377,9 +403,11 @@ public enum FixtureDB {
                 host("mx.tlsfail.example", ["192.0.2.62"]),
                 host("mail.mailhost.co.uk", ["192.0.2.70"]),
                 host("mx.tlstimeout.example", ["192.0.2.71"]),
-                FixtureHost(resolution: HostResolution(host: "mx.noaddr.example", status: .noAddress), excluded: [:]),
                 FixtureHost(
-                    resolution: HostResolution(host: "mx.hostfail.example", status: .servfail, detail: "SERVFAIL"),
+                    resolution: HostResolution(host: "mx.noaddr.example", status: .noAddress), excluded: [:]),
+                FixtureHost(
+                    resolution: HostResolution(
+                        host: "mx.hostfail.example", status: .servfail, detail: "SERVFAIL"),
                     excluded: [:]),
             ],
             probes: probes)

@@ -13,7 +13,8 @@ struct TempFixture {
     let fixture: Fixture
 
     init() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("report-tests-\(UUID().uuidString)")
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "report-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         fixture = try FixtureDB.create(at: dir.appendingPathComponent("results.db").path)
     }

@@ -60,7 +60,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),
         // Starts and stops the real peers (unbound, Postfix) and the farm for tests.
-        .target(name: "TestSupport", dependencies: ["SurveyCore", "SurveyTLS"]),
+        .target(name: "TestSupport", dependencies: ["SurveyCore", "SurveyStore", "SurveyTLS"]),
 
         // Thin command-line front ends.
         .executableTarget(

@@ -1,1 +1,0 @@
-// SurveyReport: see docs/architecture.md.

@@ -1,0 +1,298 @@
+import Foundation
+import GRDB
+
+public enum ReportError: Error, CustomStringConvertible, Equatable {
+    case noScans
+    case scanNotFound(Int64)
+
+    public var description: String {
+        switch self {
+        case .noScans: "the result store holds no scan"
+        case .scanNotFound(let id): "scan \(id) not found in the result store"
+        }
+    }
+}
+
+/// Builds a `Report` from a result store (see docs/reports.md for every definition).
+public struct ReportBuilder: Sendable {
+    public let db: any DatabaseReader
+    /// Rows kept per detail table.
+    public var detailLimit = 50
+    /// Rows kept in the cipher, group and provider rankings.
+    public var topLimit = 20
+    /// Certificates whose notAfter lies within this many days after the scan start are listed.
+    public var expiryDays = 30
+
+    public init(db: any DatabaseReader) {
+        self.db = db
+    }
+
+    /// Builds the report of `scan` (the latest when `nil`), compared with `compare` when
+    /// given, restricted to the domains tagged `tag` when given. All figures are read in one
+    /// transaction, so a scan still running yields a consistent snapshot.
+    public func build(scan: Int64? = nil, compare: Int64? = nil, tag: String? = nil) throws -> Report {
+        try db.read { db in try build(scan: scan, compare: compare, tag: tag, db: db) }
+    }
+
+    private func summaries(_ db: Database) throws -> [ScanSummary] {
+        try Row.fetchAll(
+            db,
+            sql:
+                "SELECT id, started_at, finished_at, status, command_line, tool_version FROM scans ORDER BY id"
+        ).map {
+            ScanSummary(
+                id: $0[0], startedAt: $0[1], finishedAt: $0[2], status: $0[3], commandLine: $0[4],
+                toolVersion: $0[5])
+        }
+    }
+
+    private static func subset(_ data: ScanData, tag: String?) -> [DomainRecord] {
+        guard let tag else { return data.domains }
+        return data.domains.filter { $0.tag == tag }
+    }
+
+    private func build(scan: Int64?, compare: Int64?, tag: String?, db: Database) throws -> Report {
+        let scans = try summaries(db)
+        guard let latest = scans.last else { throw ReportError.noScans }
+        let id = scan ?? latest.id
+        guard let info = scans.first(where: { $0.id == id }) else { throw ReportError.scanNotFound(id) }
+        let data = try ScanData.load(scan: id, db: db)
+        let comp = Computation(data: data, domains: Self.subset(data, tag: tag))
+
+        var tagNames = Set(data.domains.compactMap(\.tag))
+        if let tag { tagNames = tagNames.intersection([tag]) }
+        let tags = tagNames.sorted().map { t in
+            let c = Computation(data: data, domains: data.domains.filter { $0.tag == t })
+            return TagBreakdown(tag: t, domains: c.domainCounts, figures: c.figures)
+        }
+
+        var trend: Trend?
+        if let compare {
+            guard let other = scans.first(where: { $0.id == compare }) else {
+                throw ReportError.scanNotFound(compare)
+            }
+            let otherData = try ScanData.load(scan: compare, db: db)
+            let previous = Computation(data: otherData, domains: Self.subset(otherData, tag: tag))
+            trend = Trend(compare: other, items: Self.trendItems(comp.figures, previous.figures))
+        }
+
+        var series: [SeriesPoint] = []
+        for s in scans {
+            let c: Computation
+            if s.id == id {
+                c = comp
+            } else {
+                let d = try ScanData.load(scan: s.id, db: db)
+                c = Computation(data: d, domains: Self.subset(d, tag: tag), figureIDs: FigureID.key)
+            }
+            let keyIDs = Set(FigureID.key.map(\.rawValue))
+            series.append(
+                SeriesPoint(
+                    scan: s.id, startedAt: s.startedAt, status: s.status, domains: c.domainCounts,
+                    figures: c.figures.filter { keyIDs.contains($0.id) }))
+        }
+
+        return Report(
+            formatVersion: 1, scan: info, tag: tag, domains: comp.domainCounts, figures: comp.figures,
+            definitions: FigureID.allCases.map(\.definitionRecord),
+            units: ReportUnit.allCases.map {
+                UnitDefinition(id: $0.rawValue, title: $0.title, definition: $0.definition)
+            },
+            reasons: LeftOutReason.allCases.map {
+                ReasonDefinition(id: $0.rawValue, title: $0.title, definition: $0.definition)
+            },
+            probeStatus: probeStatus(data, comp), versions: versions(data, comp),
+            ciphers: tlsAttribute(
+                data, comp, population: "IPs that negotiated TLS", \.cipher, missing: "(unknown)"),
+            groups: tlsAttribute(
+                data, comp, population: "IPs that negotiated TLS", \.group, missing: "(none recorded)"),
+            providers: providers(comp), tags: tags, compliance: ComplianceCatalog.rules, trend: trend,
+            series: series, details: try details(data, comp, info, db))
+    }
+
+    static func trendItems(_ current: [Figure], _ previous: [Figure]) -> [TrendItem] {
+        var before: [String: Figure] = [:]
+        for f in previous { before[f.id + "\u{0}" + f.unit] = f }
+        return current.map { f in
+            let p = before[f.id + "\u{0}" + f.unit]
+            let delta: Double? =
+                if let s = f.share, let ps = p?.share { s - ps } else { nil }
+            return TrendItem(
+                id: f.id, unit: f.unit, numerator: f.numerator, denominator: f.denominator, share: f.share,
+                previousNumerator: p?.numerator ?? 0, previousDenominator: p?.denominator ?? 0,
+                previousShare: p?.share, delta: delta)
+        }
+    }
+
+    /// Facts of an IP (the same in all its pairs).
+    private func facts(_ data: ScanData, ip: String) -> PairFacts? {
+        guard let host = data.hostsOfIP[ip]?.first else { return nil }
+        return data.pairs[PairKey(host: host, ip: ip)]
+    }
+
+    private func probeStatus(_ data: ScanData, _ comp: Computation) -> Distribution {
+        var counts: [String: Int] = [:]
+        for ip in comp.ips {
+            let status = facts(data, ip: ip).map { $0.excluded ? "excluded" : ($0.status ?? "not_probed") }
+            counts[status ?? "not_probed", default: 0] += 1
+        }
+        return Distribution(unit: ReportUnit.ip.rawValue, population: "all IPs", counts: counts, limit: 1000)
+    }
+
+    private func versions(_ data: ScanData, _ comp: Computation) -> Distribution {
+        var counts: [String: Int] = [:]
+        for ip in comp.ips where comp.ipTLS[ip] == .yes {
+            guard let v = facts(data, ip: ip)?.tlsVersion else { continue }
+            counts[TLSVersion(v).rawValue, default: 0] += 1
+        }
+        return Distribution(
+            unit: ReportUnit.ip.rawValue, population: "IPs that negotiated TLS", counts: counts, limit: 1000)
+    }
+
+    private func tlsAttribute(
+        _ data: ScanData, _ comp: Computation, population: String, _ key: KeyPath<PairFacts, String?>,
+        missing: String
+    ) -> Distribution {
+        var counts: [String: Int] = [:]
+        for ip in comp.ips where comp.ipTLS[ip] == .yes {
+            guard let f = facts(data, ip: ip) else { continue }
+            counts[f[keyPath: key] ?? missing, default: 0] += 1
+        }
+        return Distribution(
+            unit: ReportUnit.ip.rawValue, population: population, counts: counts, limit: topLimit)
+    }
+
+    private func providers(_ comp: Computation) -> ProviderRanking {
+        var domains: [String: Int] = [:]
+        for d in comp.mailDomains {
+            for p in Set(d.mx.keys.map(Provider.of)) { domains[p, default: 0] += 1 }
+        }
+        var hosts: [String: (total: Int, yes: Int, testable: Int)] = [:]
+        for h in comp.hosts {
+            let p = Provider.of(h)
+            var entry = hosts[p] ?? (0, 0, 0)
+            entry.total += 1
+            switch comp.hostStarttls[h] {
+            case .yes:
+                entry.yes += 1
+                entry.testable += 1
+            case .no: entry.testable += 1
+            default: break
+            }
+            hosts[p] = entry
+        }
+        let denominator = comp.domainCounts.withMail
+        let ranked = domains.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+        return ProviderRanking(
+            denominator: denominator, total: domains.count,
+            items: ranked.prefix(topLimit).map { p in
+                let h = hosts[p.key] ?? (0, 0, 0)
+                return ProviderItem(
+                    provider: p.key, domains: p.value,
+                    share: denominator == 0 ? nil : Double(p.value) / Double(denominator), mxHosts: h.total,
+                    mxHostsStarttls: h.yes, mxHostsTestable: h.testable)
+            })
+    }
+
+    private static func clip(_ s: String?, _ n: Int = 160) -> String? {
+        guard let s else { return nil }
+        return s.count > n ? String(s.prefix(n)) + "…" : s
+    }
+
+    private func details(_ data: ScanData, _ comp: Computation, _ scan: ScanSummary, _ db: Database) throws
+        -> [DetailTable]
+    {
+        var legacy: [(PairKey, PairFacts)] = []
+        var plain: [(PairKey, PairFacts)] = []
+        var expiring: [(PairKey, PairFacts, Date)] = []
+        let start = Timestamp.parse(scan.startedAt) ?? Date()
+        let horizon = start.addingTimeInterval(Double(expiryDays) * 86_400)
+        for h in comp.hosts {
+            for ip in data.hosts[h]?.ips ?? [] {
+                let key = PairKey(host: h, ip: ip)
+                guard let p = data.pairs[key] else { continue }
+                if Evaluator.evaluate(.tlsLegacy, p) == .yes { legacy.append((key, p)) }
+                if Evaluator.evaluate(.starttlsOffered, p) == .no { plain.append((key, p)) }
+                if Evaluator.tls(p) == .yes, p.certSHA256 != nil,
+                    let na = p.notAfter.flatMap(Timestamp.parse),
+                    na <= horizon
+                {
+                    expiring.append((key, p, na))
+                }
+            }
+        }
+        expiring.sort { $0.2 != $1.2 ? $0.2 < $1.2 : ($0.0.host, $0.0.ip) < ($1.0.host, $1.0.ip) }
+
+        func banner(_ ip: String) throws -> String? {
+            try String.fetchOne(
+                db, sql: "SELECT banner FROM probes WHERE scan_id = ? AND ip = ? ORDER BY port LIMIT 1",
+                arguments: [scan.id, ip])
+        }
+        func subject(_ sha: String?) throws -> String? {
+            guard let sha else { return nil }
+            return try String.fetchOne(
+                db, sql: "SELECT subject FROM certificates WHERE sha256 = ?", arguments: [sha])
+        }
+        func plaintext(_ p: PairFacts) -> String {
+            switch Evaluator.plaintextRefused(p) {
+            case .yes: "refused"
+            case .no: "accepted"
+            case .out(let r): r.rawValue
+            }
+        }
+        let limit = detailLimit
+        return [
+            DetailTable(
+                id: "legacy_tls", title: "MX hosts that negotiated TLS 1.0/1.1",
+                description:
+                    "One row per (MX host, IP) whose STARTTLS handshake ended on a version older than TLS 1.2.",
+                columns: ["mx_host", "ip", "tls_version", "tls_cipher", "banner"], total: legacy.count,
+                limit: limit,
+                rows: try legacy.prefix(limit).map { k, p in
+                    [k.host, k.ip, p.tlsVersion, p.cipher, Self.clip(try banner(k.ip))]
+                }),
+            DetailTable(
+                id: "no_starttls", title: "MX hosts without STARTTLS (mail only in plaintext)",
+                description:
+                    "One row per (MX host, IP) whose EHLO did not advertise STARTTLS; plaintext = what the "
+                    + "plaintext RCPT test found.",
+                columns: ["mx_host", "ip", "plaintext", "banner"], total: plain.count, limit: limit,
+                rows: try plain.prefix(limit).map { k, p in
+                    [k.host, k.ip, plaintext(p), Self.clip(try banner(k.ip))]
+                }
+            ),
+            DetailTable(
+                id: "expiring_certificates",
+                title: "Certificates expired or expiring within \(expiryDays) days of the scan",
+                description:
+                    "One row per (MX host, IP) that negotiated TLS with a leaf certificate whose notAfter is at "
+                    + "most \(expiryDays) days after the scan start (negative days: already expired).",
+                columns: ["mx_host", "ip", "not_after", "days_left", "subject"], total: expiring.count,
+                limit: limit,
+                rows: try expiring.prefix(limit).map { k, p, na in
+                    let days = Int((na.timeIntervalSince(start) / 86_400).rounded(.down))
+                    return [k.host, k.ip, p.notAfter, String(days), Self.clip(try subject(p.certSHA256))]
+                }),
+        ]
+    }
+}
+
+/// The "provider" of an MX host: its registrable part, approximated without the Public
+/// Suffix List as the last two labels, or the last three when the name ends in a two-letter
+/// country code preceded by a short generic second-level label (`co.uk`, `com.au`, `or.at`).
+public enum Provider {
+    static let secondLevel: Set<String> = [
+        "ac", "co", "com", "edu", "go", "gob", "gov", "gv", "ltd", "ne", "net", "or", "org", "plc", "sch",
+    ]
+
+    public static func of(_ host: String) -> String {
+        var name = host.lowercased()
+        if name.hasSuffix(".") { name.removeLast() }
+        let labels = name.split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count > 2 else { return name }
+        let tld = labels[labels.count - 1]
+        let sld = labels[labels.count - 2]
+        let take = tld.count == 2 && secondLevel.contains(String(sld)) ? 3 : 2
+        return labels.suffix(take).joined(separator: ".")
+    }
+}

@@ -1,0 +1,53 @@
+-- Question: What share of IPs, MX hosts and domains offered STARTTLS in the latest scan?
+--
+-- The same rules as the report's `starttls_offered` figure (docs/reports.md):
+--   * only domains that take mail (dns_status ok or implicit_mx) and their MX hosts/IPs;
+--   * a unit is testable when its probe recorded whether EHLO advertised STARTTLS
+--     (starttls_offered is 0 or 1); excluded, rate-limited, timed-out, … units are left out;
+--   * mx_host: all testable IPs of the host offered it; domain_all_mx: all testable MX hosts;
+--     domain_any_mx: at least one; domain_primary_mx: all testable hosts of lowest preference.
+-- Columns: unit, numerator, denominator, left_out (units not testable), share (percent).
+-- Another scan: replace `max(id)` below with the scan id.
+WITH params AS (SELECT max(id) AS scan_id FROM scans),
+r AS (
+    SELECT * FROM results
+    WHERE scan_id = (SELECT scan_id FROM params) AND dns_status IN ('ok', 'implicit_mx')
+),
+-- One verdict per (MX host, IP): 1 offered, 0 not offered, NULL not testable.
+pair AS (SELECT DISTINCT mx_host, ip, starttls_offered AS v FROM r WHERE mx_host IS NOT NULL),
+ip_unit AS (
+    SELECT ip, CASE WHEN count(v) = 0 THEN NULL ELSE min(v) END AS v
+    FROM pair WHERE ip IS NOT NULL GROUP BY ip
+),
+host_unit AS (
+    SELECT mx_host, CASE WHEN count(v) = 0 THEN NULL ELSE min(v) END AS v
+    FROM pair GROUP BY mx_host
+),
+dmx AS (SELECT DISTINCT domain, mx_host, mx_preference FROM r),
+domain_unit AS (
+    SELECT d.domain,
+           CASE WHEN count(h.v) = 0 THEN NULL ELSE min(h.v) END AS all_v,
+           CASE WHEN count(h.v) = 0 THEN NULL ELSE max(h.v) END AS any_v,
+           (SELECT CASE WHEN count(h2.v) = 0 THEN NULL ELSE min(h2.v) END
+              FROM dmx d2 JOIN host_unit h2 ON h2.mx_host = d2.mx_host
+             WHERE d2.domain = d.domain
+               AND d2.mx_preference = (SELECT min(mx_preference) FROM dmx d3 WHERE d3.domain = d.domain)
+           ) AS primary_v
+    FROM dmx d LEFT JOIN host_unit h ON h.mx_host = d.mx_host
+    GROUP BY d.domain
+),
+units AS (
+    SELECT 1 AS ord, 'ip' AS unit, v FROM ip_unit
+    UNION ALL SELECT 2, 'mx_host', v FROM host_unit
+    UNION ALL SELECT 3, 'domain_all_mx', all_v FROM domain_unit
+    UNION ALL SELECT 4, 'domain_any_mx', any_v FROM domain_unit
+    UNION ALL SELECT 5, 'domain_primary_mx', primary_v FROM domain_unit
+)
+SELECT unit,
+       sum(v = 1) AS numerator,
+       count(v) AS denominator,
+       count(*) - count(v) AS left_out,
+       round(100.0 * sum(v = 1) / nullif(count(v), 0), 1) AS share
+FROM units
+GROUP BY ord, unit
+ORDER BY ord;

@@ -238,7 +238,6 @@ final class Driver: @unchecked Sendable {
     func start(_ channel: AresChannel) {
         let handOver = ChannelHandOver(channel)
         let thread = Thread { [self] in self.run(handOver) }
-        thread.name = "mxsurvey-dns"
         thread.start()
     }
 
@@ -316,6 +315,7 @@ final class Driver: @unchecked Sendable {
 
     private func run(_ handOver: ChannelHandOver) {
         lock.withLock { driverThread = pthread_self() }
+        _ = mxsurvey_name_current_thread("mxsurvey-dns")
         // From here on this local variable is the channel's only owner.
         var channel: AresChannel? = handOver.take()
         var pollSet: [pollfd] = []

@@ -299,7 +299,7 @@ final class Driver: @unchecked Sendable {
             (context.continuation, RawReply(status: status, timeouts: timeouts, message: message)))
     }
 
-    private func deliverCompletions(queued: Int? = nil) {
+    private func deliverCompletions() {
         guard !completions.isEmpty else { return }
         let counts = completedCounts
         completedCounts = ResolverStatistics()

@@ -18,11 +18,13 @@ import Testing
         let server = try UnboundServer.start(zone: zone, zoneName: "test.", servfailZones: [])
         defer { server.stop() }
         let resolver = try Resolver(
-            config: ResolverConfig(servers: [server.address], timeoutMs: 2000, tries: 3, maxInFlight: maxInFlight))
+            config: ResolverConfig(
+                servers: [server.address], timeoutMs: 2000, tries: 3, maxInFlight: maxInFlight))
         defer { resolver.shutdown() }
         // Warm up (sockets, unbound's caches).
         _ = await resolver.query("bench0.test", type: .mx)
-        let baseline = try Self.dnsperfRate(server: server, names: names, queries: queries, inFlight: maxInFlight)
+        let baseline = try Self.dnsperfRate(
+            server: server, names: names, queries: queries, inFlight: maxInFlight)
 
         let clock = ContinuousClock()
         let ownCPUBefore = Self.ownCPUSeconds()
@@ -35,7 +37,8 @@ import Testing
                 if i >= window, let ok = await group.next(), !ok { wrong += 1 }
                 group.addTask {
                     let answer = await resolver.query("bench\(i % names).test", type: .mx)
-                    return answer.status == .ok && answer.mx.first?.host == "mx\(i % names % 100).benchhosts.test"
+                    return answer.status == .ok
+                        && answer.mx.first?.host == "mx\(i % names % 100).benchhosts.test"
                 }
             }
             for await ok in group where !ok { wrong += 1 }
@@ -64,7 +67,8 @@ import Testing
 
     /// What dnsperf (the reference load generator, same server, same names, same number
     /// of outstanding queries) gets out of the server; nil when dnsperf is not installed.
-    static func dnsperfRate(server: UnboundServer, names: Int, queries: Int, inFlight: Int) throws -> Double? {
+    static func dnsperfRate(server: UnboundServer, names: Int, queries: Int, inFlight: Int) throws -> Double?
+    {
         let dnsperf = "/usr/bin/dnsperf"
         guard FileManager.default.isExecutableFile(atPath: dnsperf) else { return nil }
         let input = server.directory.appendingPathComponent("dnsperf-input.txt").path
@@ -113,7 +117,9 @@ import Testing
             let close = stat.lastIndex(of: ")")
         else { return 0 }
         let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else {
+            return 0
+        }
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 }

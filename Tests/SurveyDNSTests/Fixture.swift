@@ -47,6 +47,7 @@ enum TestZone {
             // TXT: one record of three strings, one of one string.
             "spf TXT \"v=spf1 \" \"ip4:192.0.2.0/24 \" \"-all\"",
             "spf TXT \"second record\"",
+            "emptytxt TXT \"\"",
             "www CNAME real.hosts",
             "shared.hosts A 192.0.2.99",
         ]

@@ -217,6 +217,12 @@ func withResolver<T>(
             let dangling = await resolver.resolveHost("dangling.hosts.test")
             #expect(dangling.status == .nxdomain)
             #expect(dangling.cnameTarget == "gone.hosts.test")
+            let loop = await resolver.resolveHost("loop1.hosts.test")
+            #expect(loop.status == .error)
+            #expect(loop.detail?.contains("alias loop") == true)
+            let outside = await resolver.resolveHost("outside.hosts.test")
+            #expect(outside.status == .servfail)
+            #expect(outside.cnameTarget == "mx.servfail.test")
             let failing = await resolver.resolveHost("mx.servfail.test")
             #expect(failing.status == .servfail)
             let slow = await resolver.resolveHost("mx.timeout.invalid")
@@ -362,5 +368,27 @@ func withResolver<T>(
             #expect(await resolver.query("multi.test", type: .mx).status == .ok)
         }
         #expect(weakResolver == nil)
+    }
+}
+
+@Suite struct LifecycleTests {
+    @Test func systemConfigurationStartsAndStopsWithoutQuerying() throws {
+        let resolver = try Resolver(config: ResolverConfig(servers: []))
+        #expect(resolver.servers.isEmpty)
+        resolver.shutdown()
+        resolver.shutdown()
+        #expect(resolver.statistics.queriesSent == 0)
+    }
+
+    @Test func concurrentShutdownsAllReturn() async throws {
+        let hole = try BlackHoleDNS()
+        let resolver = try Resolver(
+            config: ResolverConfig(servers: [hole.address], timeoutMs: 30000, tries: 1))
+        async let pending = resolver.query("multi.test", type: .a)
+        while resolver.statistics.queriesSent == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 { group.addTask { resolver.shutdown() } }
+        }
+        #expect(await pending.status == .error("resolver shut down"))
     }
 }

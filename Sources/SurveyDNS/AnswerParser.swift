@@ -217,8 +217,10 @@ struct DNSMessage {
             position = rdata + rdlength
         }
         var chain = [String]()
-        var current = normalizedName(name)
-        while let target = aliases[current], chain.count < 16 {
+        let start = normalizedName(name)
+        var current = start
+        // Stops at a repeated name (an alias loop the caller detects) or after 16 steps.
+        while let target = aliases[current], target != start, !chain.contains(target), chain.count < 16 {
             chain.append(target)
             current = target
         }

@@ -238,7 +238,6 @@ final class Driver: @unchecked Sendable {
     func start(_ channel: AresChannel) {
         let handOver = ChannelHandOver(channel)
         let thread = Thread { [self] in self.run(handOver) }
-        thread.name = "mxsurvey-dns"
         thread.start()
     }
 
@@ -267,19 +266,20 @@ final class Driver: @unchecked Sendable {
     }
 
     /// Stops the thread: outstanding queries finish with "resolver shut down", the channel
-    /// is destroyed on the driver thread. Waits until that is done.
+    /// is destroyed on the driver thread. Waits until that is done (except when called on
+    /// the driver thread itself); safe to call more than once and from several threads.
     func shutdown() {
-        let (wasRunning, onDriverThread): (Bool, Bool) = lock.withLock {
+        let (wasRunning, alreadyStopped, onDriverThread): (Bool, Bool, Bool) = lock.withLock {
             let running = state == .running
             if running { state = .stopping }
             let mine = driverThread.map { pthread_equal($0, pthread_self()) != 0 } ?? false
-            return (running, mine)
+            return (running, state == .stopped, mine)
         }
-        guard wasRunning else { return }
-        wakeup.wake()
-        if !onDriverThread {
-            finished.wait()
-        }
+        if wasRunning { wakeup.wake() }
+        guard !alreadyStopped, !onDriverThread else { return }
+        // The driver signals once when it has finished; every waiter passes it on.
+        finished.wait()
+        finished.signal()
     }
 
     // MARK: driver thread
@@ -300,7 +300,7 @@ final class Driver: @unchecked Sendable {
             (context.continuation, RawReply(status: status, timeouts: timeouts, message: message)))
     }
 
-    private func deliverCompletions(queued: Int? = nil) {
+    private func deliverCompletions() {
         guard !completions.isEmpty else { return }
         let counts = completedCounts
         completedCounts = ResolverStatistics()
@@ -316,11 +316,11 @@ final class Driver: @unchecked Sendable {
 
     private func run(_ handOver: ChannelHandOver) {
         lock.withLock { driverThread = pthread_self() }
+        _ = mxsurvey_name_current_thread("mxsurvey-dns")
         // From here on this local variable is the channel's only owner.
         var channel: AresChannel? = handOver.take()
         var pollSet: [pollfd] = []
         var socketOrder: [Int32] = []
-        let me = Unmanaged.passUnretained(self)
         while let raw = channel?.raw {
             // 1. Move waiting queries into c-ares while slots are free.
             let slots = maxInFlight - inFlight
@@ -336,7 +336,7 @@ final class Driver: @unchecked Sendable {
             for query in batch {
                 inFlight += 1
                 let context = Unmanaged.passRetained(
-                    QueryContext(driver: me.takeUnretainedValue(), continuation: query.continuation))
+                    QueryContext(driver: self, continuation: query.continuation))
                 ares_query(
                     raw, query.name, dnsClassIN, Int32(query.type.rawValue),
                     { arg, status, timeouts, abuf, alen in

@@ -102,3 +102,40 @@ public final class BlackHoleDNS: @unchecked Sendable {
 
     deinit { close(fd) }
 }
+
+/// A loopback UDP port that refuses DNS queries: the port is held by a socket that is
+/// connected to another peer, so datagrams from anyone else find no socket and the kernel
+/// answers ICMP port unreachable (the client sees ECONNREFUSED). Unlike a port that was
+/// merely closed, no other process can take it over while this object lives.
+public final class RefusingUDPPort: @unchecked Sendable {
+    public let host: String
+    public let port: UInt16
+    private let fd: Int32
+
+    /// "IP:PORT" as `ResolverConfig.servers` takes it.
+    public var address: String { "\(host):\(port)" }
+
+    public init(host: String = "127.0.0.1") throws(ChildProcessError) {
+        guard let socket = UnboundSockets.bound(host, port: 0, type: Int32(SOCK_DGRAM.rawValue)) else {
+            throw ChildProcessError("cannot bind a UDP socket on \(host) (errno \(errno))")
+        }
+        // Connect to our own port: only datagrams from this very socket would match.
+        guard var peer = UnboundSockets.sockaddr(host, port: socket.port),
+            withUnsafePointer(
+                to: &peer,
+                {
+                    $0.withMemoryRebound(to: Glibc.sockaddr.self, capacity: 1) {
+                        connect(socket.fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+                    }
+                })
+        else {
+            close(socket.fd)
+            throw ChildProcessError("cannot connect the UDP socket on \(host) (errno \(errno))")
+        }
+        self.host = host
+        self.port = socket.port
+        self.fd = socket.fd
+    }
+
+    deinit { close(fd) }
+}

@@ -35,6 +35,10 @@ enum TestZone {
             "slowmx MX 10 mx.timeout.invalid.",
             // Alias to an alias whose target does not exist.
             "dangling.hosts CNAME gone.hosts",
+            // Alias loop; alias into the SERVFAIL zone.
+            "loop1.hosts CNAME loop2.hosts",
+            "loop2.hosts CNAME loop1.hosts",
+            "outside.hosts CNAME mx.servfail.test.",
             // Hosts.
             "mx-a.hosts A 192.0.2.1",
             "mx-a.hosts AAAA 2001:db8::1",
@@ -47,6 +51,7 @@ enum TestZone {
             // TXT: one record of three strings, one of one string.
             "spf TXT \"v=spf1 \" \"ip4:192.0.2.0/24 \" \"-all\"",
             "spf TXT \"second record\"",
+            "emptytxt TXT \"\"",
             "www CNAME real.hosts",
             "shared.hosts A 192.0.2.99",
         ]

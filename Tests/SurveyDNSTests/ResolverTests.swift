@@ -217,6 +217,12 @@ func withResolver<T>(
             let dangling = await resolver.resolveHost("dangling.hosts.test")
             #expect(dangling.status == .nxdomain)
             #expect(dangling.cnameTarget == "gone.hosts.test")
+            let loop = await resolver.resolveHost("loop1.hosts.test")
+            #expect(loop.status == .error)
+            #expect(loop.detail?.contains("alias loop") == true)
+            let outside = await resolver.resolveHost("outside.hosts.test")
+            #expect(outside.status == .servfail)
+            #expect(outside.cnameTarget == "mx.servfail.test")
             let failing = await resolver.resolveHost("mx.servfail.test")
             #expect(failing.status == .servfail)
             let slow = await resolver.resolveHost("mx.timeout.invalid")
@@ -304,5 +310,85 @@ func withResolver<T>(
             #expect(stats.inFlight == 0)
             #expect(stats.queued == 0)
         }
+    }
+}
+
+@Suite struct ServerHandlingTests {
+    @Test func servfailIsAskedTriesTimes() async throws {
+        try await withResolver(tries: 3) { resolver, _ in
+            let answer = await resolver.query("again.servfail.test", type: .mx)
+            #expect(answer.status == .servfail)
+            let stats = resolver.statistics
+            #expect(stats.queriesSent == 3)
+            #expect(stats.servfail == 3)
+        }
+    }
+
+    @Test func refusingPortIsAnErrorNotATimeout() async throws {
+        let refusing = try RefusingUDPPort()
+        // One try of 3 s: only the ICMP port unreachable can end the query with an error.
+        let resolver = try Resolver(
+            config: ResolverConfig(servers: [refusing.address], timeoutMs: 3000, tries: 1))
+        defer { resolver.shutdown() }
+        let result = await resolver.resolveDomain("multi.test")
+        #expect(result.status == .error)
+        #expect(result.detail == "MX query: connection refused by the server")
+        #expect(resolver.statistics.otherErrors == 1)
+    }
+
+    @Test func secondServerAnswersWhenTheFirstIsSilent() async throws {
+        let server = try TestZone.startServer()
+        defer { server.stop() }
+        let hole = try BlackHoleDNS()
+        let resolver = try Resolver(
+            config: ResolverConfig(servers: [hole.address, server.address], timeoutMs: 200, tries: 2))
+        defer { resolver.shutdown() }
+        #expect(resolver.servers.map(\.description) == [hole.address, server.address])
+        for domain in ["multi.test", "aonly.test", "nullmx.test"] {
+            let result = await resolver.resolveDomain(domain)
+            #expect(result.status != .timeout, "\(domain)")
+        }
+    }
+
+    @Test func emptyTXTStringIsOneRecord() async throws {
+        try await withResolver { resolver, _ in
+            let answer = await resolver.query("emptytxt.test", type: .txt)
+            #expect(answer.status == .ok)
+            #expect(answer.txt == [TXTRecord(strings: [[]])])
+        }
+    }
+
+    @Test func resolverWithoutShutdownIsFreedByDeinit() async throws {
+        let server = try TestZone.startServer()
+        defer { server.stop() }
+        weak var weakResolver: Resolver?
+        do {
+            let resolver = try Resolver(config: ResolverConfig(servers: [server.address]))
+            weakResolver = resolver
+            #expect(await resolver.query("multi.test", type: .mx).status == .ok)
+        }
+        #expect(weakResolver == nil)
+    }
+}
+
+@Suite struct LifecycleTests {
+    @Test func systemConfigurationStartsAndStopsWithoutQuerying() throws {
+        let resolver = try Resolver(config: ResolverConfig(servers: []))
+        #expect(resolver.servers.isEmpty)
+        resolver.shutdown()
+        resolver.shutdown()
+        #expect(resolver.statistics.queriesSent == 0)
+    }
+
+    @Test func concurrentShutdownsAllReturn() async throws {
+        let hole = try BlackHoleDNS()
+        let resolver = try Resolver(
+            config: ResolverConfig(servers: [hole.address], timeoutMs: 30000, tries: 1))
+        async let pending = resolver.query("multi.test", type: .a)
+        while resolver.statistics.queriesSent == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 { group.addTask { resolver.shutdown() } }
+        }
+        #expect(await pending.status == .error("resolver shut down"))
     }
 }

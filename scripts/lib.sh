@@ -9,7 +9,8 @@ free_port() {
 # start_unbound DIR ZONEFILE ORIGIN → sets UNBOUND_PORT; serves ZONEFILE as an auth-zone for
 # ORIGIN on 127.0.0.1:UNBOUND_PORT and refuses everything else (never queries the internet).
 start_unbound() {
-    local dir=$1 zone=$2 origin=$3
+    local dir zone=$2 origin=$3
+    dir=$(realpath -m "$1")
     mkdir -p "$dir"
     UNBOUND_PORT=$(free_port)
     cat > "$dir/unbound.conf" <<CONF

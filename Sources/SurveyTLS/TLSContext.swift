@@ -63,6 +63,15 @@ public final class TLSContext: @unchecked Sendable {
             guard SSL_CTX_load_verify_locations(ctx, caFile, nil) == 1 else {
                 throw TLSError.fromQueue("cannot load CA file \(caFile)")
             }
+        } else if let bundle = X509_get_default_cert_file().map({ String(cString: $0) }),
+            FileManager.default.fileExists(atPath: bundle)
+        {
+            // Load the system bundle into memory once. The hashed-directory lookup of
+            // SSL_CTX_set_default_verify_paths re-reads files on every verification, which
+            // dominates the CPU of a scan of thousands of hosts.
+            guard SSL_CTX_load_verify_locations(ctx, bundle, nil) == 1 else {
+                throw TLSError.fromQueue("cannot load the system trust store \(bundle)")
+            }
         } else {
             guard SSL_CTX_set_default_verify_paths(ctx) == 1 else {
                 throw TLSError.fromQueue("cannot load the default trust store")

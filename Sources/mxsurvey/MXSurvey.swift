@@ -23,7 +23,10 @@ struct MXSurvey: AsyncParsableCommand {
               mxsurvey query --db results.db queries/starttls_share_by_unit.sql
             """,
         version: version,
-        subcommands: [ScanCommand.self, ResolveCommand.self, CheckInputCommand.self]
+        subcommands: [
+            ScanCommand.self, ResolveCommand.self, ReportCommand.self, QueryCommand.self,
+            CheckInputCommand.self,
+        ]
     )
 }
 

@@ -10,14 +10,14 @@ import SurveyScan
 import SurveyStore
 import SurveyTLS
 
-
 /// What `scans.options` holds: the arguments that define the scan, so that `--resume ID`
 /// can re-run it and a re-run of the same command is recognised.
 struct StoredOptions: Codable {
     var argv: [String]
     init(argv: [String]) { self.argv = argv }
     init?(_ info: ScanInfo) {
-        guard let decoded = try? JSONDecoder().decode(StoredOptions.self, from: Data(info.options.utf8)) else {
+        guard let decoded = try? JSONDecoder().decode(StoredOptions.self, from: Data(info.options.utf8))
+        else {
             return nil
         }
         self = decoded
@@ -109,7 +109,8 @@ struct ScanCommand: AsyncParsableCommand {
     @Option(help: "Seconds a whole SMTP session may take.")
     var sessionTimeout: Double = 60
 
-    @Option(help: ArgumentHelp("SMTP port (tests and labs; the survey is about port 25).", visibility: .hidden))
+    @Option(
+        help: ArgumentHelp("SMTP port (tests and labs; the survey is about port 25).", visibility: .hidden))
     var port = 25
 
     @Flag(help: "No progress output.")
@@ -124,7 +125,9 @@ struct ScanCommand: AsyncParsableCommand {
     func validate() throws {
         if input == nil && resume == nil { throw ValidationError("give an input list (or --resume ID)") }
         if concurrency < 1 || dnsConcurrency < 1 { throw ValidationError("concurrency must be at least 1") }
-        if rate < 0 || perIpInterval < 0 || greylistRetry < 0 { throw ValidationError("times and rates must be ≥ 0") }
+        if rate < 0 || perIpInterval < 0 || greylistRetry < 0 {
+            throw ValidationError("times and rates must be ≥ 0")
+        }
         if connectTimeout <= 0 || bannerTimeout <= 0 || phaseTimeout <= 0 || sessionTimeout <= 0 {
             throw ValidationError("timeouts must be positive")
         }
@@ -144,7 +147,9 @@ struct ScanCommand: AsyncParsableCommand {
                 skip = true
                 continue
             }
-            if a.hasPrefix("--resume=") || a.hasPrefix("--db=") || a == "--fresh" || a == "--quiet" || a == "--verbose" {
+            if a.hasPrefix("--resume=") || a.hasPrefix("--db=") || a == "--fresh" || a == "--quiet"
+                || a == "--verbose"
+            {
                 continue
             }
             out.append(a)
@@ -189,7 +194,8 @@ struct ScanCommand: AsyncParsableCommand {
         {
             scanID = previous.id
             resuming = true
-            logger.notice("resuming unfinished scan \(previous.id) of the same command (use --fresh for a new scan)")
+            logger.notice(
+                "resuming unfinished scan \(previous.id) of the same command (use --fresh for a new scan)")
         } else {
             scanID = try store.beginScan(
                 commandLine: (["mxsurvey"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
@@ -214,13 +220,15 @@ struct ScanCommand: AsyncParsableCommand {
         if summary.interrupted { throw ExitCode(130) }
     }
 
-    func execute(store: ResultStore, scanID: Int64, input: String, resuming: Bool, logger: Logger) async throws
+    func execute(store: ResultStore, scanID: Int64, input: String, resuming: Bool, logger: Logger)
+        async throws
         -> ScanSummary
     {
         var options = ScanOptions()
         options.allowPrivate = allowPrivate
         for file in exclude {
-            do { options.exclusions = try options.exclusions.merging(ExclusionList(contentsOf: file)) } catch {
+            do { options.exclusions = try options.exclusions.merging(ExclusionList(contentsOf: file)) } catch
+            {
                 throw ValidationError("\(error)")
             }
         }
@@ -233,7 +241,8 @@ struct ScanCommand: AsyncParsableCommand {
         options.port = port
         options.probe = !noProbe
         options.liveProgress = isatty(2) == 1
-        options.progressInterval = quiet ? nil : (options.liveProgress ? .milliseconds(500) : .seconds(progressInterval))
+        options.progressInterval =
+            quiet ? nil : (options.liveProgress ? .milliseconds(500) : .seconds(progressInterval))
 
         let resolver = try dns.makeResolver()
         defer { resolver.shutdown() }
@@ -255,7 +264,8 @@ struct ScanCommand: AsyncParsableCommand {
         }
         let stop = StopFlag()
         stop.install()
-        let scanner = Scanner(resolver: resolver, prober: prober, store: store, options: options, logger: logger)
+        let scanner = Scanner(
+            resolver: resolver, prober: prober, store: store, options: options, logger: logger)
         return try await scanner.run(input: input, scanID: scanID, resume: resuming, stop: { stop.isSet })
     }
 }

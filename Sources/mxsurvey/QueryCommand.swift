@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import SurveyReport
+
+/// `mxsurvey query`: run a ready-made question from `queries/` (or any SQL) as a table.
+struct QueryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "query",
+        abstract: "Run a SQL file (e.g. from queries/) against the result database and print a table.",
+        discussion: """
+            The database is opened read-only. Files stay runnable with
+            `sqlite3 results.db < queries/X.sql` too.
+
+            Example: mxsurvey query --db results.db queries/starttls_share_by_unit.sql
+            """)
+
+    @Option(help: "SQLite result database.")
+    var db = "results.db"
+
+    @Argument(help: "SQL file, or - for standard input.")
+    var file: String
+
+    func run() throws {
+        guard FileManager.default.fileExists(atPath: db) else { throw ValidationError("no database '\(db)'") }
+        let sql: String
+        if file == "-" {
+            sql = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+        } else {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw ValidationError("cannot read '\(file)'")
+            }
+            sql = text
+        }
+        var config = Configuration()
+        config.readonly = true
+        let reader = try DatabaseQueue(path: db, configuration: config)
+        let result = try QueryRunner.run(sql: sql, db: reader)
+        print(QueryRunner.formatTable(columns: result.columns, rows: result.rows), terminator: "")
+    }
+}

@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import SurveyReport
+
+extension ReportFormat: ExpressibleByArgument {}
+
+/// `mxsurvey report`: the survey's figures, each with unit, denominator and what was left out.
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Report the figures of a scan as HTML, Markdown, CSV or JSON.",
+        discussion: """
+            Every figure is given per IP, per MX host and per domain (all MX / any MX / primary
+            MX), with its numerator, denominator and what was left out and why
+            (docs/reports.md). The same numbers appear in every format.
+
+            Examples:
+              mxsurvey report --db results.db --format html --out report.html
+              mxsurvey report --db results.db --scan 4 --compare 3 --format md
+              mxsurvey report --db results.db --tag authorities --format json
+            """)
+
+    @Option(help: "SQLite result database.")
+    var db = "results.db"
+
+    @Option(help: "Scan to report (default: the latest).")
+    var scan: Int64?
+
+    @Option(help: "Earlier scan to compare with (change of every figure).")
+    var compare: Int64?
+
+    @Option(help: "Only domains with this tag.")
+    var tag: String?
+
+    @Option(help: "Output format: html, md, csv or json.")
+    var format: ReportFormat = .md
+
+    @Option(help: "Write to this file instead of standard output.")
+    var out: String?
+
+    func run() throws {
+        guard FileManager.default.fileExists(atPath: db) else { throw ValidationError("no database '\(db)'") }
+        let reader: DatabaseQueue
+        do {
+            var config = Configuration()
+            config.readonly = true
+            reader = try DatabaseQueue(path: db, configuration: config)
+        } catch {
+            throw ValidationError("cannot open database '\(db)': \(error)")
+        }
+        let report = try ReportBuilder(db: reader).build(scan: scan, compare: compare, tag: tag)
+        let text = render(report, format: format)
+        if let out {
+            try text.write(toFile: out, atomically: true, encoding: .utf8)
+            FileHandle.standardError.write(Data("wrote \(out)\n".utf8))
+        } else {
+            print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
+        }
+    }
+}

@@ -19,7 +19,7 @@ deps:
 
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --parallel --num-workers 2
+	$(SWIFT) test --skip-build
 
 demo: build
 	bash scripts/demo.sh

@@ -47,10 +47,18 @@ final class ProgressReporter: Sendable {
             c.targetsQueued, rate, inFlight, queued, eta)
     }
 
+    /// `[#####-----]`: probes done of the probes known so far.
+    static func bar(done: Int, of total: Int, width: Int) -> String {
+        let filled = total > 0 ? min(width, done * width / total) : 0
+        return "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "]"
+    }
+
     func emit(final: Bool) async {
         let text = await line()
         if options.liveProgress {
-            FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+            let c = await state.counters
+            let bar = Self.bar(done: c.probesDone, of: c.targetsQueued, width: 20)
+            FileHandle.standardError.write(Data("\r\u{1B}[K\(bar) \(text)".utf8))
         } else {
             FileHandle.standardError.write(Data("\(text)\n".utf8))
         }

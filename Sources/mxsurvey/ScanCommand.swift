@@ -220,6 +220,26 @@ struct ScanCommand: AsyncParsableCommand {
         if summary.interrupted { throw ExitCode(130) }
     }
 
+    /// Raises the open-file limit to its hard limit and caps the session count to what fits
+    /// (each session holds one socket; c-ares, SQLite and the event loops need some more).
+    static func fitConcurrency(_ wanted: Int, logger: Logger) -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return wanted }
+        if limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max
+            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+            _ = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
+        let reserve = 256
+        let fits = Int(clamping: limit.rlim_cur) - reserve
+        if wanted > fits {
+            logger.warning(
+                "--concurrency \(wanted) exceeds the open-file limit (\(limit.rlim_cur)); using \(max(1, fits))")
+            return max(1, fits)
+        }
+        return wanted
+    }
+
     func execute(store: ResultStore, scanID: Int64, input: String, resuming: Bool, logger: Logger)
         async throws
         -> ScanSummary
@@ -233,7 +253,7 @@ struct ScanCommand: AsyncParsableCommand {
             }
         }
         options.tag = tag
-        options.concurrency = concurrency
+        options.concurrency = Self.fitConcurrency(concurrency, logger: logger)
         options.dnsConcurrency = dnsConcurrency
         options.rate = rate
         options.perIPInterval = .milliseconds(Int(perIpInterval * 1000))

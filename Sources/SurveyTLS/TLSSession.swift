@@ -126,7 +126,8 @@ public final class TLSSession {
         SSL_is_init_finished(ssl) == 1
     }
 
-    /// Encrypts `plaintext` into the output buffer (send `takeOutput()` afterwards).
+    /// Encrypts `plaintext` into the output buffer (send `takeOutput()` afterwards). Only
+    /// after the handshake is done.
     public func write(_ plaintext: [UInt8]) throws {
         guard !plaintext.isEmpty else { return }
         OpenSSLErrors.clear()
@@ -138,7 +139,8 @@ public final class TLSSession {
     }
 
     /// Decrypted bytes: `[]` = need more input; nil = the peer sent close_notify.
-    /// Throws on a protocol error or on EOF without close_notify.
+    /// Throws on a protocol error or on EOF without close_notify. Post-handshake messages
+    /// (e.g. a TLS 1.3 KeyUpdate) may queue a reply: send `takeOutput()` after reading too.
     public func read(max: Int = 16384) throws -> [UInt8]? {
         OpenSSLErrors.clear()
         var buffer = [UInt8](repeating: 0, count: Swift.max(max, 1))
@@ -194,6 +196,12 @@ public final class TLSSession {
 
     // MARK: Negotiated parameters
 
+    /// The SNI host name the client sent (server sessions; nil when none was sent).
+    public var requestedServerName: String? {
+        guard let name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) else { return nil }
+        return String(cString: name)
+    }
+
     /// Negotiated protocol, `SSL_get_version` names ("TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1").
     public var version: String? {
         guard isHandshakeDone, let name = SSL_get_version(ssl) else { return nil }
@@ -210,7 +218,8 @@ public final class TLSSession {
 
     /// Key-exchange group: TLS group names ("x25519", "secp256r1", "ffdhe2048", …); for a
     /// TLS 1.2 DHE exchange with non-standard parameters "DH-<bits>"; nil for RSA (or PSK)
-    /// key exchange.
+    /// key exchange. (On a server session a TLS 1.2 DHE group is not known: OpenSSL frees
+    /// the server's ephemeral key during the handshake.)
     public var group: String? {
         guard isHandshakeDone, let cipher = SSL_get_current_cipher(ssl) else { return nil }
         let kx = SSL_CIPHER_get_kx_nid(cipher)

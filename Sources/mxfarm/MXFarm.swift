@@ -93,6 +93,16 @@ struct MXFarm: AsyncParsableCommand {
                 + "several worker processes."))
     var listenersPerProcess: Int?
 
+    @Option(
+        name: .customLong("load-test"),
+        help:
+            "After ready, run this many scanner-like sessions against the farm's own hosts, report, and stop."
+    )
+    var loadTest: Int?
+
+    @Option(name: .customLong("load-concurrency"), help: "Concurrent sessions of --load-test.")
+    var loadConcurrency: Int = 200
+
     @Option(help: .hidden)
     var shard: String?
 
@@ -133,7 +143,7 @@ struct MXFarm: AsyncParsableCommand {
         if workers <= 1 {
             try await serve(plan: plan, range: plan.hosts.indices, worker: false)
         } else {
-            try await supervise(workers: workers)
+            try await supervise(plan: plan, workers: workers)
         }
     }
 
@@ -162,6 +172,7 @@ struct MXFarm: AsyncParsableCommand {
                 + "\(server.tlsContextCount) TLS contexts, \(threadCount) threads, started in \(seconds) s")
         // Unbuffered: a harness reading the pipe sees it at once.
         emit("ready")
+        if !worker { startLoadTest(plan: plan, stop: stop) }
 
         let reason = await stop.wait()
         try await server.stop()
@@ -177,7 +188,7 @@ struct MXFarm: AsyncParsableCommand {
 
     /// Runs `workers` copies of this program, each serving a slice of the hosts; prints
     /// `ready` when all are up, forwards SIGTERM/SIGINT, and sums their counters.
-    private func supervise(workers: Int) async throws {
+    private func supervise(plan: FarmPlan, workers: Int) async throws {
         let stop = StopWaiter(signals: [SIGTERM, SIGINT], watchStdin: false)
         let threadsEach = max(1, (threads ?? System.coreCount) / workers)
         var arguments = Array(CommandLine.arguments.dropFirst())
@@ -199,6 +210,7 @@ struct MXFarm: AsyncParsableCommand {
         }
         log("mxfarm: \(workers) worker processes serve \(hosts) hosts")
         emit("ready")
+        startLoadTest(plan: plan, stop: stop)
 
         // Each worker's next line is its final `stats` line (or nil when it died). Any of
         // them arriving before a signal stops the whole farm.
@@ -229,6 +241,36 @@ struct MXFarm: AsyncParsableCommand {
         }
         report(total, reason: reason)
         if !complete { throw ExitCode.failure }
+    }
+
+    /// `--load-test`: scanner-like sessions against every host but the tarpits, then stop.
+    private func startLoadTest(plan: FarmPlan, stop: StopWaiter) {
+        guard let sessions = loadTest, sessions > 0 else { return }
+        let targets = plan.hosts.filter { $0.behaviour != .tarpit }.map { $0.ip.description }
+        let port = plan.spec.port
+        let concurrency = loadConcurrency
+        let caFile = URL(fileURLWithPath: out, isDirectory: true).appendingPathComponent("ca.pem").path
+        let threadCount = max(1, threads ?? System.coreCount)
+        Task {
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: threadCount)
+            do {
+                let result = try await FarmLoad.run(
+                    targets: targets, port: port, caFile: caFile, sessions: sessions,
+                    concurrency: concurrency,
+                    group: group)
+                let rate = String(format: "%.0f", result.sessionsPerSecond)
+                let seconds = String(format: "%.2f", result.seconds)
+                FileHandle.standardError.write(
+                    Data(
+                        ("mxfarm: load test: \(result.completed + result.other) sessions in \(seconds) s = \(rate)/s "
+                            + "(\(result.completed) ended with QUIT, \(result.withTLS) with TLS, "
+                            + "\(result.other) otherwise)\n").utf8))
+            } catch {
+                FileHandle.standardError.write(Data("mxfarm: load test failed: \(error)\n".utf8))
+            }
+            try? await group.shutdownGracefully()
+            stop.fire("load test done")
+        }
     }
 
     private func report(_ stats: FarmStatistics, reason: String) {

@@ -237,4 +237,41 @@ import Testing
         try await server.stop()
         try await group.shutdownGracefully()
     }
+
+    @Test func loadGeneratorCompletesScannerLikeSessions() async throws {
+        let base = "127.1.6.1"
+        let port = try freePort(on: base)
+        let spec = FarmSpec(
+            hosts: 10, domains: 10, seed: 4,
+            mix: try Mix(parsing: "tls13=1,tls12=1,nostarttls=1,ratelimit421=1"),
+            base: try #require(IPv4(base)), port: port)
+        let plan = try FarmPlan(spec: spec)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "mxfarm-load-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try plan.write(to: dir)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let server = try await FarmServer.start(plan: plan, group: group)
+        let result: FarmLoad.Result
+        do {
+            result = try await FarmLoad.run(
+                targets: plan.hosts.map { $0.ip.description }, port: port,
+                caFile: dir.appendingPathComponent("ca.pem").path, sessions: 100, concurrency: 10,
+                group: group)
+        } catch {
+            try? await server.stop()
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        try await server.stop()
+        try await group.shutdownGracefully()
+        // Round robin over the hosts: 10 sessions per host.
+        let tlsHosts = plan.hosts.filter { $0.behaviour.negotiatesTLS }.count
+        let rejecting = plan.hosts.filter { $0.behaviour == .ratelimit421 }.count
+        #expect(result.completed == 10 * (plan.hosts.count - rejecting))
+        #expect(result.withTLS == 10 * tlsHosts)
+        #expect(result.other == 10 * rejecting)
+        #expect(server.statistics.handshakesCompleted == 10 * tlsHosts)
+        #expect(server.dataCommandsSeen == 0)
+    }
 }

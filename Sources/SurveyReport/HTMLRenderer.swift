@@ -648,7 +648,7 @@ struct HTMLRenderer {
           main{max-width:none;padding:0}
           body{font-size:11pt;-webkit-print-color-adjust:exact;print-color-adjust:exact}
           h2{break-after:avoid}
-          tr,.card,svg,.rule{break-inside:avoid}
+          tr,.card,svg,.rule,section#chart{break-inside:avoid}
           section{break-inside:auto}
         }
         """

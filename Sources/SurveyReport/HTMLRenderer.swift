@@ -613,7 +613,8 @@ struct HTMLRenderer {
         th.group{text-align:center;border-bottom:1px solid #c9d0db}
         th.reason{font-weight:500;color:var(--muted);font-size:11.5px;cursor:help}
         td.lo{color:var(--muted);font-size:12.5px}
-        table.figures td,table.figures th{padding:4px 6px}
+        table.figures td,table.figures th{padding:4px 5px}
+        table.figures{font-size:13px}
         table.figures td:first-child,.nowrap{white-space:nowrap}
         td.tagname{word-break:break-all;max-width:220px}
         .note{font-size:13px;margin:4px 0 8px}

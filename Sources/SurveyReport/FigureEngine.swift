@@ -158,46 +158,77 @@ enum Evaluator {
             }
         }
     }
+}
+
+/// An `Outcome` packed in a byte: 0 yes, 1 no, 2 + n the n-th `LeftOutReason` (so a lower
+/// code is a reason of higher priority).
+enum OutcomeCode {
+    static let yes: UInt8 = 0
+    static let no: UInt8 = 1
+    static let reasons = LeftOutReason.allCases
+
+    static func of(_ o: Outcome) -> UInt8 {
+        switch o {
+        case .yes: yes
+        case .no: no
+        case .out(let r): UInt8(2 + r.priority)
+        }
+    }
+
+    static func reason(_ r: LeftOutReason) -> UInt8 { UInt8(2 + r.priority) }
+
+    static func outcome(_ c: UInt8) -> Outcome {
+        switch c {
+        case yes: .yes
+        case no: .no
+        default: .out(reasons[Int(c) - 2])
+        }
+    }
 
     /// Combines members (IPs of a host, hosts of a domain): only members that could be
-    /// tested count; `all` requires every one of them to satisfy the figure, otherwise one
-    /// suffices. With no testable member, the unit is left out with the members' reason of
-    /// highest priority.
-    static func combine<S: Sequence>(_ outcomes: S, all: Bool) -> Outcome where S.Element == Outcome {
+    /// decided count; `all` requires every one of them to satisfy the figure, otherwise one
+    /// suffices. With no decided member, the unit is left out with the members' reason of
+    /// highest priority (lowest code).
+    struct Combiner {
         var anyYes = false
         var anyNo = false
-        var reason: LeftOutReason?
-        for o in outcomes {
-            switch o {
-            case .yes: anyYes = true
-            case .no: anyNo = true
-            case .out(let r):
-                if let current = reason, current.priority <= r.priority { continue }
-                reason = r
+        var best = UInt8.max
+
+        @inline(__always)
+        mutating func add(_ c: UInt8) {
+            if c == OutcomeCode.yes {
+                anyYes = true
+            } else if c == OutcomeCode.no {
+                anyNo = true
+            } else if c < best {
+                best = c
             }
         }
-        if anyYes || anyNo { return all ? (anyNo ? .no : .yes) : (anyYes ? .yes : .no) }
-        return .out(reason ?? .noAddress)
+
+        func result(all: Bool) -> UInt8 {
+            if anyYes || anyNo { return all ? (anyNo ? no : yes) : (anyYes ? yes : no) }
+            return best == UInt8.max ? reason(.noAddress) : best
+        }
     }
 }
 
-/// Tallies outcomes into a figure.
+/// Tallies outcome codes into a figure.
 struct Tally {
     var yes = 0
     var no = 0
-    var out: [LeftOutReason: Int] = [:]
+    var out = [Int](repeating: 0, count: LeftOutReason.allCases.count)
 
-    mutating func add(_ o: Outcome) {
-        switch o {
-        case .yes: yes += 1
-        case .no: no += 1
-        case .out(let r): out[r, default: 0] += 1
+    mutating func add(_ c: UInt8) {
+        switch c {
+        case OutcomeCode.yes: yes += 1
+        case OutcomeCode.no: no += 1
+        default: out[Int(c) - 2] += 1
         }
     }
 
     func figure(_ id: FigureID, _ unit: ReportUnit) -> Figure {
         var left: [String: Int] = [:]
-        for (r, n) in out { left[r.rawValue] = n }
+        for (i, n) in out.enumerated() where n > 0 { left[LeftOutReason.allCases[i].rawValue] = n }
         return Figure(
             id: id.rawValue, unit: unit.rawValue, numerator: yes, denominator: yes + no, leftOut: left)
     }
@@ -207,12 +238,14 @@ struct Tally {
 struct Computation {
     var domainCounts: DomainCounts
     var figures: [Figure]
-    /// The MX hosts and IPs of the subset's domains with mail.
-    var hosts: [String]
-    var ips: [String]
+    /// The MX hosts (sorted by name) and IPs of the subset's domains with mail.
+    var hosts: [Int]
+    var ips: [Int]
     var mailDomains: [DomainRecord]
-    var hostStarttls: [String: Outcome]
-    var ipTLS: [String: Outcome]
+    /// `starttls_offered` per host and `tls_negotiated` per IP (codes), for providers and
+    /// distributions.
+    var hostStarttls: [Int: UInt8]
+    var ipTLS: [Int: UInt8]
 
     static func counts(_ domains: [DomainRecord]) -> DomainCounts {
         var c = DomainCounts()
@@ -236,74 +269,72 @@ struct Computation {
     init(data: ScanData, domains: [DomainRecord], figureIDs: [FigureID] = FigureID.allCases) {
         domainCounts = Self.counts(domains)
         mailDomains = domains.filter(\.acceptsMail)
-        var hostSet = Set<String>()
-        for d in mailDomains { hostSet.formUnion(d.mx.keys) }
-        hosts = hostSet.sorted()
-        var ipSet = Set<String>()
-        for h in hosts { ipSet.formUnion(data.hosts[h]?.ips ?? []) }
-        ips = ipSet.sorted()
+        var inSubset = [Bool](repeating: false, count: data.hostNames.count)
+        for d in mailDomains { for m in d.mx { inSubset[m.host] = true } }
+        hosts = inSubset.indices.filter { inSubset[$0] }.sorted { data.hostNames[$0] < data.hostNames[$1] }
+        var ipSeen = [Bool](repeating: false, count: data.ipNames.count)
+        for h in hosts { for p in data.hostPairs[h] { ipSeen[data.pairIP[p]] = true } }
+        ips = ipSeen.indices.filter { ipSeen[$0] }.sorted { data.ipNames[$0] < data.ipNames[$1] }
 
-        // The pairs of each IP restricted to the subset's hosts.
-        var ipPairs: [String: [PairFacts]] = [:]
-        for ip in ips {
-            ipPairs[ip] = (data.hostsOfIP[ip] ?? []).filter { hostSet.contains($0) }.compactMap {
-                data.pairs[PairKey(host: $0, ip: ip)]
+        // Hosts without addresses are left out by their DNS outcome.
+        let noAddressCode: [UInt8] = data.hostDNS.map { status in
+            switch status {
+            case nil: OutcomeCode.reason(.notProbed)
+            case "ok", "no_address", "nxdomain": OutcomeCode.reason(.noAddress)
+            default: OutcomeCode.reason(.dnsFailure)
             }
         }
-
-        func hostOutcome(_ host: String, _ figure: FigureID) -> Outcome {
-            guard let record = data.hosts[host] else { return .out(.notProbed) }
-            if record.ips.isEmpty {
-                switch record.dnsStatus {
-                case nil: return .out(.notProbed)
-                case "ok", "no_address", "nxdomain": return .out(.noAddress)
-                default: return .out(.dnsFailure)
-                }
-            }
-            return Evaluator.combine(
-                record.ips.lazy.map { ip -> Outcome in
-                    guard let p = data.pairs[PairKey(host: host, ip: ip)] else { return .out(.notProbed) }
-                    return Evaluator.evaluate(figure, p)
-                }, all: true)
-        }
+        let noMX = OutcomeCode.reason(.noAddress)
 
         var figures: [Figure] = []
-        var hostStarttls: [String: Outcome] = [:]
-        var ipTLS: [String: Outcome] = [:]
+        var hostStarttls: [Int: UInt8] = [:]
+        var ipTLS: [Int: UInt8] = [:]
+        var hostCode = [UInt8](repeating: noMX, count: data.hostNames.count)
         for figure in figureIDs {
+            guard let f = FigureID.allCases.firstIndex(of: figure) else { continue }
+            let codes = data.codes[f]
             var ipTally = Tally()
             for ip in ips {
-                let o = Evaluator.combine(
-                    (ipPairs[ip] ?? []).map { Evaluator.evaluate(figure, $0) }, all: true)
-                if figure == .tlsNegotiated { ipTLS[ip] = o }
-                ipTally.add(o)
+                var c = OutcomeCode.Combiner()
+                for p in data.ipPairs[ip] where inSubset[data.pairHost[p]] { c.add(codes[p]) }
+                let code = c.result(all: true)
+                if figure == .tlsNegotiated { ipTLS[ip] = code }
+                ipTally.add(code)
             }
             var hostTally = Tally()
-            var byHost: [String: Outcome] = [:]
             for h in hosts {
-                let o = hostOutcome(h, figure)
-                byHost[h] = o
-                hostTally.add(o)
+                let pairs = data.hostPairs[h]
+                var code = noAddressCode[h]
+                if !pairs.isEmpty {
+                    var c = OutcomeCode.Combiner()
+                    for p in pairs { c.add(codes[p]) }
+                    code = c.result(all: true)
+                }
+                hostCode[h] = code
+                hostTally.add(code)
+                if figure == .starttlsOffered { hostStarttls[h] = code }
             }
-            if figure == .starttlsOffered { hostStarttls = byHost }
             var all = Tally()
             var any = Tally()
             var primary = Tally()
             for d in mailDomains {
                 if d.mx.isEmpty {
-                    all.add(.out(.noAddress))
-                    any.add(.out(.noAddress))
-                    primary.add(.out(.noAddress))
+                    all.add(noMX)
+                    any.add(noMX)
+                    primary.add(noMX)
                     continue
                 }
-                let outcomes = d.mx.keys.sorted().map { byHost[$0] ?? .out(.notProbed) }
-                all.add(Evaluator.combine(outcomes, all: true))
-                any.add(Evaluator.combine(outcomes, all: false))
-                let best = d.mx.values.min() ?? 0
-                let primaries = d.mx.filter { $0.value == best }.keys.sorted().map {
-                    byHost[$0] ?? .out(.notProbed)
+                var c = OutcomeCode.Combiner()
+                var best = Int.max
+                for m in d.mx {
+                    c.add(hostCode[m.host])
+                    best = min(best, m.preference)
                 }
-                primary.add(Evaluator.combine(primaries, all: true))
+                all.add(c.result(all: true))
+                any.add(c.result(all: false))
+                var pc = OutcomeCode.Combiner()
+                for m in d.mx where m.preference == best { pc.add(hostCode[m.host]) }
+                primary.add(pc.result(all: true))
             }
             figures.append(ipTally.figure(figure, .ip))
             figures.append(hostTally.figure(figure, .mxHost))

@@ -613,7 +613,8 @@ struct HTMLRenderer {
         th.group{text-align:center;border-bottom:1px solid #c9d0db}
         th.reason{font-weight:500;color:var(--muted);font-size:11.5px;cursor:help}
         td.lo{color:var(--muted);font-size:12.5px}
-        table.figures td,table.figures th{padding:4px 6px}
+        table.figures td,table.figures th{padding:4px 5px}
+        table.figures{font-size:13px}
         table.figures td:first-child,.nowrap{white-space:nowrap}
         td.tagname{word-break:break-all;max-width:220px}
         .note{font-size:13px;margin:4px 0 8px}
@@ -648,7 +649,7 @@ struct HTMLRenderer {
           main{max-width:none;padding:0}
           body{font-size:11pt;-webkit-print-color-adjust:exact;print-color-adjust:exact}
           h2{break-after:avoid}
-          tr,.card,svg,.rule{break-inside:avoid}
+          tr,.card,svg,.rule,section#chart{break-inside:avoid}
           section{break-inside:auto}
         }
         """

@@ -106,7 +106,7 @@ public struct ReportBuilder: Sendable {
                 data, comp, population: "IPs that negotiated TLS", \.cipher, missing: "(unknown)"),
             groups: tlsAttribute(
                 data, comp, population: "IPs that negotiated TLS", \.group, missing: "(none recorded)"),
-            providers: providers(comp), tags: tags, compliance: ComplianceCatalog.rules, trend: trend,
+            providers: providers(data, comp), tags: tags, compliance: ComplianceCatalog.rules, trend: trend,
             series: series, details: try details(data, comp, info, db))
     }
 
@@ -124,16 +124,10 @@ public struct ReportBuilder: Sendable {
         }
     }
 
-    /// Facts of an IP (the same in all its pairs).
-    private func facts(_ data: ScanData, ip: String) -> PairFacts? {
-        guard let host = data.hostsOfIP[ip]?.first else { return nil }
-        return data.pairs[PairKey(host: host, ip: ip)]
-    }
-
     private func probeStatus(_ data: ScanData, _ comp: Computation) -> Distribution {
         var counts: [String: Int] = [:]
         for ip in comp.ips {
-            let status = facts(data, ip: ip).map { $0.excluded ? "excluded" : ($0.status ?? "not_probed") }
+            let status = data.facts(ip: ip).map { $0.excluded ? "excluded" : ($0.status ?? "not_probed") }
             counts[status ?? "not_probed", default: 0] += 1
         }
         return Distribution(unit: ReportUnit.ip.rawValue, population: "all IPs", counts: counts, limit: 1000)
@@ -141,8 +135,8 @@ public struct ReportBuilder: Sendable {
 
     private func versions(_ data: ScanData, _ comp: Computation) -> Distribution {
         var counts: [String: Int] = [:]
-        for ip in comp.ips where comp.ipTLS[ip] == .yes {
-            guard let v = facts(data, ip: ip)?.tlsVersion else { continue }
+        for ip in comp.ips where comp.ipTLS[ip] == OutcomeCode.yes {
+            guard let v = data.facts(ip: ip)?.tlsVersion else { continue }
             counts[TLSVersion(v).rawValue, default: 0] += 1
         }
         return Distribution(
@@ -154,29 +148,29 @@ public struct ReportBuilder: Sendable {
         missing: String
     ) -> Distribution {
         var counts: [String: Int] = [:]
-        for ip in comp.ips where comp.ipTLS[ip] == .yes {
-            guard let f = facts(data, ip: ip) else { continue }
+        for ip in comp.ips where comp.ipTLS[ip] == OutcomeCode.yes {
+            guard let f = data.facts(ip: ip) else { continue }
             counts[f[keyPath: key] ?? missing, default: 0] += 1
         }
         return Distribution(
             unit: ReportUnit.ip.rawValue, population: population, counts: counts, limit: topLimit)
     }
 
-    private func providers(_ comp: Computation) -> ProviderRanking {
+    private func providers(_ data: ScanData, _ comp: Computation) -> ProviderRanking {
         var domains: [String: Int] = [:]
         for d in comp.mailDomains {
-            for p in Set(d.mx.keys.map(Provider.of)) { domains[p, default: 0] += 1 }
+            for p in Set(d.mx.map { Provider.of(data.hostNames[$0.host]) }) { domains[p, default: 0] += 1 }
         }
         var hosts: [String: (total: Int, yes: Int, testable: Int)] = [:]
         for h in comp.hosts {
-            let p = Provider.of(h)
+            let p = Provider.of(data.hostNames[h])
             var entry = hosts[p] ?? (0, 0, 0)
             entry.total += 1
             switch comp.hostStarttls[h] {
-            case .yes:
+            case OutcomeCode.yes:
                 entry.yes += 1
                 entry.testable += 1
-            case .no: entry.testable += 1
+            case OutcomeCode.no: entry.testable += 1
             default: break
             }
             hosts[p] = entry
@@ -202,26 +196,28 @@ public struct ReportBuilder: Sendable {
     private func details(_ data: ScanData, _ comp: Computation, _ scan: ScanSummary, _ db: Database) throws
         -> [DetailTable]
     {
-        var legacy: [(PairKey, PairFacts)] = []
-        var plain: [(PairKey, PairFacts)] = []
-        var expiring: [(PairKey, PairFacts, Date)] = []
+        var legacy: [Int] = []
+        var plain: [Int] = []
+        var expiring: [(Int, Date)] = []
         let start = Timestamp.parse(scan.startedAt) ?? Date()
         let horizon = start.addingTimeInterval(Double(expiryDays) * 86_400)
         for h in comp.hosts {
-            for ip in data.hosts[h]?.ips ?? [] {
-                let key = PairKey(host: h, ip: ip)
-                guard let p = data.pairs[key] else { continue }
-                if Evaluator.evaluate(.tlsLegacy, p) == .yes { legacy.append((key, p)) }
-                if Evaluator.evaluate(.starttlsOffered, p) == .no { plain.append((key, p)) }
+            for i in data.hostPairs[h] {
+                let p = data.pairs[i]
+                if Evaluator.evaluate(.tlsLegacy, p) == .yes { legacy.append(i) }
+                if Evaluator.evaluate(.starttlsOffered, p) == .no { plain.append(i) }
                 if Evaluator.tls(p) == .yes, p.certSHA256 != nil,
                     let na = p.notAfter.flatMap(Timestamp.parse),
                     na <= horizon
                 {
-                    expiring.append((key, p, na))
+                    expiring.append((i, na))
                 }
             }
         }
-        expiring.sort { $0.2 != $1.2 ? $0.2 < $1.2 : ($0.0.host, $0.0.ip) < ($1.0.host, $1.0.ip) }
+        func names(_ i: Int) -> (String, String) {
+            (data.hostNames[data.pairHost[i]], data.ipNames[data.pairIP[i]])
+        }
+        expiring.sort { $0.1 != $1.1 ? $0.1 < $1.1 : names($0.0) < names($1.0) }
 
         func banner(_ ip: String) throws -> String? {
             try String.fetchOne(
@@ -248,8 +244,11 @@ public struct ReportBuilder: Sendable {
                     "One row per (MX host, IP) whose STARTTLS handshake ended on a version older than TLS 1.2.",
                 columns: ["mx_host", "ip", "tls_version", "tls_cipher", "banner"], total: legacy.count,
                 limit: limit,
-                rows: try legacy.prefix(limit).map { k, p in
-                    [k.host, k.ip, p.tlsVersion, p.cipher, Self.clip(try banner(k.ip))]
+                rows: try legacy.prefix(limit).map { i in
+                    let (host, ip) = names(i)
+                    return [
+                        host, ip, data.pairs[i].tlsVersion, data.pairs[i].cipher, Self.clip(try banner(ip)),
+                    ]
                 }),
             DetailTable(
                 id: "no_starttls", title: "MX hosts without STARTTLS (mail only in plaintext)",
@@ -257,8 +256,9 @@ public struct ReportBuilder: Sendable {
                     "One row per (MX host, IP) whose EHLO did not advertise STARTTLS; plaintext = what the "
                     + "plaintext RCPT test found.",
                 columns: ["mx_host", "ip", "plaintext", "banner"], total: plain.count, limit: limit,
-                rows: try plain.prefix(limit).map { k, p in
-                    [k.host, k.ip, plaintext(p), Self.clip(try banner(k.ip))]
+                rows: try plain.prefix(limit).map { i in
+                    let (host, ip) = names(i)
+                    return [host, ip, plaintext(data.pairs[i]), Self.clip(try banner(ip))]
                 }
             ),
             DetailTable(
@@ -269,9 +269,11 @@ public struct ReportBuilder: Sendable {
                     + "most \(expiryDays) days after the scan start (negative days: already expired).",
                 columns: ["mx_host", "ip", "not_after", "days_left", "subject"], total: expiring.count,
                 limit: limit,
-                rows: try expiring.prefix(limit).map { k, p, na in
+                rows: try expiring.prefix(limit).map { i, na in
+                    let (host, ip) = names(i)
+                    let p = data.pairs[i]
                     let days = Int((na.timeIntervalSince(start) / 86_400).rounded(.down))
-                    return [k.host, k.ip, p.notAfter, String(days), Self.clip(try subject(p.certSHA256))]
+                    return [host, ip, p.notAfter, String(days), Self.clip(try subject(p.certSHA256))]
                 }),
         ]
     }

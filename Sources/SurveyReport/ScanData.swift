@@ -22,43 +22,43 @@ struct PairFacts: Sendable, Equatable {
     var greylisted: Bool
 }
 
-struct PairKey: Hashable, Sendable {
-    var host: String
-    var ip: String
-}
-
 struct DomainRecord: Sendable {
     var name: String
     var tag: String?
     var status: String
-    /// MX host → preference.
-    var mx: [String: Int]
+    /// MX hosts as (index into `ScanData.hostNames`, preference), in the order first seen.
+    var mx: [(host: Int, preference: Int)]
 
     var acceptsMail: Bool { status == "ok" || status == "implicit_mx" }
 }
 
-struct HostRecord: Sendable {
-    /// `hosts.dns_status`; `nil` when the host was never resolved.
-    var dnsStatus: String?
-    /// Addresses in the order first seen.
-    var ips: [String]
-}
-
-/// The rows of one scan from the `results` view, de-duplicated into domains, hosts and
-/// (host, IP) pairs.
+/// The rows of one scan from the `results` view, de-duplicated into domains, MX hosts, IPs
+/// and (host, IP) pairs, with every figure decided once per pair (`codes`).
 struct ScanData: Sendable {
     var domains: [DomainRecord]
-    var hosts: [String: HostRecord]
-    var pairs: [PairKey: PairFacts]
-    /// IP → the MX host names it serves (over all domains of the scan).
-    var hostsOfIP: [String: [String]]
+    var hostNames: [String]
+    /// `hosts.dns_status`; `nil` when the host was never resolved.
+    var hostDNS: [String?]
+    /// Pair indices of each host, in the order its addresses were seen.
+    var hostPairs: [[Int]]
+    var ipNames: [String]
+    /// Pair indices of each IP (one per MX host name it serves).
+    var ipPairs: [[Int]]
+    var pairs: [PairFacts]
+    var pairHost: [Int]
+    var pairIP: [Int]
+    /// `codes[figure][pair]`: the figure decided for each pair (see `OutcomeCode`), in
+    /// `FigureID.allCases` order.
+    var codes: [[UInt8]] = []
 
     static func load(scan: Int64, db: Database) throws -> ScanData {
+        var data = ScanData(
+            domains: [], hostNames: [], hostDNS: [], hostPairs: [], ipNames: [], ipPairs: [], pairs: [],
+            pairHost: [], pairIP: [])
         var domainIndex: [String: Int] = [:]
-        var domains: [DomainRecord] = []
-        var hosts: [String: HostRecord] = [:]
-        var pairs: [PairKey: PairFacts] = [:]
-        var hostsOfIP: [String: [String]] = [:]
+        var hostIndex: [String: Int] = [:]
+        var ipIndex: [String: Int] = [:]
+        var pairIndex: [Int: [Int: Int]] = [:]  // host → ip → pair
         let cursor = try Row.fetchCursor(
             db,
             sql: """
@@ -68,39 +68,70 @@ struct ScanData: Sendable {
                        cert_not_after, plaintext_refused, greylisted
                 FROM results WHERE scan_id = ?
                 """, arguments: [scan])
+        var lastDomain = ""
+        var lastIndex = -1
         while let row = try cursor.next() {
             let name: String = row[0]
-            let index: Int
-            if let i = domainIndex[name] {
-                index = i
+            let d: Int
+            if name == lastDomain && lastIndex >= 0 {
+                d = lastIndex
+            } else if let i = domainIndex[name] {
+                d = i
             } else {
-                index = domains.count
-                domainIndex[name] = index
-                domains.append(DomainRecord(name: name, tag: row[1], status: row[2], mx: [:]))
+                d = data.domains.count
+                domainIndex[name] = d
+                data.domains.append(DomainRecord(name: name, tag: row[1], status: row[2], mx: []))
             }
-            guard let host: String = row[3] else { continue }
-            domains[index].mx[host] = row[4] ?? 0
-            var hostRecord = hosts[host] ?? HostRecord(dnsStatus: row[5], ips: [])
-            guard let ip: String = row[6] else {
-                hosts[host] = hostRecord
-                continue
+            lastDomain = name
+            lastIndex = d
+            guard let hostName: String = row[3] else { continue }
+            let h: Int
+            if let i = hostIndex[hostName] {
+                h = i
+            } else {
+                h = data.hostNames.count
+                hostIndex[hostName] = h
+                data.hostNames.append(hostName)
+                data.hostDNS.append(row[5])
+                data.hostPairs.append([])
             }
-            let key = PairKey(host: host, ip: ip)
-            if pairs[key] == nil {
-                hostRecord.ips.append(ip)
-                hostsOfIP[ip, default: []].append(host)
-                pairs[key] = PairFacts(
+            if !data.domains[d].mx.contains(where: { $0.host == h }) {
+                data.domains[d].mx.append((h, row[4] ?? 0))
+            }
+            guard let ipName: String = row[6] else { continue }
+            let ip: Int
+            if let i = ipIndex[ipName] {
+                ip = i
+            } else {
+                ip = data.ipNames.count
+                ipIndex[ipName] = ip
+                data.ipNames.append(ipName)
+                data.ipPairs.append([])
+            }
+            if pairIndex[h]?[ip] != nil { continue }
+            let p = data.pairs.count
+            pairIndex[h, default: [:]][ip] = p
+            data.pairs.append(
+                PairFacts(
                     excluded: (row[7] as Int?) == 1, status: row[8], bannerCode: row[9], starttls: row[10],
                     tlsVersion: row[11], cipher: row[12], group: row[13], certSHA256: row[14],
                     trusted: row[15],
                     nameMatch: row[16], expired: row[17], selfSigned: row[18], notAfter: row[19],
-                    plaintextRefused: row[20], greylisted: (row[21] as Int?) == 1)
-            }
-            hosts[host] = hostRecord
+                    plaintextRefused: row[20], greylisted: (row[21] as Int?) == 1))
+            data.pairHost.append(h)
+            data.pairIP.append(ip)
+            data.hostPairs[h].append(p)
+            data.ipPairs[ip].append(p)
         }
-        domains.sort { $0.name < $1.name }
-        return ScanData(domains: domains, hosts: hosts, pairs: pairs, hostsOfIP: hostsOfIP)
+        data.domains.sort { $0.name < $1.name }
+        data.codes = FigureID.allCases.map { figure in
+            data.pairs.map { OutcomeCode.of(Evaluator.evaluate(figure, $0)) }
+        }
+        return data
     }
+
+    /// The facts of an IP (the same in all its pairs but for the name match).
+    func facts(ip: Int) -> PairFacts? { ipPairs[ip].first.map { pairs[$0] } }
 }
 
 /// Parses the store's timestamps (`2024-05-01T12:00:00`, UTC, optionally with `Z` or

@@ -6,15 +6,18 @@ BIN := .build/release
 
 all: build
 
-build:
+build: deps
 	$(SWIFT) build -c release --product mxsurvey
 	$(SWIFT) build -c release --product mxfarm
 
-# System packages (Debian 12): libraries and the real peers the tests start.
+# System packages (Debian 12): libraries and the real peers the tests start. Installed
+# only when something is missing, so `make demo` and `make test` work on a fresh machine.
 deps:
-	bash scripts/install-deps.sh
+	@pkg-config --exists libcares openssl sqlite3 && command -v unbound >/dev/null \
+	  && command -v postfix >/dev/null && command -v dnsperf >/dev/null \
+	  || bash scripts/install-deps.sh
 
-test:
+test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --parallel --num-workers 2
 

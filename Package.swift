@@ -43,7 +43,8 @@ let package = Package(
         .target(
             name: "SurveyScan",
             dependencies: [
-                "SurveyCore", "SurveyDNS", "SurveyProbe", "SurveyStore",
+                "SurveyCore", "SurveyDNS", "SurveyProbe", "SurveyStore", "SurveyTLS",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -84,6 +85,8 @@ let package = Package(
         .testTarget(name: "SurveyScanTests", dependencies: ["SurveyScan", "TestSupport"]),
         .testTarget(name: "SurveyReportTests", dependencies: ["SurveyReport", "TestSupport"]),
         .testTarget(name: "FarmKitTests", dependencies: ["FarmKit", "TestSupport"]),
+        // Runs the built executables as a user would.
+        .testTarget(name: "mxsurveyTests", dependencies: ["TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -28,8 +28,8 @@ public enum AddressPolicy {
         (0xC633_6400, 24, "documentation"),
         (0xCB00_7100, 24, "documentation"),
         (0xE000_0000, 4, "multicast"),
-        (0xF000_0000, 4, "reserved"),
         (0xFFFF_FFFF, 32, "broadcast"),
+        (0xF000_0000, 4, "reserved"),
     ]
 
     private static func special4(_ a: UInt32) -> String? {

@@ -16,8 +16,10 @@ public enum DomainDNSStatus: String, Sendable, Codable, CaseIterable {
     case timeout
     /// The resolver refused the query.
     case refused
-    /// Any other failure (malformed reply, …); details in `dns_error`.
+    /// Any other failure (malformed reply, …); details in `dns_detail`.
     case error
+    /// Not queried: the domain is on the exclusion list.
+    case excluded
 
     /// Domains that take mail and therefore enter the denominators of reports.
     public var acceptsMail: Bool { self == .ok || self == .implicitMX }
@@ -34,6 +36,8 @@ public enum HostDNSStatus: String, Sendable, Codable, CaseIterable {
     case timeout
     case refused
     case error
+    /// Not queried: the host name is on the exclusion list.
+    case excluded
 }
 
 public struct MXRecord: Sendable, Hashable, Codable {

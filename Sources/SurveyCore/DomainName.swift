@@ -15,11 +15,14 @@ public enum DomainName {
     /// Underscores are accepted (they occur in real zones); anything else outside
     /// letters, digits and hyphens is rejected with a message that names the problem.
     public static func normalize(_ raw: String) throws(NameError) -> String {
+        if let fast = asciiFastPath(raw.utf8) { return fast }
         var name = raw.trimmingCharacters(in: .whitespaces)
         if name.hasSuffix(".") { name.removeLast() }
         guard !name.isEmpty else { throw NameError("empty name") }
         // IDNA2008 separators that UTS #46 maps to a full stop.
-        for dot in ["\u{3002}", "\u{FF0E}", "\u{FF61}"] { name = name.replacingOccurrences(of: dot, with: ".") }
+        for dot in ["\u{3002}", "\u{FF0E}", "\u{FF61}"] {
+            name = name.replacingOccurrences(of: dot, with: ".")
+        }
         let labels = name.split(separator: ".", omittingEmptySubsequences: false)
         var out = [String]()
         for label in labels {
@@ -53,6 +56,47 @@ public enum DomainName {
             throw NameError("'\(raw)' is not a fully qualified domain name")
         }
         return result
+    }
+}
+
+extension DomainName {
+    /// The common case without allocation-heavy Foundation calls: an ASCII LDH name.
+    /// Returns nil whenever the full rules must decide (including every error case).
+    static func asciiFastPath<S: Collection<UInt8>>(_ utf8: S) -> String? {
+        var out = [UInt8]()
+        out.reserveCapacity(utf8.count)
+        var labelLength = 0
+        var labels = 0
+        var previous: UInt8 = 0x2E
+        for var b in utf8 {
+            switch b {
+            case 0x41...0x5A: b += 0x20
+            case 0x61...0x7A, 0x30...0x39, 0x5F: break
+            case 0x2D: if previous == 0x2E { return nil }
+            case 0x2E:
+                if previous == 0x2E || previous == 0x2D || labelLength == 0 { return nil }
+                labels += 1
+                labelLength = 0
+                previous = b
+                out.append(b)
+                continue
+            default: return nil
+            }
+            labelLength += 1
+            if labelLength > 63 { return nil }
+            previous = b
+            out.append(b)
+        }
+        if previous == 0x2E {  // one trailing dot
+            guard !out.isEmpty else { return nil }
+            out.removeLast()
+            labels -= 1
+        } else {
+            if previous == 0x2D { return nil }
+        }
+        labels += 1
+        guard labels >= 2, out.count <= 253, !out.isEmpty else { return nil }
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

@@ -29,6 +29,12 @@ public enum InputItem: Sendable, Hashable {
 /// Parses one line of a plain list (`example.org`, `#` comments) or a Tranco-style
 /// `rank,domain` CSV. Returns `nil` for blank and comment lines.
 public func parseInputLine(_ raw: Substring, lineNumber: Int) -> InputItem? {
+    // Fast path: a bare ASCII name without comment, comma or blanks.
+    if !raw.isEmpty, !raw.utf8.contains(where: { $0 <= 0x20 || $0 == 0x23 || $0 == 0x2C || $0 >= 0x80 }),
+        let name = DomainName.asciiFastPath(raw.utf8)
+    {
+        return .domain(InputDomain(name: name, rank: nil, line: lineNumber))
+    }
     var text = raw
     if let hash = text.firstIndex(of: "#") { text = text[..<hash] }
     let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -46,7 +52,8 @@ public func parseInputLine(_ raw: Substring, lineNumber: Int) -> InputItem? {
             // A header line such as "rank,domain" is skipped quietly on line 1.
             if lineNumber == 1 && Int(cols[0]) == nil && !cols[0].contains(".") { return nil }
             return .problem(
-                InputProblem(line: lineNumber, text: trimmed, reason: "rank '\(cols[0])' is not a positive number"))
+                InputProblem(
+                    line: lineNumber, text: trimmed, reason: "rank '\(cols[0])' is not a positive number"))
         }
         rank = r
         field = cols[1]

@@ -54,13 +54,21 @@ public final class ResultStore: Sendable {
     }
 
     public static func timestamp(_ date: Date = Date()) -> String {
-        date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false))
+        date.formatted(
+            .iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false))
     }
 
-    /// Creates a scan row and returns its id.
+    /// Creates a scan row with string options and returns its id.
     public func beginScan(commandLine: String, toolVersion: String, options: [String: String], input: String?)
         throws -> Int64
     {
+        try beginScan(commandLine: commandLine, toolVersion: toolVersion, encodedOptions: options, input: input)
+    }
+
+    /// Creates a scan row and returns its id.
+    public func beginScan(
+        commandLine: String, toolVersion: String, encodedOptions options: some Encodable, input: String?
+    ) throws -> Int64 {
         let json = String(decoding: try JSONEncoder.sorted.encode(options), as: UTF8.self)
         return try pool.write { db in
             try db.execute(
@@ -84,12 +92,15 @@ public final class ResultStore: Sendable {
     /// Marks a resumed scan as running again.
     public func reopenScan(_ id: Int64) throws {
         try pool.write { db in
-            try db.execute(sql: "UPDATE scans SET status = 'running', finished_at = NULL WHERE id = ?", arguments: [id])
+            try db.execute(
+                sql: "UPDATE scans SET status = 'running', finished_at = NULL WHERE id = ?", arguments: [id])
         }
     }
 
     public func scan(_ id: Int64) throws -> ScanInfo? {
-        try pool.read { db in try ScanInfo.fetchOne(db, sql: "SELECT * FROM scans WHERE id = ?", arguments: [id]) }
+        try pool.read { db in
+            try ScanInfo.fetchOne(db, sql: "SELECT * FROM scans WHERE id = ?", arguments: [id])
+        }
     }
 
     public func scans() throws -> [ScanInfo] {
@@ -118,7 +129,8 @@ public final class ResultStore: Sendable {
             let id = db.lastInsertedRowID
             for mx in r.mx {
                 try db.execute(
-                    sql: "INSERT OR IGNORE INTO mx (domain_id, host, preference, implicit) VALUES (?, ?, ?, ?)",
+                    sql:
+                        "INSERT OR IGNORE INTO mx (domain_id, host, preference, implicit) VALUES (?, ?, ?, ?)",
                     arguments: [id, mx.host, mx.preference, r.implicitMX ? 1 : 0])
             }
         case .host(let h, let excluded):
@@ -146,7 +158,8 @@ public final class ResultStore: Sendable {
                 arguments: [scan, problem.line, problem.text, problem.reason])
         case .inputProgress(let lines):
             try db.execute(
-                sql: "UPDATE scans SET input_lines = max(input_lines, ?) WHERE id = ?", arguments: [lines, scan])
+                sql: "UPDATE scans SET input_lines = max(input_lines, ?) WHERE id = ?",
+                arguments: [lines, scan])
         }
     }
 
@@ -162,7 +175,8 @@ public final class ResultStore: Sendable {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    cert.sha256, Data(cert.der), cert.subject, cert.issuer, cert.notBefore.map { timestamp($0) },
+                    cert.sha256, Data(cert.der), cert.subject, cert.issuer,
+                    cert.notBefore.map { timestamp($0) },
                     cert.notAfter.map { timestamp($0) }, cert.keyType, cert.keyBits, cert.signatureAlgorithm,
                     names, cert.selfSigned ? 1 : 0,
                 ])
@@ -171,7 +185,9 @@ public final class ResultStore: Sendable {
             String(decoding: try JSONEncoder.sorted.encode($0), as: UTF8.self)
         }
         // A re-probe (greylisting retry) replaces the earlier row of the same scan.
-        try db.execute(sql: "DELETE FROM probes WHERE scan_id = ? AND ip = ? AND port = ?", arguments: [scan, p.ip, port])
+        try db.execute(
+            sql: "DELETE FROM probes WHERE scan_id = ? AND ip = ? AND port = ?",
+            arguments: [scan, p.ip, port])
         let values: [(String, (any DatabaseValueConvertible)?)] = [
             ("scan_id", scan), ("ip", p.ip), ("port", port), ("sni", p.sni), ("status", p.status.rawValue),
             ("error_detail", p.errorDetail), ("banner_code", p.bannerCode), ("banner", p.banner),
@@ -181,7 +197,8 @@ public final class ResultStore: Sendable {
             ("plaintext_refused", bool(p.plaintextRefused)), ("greylisted", p.greylisted ? 1 : 0),
             ("tls_version", p.tlsVersion), ("tls_cipher", p.tlsCipher), ("tls_group", p.tlsGroup),
             ("cert_sha256", p.leaf?.sha256), ("cert_trusted", bool(p.certTrusted)),
-            ("cert_verify_error", p.certVerifyError), ("cert_not_after", p.leaf?.notAfter.map { timestamp($0) }),
+            ("cert_verify_error", p.certVerifyError),
+            ("cert_not_after", p.leaf?.notAfter.map { timestamp($0) }),
             ("cert_expired", bool(p.certExpired)), ("cert_not_yet_valid", bool(p.certNotYetValid)),
             ("cert_self_signed", bool(p.leaf?.selfSigned)), ("tls_ehlo_code", p.tlsEhloCode),
             ("attempts", p.attempts), ("duration_ms", p.durationMs), ("probed_at", timestamp(p.startedAt)),

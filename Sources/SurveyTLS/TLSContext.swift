@@ -146,6 +146,8 @@ public final class TLSContext: @unchecked Sendable {
         minVersion: TLSVersion, maxVersion: TLSVersion, ciphers: String, tls13Suites: String, groups: String?
     ) throws {
         SSL_CTX_set_security_level(ctx, 0)
+        // Idle sessions give their record buffers back: thousands of sessions stay small.
+        _ = mxs_SSL_CTX_set_mode(ctx, mxs_SSL_MODE_RELEASE_BUFFERS())
         guard mxs_SSL_CTX_set_min_proto_version(ctx, minVersion.protocolVersion) == 1,
             mxs_SSL_CTX_set_max_proto_version(ctx, maxVersion.protocolVersion) == 1
         else { throw TLSError.fromQueue("cannot set protocol range \(minVersion)…\(maxVersion)") }

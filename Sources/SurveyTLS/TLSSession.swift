@@ -126,7 +126,8 @@ public final class TLSSession {
         SSL_is_init_finished(ssl) == 1
     }
 
-    /// Encrypts `plaintext` into the output buffer (send `takeOutput()` afterwards).
+    /// Encrypts `plaintext` into the output buffer (send `takeOutput()` afterwards). Only
+    /// after the handshake is done.
     public func write(_ plaintext: [UInt8]) throws {
         guard !plaintext.isEmpty else { return }
         OpenSSLErrors.clear()
@@ -138,7 +139,8 @@ public final class TLSSession {
     }
 
     /// Decrypted bytes: `[]` = need more input; nil = the peer sent close_notify.
-    /// Throws on a protocol error or on EOF without close_notify.
+    /// Throws on a protocol error or on EOF without close_notify. Post-handshake messages
+    /// (e.g. a TLS 1.3 KeyUpdate) may queue a reply: send `takeOutput()` after reading too.
     public func read(max: Int = 16384) throws -> [UInt8]? {
         OpenSSLErrors.clear()
         var buffer = [UInt8](repeating: 0, count: Swift.max(max, 1))

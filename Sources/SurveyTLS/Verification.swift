@@ -15,8 +15,8 @@ public struct VerificationResult: Sendable, Equatable {
     public var notYetValid: Bool
     /// Leaf issuer == subject and its own signature verifies.
     public var selfSigned: Bool
-    /// Per name: RFC 6125 match (SAN dNSName; subject CN only without any dNSName; a wildcard
-    /// covers exactly one left-most label).
+    /// Per name: RFC 6125/7817 match (SAN dNSName; subject CN only without any dNSName; a
+    /// wildcard is a whole left-most label covering exactly one label).
     public var hostnameMatches: [String: Bool]
 
     public init(
@@ -95,9 +95,13 @@ enum CertificateVerifier {
             hostnameMatches: matches)
     }
 
-    /// `X509_check_host` with default flags: SAN dNSName first, subject CN only when the
-    /// certificate has no dNSName; wildcards only as the whole left-most label... and
-    /// OpenSSL's default (partial-label wildcards like `mx*.example` allowed, never multi-label).
+    /// `X509_check_host` with `X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS` (and never
+    /// `MULTI_LABEL_WILDCARDS`): SAN dNSName entries, the subject CN only when the certificate
+    /// has no dNSName at all (OpenSSL's default); a wildcard is a whole left-most label that
+    /// stands for exactly one label (RFC 7817 §3, RFC 8461 §4). Case-insensitive; a trailing
+    /// dot on `name` is ignored.
+    static let hostCheckFlags = UInt32(X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS)
+
     static func hostnameMatches(_ leaf: OpaquePointer, _ name: String) -> Bool {
         var host = name
         while host.hasSuffix(".") { host.removeLast() }
@@ -105,7 +109,7 @@ enum CertificateVerifier {
         let bytes = Array(host.utf8)
         let rc = bytes.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) {
-                X509_check_host(leaf, $0.baseAddress, $0.count, 0, nil)
+                X509_check_host(leaf, $0.baseAddress, $0.count, hostCheckFlags, nil)
             }
         }
         OpenSSLErrors.clear()

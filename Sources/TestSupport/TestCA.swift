@@ -6,7 +6,7 @@ import SurveyTLS
 /// The directory is removed when the `TestCA` is deallocated.
 public final class TestCA: @unchecked Sendable {
     /// A certificate authority that can sign: the root or an intermediate.
-    public final class Issuer: @unchecked Sendable {
+    public final class Issuer: Sendable {
         public let certificate: Certificate
         public let key: PrivateKey
         /// The certificates a server sends above its leaf when this issuer signs it
@@ -23,7 +23,7 @@ public final class TestCA: @unchecked Sendable {
     }
 
     /// An issued leaf: PEM text and the same data written to files.
-    public struct Issued: @unchecked Sendable {
+    public struct Issued: Sendable {
         /// Leaf first, then intermediates (unless issued with `includeChain: false`).
         public var chainPEM: String
         public var keyPEM: String

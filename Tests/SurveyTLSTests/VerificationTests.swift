@@ -130,6 +130,12 @@ private let day: TimeInterval = 86_400
         #expect(w.hostnameMatches["mx.other.test"] == false)
         #expect(w.hostnameMatches.count == names.count)
 
+        // A partial-label wildcard is not a wildcard for mail (RFC 7817 §3): no match.
+        let partial = try ca.issue(names: ["m*.example.test"])
+        let p = try context.verify(chain: partial.chain, at: Date(), names: names)
+        #expect(p.hostnameMatches.values.allSatisfy { !$0 }, "\(p.hostnameMatches)")
+        #expect(HostnameMatcher(der: partial.certificate.der)?.matches("mx.example.test") == false)
+
         let exact = try ca.issue(names: ["mx.example.test", "mx.other.test"])
         let e = try context.verify(chain: exact.chain, at: Date(), names: names)
         #expect(e.hostnameMatches["mx.example.test"] == true)
@@ -148,6 +154,14 @@ private let day: TimeInterval = 86_400
         let s = try context.verify(chain: sanAndCN.chain, at: Date(), names: names)
         #expect(s.hostnameMatches["mail.example.test"] == true)
         #expect(s.hostnameMatches["mx.example.test"] == false)
+
+        // HostnameMatcher (used on stored certificates) agrees with the live verification.
+        for issued in [wildcard, exact, cnOnly, sanAndCN] {
+            let matcher = try #require(HostnameMatcher(der: issued.certificate.der))
+            let live = try context.verify(chain: issued.chain, at: Date(), names: names).hostnameMatches
+            for name in names { #expect(matcher.matches(name) == live[name], "\(name)") }
+        }
+        #expect(HostnameMatcher(der: [0x30, 0x00]) == nil)
     }
 
     @Test func noPeerCertificateBeforeHandshake() throws {

@@ -1,0 +1,96 @@
+import Foundation
+
+/// A bounded multi-producer, single-consumer queue: `send` suspends while the queue is
+/// full, so a fast stage (DNS) cannot run ahead of a slow one (probes) without bound.
+public actor BoundedQueue<Element: Sendable> {
+    private var items: [Element] = []
+    private var head = 0
+    private let capacity: Int
+    private var waitingSenders: [CheckedContinuation<Void, Never>] = []
+    private var waitingReceiver: CheckedContinuation<Element?, Never>?
+    private var finished = false
+
+    public init(capacity: Int) {
+        self.capacity = max(1, capacity)
+    }
+
+    public var count: Int { items.count - head }
+
+    /// Appends an element, waiting while the queue is full. Returns `false` if the queue
+    /// was finished (the element is dropped).
+    @discardableResult
+    public func send(_ element: Element) async -> Bool {
+        while count >= capacity && !finished {
+            await withCheckedContinuation { waitingSenders.append($0) }
+        }
+        if finished { return false }
+        if let receiver = waitingReceiver {
+            waitingReceiver = nil
+            receiver.resume(returning: element)
+        } else {
+            items.append(element)
+        }
+        return true
+    }
+
+    /// Takes the next element; `nil` once the queue is finished and empty.
+    public func receive() async -> Element? {
+        if head < items.count {
+            let e = items[head]
+            head += 1
+            if head > 1024 && head * 2 > items.count {
+                items.removeFirst(head)
+                head = 0
+            }
+            if !waitingSenders.isEmpty { waitingSenders.removeFirst().resume() }
+            return e
+        }
+        if finished { return nil }
+        return await withCheckedContinuation { waitingReceiver = $0 }
+    }
+
+    /// No more elements will be sent; the receiver drains what is left, then gets `nil`.
+    public func finish() {
+        finished = true
+        if head >= items.count, let r = waitingReceiver {
+            waitingReceiver = nil
+            r.resume(returning: nil)
+        }
+        for s in waitingSenders { s.resume() }
+        waitingSenders.removeAll()
+    }
+}
+
+/// A token bucket for the global rate of new sessions (`--rate`).
+public actor RateLimiter {
+    private let rate: Double
+    private let burst: Double
+    private var tokens: Double
+    private var last: ContinuousClock.Instant
+
+    /// `perSecond` ≤ 0 means unlimited.
+    public init(perSecond: Double, burst: Double? = nil) {
+        rate = perSecond
+        self.burst = burst ?? max(1, perSecond / 10)
+        tokens = self.burst
+        last = .now
+    }
+
+    /// Waits until one session may start.
+    public func acquire() async {
+        guard rate > 0 else { return }
+        while true {
+            let now = ContinuousClock.now
+            let elapsed = now - last
+            last = now
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            tokens = min(burst, tokens + seconds * rate)
+            if tokens >= 1 {
+                tokens -= 1
+                return
+            }
+            let wait = (1 - tokens) / rate
+            try? await Task.sleep(for: .seconds(wait))
+        }
+    }
+}

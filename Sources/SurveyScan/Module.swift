@@ -1,1 +1,0 @@
-// SurveyScan: see docs/architecture.md.

@@ -1,0 +1,58 @@
+import Foundation
+import SurveyCore
+
+/// Prints scan progress to stderr: a live line on a TTY, a plain status line otherwise.
+final class ProgressReporter: Sendable {
+    let state: ScanState
+    let queue: BoundedQueue<ProbeTarget>
+    let options: ScanOptions
+
+    init(state: ScanState, queue: BoundedQueue<ProbeTarget>, options: ScanOptions) {
+        self.state = state
+        self.queue = queue
+        self.options = options
+    }
+
+    func run() async {
+        guard let interval = options.progressInterval else { return }
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            if Task.isCancelled { break }
+            await emit(final: false)
+        }
+    }
+
+    func finish() async {
+        if options.liveProgress && options.progressInterval != nil {
+            FileHandle.standardError.write(Data("\n".utf8))
+        }
+    }
+
+    func line() async -> String {
+        let c = await state.counters
+        let queued = await queue.count
+        let elapsed = ContinuousClock.now - state.started
+        let seconds = max(
+            0.001, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+        let inFlight = c.probesStarted - c.probesDone
+        let rate = Double(c.probesDone) / seconds
+        // The number of targets is known only once DNS has seen every domain: the ETA is for
+        // the probes queued so far.
+        let remaining = c.targetsQueued - c.probesDone
+        let eta = rate > 0 ? String(format: "%.0fs", Double(remaining) / rate) : "?"
+        return String(
+            format:
+                "[%6.0fs] domains %d (%.0f/s) | MX hosts %d | probes %d/%d (%.0f/s), in flight %d, queued %d | ETA %@",
+            seconds, c.domainsResolved, Double(c.domainsResolved) / seconds, c.hostsResolved, c.probesDone,
+            c.targetsQueued, rate, inFlight, queued, eta)
+    }
+
+    func emit(final: Bool) async {
+        let text = await line()
+        if options.liveProgress {
+            FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+        } else {
+            FileHandle.standardError.write(Data("\(text)\n".utf8))
+        }
+    }
+}

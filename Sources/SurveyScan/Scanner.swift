@@ -1,0 +1,431 @@
+import Foundation
+import GRDB
+import Logging
+import SurveyCore
+import SurveyStore
+
+/// Options of one scan (the `scan` subcommand's flags).
+public struct ScanOptions: Sendable {
+    /// Probe private/loopback/reserved addresses (RFC 6890) too.
+    public var allowPrivate = false
+    public var exclusions = ExclusionList()
+    public var tag: String?
+    /// Domains resolved at the same time.
+    public var dnsConcurrency = 256
+    /// SMTP sessions at the same time.
+    public var concurrency = 200
+    /// New sessions per second over all targets (0 = unlimited).
+    public var rate: Double = 0
+    /// Minimum time between two sessions to the same IP (applies to re-probes).
+    public var perIPInterval: Duration = .seconds(1)
+    /// Wait before re-probing a host that greylisted the plaintext probe.
+    public var greylistRetry: Duration = .seconds(300)
+    /// TCP port of the SMTP probe.
+    public var port = 25
+    /// Run the probe stage (false: DNS only).
+    public var probe = true
+    /// How often to print a status line (nil: quiet).
+    public var progressInterval: Duration? = .seconds(5)
+    /// Draw a live bar (a TTY) instead of plain status lines.
+    public var liveProgress = false
+
+    public init() {}
+}
+
+/// Counts shown while scanning and in the final summary.
+public struct ScanCounters: Sendable {
+    public var inputLines = 0
+    public var inputProblems = 0
+    public var domainsSkipped = 0
+    public var domainsResolved = 0
+    public var hostsResolved = 0
+    public var targetsQueued = 0
+    public var probesStarted = 0
+    public var probesDone = 0
+    public var retriesScheduled = 0
+    public var domainStatus: [String: Int] = [:]
+    public var probeStatus: [String: Int] = [:]
+    public var excludedAddresses = 0
+}
+
+public struct ScanSummary: Sendable {
+    public var scanID: Int64
+    public var counters: ScanCounters
+    public var duration: Duration
+    public var interrupted: Bool
+
+    public var text: String {
+        let seconds = max(
+            0.001, Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18)
+        var lines = [
+            "scan \(scanID) \(interrupted ? "interrupted" : "finished") in \(String(format: "%.1f", seconds)) s",
+            "  domains resolved: \(counters.domainsResolved) (\(String(format: "%.0f", Double(counters.domainsResolved) / seconds))/s)"
+                + (counters.domainsSkipped > 0 ? ", already stored: \(counters.domainsSkipped)" : "")
+                + (counters.inputProblems > 0 ? ", input problems: \(counters.inputProblems)" : ""),
+        ]
+        for (k, v) in counters.domainStatus.sorted(by: { $0.key < $1.key }) { lines.append("    \(k): \(v)") }
+        lines.append(
+            "  MX hosts resolved: \(counters.hostsResolved), addresses excluded: \(counters.excludedAddresses)"
+        )
+        lines.append(
+            "  probes: \(counters.probesDone) (\(String(format: "%.0f", Double(counters.probesDone) / seconds))/s)"
+                + (counters.retriesScheduled > 0 ? ", greylist re-probes: \(counters.retriesScheduled)" : ""))
+        for (k, v) in counters.probeStatus.sorted(by: { $0.key < $1.key }) { lines.append("    \(k): \(v)") }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Shared mutable state of a running scan, behind one actor.
+actor ScanState {
+    var counters = ScanCounters()
+    private var hostTasks: [String: Task<Void, Never>] = [:]
+    private var seenIPs: Set<String> = []
+    private(set) var stopping = false
+    let started = ContinuousClock.now
+
+    func stop() { stopping = true }
+    func bump(_ update: @Sendable (inout ScanCounters) -> Void) { update(&counters) }
+
+    /// Returns the task resolving `host` once per scan, creating it with `make` the first time.
+    func hostTask(_ host: String, make: @Sendable @escaping () async -> Void) -> Task<Void, Never> {
+        if let t = hostTasks[host] { return t }
+        let t = Task { await make() }
+        hostTasks[host] = t
+        return t
+    }
+
+    /// Marks hosts already stored (resume) so they are neither resolved nor stored again.
+    func markHostsDone(_ hosts: [String]) {
+        for h in hosts where hostTasks[h] == nil { hostTasks[h] = Task {} }
+    }
+
+    /// True the first time an IP is seen in this scan.
+    func claim(ip: String) -> Bool { seenIPs.insert(ip).inserted }
+    func markIPsSeen(_ ips: [String]) { seenIPs.formUnion(ips) }
+}
+
+/// Runs one scan: input → DNS → probes → store, with bounded memory and concurrency.
+public final class Scanner: Sendable {
+    let resolver: any DomainResolving
+    let prober: (any TargetProbing)?
+    let store: ResultStore
+    let options: ScanOptions
+    let logger: Logger
+
+    public init(
+        resolver: any DomainResolving, prober: (any TargetProbing)?, store: ResultStore, options: ScanOptions,
+        logger: Logger = Logger(label: "mxsurvey.scan")
+    ) {
+        self.resolver = resolver
+        self.prober = prober
+        self.store = store
+        self.options = options
+        self.logger = logger
+    }
+
+    /// Scans `input` into scan `scanID`. With `resume`, work already stored for that scan
+    /// is neither repeated nor stored twice, and work that was cut off is finished.
+    /// `stop` is polled: once it returns true no new work starts, and what runs is finished
+    /// and flushed.
+    public func run(
+        input: String, scanID: Int64, resume: Bool, stop: @Sendable @escaping () -> Bool = { false }
+    )
+        async throws -> ScanSummary
+    {
+        var reader = try InputReader(path: input)
+        let state = ScanState()
+        let writer = StoreWriter(store: store, scanID: scanID)
+        let queue = BoundedQueue<ProbeTarget>(capacity: max(64, options.concurrency * 2))
+        let retries = RetryList()
+
+        let progress = ProgressReporter(state: state, queue: queue, options: options)
+        let progressTask = Task { await progress.run() }
+        let stopWatch = Task {
+            while !Task.isCancelled {
+                if stop() {
+                    await state.stop()
+                    return
+                }
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+        }
+
+        let probeStage = Task {
+            await self.runProbes(queue: queue, retries: retries, state: state, writer: writer)
+        }
+
+        var failure: (any Error)?
+        do {
+            if resume { try await repair(scanID: scanID, state: state, writer: writer, queue: queue) }
+            try await runDNS(
+                reader: &reader, scanID: scanID, resume: resume, state: state, writer: writer, queue: queue)
+        } catch {
+            failure = error
+            await state.stop()
+        }
+        reader.close()
+        await queue.finish()
+        await probeStage.value
+        stopWatch.cancel()
+        do {
+            try await writer.flush()
+            if options.probe { try NameMatchPass(store: store).run(scanID: scanID) }
+        } catch {
+            failure = failure ?? error
+        }
+        progressTask.cancel()
+        await progress.finish()
+        let interrupted = await state.stopping
+        try store.finishScan(scanID, status: interrupted || failure != nil ? "interrupted" : "done")
+        if let failure { throw failure }
+        return ScanSummary(
+            scanID: scanID, counters: await state.counters, duration: ContinuousClock.now - state.started,
+            interrupted: interrupted)
+    }
+
+    // MARK: DNS stage
+
+    private func runDNS(
+        reader: inout InputReader, scanID: Int64, resume: Bool, state: ScanState, writer: StoreWriter,
+        queue: BoundedQueue<ProbeTarget>
+    ) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var active = 0
+            var lastLine = 0
+            while let item = reader.next() {
+                if await state.stopping { break }
+                switch item {
+                case .problem(let p):
+                    logger.warning("input \(p.description)")
+                    try await writer.add(.problem(p))
+                    await state.bump { $0.inputProblems += 1 }
+                    lastLine = p.line
+                case .domain(let d):
+                    lastLine = d.line
+                    if resume, try domainStored(scanID: scanID, name: d.name) {
+                        await state.bump { $0.domainsSkipped += 1 }
+                        continue
+                    }
+                    if active >= options.dnsConcurrency {
+                        try await group.next()
+                        active -= 1
+                    }
+                    active += 1
+                    group.addTask {
+                        await self.handleDomain(d, state: state, writer: writer, queue: queue)
+                    }
+                }
+                if lastLine % 1000 == 0 {
+                    try await writer.add(.inputProgress(lines: lastLine))
+                    let l = lastLine
+                    await state.bump { $0.inputLines = l }
+                }
+            }
+            try await group.waitForAll()
+            try await writer.add(.inputProgress(lines: lastLine))
+            let l = lastLine
+            await state.bump { $0.inputLines = l }
+        }
+    }
+
+    private func domainStored(scanID: Int64, name: String) throws -> Bool {
+        try store.pool.read { db in
+            try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM domains WHERE scan_id = ? AND name = ?", arguments: [scanID, name])
+                ?? false
+        }
+    }
+
+    private func handleDomain(
+        _ d: InputDomain, state: ScanState, writer: StoreWriter, queue: BoundedQueue<ProbeTarget>
+    )
+        async
+    {
+        let resolution: DomainResolution
+        if let entry = options.exclusions.matching(name: d.name) {
+            resolution = DomainResolution(
+                domain: d.name, status: .excluded, detail: "exclusion list: \(entry)")
+        } else {
+            resolution = await resolver.resolveDomain(d.name)
+        }
+        // Hosts first, then the domain: a domain row implies its hosts are handled, which
+        // keeps resume simple (a stored domain never needs its MX hosts looked at again).
+        for mx in resolution.mx {
+            let task = await state.hostTask(mx.host) {
+                await self.handleHost(
+                    mx.host, recipientDomain: d.name, state: state, writer: writer, queue: queue)
+            }
+            await task.value
+        }
+        try? await writer.add(.domain(resolution, tag: options.tag, rank: d.rank, line: d.line))
+        let status = resolution.status.rawValue
+        await state.bump {
+            $0.domainsResolved += 1
+            $0.domainStatus[status, default: 0] += 1
+        }
+    }
+
+    /// Why an address is not probed, or nil.
+    func exclusionReason(ip: String) -> String? {
+        if let entry = options.exclusions.matching(ip: ip) { return "exclusion list: \(entry)" }
+        if !options.allowPrivate, let block = AddressPolicy.specialPurpose(ip) {
+            return "special-purpose address (\(block)); use --allow-private"
+        }
+        return nil
+    }
+
+    private func handleHost(
+        _ host: String, recipientDomain: String, state: ScanState, writer: StoreWriter,
+        queue: BoundedQueue<ProbeTarget>
+    ) async {
+        let resolution: HostResolution
+        if let entry = options.exclusions.matching(name: host) {
+            resolution = HostResolution(host: host, status: .excluded, detail: "exclusion list: \(entry)")
+        } else {
+            resolution = await resolver.resolveHost(host)
+        }
+        var excluded: [String: String] = [:]
+        var targets: [ProbeTarget] = []
+        for ip in resolution.addresses {
+            if let reason = exclusionReason(ip: ip) {
+                excluded[ip] = reason
+                continue
+            }
+            if options.probe, await state.claim(ip: ip) {
+                targets.append(
+                    ProbeTarget(
+                        ip: ip, port: options.port, sni: host, names: [host], recipientDomain: recipientDomain
+                    ))
+            }
+        }
+        let excludedCount = excluded.count
+        let targetCount = targets.count
+        await state.bump {
+            $0.hostsResolved += 1
+            $0.excludedAddresses += excludedCount
+            $0.targetsQueued += targetCount
+        }
+        for t in targets { await queue.send(t) }
+        try? await writer.add(.host(resolution, excluded: excluded))
+    }
+
+    // MARK: resume
+
+    /// Finishes what an interrupted run left half done, and tells the state what is stored.
+    private func repair(
+        scanID: Int64, state: ScanState, writer: StoreWriter, queue: BoundedQueue<ProbeTarget>
+    )
+        async throws
+    {
+        let (hosts, probed, pending) = try await store.pool.read { db in
+            let hosts = try String.fetchAll(
+                db, sql: "SELECT name FROM hosts WHERE scan_id = ?", arguments: [scanID])
+            // Completed probes; greylisted first attempts are probed again.
+            let probed = try String.fetchAll(
+                db, sql: "SELECT ip FROM probes WHERE scan_id = ? AND NOT (greylisted = 1 AND attempts = 1)",
+                arguments: [scanID])
+            let pending = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT a.ip AS ip, min(h.name) AS host
+                    FROM addresses a JOIN hosts h ON h.id = a.host_id
+                    LEFT JOIN probes p ON p.scan_id = h.scan_id AND p.ip = a.ip
+                        AND NOT (p.greylisted = 1 AND p.attempts = 1)
+                    WHERE h.scan_id = ? AND a.excluded = 0 AND p.id IS NULL
+                    GROUP BY a.ip
+                    """, arguments: [scanID]
+            ).map { (ip: $0["ip"] as String, host: $0["host"] as String) }
+            return (hosts, probed, pending)
+        }
+        await state.markHostsDone(hosts)
+        await state.markIPsSeen(probed)
+        if !hosts.isEmpty || !probed.isEmpty {
+            logger.info(
+                "resuming scan \(scanID): \(hosts.count) MX hosts and \(probed.count) probes already stored")
+        }
+        guard options.probe else { return }
+        for p in pending where await state.claim(ip: p.ip) {
+            await state.bump { $0.targetsQueued += 1 }
+            await queue.send(
+                ProbeTarget(
+                    ip: p.ip, port: options.port, sni: p.host, names: [p.host], recipientDomain: p.host))
+        }
+    }
+
+    // MARK: probe stage
+
+    private func runProbes(
+        queue: BoundedQueue<ProbeTarget>, retries: RetryList, state: ScanState, writer: StoreWriter
+    )
+        async
+    {
+        guard let prober else {
+            while await queue.receive() != nil {}
+            return
+        }
+        let limiter = RateLimiter(perSecond: options.rate)
+        await withTaskGroup(of: Void.self) { group in
+            var active = 0
+            func start(_ target: ProbeTarget, attempt: Int) async {
+                if active >= options.concurrency {
+                    await group.next()
+                    active -= 1
+                }
+                await limiter.acquire()
+                active += 1
+                await state.bump { $0.probesStarted += 1 }
+                group.addTask {
+                    var result = await prober.probe(target)
+                    result.attempts = attempt
+                    try? await writer.add(.probe(result, port: target.port))
+                    let status = result.status.rawValue
+                    let retry = result.greylisted && attempt == 1
+                    await state.bump {
+                        $0.probesDone += 1
+                        $0.probeStatus[status, default: 0] += 1
+                        if retry { $0.retriesScheduled += 1 }
+                    }
+                    if retry {
+                        let wait = max(self.options.greylistRetry, self.options.perIPInterval)
+                        await retries.add(target, due: .now + wait)
+                    }
+                }
+            }
+            while let target = await queue.receive() {
+                for due in await retries.takeDue() where !(await state.stopping) {
+                    await start(due, attempt: 2)
+                }
+                if await state.stopping { continue }  // drain the queue without probing
+                await start(target, attempt: 1)
+            }
+            // Greylisted hosts: wait for their retry time, then probe once more.
+            while true {
+                await group.waitForAll()
+                active = 0
+                guard !(await state.stopping), let (target, due) = await retries.next() else { break }
+                try? await Task.sleep(until: due)
+                if await state.stopping { break }
+                await start(target, attempt: 2)
+            }
+        }
+    }
+}
+
+/// Greylisted targets waiting for their re-probe.
+actor RetryList {
+    private var items: [(ProbeTarget, ContinuousClock.Instant)] = []
+
+    func add(_ target: ProbeTarget, due: ContinuousClock.Instant) { items.append((target, due)) }
+
+    func takeDue() -> [ProbeTarget] {
+        let now = ContinuousClock.now
+        let due = items.filter { $0.1 <= now }.map(\.0)
+        if !due.isEmpty { items.removeAll { $0.1 <= now } }
+        return due
+    }
+
+    func next() -> (ProbeTarget, ContinuousClock.Instant)? {
+        guard let i = items.indices.min(by: { items[$0].1 < items[$1].1 }) else { return nil }
+        return items.remove(at: i)
+    }
+}

@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+import Logging
+
+/// Exit codes: 0 ok, 64 usage (ArgumentParser's validation errors), 1 failure.
+@main
+struct MXSurvey: AsyncParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "mxsurvey",
+        abstract: "Measure how the mail servers of a list of domains encrypt mail in transit.",
+        discussion: """
+            Pipeline: domain list → MX records (c-ares) → an SMTP probe of every MX address on
+            port 25 (banner, EHLO, plaintext MAIL/RCPT probe — never DATA —, STARTTLS, TLS
+            handshake, certificate checks) → SQLite → reports.
+
+            Examples:
+              mxsurvey scan --db results.db domains.txt
+              mxsurvey scan --db results.db --tag authorities datasets/authorities-de.txt
+              mxsurvey resolve --resolver 9.9.9.9 example.org
+              mxsurvey report --db results.db --format html --out report.html
+              mxsurvey query --db results.db queries/starttls_share_by_unit.sql
+            """,
+        version: version,
+        subcommands: [CheckInputCommand.self]
+    )
+}
+
+/// Logging to stderr, shared by the subcommands.
+enum LogSetup {
+    static func bootstrap(verbose: Bool, quiet: Bool) {
+        let level: Logger.Level = verbose ? .debug : (quiet ? .warning : .info)
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+}

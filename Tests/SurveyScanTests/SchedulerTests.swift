@@ -1,0 +1,195 @@
+import Foundation
+import GRDB
+import SurveyCore
+import SurveyStore
+import Testing
+
+@testable import SurveyScan
+
+/// A deterministic DNS stage: `dN.example` has MX `mxK.example` (K = N mod hosts), each MX
+/// host one address. These tests check the scheduler's own logic; the real resolver and
+/// prober are exercised against unbound and Postfix in the integration tests.
+final class TableResolver: DomainResolving, @unchecked Sendable {
+    let hosts: Int
+    let lock = NSLock()
+    var hostQueries: [String: Int] = [:]
+    init(hosts: Int) { self.hosts = hosts }
+
+    func resolveDomain(_ domain: String) async -> DomainResolution {
+        guard domain.hasPrefix("d"), let n = Int(domain.dropFirst().prefix { $0.isNumber }) else {
+            return DomainResolution(domain: domain, status: .nxdomain)
+        }
+        return DomainResolution(
+            domain: domain, status: .ok, mx: [MXRecord(host: "mx\(n % hosts).example", preference: 10)])
+    }
+
+    func resolveHost(_ host: String) async -> HostResolution {
+        lock.withLock { hostQueries[host, default: 0] += 1 }
+        let k = Int(host.dropFirst(2).prefix { $0.isNumber }) ?? 0
+        return HostResolution(host: host, status: .ok, addresses: ["198.51.100.\(k)"])
+    }
+}
+
+final class RecordingProber: TargetProbing, @unchecked Sendable {
+    let lock = NSLock()
+    var calls: [String] = []
+    var active: [String: Int] = [:]
+    var overlap = false
+    let greylistOnce: Set<String>
+    init(greylistOnce: Set<String> = []) { self.greylistOnce = greylistOnce }
+
+    func probe(_ target: ProbeTarget) async -> ProbeResult {
+        let first: Bool = lock.withLock {
+            calls.append(target.ip)
+            active[target.ip, default: 0] += 1
+            if active[target.ip, default: 0] > 1 { overlap = true }
+            return calls.filter { $0 == target.ip }.count == 1
+        }
+        try? await Task.sleep(for: .milliseconds(2))
+        lock.withLock { active[target.ip, default: 0] -= 1 }
+        var r = ProbeResult(ip: target.ip, sni: target.sni, status: .ok)
+        r.starttlsOffered = true
+        r.greylisted = first && greylistOnce.contains(target.ip)
+        return r
+    }
+}
+
+func tempPath(_ suffix: String) -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("mxs-\(UUID())-\(suffix)").path
+}
+
+func writeList(_ count: Int) throws -> String {
+    let path = tempPath("list.txt")
+    try (0..<count).map { "d\($0).example" }.joined(separator: "\n").write(
+        toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
+
+func quietOptions() -> ScanOptions {
+    var o = ScanOptions()
+    o.progressInterval = nil
+    o.allowPrivate = true
+    o.greylistRetry = .milliseconds(50)
+    o.perIPInterval = .milliseconds(10)
+    return o
+}
+
+@Suite struct SchedulerTests {
+    @Test func eachHostResolvedOnceAndEachIPProbedOnce() async throws {
+        let list = try writeList(300)
+        let db = tempPath("s.db")
+        defer { for p in [list, db] { try? FileManager.default.removeItem(atPath: p) } }
+        let store = try ResultStore(path: db)
+        let scan = try store.beginScan(commandLine: "t", toolVersion: "t", options: [:], input: list)
+        let resolver = TableResolver(hosts: 7)
+        let prober = RecordingProber()
+        var options = quietOptions()
+        options.concurrency = 50
+        let summary = try await Scanner(resolver: resolver, prober: prober, store: store, options: options)
+            .run(input: list, scanID: scan, resume: false)
+        #expect(summary.counters.domainsResolved == 300)
+        #expect(resolver.hostQueries.count == 7)
+        #expect(resolver.hostQueries.values.allSatisfy { $0 == 1 })
+        #expect(prober.calls.count == 7)
+        #expect(Set(prober.calls).count == 7)
+        let rows = try await store.pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM results WHERE probe_status = 'ok'")
+        }
+        #expect(rows == 300)
+        #expect(try store.scan(scan)?.status == "done")
+    }
+
+    @Test func exclusionListAndPrivateRangesAreNeverProbed() async throws {
+        let list = try writeList(20)
+        let db = tempPath("s.db")
+        defer { for p in [list, db] { try? FileManager.default.removeItem(atPath: p) } }
+        let store = try ResultStore(path: db)
+        let scan = try store.beginScan(commandLine: "t", toolVersion: "t", options: [:], input: list)
+        var options = quietOptions()
+        options.allowPrivate = false
+        try options.exclusions.add("198.51.100.1/32  # a host that asked not to be scanned")
+        try options.exclusions.add("d5.example")
+        let prober = RecordingProber()
+        _ = try await Scanner(
+            resolver: TableResolver(hosts: 4), prober: prober, store: store, options: options
+        )
+        .run(input: list, scanID: scan, resume: false)
+        // 198.51.100.0/24 is documentation space (RFC 5737): excluded without --allow-private.
+        #expect(prober.calls.isEmpty)
+        let (reasons, d5) = try await store.pool.read { db in
+            (
+                try String.fetchAll(
+                    db, sql: "SELECT DISTINCT error_detail FROM results WHERE excluded = 1 ORDER BY 1"),
+                try String.fetchOne(db, sql: "SELECT dns_status FROM domains WHERE name = 'd5.example'")
+            )
+        }
+        #expect(reasons.contains("exclusion list: 198.51.100.1/32"))
+        #expect(reasons.contains { $0.hasPrefix("special-purpose address (documentation)") })
+        #expect(d5 == "excluded")
+    }
+
+    @Test func greylistedHostsAreProbedOnceMoreAndNeverConcurrently() async throws {
+        let list = try writeList(40)
+        let db = tempPath("s.db")
+        defer { for p in [list, db] { try? FileManager.default.removeItem(atPath: p) } }
+        let store = try ResultStore(path: db)
+        let scan = try store.beginScan(commandLine: "t", toolVersion: "t", options: [:], input: list)
+        let prober = RecordingProber(greylistOnce: ["198.51.100.1", "198.51.100.2"])
+        _ = try await Scanner(
+            resolver: TableResolver(hosts: 4), prober: prober, store: store, options: quietOptions()
+        )
+        .run(input: list, scanID: scan, resume: false)
+        #expect(prober.calls.count == 6)
+        #expect(!prober.overlap)
+        let attempts = try await store.pool.read { db in
+            try Int.fetchAll(db, sql: "SELECT attempts FROM probes ORDER BY ip")
+        }
+        #expect(attempts == [1, 2, 2, 1])
+    }
+
+    @Test func resumeFinishesAnInterruptedScanWithoutRepeatsOrLosses() async throws {
+        let list = try writeList(500)
+        let db = tempPath("s.db")
+        defer { for p in [list, db] { try? FileManager.default.removeItem(atPath: p) } }
+        let store = try ResultStore(path: db)
+        let scan = try store.beginScan(commandLine: "t", toolVersion: "t", options: [:], input: list)
+        let first = RecordingProber()
+        var options = quietOptions()
+        options.dnsConcurrency = 8
+        let stopAfter = 120
+        let counter = TableResolver(hosts: 50)
+        let s1 = try await Scanner(resolver: counter, prober: first, store: store, options: options)
+            .run(
+                input: list, scanID: scan, resume: false,
+                stop: { counter.lock.withLock { counter.hostQueries.count } >= 20 })
+        #expect(s1.interrupted)
+        #expect(try store.scan(scan)?.status == "interrupted")
+        let stored = try await store.pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM domains") ?? 0
+        }
+        #expect(stored < 500)
+        _ = stopAfter
+
+        let second = RecordingProber()
+        let s2 = try await Scanner(
+            resolver: TableResolver(hosts: 50), prober: second, store: store, options: options
+        )
+        .run(input: list, scanID: scan, resume: true)
+        #expect(!s2.interrupted)
+        #expect(s2.counters.domainsSkipped == stored)
+        // Every IP probed exactly once over both runs.
+        #expect(Set(first.calls).isDisjoint(with: Set(second.calls)))
+        #expect(first.calls.count + second.calls.count == 50)
+        let (domains, probes, rows) = try await store.pool.read { db in
+            (
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM domains") ?? 0,
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM probes") ?? 0,
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM results WHERE probe_status = 'ok'") ?? 0
+            )
+        }
+        #expect(domains == 500)
+        #expect(probes == 50)
+        #expect(rows == 500)
+        #expect(try store.scan(scan)?.status == "done")
+    }
+}

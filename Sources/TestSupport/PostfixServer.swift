@@ -143,6 +143,11 @@ public final class PostfixServer: @unchecked Sendable {
 
     /// `postfix -c DIR start`, then waits until every service accepts connections.
     public func start(timeout: Double = 15) throws {
+        // Something else (e.g. an instance left by a crashed run) on our address would make
+        // the readiness check below pass for the wrong server.
+        for service in services where Self.accepts(address: service.address, port: service.port) {
+            throw Failure(description: "\(service.address):\(service.port) is already in use")
+        }
         let output = try Self.run([Self.postfixCommand, "-c", configDirectory, "start"], timeout: timeout)
         guard output.status == 0 else {
             throw Failure(description: "postfix start failed (\(output.status)): \(output.text)\n\(log())")

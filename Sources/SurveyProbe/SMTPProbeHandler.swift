@@ -137,7 +137,8 @@ final class SMTPProbeHandler: ChannelInboundHandler, DeadlineWheelClient {
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         guard !closing else { return }
-        record(.connectionClosed, "\(phase.rawValue): \(error)")
+        // A reset after our QUIT (e.g. a 421 server that hung up) changes nothing.
+        if phase != .quit { record(.connectionClosed, "\(phase.rawValue): \(error)") }
         closeNow(sendQuit: false)
     }
 

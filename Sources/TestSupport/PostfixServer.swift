@@ -143,15 +143,17 @@ public final class PostfixServer: @unchecked Sendable {
 
     /// `postfix -c DIR start`, then waits until every service accepts connections.
     public func start(timeout: Double = 15) throws {
+        // Something else (e.g. an instance left by a crashed run) on our address would make
+        // the readiness check below pass for the wrong server.
+        for service in services where Self.accepts(address: service.address, port: service.port) {
+            throw Failure(description: "\(service.address):\(service.port) is already in use")
+        }
         let output = try Self.run([Self.postfixCommand, "-c", configDirectory, "start"], timeout: timeout)
         guard output.status == 0 else {
             throw Failure(description: "postfix start failed (\(output.status)): \(output.text)\n\(log())")
         }
-        let pidFile = queueDirectory + "/pid/master.pid"
-        guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
-            let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
-        else {
-            throw Failure(description: "no master PID in \(pidFile)\n\(log())")
+        guard let pid = readMasterPID() else {
+            throw Failure(description: "no master PID in \(queueDirectory)/pid/master.pid\n\(log())")
         }
         masterPID = pid
         let deadline = Date().addingTimeInterval(timeout)
@@ -168,7 +170,7 @@ public final class PostfixServer: @unchecked Sendable {
     /// Stops the master by its PID (SIGTERM, SIGKILL after `timeout`), waits until it is
     /// gone, and removes the temporary directory.
     public func stop(timeout: Double = 10) {
-        if let pid = masterPID {
+        if let pid = masterPID ?? readMasterPID() {
             kill(pid, SIGTERM)
             let deadline = Date().addingTimeInterval(timeout)
             while Self.isAlive(pid) && Date() < deadline { usleep(20_000) }
@@ -206,6 +208,14 @@ public final class PostfixServer: @unchecked Sendable {
     }
 
     // MARK: - Helpers
+
+    /// The PID the master wrote into the queue directory, if it did.
+    private func readMasterPID() -> pid_t? {
+        guard let text = try? String(contentsOfFile: queueDirectory + "/pid/master.pid", encoding: .utf8),
+            let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1
+        else { return nil }
+        return pid
+    }
 
     private static func isAlive(_ pid: pid_t) -> Bool {
         guard kill(pid, 0) == 0 else { return false }

@@ -15,10 +15,14 @@ private final class FastSMTPServerHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     private let tlsContext: TLSContext
+    private let offerTLS: Bool
     private var tls: TLSSession?
     private var pending: [UInt8] = []
 
-    init(tlsContext: TLSContext) { self.tlsContext = tlsContext }
+    init(tlsContext: TLSContext, offerTLS: Bool) {
+        self.tlsContext = tlsContext
+        self.offerTLS = offerTLS
+    }
 
     func channelActive(context: ChannelHandlerContext) {
         write(context, "220 fast.test.example ESMTP\r\n")
@@ -50,9 +54,14 @@ private final class FastSMTPServerHandler: ChannelInboundHandler {
     private func answer(_ context: ChannelHandlerContext, _ line: String) {
         switch ScriptedSMTPServer.verb(of: line) {
         case "EHLO":
-            write(
-                context,
-                tls == nil ? "250-fast.test.example\r\n250-PIPELINING\r\n250 STARTTLS\r\n" : "250 fast\r\n")
+            if tls != nil {
+                write(context, "250 fast\r\n")
+            } else {
+                write(
+                    context,
+                    "250-fast.test.example\r\n250-PIPELINING\r\n250 \(offerTLS ? "STARTTLS" : "8BITMIME")\r\n"
+                )
+            }
         case "MAIL", "RCPT", "RSET": write(context, "250 2.0.0 Ok\r\n")
         case "STARTTLS":
             write(context, "220 2.0.0 Ready to start TLS\r\n")
@@ -91,7 +100,19 @@ private final class FastSMTPServerHandler: ChannelInboundHandler {
 }
 
 final class LoadTests: XCTestCase {
+    /// Many concurrent full STARTTLS sessions (default 500, 250 at once; more with
+    /// MXSURVEY_PROBE_LOAD_TOTAL / MXSURVEY_PROBE_LOAD_CONCURRENCY, see scripts/probe-bench.sh):
+    /// every one must end `.ok` with its own facts.
     func testManyConcurrentFullSessions() async throws {
+        try await load(offerTLS: true, address: "127.0.26.50")
+    }
+
+    /// The same without STARTTLS: the prober's own cost (NIO, SMTP) without TLS.
+    func testManyConcurrentPlaintextSessions() async throws {
+        try await load(offerTLS: false, address: "127.0.26.51")
+    }
+
+    private func load(offerTLS: Bool, address: String) async throws {
         let ca = try TestCA()
         let cert = try ca.issue(names: ["fast.test.example"])
         let serverContext = try TLSContext.server(chainPEM: cert.chainPEM, keyPEM: cert.keyPEM)
@@ -99,7 +120,8 @@ final class LoadTests: XCTestCase {
         let clientGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         do {
             try await run(
-                serverContext: serverContext, ca: ca, serverGroup: serverGroup, clientGroup: clientGroup)
+                serverContext: serverContext, offerTLS: offerTLS, address: address, ca: ca,
+                serverGroup: serverGroup, clientGroup: clientGroup)
         } catch {
             XCTFail("\(error)")
         }
@@ -108,7 +130,8 @@ final class LoadTests: XCTestCase {
     }
 
     private func run(
-        serverContext: TLSContext, ca: TestCA, serverGroup: EventLoopGroup, clientGroup: EventLoopGroup
+        serverContext: TLSContext, offerTLS: Bool, address: String, ca: TestCA, serverGroup: EventLoopGroup,
+        clientGroup: EventLoopGroup
     ) async throws {
         let server = try await ServerBootstrap(group: serverGroup)
             .serverChannelOption(.backlog, value: 4096)
@@ -116,22 +139,23 @@ final class LoadTests: XCTestCase {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
-                        FastSMTPServerHandler(tlsContext: serverContext))
+                        FastSMTPServerHandler(tlsContext: serverContext, offerTLS: offerTLS))
                 }
             }
-            .bind(host: "127.0.26.50", port: 25).get()
+            .bind(host: address, port: 25).get()
 
         let config = ProbeConfig(
             tlsContext: try TLSContext.client(caFile: ca.caPEMPath), ehloName: "probe.test.example",
             connectTimeout: .seconds(10), bannerTimeout: .seconds(20), phaseTimeout: .seconds(20),
             sessionDeadline: .seconds(40))
         let prober = Prober(config: config, group: clientGroup)
-        let total = Int(ProcessInfo.processInfo.environment["MXSURVEY_PROBE_LOAD_TOTAL"] ?? "") ?? 2000
-        let concurrency =
-            Int(ProcessInfo.processInfo.environment["MXSURVEY_PROBE_LOAD_CONCURRENCY"] ?? "") ?? 500
+        let environment = ProcessInfo.processInfo.environment
+        let total = Int(environment["MXSURVEY_PROBE_LOAD_TOTAL"] ?? "") ?? 500
+        let concurrency = Int(environment["MXSURVEY_PROBE_LOAD_CONCURRENCY"] ?? "") ?? 250
         let target = ProbeTarget(
-            ip: "127.0.26.50", sni: "fast.test.example", names: ["fast.test.example"],
+            ip: address, sni: "fast.test.example", names: ["fast.test.example"],
             recipientDomain: "test.example")
+        let expected: ProbeStatus = offerTLS ? .ok : .starttlsNotOffered
 
         let clock = ContinuousClock()
         let start = clock.now
@@ -145,10 +169,11 @@ final class LoadTests: XCTestCase {
             }
             for await result in group {
                 statuses[result.status, default: 0] += 1
-                if result.status != .ok || result.tlsEhloCode != 250 || result.certTrusted != true {
-                    details.insert(
-                        "\(result.status) \(result.errorDetail ?? "") \(String(describing: result.tlsEhloCode))"
-                    )
+                let complete =
+                    result.status == expected && result.plaintextRefused == false
+                    && (!offerTLS || (result.tlsEhloCode == 250 && result.certTrusted == true))
+                if !complete {
+                    details.insert("\(result.status) \(result.errorDetail ?? "")")
                 }
                 if started < total {
                     group.addTask { await prober.probe(target) }
@@ -159,9 +184,10 @@ final class LoadTests: XCTestCase {
         let elapsed = clock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         print(
-            "probe load: \(total) full STARTTLS sessions, \(concurrency) concurrent, "
+            "probe load: \(total) full \(offerTLS ? "STARTTLS" : "plaintext") sessions, \(concurrency) concurrent, "
                 + "\(String(format: "%.2f", seconds)) s, \(Int(Double(total) / seconds)) probes/s")
-        XCTAssertEqual(statuses[.ok], total, "\(statuses) \(details.prefix(5))")
+        XCTAssertEqual(statuses[expected], total, "\(statuses)")
+        XCTAssertTrue(details.isEmpty, "\(details.prefix(5))")
         try await server.close()
     }
 }

@@ -232,6 +232,21 @@ final class ScriptedServerProbeTests: XCTestCase {
         XCTAssertEqual(transcript(server, endingWith: "QUIT"), ["QUIT"])
     }
 
+    func testRateLimitBannerFollowedByHangUp() async throws {
+        // The usual 421: the server hangs up at once, our QUIT may meet a closed socket.
+        let server = try ScriptedSMTPServer(host: "127.0.26.25") { connection in
+            try connection.reply("421 4.3.2 Service not available, closing transmission channel")
+        }
+        defer { server.stop() }
+        for _ in 0..<3 {
+            let (result, elapsed) = await probe("127.0.26.25", try config())
+            XCTAssertEqual(result.status, .bannerRejected)
+            XCTAssertEqual(result.bannerCode, 421)
+            XCTAssertNil(result.errorDetail)
+            XCTAssertLessThan(elapsed, 2)
+        }
+    }
+
     func testTLSAlertMidHandshake() async throws {
         let server = try ScriptedSMTPServer(
             host: "127.0.26.19",

@@ -120,47 +120,54 @@ public final class ResultStore: Sendable {
         let now = timestamp()
         switch record {
         case .domain(let r, let tag, let rank, let line):
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO domains (scan_id, name, tag, rank, input_line, dns_status, dns_detail, resolved_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (scan_id, name) DO NOTHING
-                    """, arguments: [scan, r.domain, tag, rank, line, r.status.rawValue, r.detail, now])
+                    """
+            ).execute(
+                arguments: [scan, r.domain, tag, rank, line, r.status.rawValue, r.detail, now])
             guard db.changesCount > 0 else { return }
             let id = db.lastInsertedRowID
             for mx in r.mx {
-                try db.execute(
+                try db.cachedStatement(
                     sql:
-                        "INSERT OR IGNORE INTO mx (domain_id, host, preference, implicit) VALUES (?, ?, ?, ?)",
-                    arguments: [id, mx.host, mx.preference, r.implicitMX ? 1 : 0])
+                        "INSERT OR IGNORE INTO mx (domain_id, host, preference, implicit) VALUES (?, ?, ?, ?)"
+                ).execute(arguments: [id, mx.host, mx.preference, r.implicitMX ? 1 : 0])
             }
         case .host(let h, let excluded):
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO hosts (scan_id, name, dns_status, cname_target, dns_detail, resolved_at)
                     VALUES (?, ?, ?, ?, ?, ?)
                     ON CONFLICT (scan_id, name) DO NOTHING
-                    """, arguments: [scan, h.host, h.status.rawValue, h.cnameTarget, h.detail, now])
+                    """
+            ).execute(
+                arguments: [scan, h.host, h.status.rawValue, h.cnameTarget, h.detail, now])
             guard db.changesCount > 0 else { return }
             let id = db.lastInsertedRowID
             for ip in h.addresses {
                 let reason = excluded[ip]
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         INSERT OR IGNORE INTO addresses (host_id, ip, family, excluded, exclude_reason)
                         VALUES (?, ?, ?, ?, ?)
-                        """, arguments: [id, ip, ip.contains(":") ? 6 : 4, reason == nil ? 0 : 1, reason])
+                        """
+                ).execute(
+                    arguments: [id, ip, ip.contains(":") ? 6 : 4, reason == nil ? 0 : 1, reason])
             }
         case .probe(let p, let port):
             try insertProbe(p, port: port, scan: scan, db: db)
         case .problem(let problem):
-            try db.execute(
-                sql: "INSERT OR IGNORE INTO input_problems (scan_id, line, text, reason) VALUES (?, ?, ?, ?)",
+            try db.cachedStatement(
+                sql: "INSERT OR IGNORE INTO input_problems (scan_id, line, text, reason) VALUES (?, ?, ?, ?)"
+            ).execute(
                 arguments: [scan, problem.line, problem.text, problem.reason])
         case .inputProgress(let lines):
-            try db.execute(
-                sql: "UPDATE scans SET input_lines = max(input_lines, ?) WHERE id = ?",
-                arguments: [lines, scan])
+            try db.cachedStatement(sql: "UPDATE scans SET input_lines = max(input_lines, ?) WHERE id = ?")
+                .execute(
+                    arguments: [lines, scan])
         }
     }
 
@@ -169,12 +176,13 @@ public final class ResultStore: Sendable {
     private static func insertProbe(_ p: ProbeResult, port: Int, scan: Int64, db: Database) throws {
         for cert in p.chain {
             let names = String(decoding: try JSONEncoder.sorted.encode(cert.dnsNames), as: UTF8.self)
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT OR IGNORE INTO certificates (sha256, der, subject, issuer, not_before, not_after,
                         key_type, key_bits, signature_algorithm, dns_names, self_signed)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
+                    """
+            ).execute(
                 arguments: [
                     cert.sha256, Data(cert.der), cert.subject, cert.issuer,
                     cert.notBefore.map { timestamp($0) },
@@ -186,8 +194,7 @@ public final class ResultStore: Sendable {
             String(decoding: try JSONEncoder.sorted.encode($0), as: UTF8.self)
         }
         // A re-probe (greylisting retry) replaces the earlier row of the same scan.
-        try db.execute(
-            sql: "DELETE FROM probes WHERE scan_id = ? AND ip = ? AND port = ?",
+        try db.cachedStatement(sql: "DELETE FROM probes WHERE scan_id = ? AND ip = ? AND port = ?").execute(
             arguments: [scan, p.ip, port])
         let values: [(String, (any DatabaseValueConvertible)?)] = [
             ("scan_id", scan), ("ip", p.ip), ("port", port), ("sni", p.sni), ("status", p.status.rawValue),
@@ -206,18 +213,19 @@ public final class ResultStore: Sendable {
         ]
         let columns = values.map(\.0).joined(separator: ", ")
         let marks = values.map { _ in "?" }.joined(separator: ", ")
-        try db.execute(
-            sql: "INSERT INTO probes (\(columns)) VALUES (\(marks))",
+        try db.cachedStatement(sql: "INSERT INTO probes (\(columns)) VALUES (\(marks))").execute(
             arguments: StatementArguments(values.map { $0.1?.databaseValue ?? .null }))
         let probeID = db.lastInsertedRowID
         for (position, cert) in p.chain.enumerated() {
-            try db.execute(
-                sql: "INSERT INTO probe_chain (probe_id, position, cert_sha256) VALUES (?, ?, ?)",
+            try db.cachedStatement(
+                sql: "INSERT INTO probe_chain (probe_id, position, cert_sha256) VALUES (?, ?, ?)"
+            ).execute(
                 arguments: [probeID, position, cert.sha256])
         }
         for (name, match) in p.hostnameMatches.sorted(by: { $0.key < $1.key }) {
-            try db.execute(
-                sql: "INSERT INTO probe_names (probe_id, name, hostname_match) VALUES (?, ?, ?)",
+            try db.cachedStatement(
+                sql: "INSERT INTO probe_names (probe_id, name, hostname_match) VALUES (?, ?, ?)"
+            ).execute(
                 arguments: [probeID, name, match ? 1 : 0])
         }
     }

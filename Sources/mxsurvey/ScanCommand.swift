@@ -280,6 +280,10 @@ struct ScanCommand: AsyncParsableCommand {
                 bannerTimeout: .milliseconds(Int(bannerTimeout * 1000)),
                 phaseTimeout: .milliseconds(Int(phaseTimeout * 1000)),
                 sessionDeadline: .milliseconds(Int(sessionTimeout * 1000)))
+            if !config.ehloName.contains(".") {
+                logger.warning(
+                    "EHLO name '\(config.ehloName)' is not fully qualified; identify the scanner with --ehlo-name")
+            }
             prober = Prober(config: config, group: group)
         }
         let stop = StopFlag()

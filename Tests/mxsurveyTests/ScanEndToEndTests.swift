@@ -583,6 +583,18 @@ final class ScanEndToEndTests: XCTestCase {
                 try query(db, "SELECT count(*) FROM scans", as: Int.self), [0],
                 "a scan that never started must not be recorded (reports take the latest scan)")
         }
+
+        // The same for an exclusion list that cannot be read.
+        let noList = work.path("no-such-list.txt")
+        let noExclude = try work.run([
+            "scan", "--db", db, "--resolver", unbound.address, "--exclude", noList, "--allow-private",
+            "--quiet", input,
+        ])
+        XCTAssertEqual(noExclude.exitCode, 64, noExclude.summary)
+        XCTAssertTrue(noExclude.stderr.contains(noList), noExclude.stderr)
+        if FileManager.default.fileExists(atPath: db) {
+            XCTAssertEqual(try query(db, "SELECT count(*) FROM scans", as: Int.self), [0])
+        }
     }
 
     /// SIGINT while a session waits for a slow greeting: the scan stops within seconds with

@@ -90,7 +90,9 @@ let package = Package(
         .testTarget(name: "SurveyReportTests", dependencies: ["SurveyReport", "TestSupport"]),
         .testTarget(name: "FarmKitTests", dependencies: ["FarmKit", "TestSupport"]),
         // Runs the built executables as a user would.
-        .testTarget(name: "mxsurveyTests", dependencies: ["TestSupport"]),
+        .testTarget(
+            name: "mxsurveyTests",
+            dependencies: ["TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6]
 )

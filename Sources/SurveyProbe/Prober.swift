@@ -41,7 +41,8 @@ public final class Prober: Sendable {
     }
 
     /// Runs one session. Never throws: every outcome is a `ProbeResult` whose `status`
-    /// says how far the session got.
+    /// says how far the session got. When the calling task is cancelled, the connection is
+    /// closed and the result (`connection_closed`, detail `cancelled`) returns at once.
     public func probe(_ target: ProbeTarget) async -> ProbeResult {
         let startedAt = Date()
         let startedUptime = NIODeadline.now()
@@ -70,21 +71,33 @@ public final class Prober: Sendable {
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
-        bootstrap.connect(to: address).whenFailure { error in
+        let connecting = bootstrap.connect(to: address)
+        connecting.whenFailure { error in
             var result = ProbeResult(
                 ip: target.ip, sni: target.sni, status: .connectError, startedAt: startedAt)
             (result.status, result.errorDetail) = Self.classifyConnectError(error)
             result.durationMs = Int((NIODeadline.now() - startedUptime).nanoseconds / 1_000_000)
             promise.succeed(result)  // no-op if the session already completed it
         }
-        do {
-            return try await promise.futureResult.get()
-        } catch {
-            // The promise is only ever succeeded; keep a row for the host regardless.
+        return await withTaskCancellationHandler {
+            do {
+                return try await promise.futureResult.get()
+            } catch {
+                // The promise is only ever succeeded; keep a row for the host regardless.
+                var result = ProbeResult(
+                    ip: target.ip, sni: target.sni, status: .connectError, startedAt: startedAt)
+                result.errorDetail = "\(error)"
+                return result
+            }
+        } onCancel: {
+            // Task cancelled (the scan is stopping): return at once with a result that says
+            // so, and close the connection instead of waiting for the server.
             var result = ProbeResult(
-                ip: target.ip, sni: target.sni, status: .connectError, startedAt: startedAt)
-            result.errorDetail = "\(error)"
-            return result
+                ip: target.ip, sni: target.sni, status: .connectionClosed, startedAt: startedAt)
+            result.errorDetail = "cancelled"
+            result.durationMs = Int((NIODeadline.now() - startedUptime).nanoseconds / 1_000_000)
+            promise.succeed(result)
+            connecting.whenSuccess { $0.close(promise: nil) }
         }
     }
 

@@ -106,6 +106,9 @@ actor ScanState {
 
 /// Runs one scan: input → DNS → probes → store, with bounded memory and concurrency.
 public final class Scanner: Sendable {
+    /// How long sessions in flight may go on once a stop is requested.
+    static let stopGrace: Duration = .seconds(2)
+
     let resolver: any DomainResolving
     let prober: (any TargetProbing)?
     let store: ResultStore
@@ -140,18 +143,22 @@ public final class Scanner: Sendable {
 
         let progress = ProgressReporter(state: state, queue: queue, options: options)
         let progressTask = Task { await progress.run() }
+        let probeStage = Task {
+            await self.runProbes(queue: queue, retries: retries, state: state, writer: writer)
+        }
         let stopWatch = Task {
             while !Task.isCancelled {
                 if stop() {
                     await state.stop()
+                    // Sessions in flight get a short grace period; then they are cut off
+                    // (a tarpit would hold the stop for its whole timeout). Cut-off sessions
+                    // are not stored, so a resumed scan probes those addresses again.
+                    try? await Task.sleep(for: Self.stopGrace)
+                    if !Task.isCancelled { probeStage.cancel() }
                     return
                 }
                 try? await Task.sleep(for: .milliseconds(100))
             }
-        }
-
-        let probeStage = Task {
-            await self.runProbes(queue: queue, retries: retries, state: state, writer: writer)
         }
 
         var failure: (any Error)?
@@ -376,6 +383,8 @@ public final class Scanner: Sendable {
                 await state.bump { $0.probesStarted += 1 }
                 group.addTask {
                     var result = await prober.probe(target)
+                    // Cut off by a stop: nothing was learned; resume probes it again.
+                    if Task.isCancelled { return }
                     result.attempts = attempt
                     try? await writer.add(.probe(result, port: target.port))
                     let status = result.status.rawValue

@@ -171,6 +171,10 @@ struct ScanCommand: AsyncParsableCommand {
         var scanID: Int64
         var resuming = false
         var command = self
+        // Set up what the options name (resolver, TLS trust anchors, exclusion lists) before a
+        // scan row is created: a bad option must not leave a never-started scan behind, which
+        // reports and queries (latest scan by default) would then pick.
+        let setup: Setup
         if let id = resume {
             guard let info = try store.scan(id) else { throw ValidationError("no scan \(id) in '\(db)'") }
             guard info.status != "done" else { throw ValidationError("scan \(id) is already complete") }
@@ -187,20 +191,27 @@ struct ScanCommand: AsyncParsableCommand {
             }
             scanID = id
             resuming = true
-        } else if !fresh,
-            let previous = try store.scans().last(where: {
-                $0.status != "done" && StoredOptions($0)?.argv == defining
-            })
-        {
-            scanID = previous.id
-            resuming = true
-            logger.notice(
-                "resuming unfinished scan \(previous.id) of the same command (use --fresh for a new scan)")
+            setup = try command.makeSetup()
         } else {
-            scanID = try store.beginScan(
-                commandLine: (["mxsurvey"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
-                toolVersion: MXSurvey.version, encodedOptions: StoredOptions(argv: defining), input: input)
+            setup = try command.makeSetup()
+            if !fresh,
+                let previous = try store.scans().last(where: {
+                    $0.status != "done" && StoredOptions($0)?.argv == defining
+                })
+            {
+                scanID = previous.id
+                resuming = true
+                logger.notice(
+                    "resuming unfinished scan \(previous.id) of the same command (use --fresh for a new scan)"
+                )
+            } else {
+                scanID = try store.beginScan(
+                    commandLine: (["mxsurvey"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
+                    toolVersion: MXSurvey.version, encodedOptions: StoredOptions(argv: defining), input: input
+                )
+            }
         }
+        defer { setup.resolver.shutdown() }
         if resuming { try store.reopenScan(scanID) }
         let inputPath: String
         if let i = command.input {
@@ -214,7 +225,7 @@ struct ScanCommand: AsyncParsableCommand {
             logger.warning("resuming from standard input: domains already stored are skipped")
         }
         let summary = try await command.execute(
-            store: store, scanID: scanID, input: inputPath, resuming: resuming, logger: logger)
+            setup: setup, store: store, scanID: scanID, input: inputPath, resuming: resuming, logger: logger)
         print(summary.text)
         print("results: \(db) (scan \(scanID)); e.g. mxsurvey report --db \(db) --scan \(scanID) --format md")
         if summary.interrupted { throw ExitCode(130) }
@@ -240,34 +251,20 @@ struct ScanCommand: AsyncParsableCommand {
         return wanted
     }
 
-    func execute(store: ResultStore, scanID: Int64, input: String, resuming: Bool, logger: Logger)
-        async throws
-        -> ScanSummary
-    {
-        var options = ScanOptions()
-        options.allowPrivate = allowPrivate
+    /// What the options name, opened and checked.
+    struct Setup {
+        var resolver: SurveyDNS.Resolver
+        var exclusions: ExclusionList
+        var prober: Prober?
+    }
+
+    func makeSetup() throws -> Setup {
+        var exclusions = ExclusionList()
         for file in exclude {
-            do { options.exclusions = try options.exclusions.merging(ExclusionList(contentsOf: file)) } catch
-            {
+            do { exclusions = try exclusions.merging(ExclusionList(contentsOf: file)) } catch {
                 throw ValidationError("\(error)")
             }
         }
-        options.tag = tag
-        options.concurrency = Self.fitConcurrency(concurrency, logger: logger)
-        options.dnsConcurrency = dnsConcurrency
-        options.rate = rate
-        options.perIPInterval = .milliseconds(Int(perIpInterval * 1000))
-        options.greylistRetry = .milliseconds(Int(greylistRetry * 1000))
-        options.port = port
-        options.probe = !noProbe
-        options.liveProgress = isatty(2) == 1
-        options.progressInterval =
-            quiet ? nil : (options.liveProgress ? .milliseconds(500) : .seconds(progressInterval))
-
-        let resolver = try dns.makeResolver()
-        defer { resolver.shutdown() }
-        // One event loop per core, shared by every session of the scan.
-        let group = MultiThreadedEventLoopGroup.singleton
         var prober: Prober?
         if !noProbe {
             let tls: TLSContext
@@ -281,15 +278,40 @@ struct ScanCommand: AsyncParsableCommand {
                 phaseTimeout: .milliseconds(Int(phaseTimeout * 1000)),
                 sessionDeadline: .milliseconds(Int(sessionTimeout * 1000)))
             if !config.ehloName.contains(".") {
-                logger.warning(
+                Logger(label: "mxsurvey.scan").warning(
                     "EHLO name '\(config.ehloName)' is not fully qualified; identify the scanner with --ehlo-name")
             }
-            prober = Prober(config: config, group: group)
+            // One event loop per core, shared by every session of the scan.
+            prober = Prober(config: config, group: MultiThreadedEventLoopGroup.singleton)
         }
+        return Setup(resolver: try dns.makeResolver(), exclusions: exclusions, prober: prober)
+    }
+
+    func execute(
+        setup: Setup, store: ResultStore, scanID: Int64, input: String, resuming: Bool, logger: Logger
+    )
+        async throws
+        -> ScanSummary
+    {
+        var options = ScanOptions()
+        options.allowPrivate = allowPrivate
+        options.exclusions = setup.exclusions
+        options.tag = tag
+        options.concurrency = Self.fitConcurrency(concurrency, logger: logger)
+        options.dnsConcurrency = dnsConcurrency
+        options.rate = rate
+        options.perIPInterval = .milliseconds(Int(perIpInterval * 1000))
+        options.greylistRetry = .milliseconds(Int(greylistRetry * 1000))
+        options.port = port
+        options.probe = !noProbe
+        options.liveProgress = isatty(2) == 1
+        options.progressInterval =
+            quiet ? nil : (options.liveProgress ? .milliseconds(500) : .seconds(progressInterval))
+
         let stop = StopFlag()
         stop.install()
         let scanner = Scanner(
-            resolver: resolver, prober: prober, store: store, options: options, logger: logger)
+            resolver: setup.resolver, prober: setup.prober, store: store, options: options, logger: logger)
         return try await scanner.run(input: input, scanID: scanID, resume: resuming, stop: { stop.isSet })
     }
 }

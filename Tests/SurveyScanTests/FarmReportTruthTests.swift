@@ -11,9 +11,11 @@ import Testing
 @Suite(.serialized) struct FarmReportTruthTests {
     @Test func everyFigureOfTheJSONReportEqualsTheFigureFromTheTruth() async throws {
         let lab = try await FarmTruthLab.start(subnet: 2)
-        let (store, scanID, path) = try FarmTruthLab.makeStore(label: "report")
+        var paths: [String] = []
         let json: [String: Any]
         do {
+            let (store, scanID, path) = try FarmTruthLab.makeStore(label: "report")
+            paths.append(path)
             let summary = try await lab.scan(
                 store: store, scanID: scanID, prober: lab.makeProber(), options: lab.options())
             #expect(!summary.interrupted)
@@ -22,11 +24,11 @@ import Testing
             json = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         } catch {
             await lab.shutdown()
-            FarmTruthLab.removeStore(path)
+            paths.forEach(FarmTruthLab.removeStore)
             throw error
         }
         await lab.shutdown()
-        FarmTruthLab.removeStore(path)
+        paths.forEach(FarmTruthLab.removeStore)
 
         let model = TruthReportModel(lab.truth)
         try checkDomains(json, model)

@@ -128,7 +128,7 @@ final class FarmTruthLab: @unchecked Sendable {
         + "missingintermediate=4,rsa1024=3,sha1=3"
     /// Tarpits hold the connection far longer than the prober waits for a banner, so the
     /// banner deadline (not the server) ends the session.
-    static let bannerTimeout: Duration = .seconds(3)
+    static let bannerTimeout: Duration = .seconds(5)
     static let greylistRetry: Duration = .seconds(1)
 
     let plan: FarmPlan

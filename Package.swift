@@ -86,7 +86,8 @@ let package = Package(
         .testTarget(name: "SurveyStoreTests", dependencies: ["SurveyStore"]),
         .testTarget(name: "SurveyTLSTests", dependencies: ["SurveyTLS", "TestSupport"]),
         .testTarget(name: "SurveyProbeTests", dependencies: ["SurveyProbe", "TestSupport"]),
-        .testTarget(name: "SurveyScanTests", dependencies: ["SurveyScan", "TestSupport"]),
+        .testTarget(
+            name: "SurveyScanTests", dependencies: ["SurveyScan", "TestSupport", "FarmKit", "SurveyReport"]),
         .testTarget(name: "SurveyReportTests", dependencies: ["SurveyReport", "TestSupport"]),
         .testTarget(name: "FarmKitTests", dependencies: ["FarmKit", "TestSupport"]),
         // Runs the built executables as a user would.

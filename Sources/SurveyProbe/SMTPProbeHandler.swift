@@ -137,7 +137,9 @@ final class SMTPProbeHandler: ChannelInboundHandler, DeadlineWheelClient {
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         guard !closing else { return }
-        // A reset after our QUIT (e.g. a 421 server that hung up) changes nothing.
+        // While waiting for the reply to QUIT the result is known (as for a close or a
+        // timeout then): a reset from a server that closed right after its final reply
+        // (e.g. `421` and close, our QUIT unread) does not change it.
         if phase != .quit { record(.connectionClosed, "\(phase.rawValue): \(error)") }
         closeNow(sendQuit: false)
     }

@@ -50,7 +50,8 @@ final class ProgressReporter: Sendable {
     /// `[#####-----]`: probes done of the probes known so far.
     static func bar(done: Int, of total: Int, width: Int) -> String {
         let filled = total > 0 ? min(width, done * width / total) : 0
-        return "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "]"
+        return "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+            + "]"
     }
 
     func emit(final: Bool) async {

@@ -163,7 +163,9 @@ public final class Scanner: Sendable {
 
         var failure: (any Error)?
         do {
-            if resume { try await repair(scanID: scanID, state: state, writer: writer, queue: queue) }
+            if resume {
+                try await repair(scanID: scanID, state: state, writer: writer, queue: queue, retries: retries)
+            }
             try await runDNS(
                 reader: &reader, scanID: scanID, resume: resume, state: state, writer: writer, queue: queue)
         } catch {
@@ -318,31 +320,54 @@ public final class Scanner: Sendable {
 
     // MARK: resume
 
-    /// Finishes what an interrupted run left half done, and tells the state what is stored.
+    /// Finishes what an interrupted run left half done, and tells the state what is stored:
+    /// addresses without a probe row are probed; a greylisted first attempt whose re-probe
+    /// was cut off gets that re-probe (attempt 2, after the greylisting wait), not a new
+    /// first attempt. The plaintext probe's recipient is a stored domain of the MX host, as
+    /// in an uninterrupted scan (the host name only when none is stored yet).
     private func repair(
-        scanID: Int64, state: ScanState, writer: StoreWriter, queue: BoundedQueue<ProbeTarget>
+        scanID: Int64, state: ScanState, writer: StoreWriter, queue: BoundedQueue<ProbeTarget>,
+        retries: RetryList
     )
         async throws
     {
-        let (hosts, probed, pending) = try await store.pool.read { db in
+        let (hosts, probed, pending, regrey) = try await store.pool.read { db in
             let hosts = try String.fetchAll(
                 db, sql: "SELECT name FROM hosts WHERE scan_id = ?", arguments: [scanID])
-            // Completed probes; greylisted first attempts are probed again.
             let probed = try String.fetchAll(
-                db, sql: "SELECT ip FROM probes WHERE scan_id = ? AND NOT (greylisted = 1 AND attempts = 1)",
-                arguments: [scanID])
+                db, sql: "SELECT ip FROM probes WHERE scan_id = ?", arguments: [scanID])
+            // The first stored domain whose MX is `host` (SQL expression; binds the scan id).
+            func recipient(_ host: String) -> String {
+                """
+                COALESCE((SELECT d.name FROM mx m JOIN domains d ON d.id = m.domain_id
+                          WHERE d.scan_id = ? AND m.host = \(host) ORDER BY d.input_line, d.name LIMIT 1),
+                         \(host))
+                """
+            }
             let pending = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT a.ip AS ip, min(h.name) AS host
-                    FROM addresses a JOIN hosts h ON h.id = a.host_id
-                    LEFT JOIN probes p ON p.scan_id = h.scan_id AND p.ip = a.ip
-                        AND NOT (p.greylisted = 1 AND p.attempts = 1)
-                    WHERE h.scan_id = ? AND a.excluded = 0 AND p.id IS NULL
-                    GROUP BY a.ip
-                    """, arguments: [scanID]
-            ).map { (ip: $0["ip"] as String, host: $0["host"] as String) }
-            return (hosts, probed, pending)
+                    SELECT ip, host, \(recipient("host")) AS domain
+                    FROM (SELECT a.ip AS ip, min(h.name) AS host
+                          FROM addresses a JOIN hosts h ON h.id = a.host_id
+                          LEFT JOIN probes p ON p.scan_id = h.scan_id AND p.ip = a.ip
+                          WHERE h.scan_id = ? AND a.excluded = 0 AND p.id IS NULL
+                          GROUP BY a.ip)
+                    """, arguments: [scanID, scanID]
+            ).map { (ip: $0["ip"] as String, host: $0["host"] as String, domain: $0["domain"] as String) }
+            // Greylisted first attempts: the re-probe is still due.
+            let regrey = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT ip, port, sni, \(recipient("sni")) AS domain
+                    FROM probes WHERE scan_id = ? AND greylisted = 1 AND attempts = 1
+                    """, arguments: [scanID, scanID]
+            ).map {
+                ProbeTarget(
+                    ip: $0["ip"], port: $0["port"], sni: $0["sni"], names: [$0["sni"]],
+                    recipientDomain: $0["domain"])
+            }
+            return (hosts, probed, pending, regrey)
         }
         await state.markHostsDone(hosts)
         await state.markIPsSeen(probed)
@@ -351,11 +376,16 @@ public final class Scanner: Sendable {
                 "resuming scan \(scanID): \(hosts.count) MX hosts and \(probed.count) probes already stored")
         }
         guard options.probe else { return }
+        let wait = max(options.greylistRetry, options.perIPInterval)
+        for target in regrey {
+            await state.bump { $0.retriesScheduled += 1 }
+            await retries.add(target, due: .now + wait)
+        }
         for p in pending where await state.claim(ip: p.ip) {
             await state.bump { $0.targetsQueued += 1 }
             await queue.send(
                 ProbeTarget(
-                    ip: p.ip, port: options.port, sni: p.host, names: [p.host], recipientDomain: p.host))
+                    ip: p.ip, port: options.port, sni: p.host, names: [p.host], recipientDomain: p.domain))
         }
     }
 
@@ -386,6 +416,9 @@ public final class Scanner: Sendable {
                     // Cut off by a stop: nothing was learned; resume probes it again.
                     if Task.isCancelled { return }
                     result.attempts = attempt
+                    // Only a greylisted first attempt is probed again; its row is replaced by
+                    // this one, which keeps that fact (the plaintext verdict is this attempt's).
+                    if attempt > 1 { result.greylisted = true }
                     try? await writer.add(.probe(result, port: target.port))
                     let status = result.status.rawValue
                     let retry = result.greylisted && attempt == 1

@@ -245,7 +245,8 @@ struct ScanCommand: AsyncParsableCommand {
         let fits = Int(clamping: limit.rlim_cur) - reserve
         if wanted > fits {
             logger.warning(
-                "--concurrency \(wanted) exceeds the open-file limit (\(limit.rlim_cur)); using \(max(1, fits))")
+                "--concurrency \(wanted) exceeds the open-file limit (\(limit.rlim_cur)); using \(max(1, fits))"
+            )
             return max(1, fits)
         }
         return wanted
@@ -279,7 +280,8 @@ struct ScanCommand: AsyncParsableCommand {
                 sessionDeadline: .milliseconds(Int(sessionTimeout * 1000)))
             if !config.ehloName.contains(".") {
                 Logger(label: "mxsurvey.scan").warning(
-                    "EHLO name '\(config.ehloName)' is not fully qualified; identify the scanner with --ehlo-name")
+                    "EHLO name '\(config.ehloName)' is not fully qualified; identify the scanner with --ehlo-name"
+                )
             }
             // One event loop per core, shared by every session of the scan.
             prober = Prober(config: config, group: MultiThreadedEventLoopGroup.singleton)

@@ -276,8 +276,10 @@ final class ScanEndToEndTests: XCTestCase {
             }
         }
         rows += [
-            // Re-probed after the greylisting delay: the second session's answers are kept.
+            // Re-probed after the greylisting delay: the second session's answers are kept,
+            // and `greylisted` stays 1 (the host did greylist; docs/schema.md).
             scripted("greylist", octet: 10) {
+                $0.greylisted = 1
                 $0.probeStatus = "starttls_not_offered"
                 $0.starttlsOffered = 0
                 $0.starttlsReplyCode = nil

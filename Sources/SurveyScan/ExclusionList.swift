@@ -42,8 +42,8 @@ public struct ExclusionList: Sendable {
         var number = 0
         for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
             number += 1
-            do { try add(String(raw)) } catch let e as NameError {
-                throw ExclusionError(file: path, line: number, message: e.message)
+            do { try add(String(raw)) } catch {
+                throw ExclusionError(file: path, line: number, message: error.message)
             }
         }
     }

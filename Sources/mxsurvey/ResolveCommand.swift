@@ -34,20 +34,33 @@ struct ResolveCommand: AsyncParsableCommand {
     struct Line: Encodable {
         struct Address: Encodable {
             var ip: String
-            var special_purpose: String?
+            var specialPurpose: String?
+            enum CodingKeys: String, CodingKey {
+                case ip
+                case specialPurpose = "special_purpose"
+            }
         }
         struct MX: Encodable {
             var host: String
             var preference: Int
             var implicit: Bool
-            var dns_status: String
-            var cname_target: String?
+            var dnsStatus: String
+            var cnameTarget: String?
             var addresses: [Address]
+            enum CodingKeys: String, CodingKey {
+                case host, preference, implicit, addresses
+                case dnsStatus = "dns_status"
+                case cnameTarget = "cname_target"
+            }
         }
         var domain: String
-        var dns_status: String
+        var dnsStatus: String
         var detail: String?
         var mx: [MX]
+        enum CodingKeys: String, CodingKey {
+            case domain, detail, mx
+            case dnsStatus = "dns_status"
+        }
     }
 
     func run() async throws {
@@ -89,14 +102,14 @@ struct ResolveCommand: AsyncParsableCommand {
                             mx.append(
                                 Line.MX(
                                     host: m.host, preference: m.preference, implicit: r.implicitMX,
-                                    dns_status: h.status.rawValue, cname_target: h.cnameTarget,
+                                    dnsStatus: h.status.rawValue, cnameTarget: h.cnameTarget,
                                     addresses: h.addresses.map {
                                         Line.Address(
-                                            ip: $0, special_purpose: AddressPolicy.specialPurpose($0))
+                                            ip: $0, specialPurpose: AddressPolicy.specialPurpose($0))
                                     }))
                         }
                         let line = Line(
-                            domain: r.domain, dns_status: r.status.rawValue, detail: r.detail, mx: mx)
+                            domain: r.domain, dnsStatus: r.status.rawValue, detail: r.detail, mx: mx)
                         return try encoder.encode(line) + Data("\n".utf8)
                     }
                 }

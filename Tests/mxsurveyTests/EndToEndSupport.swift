@@ -168,43 +168,6 @@ struct ResultRow: Decodable, FetchableRecord, Equatable {
     }
 }
 
-/// The "Protocol  :" line of `openssl s_client -starttls smtp` against `address:25` —
-/// the negotiated version (never the "New, TLSv1.x" line, which names the cipher's
-/// protocol). Nil when no TLS session came up.
-func openSSLNegotiatedProtocol(address: String, serverName: String, caFile: String) throws -> (
-    String?, String
-) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-    process.arguments = [
-        "s_client", "-starttls", "smtp", "-connect", "\(address):25", "-servername", serverName,
-        "-CAfile", caFile, "-crlf",
-        // Read on after our QUIT until the server closes: under TLS 1.3 the session block
-        // is printed only once a session ticket has arrived.
-        "-ign_eof",
-    ]
-    let input = Pipe()
-    let output = Pipe()
-    process.standardInput = input
-    process.standardOutput = output
-    process.standardError = output
-    let finished = DispatchSemaphore(value: 0)
-    process.terminationHandler = { _ in finished.signal() }
-    try process.run()
-    input.fileHandleForWriting.write(Data("QUIT\r\n".utf8))
-    try input.fileHandleForWriting.close()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    if finished.wait(timeout: .now() + 20) == .timedOut { process.terminate() }
-    let text = String(decoding: data, as: UTF8.self)
-    for line in text.split(whereSeparator: \.isNewline) {
-        let trimmed = line.trimmingCharacters(in: .whitespaces)
-        if trimmed.hasPrefix("Protocol  :") {
-            return (trimmed.dropFirst("Protocol  :".count).trimmingCharacters(in: .whitespaces), text)
-        }
-    }
-    return (nil, text)
-}
-
 /// Polls `condition` every 20 ms for up to `timeout` seconds.
 @discardableResult
 func waitUntil(timeout: Double, _ condition: () -> Bool) -> Bool {

@@ -463,9 +463,8 @@ final class ScanEndToEndTests: XCTestCase {
         for (address, name, version) in [
             ("127.0.27.10", "mx-tls13.e2e.test", "TLSv1.3"), ("127.0.27.11", "mx-tls12.e2e.test", "TLSv1.2"),
         ] {
-            let (negotiated, output) = try openSSLNegotiatedProtocol(
-                address: address, serverName: name, caFile: ca.caPEMPath)
-            XCTAssertEqual(negotiated, version, output)
+            let facts = try OpenSSLClientFacts.run(address: address, serverName: name, caFile: ca.caPEMPath)
+            XCTAssertEqual(facts.protocolVersion, version, facts.output)
         }
         XCTAssertEqual(postfix.queuedMessageCount(), 0)
 

@@ -4,18 +4,18 @@ import SurveyTLS
 /// What `openssl s_client -starttls smtp` reports about one server, read from its
 /// "SSL-Session" block ("Protocol  :", "Cipher    :") — never from the "New, TLSv1.x"
 /// line, which names the cipher's protocol, not the negotiated one (REFERENCE.md).
-struct OpenSSLClientFacts {
-    var protocolVersion: String?
-    var cipher: String?
+public struct OpenSSLClientFacts: Sendable {
+    public var protocolVersion: String?
+    public var cipher: String?
     /// First word of "Server Temp Key:" (e.g. `X25519`).
-    var temporaryKey: String?
-    var verifyCode: Int?
-    var verifyText: String?
-    var output: String
+    public var temporaryKey: String?
+    public var verifyCode: Int?
+    public var verifyText: String?
+    public var output: String
 
     /// Runs `openssl s_client` against `address:25` with the same permissive settings as
     /// the survey client (all ciphers, security level 0, every TLS 1.3 suite).
-    static func run(address: String, port: Int = 25, serverName: String, caFile: String) throws
+    public static func run(address: String, port: Int = 25, serverName: String, caFile: String) throws
         -> OpenSSLClientFacts
     {
         let process = Process()
@@ -46,7 +46,7 @@ struct OpenSSLClientFacts {
         return parse(String(decoding: data, as: UTF8.self))
     }
 
-    static func parse(_ text: String) -> OpenSSLClientFacts {
+    public static func parse(_ text: String) -> OpenSSLClientFacts {
         var facts = OpenSSLClientFacts(output: text)
         for rawLine in text.split(whereSeparator: \.isNewline) {
             let line = rawLine.trimmingCharacters(in: .whitespaces)

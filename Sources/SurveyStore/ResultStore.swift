@@ -116,6 +116,15 @@ public final class ResultStore: Sendable {
         }
     }
 
+    /// Writes a batch in one transaction on the database's writer queue, suspending the
+    /// caller instead of blocking its thread. Writes run in the order they are called, so
+    /// when one returns, every earlier one has landed (an empty batch is such a barrier).
+    public func writeAsync(scan: Int64, _ records: [StoreRecord]) async throws {
+        try await pool.write { db in
+            for record in records { try Self.insert(record, scan: scan, db: db) }
+        }
+    }
+
     private static func insert(_ record: StoreRecord, scan: Int64, db: Database) throws {
         let now = timestamp()
         switch record {

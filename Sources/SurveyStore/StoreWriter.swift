@@ -18,22 +18,27 @@ public actor StoreWriter {
     }
 
     /// Adds a record; writes the batch when it is full.
-    public func add(_ record: StoreRecord) throws {
+    public func add(_ record: StoreRecord) async throws {
         buffer.append(record)
-        if buffer.count >= batchSize { try flush() }
+        if buffer.count >= batchSize { try await writeBuffer() }
     }
 
-    public func add(contentsOf records: [StoreRecord]) throws {
+    public func add(contentsOf records: [StoreRecord]) async throws {
         buffer.append(contentsOf: records)
-        if buffer.count >= batchSize { try flush() }
+        if buffer.count >= batchSize { try await writeBuffer() }
     }
 
-    /// Writes whatever is buffered.
-    public func flush() throws {
-        guard !buffer.isEmpty else { return }
+    /// Writes whatever is buffered and returns once everything added so far is stored.
+    public func flush() async throws {
+        try await writeBuffer()
+    }
+
+    /// Hands the buffer to the database's writer queue. The actor is free while SQLite
+    /// works (other records keep arriving into a fresh buffer); batches land in order.
+    private func writeBuffer() async throws {
         let batch = buffer
         buffer.removeAll(keepingCapacity: true)
-        try store.write(scan: scanID, batch)
+        try await store.writeAsync(scan: scanID, batch)
         written += batch.count
     }
 }

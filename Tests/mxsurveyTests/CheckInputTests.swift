@@ -30,8 +30,11 @@ import Testing
         #expect(large.status == 0)
         #expect(large.stderr.contains("999996 domains, 4 problems"), "\(large.stderr.suffix(300))")
         #expect(large.stderr.contains("line 8: more than one field"))
+        // Alone the two runs peak within 1 MiB of each other; under a loaded test run the
+        // allocator's high-water mark wanders by up to ~11 MiB. Holding the input would add
+        // more than 60 MiB.
         #expect(
-            large.maxRSSKiB - small.maxRSSKiB < 4096,
+            large.maxRSSKiB - small.maxRSSKiB < 24 * 1024,
             "peak RSS \(small.maxRSSKiB) KiB → \(large.maxRSSKiB) KiB")
     }
 

@@ -296,3 +296,21 @@ final class ScriptedSocket: @unchecked Sendable {
 }
 
 private func errnoText() -> String { String(cString: strerror(errno)) }
+
+extension ScriptedSMTPServer {
+    /// Advertises STARTTLS, accepts it with `220`, then answers the ClientHello with a fatal
+    /// TLS alert record (handshake_failure, 40) — a handshake that fails mid-way.
+    public static let tlsAlertAfterClientHello: Script = dialog { _, command in
+        switch verb(of: command) {
+        case "EHLO": return standardReply(to: command, extensions: ["STARTTLS"])
+        case "STARTTLS":
+            return .custom { connection in
+                try connection.reply("220 2.0.0 Ready to start TLS")
+                guard let hello = connection.readSome(), hello.first == 0x16 else { return }
+                try connection.sendRaw([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 40])
+                _ = connection.readSome()
+            }
+        default: return nil
+        }
+    }
+}

@@ -249,21 +249,7 @@ final class ScriptedServerProbeTests: XCTestCase {
 
     func testTLSAlertMidHandshake() async throws {
         let server = try ScriptedSMTPServer(
-            host: "127.0.26.19",
-            script: ScriptedSMTPServer.dialog { _, command in
-                switch ScriptedSMTPServer.verb(of: command) {
-                case "EHLO": return ScriptedSMTPServer.standardReply(to: command, extensions: ["STARTTLS"])
-                case "STARTTLS":
-                    return .custom { connection in
-                        try connection.reply("220 2.0.0 Ready to start TLS")
-                        guard let hello = connection.readSome(), hello.first == 0x16 else { return }
-                        // Fatal alert record: handshake_failure (40).
-                        try connection.sendRaw([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 40])
-                        _ = connection.readSome()
-                    }
-                default: return nil
-                }
-            })
+            host: "127.0.26.19", script: ScriptedSMTPServer.tlsAlertAfterClientHello)
         defer { server.stop() }
         let (result, elapsed) = await probe("127.0.26.19", try config())
         XCTAssertEqual(result.status, .tlsFailed)

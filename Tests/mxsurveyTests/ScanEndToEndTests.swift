@@ -183,20 +183,7 @@ final class ScanEndToEndTests: XCTestCase {
         }
         // STARTTLS accepted, then a fatal alert (handshake_failure) answers the ClientHello.
         servers["alert"] = try ScriptedSMTPServer(
-            host: "127.0.28.14",
-            script: ScriptedSMTPServer.dialog { _, command in
-                switch ScriptedSMTPServer.verb(of: command) {
-                case "EHLO": return ScriptedSMTPServer.standardReply(to: command, extensions: ["STARTTLS"])
-                case "STARTTLS":
-                    return .custom { connection in
-                        try connection.reply("220 2.0.0 Ready to start TLS")
-                        guard let hello = connection.readSome(), hello.first == 0x16 else { return }
-                        try connection.sendRaw([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 40])
-                        _ = connection.readSome()
-                    }
-                default: return nil
-                }
-            })
+            host: "127.0.28.14", script: ScriptedSMTPServer.tlsAlertAfterClientHello)
         return servers
     }
 

@@ -12,15 +12,18 @@ struct NameMatchPass {
     let store: ResultStore
 
     func run(scanID: Int64) throws {
+        // CROSS JOIN fixes the join order (probe → its addresses by IP → their hosts): left
+        // to itself, SQLite scanned every host of the scan for each probe, quadratic in the
+        // number of hosts (56 % of a 10,000-host scan's CPU).
         let pending = try store.pool.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
                     SELECT DISTINCT p.id AS probe_id, h.name AS name, c.der AS der
                     FROM probes p
+                    CROSS JOIN addresses a ON a.ip = p.ip
+                    CROSS JOIN hosts h ON h.id = a.host_id AND h.scan_id = p.scan_id
                     JOIN certificates c ON c.sha256 = p.cert_sha256
-                    JOIN addresses a ON a.ip = p.ip
-                    JOIN hosts h ON h.id = a.host_id AND h.scan_id = p.scan_id
                     LEFT JOIN probe_names pn ON pn.probe_id = p.id AND pn.name = h.name
                     WHERE p.scan_id = ? AND pn.probe_id IS NULL
                     """, arguments: [scanID])

@@ -24,17 +24,24 @@ host_unit AS (
     FROM pair GROUP BY mx_host
 ),
 dmx AS (SELECT DISTINCT domain, mx_host, mx_preference FROM r),
-domain_unit AS (
-    SELECT d.domain,
-           CASE WHEN count(h.v) = 0 THEN NULL ELSE min(h.v) END AS all_v,
-           CASE WHEN count(h.v) = 0 THEN NULL ELSE max(h.v) END AS any_v,
-           (SELECT CASE WHEN count(h2.v) = 0 THEN NULL ELSE min(h2.v) END
-              FROM dmx d2 JOIN host_unit h2 ON h2.mx_host = d2.mx_host
-             WHERE d2.domain = d.domain
-               AND d2.mx_preference = (SELECT min(mx_preference) FROM dmx d3 WHERE d3.domain = d.domain)
-           ) AS primary_v
-    FROM dmx d LEFT JOIN host_unit h ON h.mx_host = d.mx_host
+-- Lowest MX preference per domain (a join, not a correlated subquery: linear at 10^6 domains).
+dmin AS (SELECT domain, min(mx_preference) AS p FROM dmx GROUP BY domain),
+primary_unit AS (
+    SELECT d.domain, CASE WHEN count(h.v) = 0 THEN NULL ELSE min(h.v) END AS primary_v
+    FROM dmx d JOIN dmin m ON m.domain = d.domain AND d.mx_preference = m.p
+    LEFT JOIN host_unit h ON h.mx_host = d.mx_host
     GROUP BY d.domain
+),
+domain_unit AS (
+    SELECT a.domain, a.all_v, a.any_v, p.primary_v
+    FROM (
+        SELECT d.domain,
+               CASE WHEN count(h.v) = 0 THEN NULL ELSE min(h.v) END AS all_v,
+               CASE WHEN count(h.v) = 0 THEN NULL ELSE max(h.v) END AS any_v
+        FROM dmx d LEFT JOIN host_unit h ON h.mx_host = d.mx_host
+        GROUP BY d.domain
+    ) a
+    LEFT JOIN primary_unit p ON p.domain = a.domain
 ),
 units AS (
     SELECT 1 AS ord, 'ip' AS unit, v FROM ip_unit

@@ -13,9 +13,15 @@ final class TableResolver: DomainResolving, @unchecked Sendable {
     let hosts: Int
     let lock = NSLock()
     var hostQueries: [String: Int] = [:]
-    init(hosts: Int) { self.hosts = hosts }
+    /// Simulated lookup time per domain, so a run lasts long enough to be interrupted.
+    let domainDelay: Duration
+    init(hosts: Int, domainDelay: Duration = .zero) {
+        self.hosts = hosts
+        self.domainDelay = domainDelay
+    }
 
     func resolveDomain(_ domain: String) async -> DomainResolution {
+        if domainDelay > .zero { try? await Task.sleep(for: domainDelay) }
         guard domain.hasPrefix("d"), let n = Int(domain.dropFirst().prefix { $0.isNumber }) else {
             return DomainResolution(domain: domain, status: .nxdomain)
         }
@@ -157,7 +163,8 @@ func quietOptions() -> ScanOptions {
         var options = quietOptions()
         options.dnsConcurrency = 8
         let stopAfter = 120
-        let counter = TableResolver(hosts: 50)
+        // 500 domains × 5 ms over 8 lookups at a time ≈ 0.3 s: the 100 ms stop poll lands mid-run.
+        let counter = TableResolver(hosts: 50, domainDelay: .milliseconds(5))
         let s1 = try await Scanner(resolver: counter, prober: first, store: store, options: options)
             .run(
                 input: list, scanID: scan, resume: false,

@@ -18,7 +18,7 @@ final class ProgressReporter: Sendable {
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
             if Task.isCancelled { break }
-            await emit(final: false)
+            await emit()
         }
     }
 
@@ -54,7 +54,7 @@ final class ProgressReporter: Sendable {
             + "]"
     }
 
-    func emit(final: Bool) async {
+    func emit() async {
         let text = await line()
         if options.liveProgress {
             let c = await state.counters

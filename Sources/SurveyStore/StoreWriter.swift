@@ -8,7 +8,6 @@ public actor StoreWriter {
     public let scanID: Int64
     private var buffer: [StoreRecord] = []
     private let batchSize: Int
-    public private(set) var written = 0
 
     public init(store: ResultStore, scanID: Int64, batchSize: Int = 500) {
         self.store = store
@@ -39,6 +38,5 @@ public actor StoreWriter {
         let batch = buffer
         buffer.removeAll(keepingCapacity: true)
         try await store.writeAsync(scan: scanID, batch)
-        written += batch.count
     }
 }

@@ -149,13 +149,6 @@ final class WakeupPipe: @unchecked Sendable {
     }
 }
 
-/// One query waiting for, or holding, a slot.
-struct PendingQuery: Sendable {
-    let name: String
-    let type: RecordType
-    let continuation: CheckedContinuation<RawReply, Never>
-}
-
 /// Moves the channel into the driver thread without the thread's closure keeping a
 /// second reference (which would delay `ares_destroy` until the thread object dies).
 final class ChannelHandOver: @unchecked Sendable {
@@ -168,13 +161,20 @@ final class ChannelHandOver: @unchecked Sendable {
 }
 
 /// Passed through c-ares as the callback argument of one query.
-final class QueryContext {
-    let driver: Driver
-    let continuation: CheckedContinuation<RawReply, Never>
-    init(driver: Driver, continuation: CheckedContinuation<RawReply, Never>) {
+private final class QueryContext {
+    unowned let driver: Driver
+    let handler: ReplyHandler
+    init(driver: Driver, handler: @escaping ReplyHandler) {
         self.driver = driver
-        self.continuation = continuation
+        self.handler = handler
     }
+}
+
+/// One query the driver thread has yet to hand to c-ares.
+private struct OutgoingQuery {
+    let name: String
+    let type: RecordType
+    let handler: ReplyHandler
 }
 
 /// A FIFO without the O(n) `removeFirst` of Array.
@@ -217,17 +217,19 @@ final class Driver: @unchecked Sendable {
 
     // Guarded by `lock`.
     private let lock = NSLock()
-    private var queue = FIFO<PendingQuery>()
+    private var queue = FIFO<any ResolverJob>()
+    private var flushes: [any DriverFlushable] = []
     private var state = State.running
     private var shared = ResolverStatistics()
     private var driverThread: pthread_t? = nil
 
     // Driver thread only.
     private var inFlight = 0
+    private var outgoing = FIFO<OutgoingQuery>()
     private var sockets: [Int32: (read: Bool, write: Bool)] = [:]
     private var socketsChanged = true
-    private var completions: [(CheckedContinuation<RawReply, Never>, RawReply)] = []
     private var completedCounts = ResolverStatistics()
+    private var countsChanged = false
 
     init(maxInFlight: Int) throws(ResolverError) {
         self.maxInFlight = maxInFlight
@@ -249,19 +251,30 @@ final class Driver: @unchecked Sendable {
         }
     }
 
-    func submit(_ name: String, _ type: RecordType) async -> RawReply {
-        await withCheckedContinuation { (continuation: CheckedContinuation<RawReply, Never>) in
-            let outcome: (accepted: Bool, wake: Bool) = lock.withLock {
-                guard state == .running else { return (false, false) }
-                let wasEmpty = queue.isEmpty
-                queue.append(PendingQuery(name: name, type: type, continuation: continuation))
-                return (true, wasEmpty)
-            }
-            if !outcome.accepted {
-                continuation.resume(returning: .shutDown)
-            } else if outcome.wake {
-                wakeup.wake()
-            }
+    /// Hands jobs to the driver thread, which starts them in order as query slots free up.
+    /// Returns the jobs it did not take because the resolver is shut down; the caller runs
+    /// those with `ShutDownSender` (they finish at once with "resolver shut down").
+    func submit(_ jobs: [any ResolverJob]) -> [any ResolverJob] {
+        guard !jobs.isEmpty else { return [] }
+        let wake: Bool? = lock.withLock {
+            guard state == .running else { return nil }
+            let wasEmpty = queue.isEmpty
+            for job in jobs { queue.append(job) }
+            return wasEmpty
+        }
+        guard let wake else { return jobs }
+        if wake { wakeup.wake() }
+        return []
+    }
+
+    /// Asks for `target.flush()` on the driver thread once the current round of replies
+    /// has been handled. Returns false when the driver has stopped: then nobody will call
+    /// it and the caller flushes itself.
+    func scheduleFlush(_ target: any DriverFlushable) -> Bool {
+        lock.withLock {
+            guard state != .stopped else { return false }
+            flushes.append(target)
+            return true
         }
     }
 
@@ -293,25 +306,73 @@ final class Driver: @unchecked Sendable {
         socketsChanged = true
     }
 
-    func completed(_ context: QueryContext, status: Int32, timeouts: Int32, message: [UInt8]) {
-        inFlight -= 1
-        completedCounts.count(status, timeouts: timeouts)
-        completions.append(
-            (context.continuation, RawReply(status: status, timeouts: timeouts, message: message)))
+    /// Queues a query for c-ares; `handler` runs on this thread with the reply.
+    func send(_ name: String, _ type: RecordType, _ handler: @escaping ReplyHandler) {
+        outgoing.append(OutgoingQuery(name: name, type: type, handler: handler))
     }
 
-    private func deliverCompletions() {
-        guard !completions.isEmpty else { return }
+    private func completed(_ context: QueryContext, status: Int32, timeouts: Int32, message: [UInt8]) {
+        inFlight -= 1
+        completedCounts.count(status, timeouts: timeouts)
+        countsChanged = true
+        context.handler(RawReply(status: status, timeouts: timeouts, message: message))
+    }
+
+    /// Starts queued queries while slots are free: follow-ups of running jobs first, then
+    /// new jobs from other threads. Returns false once the resolver is shutting down.
+    private func startQueries(_ raw: ares_channel) -> Bool {
+        while true {
+            while inFlight < maxInFlight, !outgoing.isEmpty {
+                for query in outgoing.take(maxInFlight - inFlight) { issue(query, raw) }
+            }
+            let slots = maxInFlight - inFlight
+            guard slots > 0 else { return true }
+            let (jobs, stop): (ArraySlice<any ResolverJob>, Bool) = lock.withLock {
+                guard state == .running else { return ([], true) }
+                return (queue.take(slots), false)
+            }
+            if stop { return false }
+            if jobs.isEmpty { return true }
+            for job in jobs { job.start(self) }
+        }
+    }
+
+    private func issue(_ query: OutgoingQuery, _ raw: ares_channel) {
+        inFlight += 1
+        countsChanged = true
+        completedCounts.queriesSent += 1
+        let context = Unmanaged.passRetained(QueryContext(driver: self, handler: query.handler))
+        ares_query(
+            raw, query.name, dnsClassIN, Int32(query.type.rawValue),
+            { arg, status, timeouts, abuf, alen in
+                guard let arg else { return }
+                let context = Unmanaged<QueryContext>.fromOpaque(arg).takeRetainedValue()
+                var message: [UInt8] = []
+                if let abuf, alen > 0 {
+                    message = Array(UnsafeBufferPointer(start: abuf, count: Int(alen)))
+                }
+                context.driver.completed(context, status: status, timeouts: timeouts, message: message)
+            }, context.toOpaque())
+    }
+
+    /// Publishes the counters and runs the flushes asked for during this round.
+    private func endRound(final: Bool = false) {
         let counts = completedCounts
+        let changed = countsChanged
         completedCounts = ResolverStatistics()
-        lock.withLock {
-            shared.add(counts)
-            shared.inFlight = inFlight
+        countsChanged = false
+        let targets: [any DriverFlushable] = lock.withLock {
+            if changed {
+                shared.add(counts)
+                shared.queriesSent += counts.queriesSent
+                shared.inFlight = inFlight
+                shared.peakInFlight = max(shared.peakInFlight, inFlight)
+            }
+            if final { state = .stopped }
+            defer { flushes.removeAll(keepingCapacity: true) }
+            return flushes
         }
-        for (continuation, reply) in completions {
-            continuation.resume(returning: reply)
-        }
-        completions.removeAll(keepingCapacity: true)
+        for target in targets { target.flush() }
     }
 
     private func run(_ handOver: ChannelHandOver) {
@@ -322,36 +383,10 @@ final class Driver: @unchecked Sendable {
         var pollSet: [pollfd] = []
         var socketOrder: [Int32] = []
         while let raw = channel?.raw {
-            // 1. Move waiting queries into c-ares while slots are free.
-            let slots = maxInFlight - inFlight
-            let (batch, stop): (ArraySlice<PendingQuery>, Bool) = lock.withLock {
-                guard state == .running else { return ([], true) }
-                let batch = slots > 0 ? queue.take(slots) : []
-                shared.queriesSent += batch.count
-                shared.inFlight = inFlight + batch.count
-                shared.peakInFlight = max(shared.peakInFlight, shared.inFlight)
-                return (batch, false)
-            }
-            if stop { break }
-            for query in batch {
-                inFlight += 1
-                let context = Unmanaged.passRetained(
-                    QueryContext(driver: self, continuation: query.continuation))
-                ares_query(
-                    raw, query.name, dnsClassIN, Int32(query.type.rawValue),
-                    { arg, status, timeouts, abuf, alen in
-                        guard let arg else { return }
-                        let context = Unmanaged<QueryContext>.fromOpaque(arg).takeRetainedValue()
-                        var message: [UInt8] = []
-                        if let abuf, alen > 0 {
-                            message = Array(UnsafeBufferPointer(start: abuf, count: Int(alen)))
-                        }
-                        context.driver.completed(
-                            context, status: status, timeouts: timeouts, message: message)
-                    }, context.toOpaque())
-            }
-            // Queries c-ares rejected at once (bad names) complete inside ares_query.
-            deliverCompletions()
+            // 1. Hand queries to c-ares while slots are free (jobs may finish at once, e.g.
+            //    on a name c-ares rejects).
+            guard startQueries(raw) else { break }
+            endRound()
 
             // 2. Wait for sockets, the next c-ares timeout or a wakeup.
             var deadline = timeval()
@@ -380,7 +415,7 @@ final class Driver: @unchecked Sendable {
                 usleep(1000)
             }
 
-            // 3. Let c-ares read answers and handle timeouts.
+            // 3. Let c-ares read answers and handle timeouts; handlers run in here.
             var processed = false
             if ready > 0 {
                 if pollSet[0].revents != 0 { wakeup.drain() }
@@ -398,16 +433,20 @@ final class Driver: @unchecked Sendable {
             if !processed {
                 ares_process_fd(raw, ARES_SOCKET_BAD, ARES_SOCKET_BAD)
             }
-            deliverCompletions()
         }
-        // Destroying the channel completes every outstanding query with ARES_EDESTRUCTION.
+        // Destroying the channel completes every outstanding query with ARES_EDESTRUCTION;
+        // then follow-ups and jobs nobody started finish with "resolver shut down".
         channel = nil
-        deliverCompletions()
-        let leftovers: ArraySlice<PendingQuery> = lock.withLock {
-            state = .stopped
-            return queue.take(queue.count)
+        let shutDown = ShutDownSender()
+        while true {
+            while !outgoing.isEmpty {
+                for query in outgoing.take(outgoing.count) { query.handler(.shutDown) }
+            }
+            let leftovers: ArraySlice<any ResolverJob> = lock.withLock { queue.take(queue.count) }
+            if leftovers.isEmpty { break }
+            for job in leftovers { job.start(shutDown) }
         }
-        for query in leftovers { query.continuation.resume(returning: .shutDown) }
+        endRound(final: true)
         finished.signal()
     }
 }

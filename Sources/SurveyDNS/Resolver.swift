@@ -6,9 +6,12 @@ import SurveyCore
 ///
 /// c-ares 1.18 has no thread of its own and a channel must not be used from two threads,
 /// so every `ares_*` call on the channel happens on the driver thread: callers enqueue
-/// their query under a lock, wake the thread through a pipe and await a continuation.
+/// their jobs under a lock and wake the thread through a pipe. A job (`QueryJob`,
+/// `DomainJob`, `HostJob`) is a small state machine that runs on the driver thread: it
+/// parses each reply in the c-ares callback and sends its follow-up queries from there.
 /// At most `maxInFlight` queries are outstanding in c-ares; the rest wait in the queue.
-/// Replies are copied out of c-ares in its callback and parsed on the caller's task.
+/// Results reach the caller through a continuation (`query`, `resolveDomain`,
+/// `resolveHost`) or in batches through a `ResolutionStream`.
 public final class Resolver: Sendable {
     public let config: ResolverConfig
     /// The parsed `config.servers` (empty: the system's resolv.conf).
@@ -35,42 +38,11 @@ public final class Resolver: Sendable {
     public var statistics: ResolverStatistics { driver.statistics }
 
     /// One query of class IN for `name` (no search list), e.g. `query("example.org", .mx)`.
+    /// SERVFAIL is asked again up to `config.tries` times; an alias chain the server left
+    /// open is followed (see `QueryJob`).
     public func query(_ name: String, type: RecordType) async -> DNSAnswer {
-        let asked = normalizedName(name)
-        guard !asked.isEmpty else {
-            return DNSAnswer(name: asked, type: type, status: .error("empty query name"))
-        }
-        var answer = await attempt(asked, type: type)
-        // Follow an alias chain the server left open: an authoritative-only server answers
-        // NOERROR with just the CNAME when the target lies in another zone or does not
-        // exist. (A recursive server has already done this; then it costs one query.)
-        var chain = answer.cnameChain
-        var hops = 0
-        while answer.status == .nodata, let target = chain.last, hops < maxAliasHops {
-            hops += 1
-            let next = await attempt(target, type: type)
-            if next.cnameChain.contains(where: { $0 == asked || chain.contains($0) }) {
-                answer.status = .error("alias loop at \(target)")
-                break
-            }
-            chain += next.cnameChain
-            answer = DNSAnswer(
-                name: asked, type: type, status: next.status, records: next.records, cnameChain: chain)
-            if next.cnameChain.isEmpty { break }
-        }
-        return answer
-    }
-
-    /// One query as c-ares sends it; SERVFAIL is asked again up to `tries` times in all
-    /// (c-ares itself does not retry it, see `AresChannel`).
-    private func attempt(_ name: String, type: RecordType) async -> DNSAnswer {
-        var answer = AnswerParser.parse(await driver.submit(name, type), name: name, type: type)
-        var attempts = 1
-        while answer.status == .servfail && attempts < config.tries {
-            attempts += 1
-            answer = AnswerParser.parse(await driver.submit(name, type), name: name, type: type)
-        }
-        return answer
+        let tries = config.tries
+        return await run { done in QueryJob(name, type: type, tries: tries, done: done) }
     }
 
     /// The mail exchangers of `domain` (RFC 5321 §5.1, RFC 7505).
@@ -78,13 +50,46 @@ public final class Resolver: Sendable {
     /// MX records sorted by preference then host name; a lone `MX <pref> .` is a null MX;
     /// no MX but an A or AAAA record makes the domain its own (implicit) MX.
     public func resolveDomain(_ domain: String) async -> DomainResolution {
-        let name = normalizedName(domain)
-        let answer = await query(name, type: .mx)
+        let tries = config.tries
+        return await run { done in DomainJob(domain, tries: tries, done: done) }
+    }
+
+    /// The addresses of an MX host: A and AAAA in parallel, IPv4 first, deduplicated.
+    /// An alias is followed and reported in `cnameTarget` (RFC 5321 §5.1 forbids MX
+    /// targets that are aliases). Address policy (loopback, private, …) is not applied.
+    public func resolveHost(_ host: String) async -> HostResolution {
+        let tries = config.tries
+        return await run { done in HostJob(host, tries: tries, done: done) }
+    }
+
+    /// A stream for many lookups at once: jobs go in with `submit`, results come out in
+    /// batches (one per round of replies on the driver thread), without a task or a
+    /// continuation per lookup. This is the path of `scan` and `resolve`.
+    public func stream() -> ResolutionStream {
+        ResolutionStream(driver: driver, tries: config.tries)
+    }
+
+    /// Runs one job and waits for its result.
+    private func run<T: Sendable>(
+        _ make: (@escaping (T) -> Void) -> any ResolverJob
+    ) async -> T {
+        await withCheckedContinuation { (continuation: CheckedContinuation<T, Never>) in
+            let job = make { continuation.resume(returning: $0) }
+            for rejected in driver.submit([job]) { rejected.start(ShutDownSender()) }
+        }
+    }
+}
+
+/// The verdict on a domain from its DNS answers (RFC 5321 §5.1, RFC 7505).
+enum DomainVerdict {
+    /// The resolution from the MX answer, or nil when there is no MX record and the
+    /// address records decide (implicit MX).
+    static func fromMX(_ name: String, _ answer: DNSAnswer) -> DomainResolution? {
         switch answer.status {
         case .ok:
             return mxResolution(name, answer.mx)
         case .nodata:
-            return await implicitMX(name, mxAnswer: answer)
+            return nil
         case .nxdomain:
             return DomainResolution(domain: name, status: .nxdomain)
         case .servfail:
@@ -98,7 +103,7 @@ public final class Resolver: Sendable {
         }
     }
 
-    private func mxResolution(_ name: String, _ records: [MXRecord]) -> DomainResolution {
+    private static func mxResolution(_ name: String, _ records: [MXRecord]) -> DomainResolution {
         let null = records.filter { $0.host.isEmpty }
         let real = records.filter { !$0.host.isEmpty }
         if real.isEmpty {
@@ -114,10 +119,8 @@ public final class Resolver: Sendable {
         return DomainResolution(domain: name, status: .ok, mx: sorted, detail: detail)
     }
 
-    private func implicitMX(_ name: String, mxAnswer: DNSAnswer) async -> DomainResolution {
-        async let v4 = query(name, type: .a)
-        async let v6 = query(name, type: .aaaa)
-        let (a, aaaa) = await (v4, v6)
+    /// No MX record: the domain is its own MX when it has an address (RFC 5321 §5.1).
+    static func implicitMX(_ name: String, a: DNSAnswer, aaaa: DNSAnswer) -> DomainResolution {
         if !a.addresses.isEmpty || !aaaa.addresses.isEmpty {
             return DomainResolution(
                 domain: name, status: .implicitMX, mx: [MXRecord(host: name, preference: 0)])
@@ -133,15 +136,11 @@ public final class Resolver: Sendable {
         case .error: return DomainResolution(domain: name, status: .error, detail: summary)
         }
     }
+}
 
-    /// The addresses of an MX host: A and AAAA in parallel, IPv4 first, deduplicated.
-    /// An alias is followed and reported in `cnameTarget` (RFC 5321 §5.1 forbids MX
-    /// targets that are aliases). Address policy (loopback, private, …) is not applied.
-    public func resolveHost(_ host: String) async -> HostResolution {
-        let name = normalizedName(host)
-        async let v4 = query(name, type: .a)
-        async let v6 = query(name, type: .aaaa)
-        let (a, aaaa) = await (v4, v6)
+/// The verdict on an MX host from its A and AAAA answers.
+enum HostVerdict {
+    static func resolution(_ name: String, a: DNSAnswer, aaaa: DNSAnswer) -> HostResolution {
         var seen = Set<String>()
         var addresses = [String]()
         for address in a.addresses + aaaa.addresses where seen.insert(address).inserted {
@@ -174,9 +173,6 @@ public final class Resolver: Sendable {
         return HostResolution(host: name, status: status, cnameTarget: cname, addresses: [], detail: detail)
     }
 }
-
-/// How many times `query` re-asks for the target of an unresolved alias.
-private let maxAliasHops = 8
 
 /// The verdict for a name from its A and AAAA answers when neither has an address:
 /// NXDOMAIN is definitive; both NODATA means no address; otherwise the first failure

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Logging
 import SurveyCore
+import SurveyDNS
 import SurveyStore
 
 /// Options of one scan (the `scan` subcommand's flags).
@@ -78,7 +79,6 @@ public struct ScanSummary: Sendable {
 /// Shared mutable state of a running scan, behind one actor.
 actor ScanState {
     var counters = ScanCounters()
-    private var hostTasks: [String: Task<Void, Never>] = [:]
     private var seenIPs: Set<String> = []
     private(set) var stopping = false
     let started = ContinuousClock.now
@@ -86,21 +86,10 @@ actor ScanState {
     func stop() { stopping = true }
     func bump(_ update: @Sendable (inout ScanCounters) -> Void) { update(&counters) }
 
-    /// Returns the task resolving `host` once per scan, creating it with `make` the first time.
-    func hostTask(_ host: String, make: @Sendable @escaping () async -> Void) -> Task<Void, Never> {
-        if let t = hostTasks[host] { return t }
-        let t = Task { await make() }
-        hostTasks[host] = t
-        return t
-    }
-
-    /// Marks hosts already stored (resume) so they are neither resolved nor stored again.
-    func markHostsDone(_ hosts: [String]) {
-        for h in hosts where hostTasks[h] == nil { hostTasks[h] = Task {} }
-    }
-
     /// True the first time an IP is seen in this scan.
     func claim(ip: String) -> Bool { seenIPs.insert(ip).inserted }
+    /// `claim(ip:)` for several addresses: the ones seen for the first time, in order.
+    func claim(ips: [String]) -> [String] { ips.filter { seenIPs.insert($0).inserted } }
     func markIPsSeen(_ ips: [String]) { seenIPs.formUnion(ips) }
 }
 
@@ -163,11 +152,14 @@ public final class Scanner: Sendable {
 
         var failure: (any Error)?
         do {
+            var storedHosts: [String] = []
             if resume {
-                try await repair(scanID: scanID, state: state, writer: writer, queue: queue, retries: retries)
+                storedHosts = try await repair(
+                    scanID: scanID, state: state, writer: writer, queue: queue, retries: retries)
             }
             try await runDNS(
-                reader: &reader, scanID: scanID, resume: resume, state: state, writer: writer, queue: queue)
+                reader: &reader, scanID: scanID, resume: resume, storedHosts: storedHosts, state: state,
+                writer: writer, queue: queue)
         } catch {
             failure = error
             await state.stop()
@@ -194,46 +186,109 @@ public final class Scanner: Sendable {
 
     // MARK: DNS stage
 
+    /// Counts of one round of the DNS stage, added to `ScanState` in one step.
+    private struct DNSTally {
+        var inputLines: Int?
+        var inputProblems = 0
+        var domainsSkipped = 0
+        var domainsResolved = 0
+        var domainStatus: [String: Int] = [:]
+        var hostsResolved = 0
+        var excludedAddresses = 0
+        var targetsQueued = 0
+
+        mutating func domain(_ status: DomainDNSStatus) {
+            domainsResolved += 1
+            domainStatus[status.rawValue, default: 0] += 1
+        }
+
+        func apply(to c: inout ScanCounters) {
+            if let inputLines { c.inputLines = inputLines }
+            c.inputProblems += inputProblems
+            c.domainsSkipped += domainsSkipped
+            c.domainsResolved += domainsResolved
+            for (k, v) in domainStatus { c.domainStatus[k, default: 0] += v }
+            c.hostsResolved += hostsResolved
+            c.excludedAddresses += excludedAddresses
+            c.targetsQueued += targetsQueued
+        }
+    }
+
+    /// Reads the input, keeps up to `dnsConcurrency` domains in the resolver at a time and
+    /// stores what comes back: each MX host once (its addresses queued for probing) before
+    /// the domains naming it. One task, one batch of records per round of DNS replies.
     private func runDNS(
-        reader: inout InputReader, scanID: Int64, resume: Bool, state: ScanState, writer: StoreWriter,
-        queue: BoundedQueue<ProbeTarget>
+        reader: inout InputReader, scanID: Int64, resume: Bool, storedHosts: [String], state: ScanState,
+        writer: StoreWriter, queue: BoundedQueue<ProbeTarget>
     ) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            var active = 0
-            var lastLine = 0
-            while let item = reader.next() {
-                if await state.stopping { break }
+        let exclusions = options.exclusions
+        let pipeline = DomainPipeline(stream: resolver.resolutionStream()) { host in
+            exclusions.matching(name: host).map {
+                HostResolution(host: host, status: .excluded, detail: "exclusion list: \($0)")
+            }
+        }
+        pipeline.markResolved(hosts: storedHosts)
+        var inputs: [Int: InputDomain] = [:]
+        var nextToken = 0
+        var lastLine = 0
+        var inputDone = false
+        while true {
+            var records: [StoreRecord] = []
+            var tally = DNSTally()
+            // Keep the resolver busy: read until the window is full.
+            while !inputDone && pipeline.outstanding < options.dnsConcurrency {
+                guard let item = reader.next() else {
+                    inputDone = true
+                    break
+                }
                 switch item {
                 case .problem(let p):
                     logger.warning("input \(p.description)")
-                    try await writer.add(.problem(p))
-                    await state.bump { $0.inputProblems += 1 }
+                    records.append(.problem(p))
+                    tally.inputProblems += 1
                     lastLine = p.line
                 case .domain(let d):
                     lastLine = d.line
                     if resume, try domainStored(scanID: scanID, name: d.name) {
-                        await state.bump { $0.domainsSkipped += 1 }
-                        continue
-                    }
-                    if active >= options.dnsConcurrency {
-                        try await group.next()
-                        active -= 1
-                    }
-                    active += 1
-                    group.addTask {
-                        await self.handleDomain(d, state: state, writer: writer, queue: queue)
+                        tally.domainsSkipped += 1
+                    } else if let entry = exclusions.matching(name: d.name) {
+                        let resolution = DomainResolution(
+                            domain: d.name, status: .excluded, detail: "exclusion list: \(entry)")
+                        records.append(.domain(resolution, tag: options.tag, rank: d.rank, line: d.line))
+                        tally.domain(.excluded)
+                    } else {
+                        nextToken += 1
+                        inputs[nextToken] = d
+                        pipeline.submit(domain: d.name, token: nextToken)
                     }
                 }
                 if lastLine % 1000 == 0 {
-                    try await writer.add(.inputProgress(lines: lastLine))
-                    let l = lastLine
-                    await state.bump { $0.inputLines = l }
+                    records.append(.inputProgress(lines: lastLine))
+                    tally.inputLines = lastLine
                 }
             }
-            try await group.waitForAll()
-            try await writer.add(.inputProgress(lines: lastLine))
-            let l = lastLine
-            await state.bump { $0.inputLines = l }
+            if inputDone {
+                records.append(.inputProgress(lines: lastLine))
+                tally.inputLines = lastLine
+            }
+            for event in await pipeline.next() ?? [] {
+                switch event {
+                case .host(let resolution, let firstDomain):
+                    await handleHost(
+                        resolution, recipientDomain: firstDomain, state: state, queue: queue,
+                        records: &records,
+                        tally: &tally)
+                case .domain(let resolution, let token):
+                    guard let d = inputs.removeValue(forKey: token) else { continue }
+                    records.append(.domain(resolution, tag: options.tag, rank: d.rank, line: d.line))
+                    tally.domain(resolution.status)
+                }
+            }
+            if !records.isEmpty { try await writer.add(contentsOf: records) }
+            await state.bump { [tally] in tally.apply(to: &$0) }
+            // A stop reads no more input; domains already asked for are still stored.
+            if !inputDone, await state.stopping { inputDone = true }
+            if inputDone && pipeline.outstanding == 0 { break }
         }
     }
 
@@ -242,35 +297,6 @@ public final class Scanner: Sendable {
             try Bool.fetchOne(
                 db, sql: "SELECT 1 FROM domains WHERE scan_id = ? AND name = ?", arguments: [scanID, name])
                 ?? false
-        }
-    }
-
-    private func handleDomain(
-        _ d: InputDomain, state: ScanState, writer: StoreWriter, queue: BoundedQueue<ProbeTarget>
-    )
-        async
-    {
-        let resolution: DomainResolution
-        if let entry = options.exclusions.matching(name: d.name) {
-            resolution = DomainResolution(
-                domain: d.name, status: .excluded, detail: "exclusion list: \(entry)")
-        } else {
-            resolution = await resolver.resolveDomain(d.name)
-        }
-        // Hosts first, then the domain: a domain row implies its hosts are handled, which
-        // keeps resume simple (a stored domain never needs its MX hosts looked at again).
-        for mx in resolution.mx {
-            let task = await state.hostTask(mx.host) {
-                await self.handleHost(
-                    mx.host, recipientDomain: d.name, state: state, writer: writer, queue: queue)
-            }
-            await task.value
-        }
-        try? await writer.add(.domain(resolution, tag: options.tag, rank: d.rank, line: d.line))
-        let status = resolution.status.rawValue
-        await state.bump {
-            $0.domainsResolved += 1
-            $0.domainStatus[status, default: 0] += 1
         }
     }
 
@@ -283,39 +309,33 @@ public final class Scanner: Sendable {
         return nil
     }
 
+    /// Queues a newly resolved MX host's addresses for probing (each IP once per scan)
+    /// and adds its record.
     private func handleHost(
-        _ host: String, recipientDomain: String, state: ScanState, writer: StoreWriter,
-        queue: BoundedQueue<ProbeTarget>
+        _ resolution: HostResolution, recipientDomain: String, state: ScanState,
+        queue: BoundedQueue<ProbeTarget>,
+        records: inout [StoreRecord], tally: inout DNSTally
     ) async {
-        let resolution: HostResolution
-        if let entry = options.exclusions.matching(name: host) {
-            resolution = HostResolution(host: host, status: .excluded, detail: "exclusion list: \(entry)")
-        } else {
-            resolution = await resolver.resolveHost(host)
-        }
         var excluded: [String: String] = [:]
-        var targets: [ProbeTarget] = []
+        var candidates: [String] = []
         for ip in resolution.addresses {
             if let reason = exclusionReason(ip: ip) {
                 excluded[ip] = reason
-                continue
-            }
-            if options.probe, await state.claim(ip: ip) {
-                targets.append(
-                    ProbeTarget(
-                        ip: ip, port: options.port, sni: host, names: [host], recipientDomain: recipientDomain
-                    ))
+            } else if options.probe {
+                candidates.append(ip)
             }
         }
-        let excludedCount = excluded.count
-        let targetCount = targets.count
-        await state.bump {
-            $0.hostsResolved += 1
-            $0.excludedAddresses += excludedCount
-            $0.targetsQueued += targetCount
+        let fresh = candidates.isEmpty ? [] : await state.claim(ips: candidates)
+        tally.hostsResolved += 1
+        tally.excludedAddresses += excluded.count
+        tally.targetsQueued += fresh.count
+        records.append(.host(resolution, excluded: excluded))
+        let host = resolution.host
+        for ip in fresh {
+            await queue.send(
+                ProbeTarget(
+                    ip: ip, port: options.port, sni: host, names: [host], recipientDomain: recipientDomain))
         }
-        for t in targets { await queue.send(t) }
-        try? await writer.add(.host(resolution, excluded: excluded))
     }
 
     // MARK: resume
@@ -329,7 +349,7 @@ public final class Scanner: Sendable {
         scanID: Int64, state: ScanState, writer: StoreWriter, queue: BoundedQueue<ProbeTarget>,
         retries: RetryList
     )
-        async throws
+        async throws -> [String]
     {
         let (hosts, probed, pending, regrey) = try await store.pool.read { db in
             let hosts = try String.fetchAll(
@@ -369,13 +389,12 @@ public final class Scanner: Sendable {
             }
             return (hosts, probed, pending, regrey)
         }
-        await state.markHostsDone(hosts)
         await state.markIPsSeen(probed)
         if !hosts.isEmpty || !probed.isEmpty {
             logger.info(
                 "resuming scan \(scanID): \(hosts.count) MX hosts and \(probed.count) probes already stored")
         }
-        guard options.probe else { return }
+        guard options.probe else { return hosts }
         let wait = max(options.greylistRetry, options.perIPInterval)
         for target in regrey {
             await state.bump { $0.retriesScheduled += 1 }
@@ -387,6 +406,7 @@ public final class Scanner: Sendable {
                 ProbeTarget(
                     ip: p.ip, port: options.port, sni: p.host, names: [p.host], recipientDomain: p.domain))
         }
+        return hosts
     }
 
     // MARK: probe stage

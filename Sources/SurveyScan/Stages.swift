@@ -6,6 +6,16 @@ import SurveyProbe
 public protocol DomainResolving: Sendable {
     func resolveDomain(_ domain: String) async -> DomainResolution
     func resolveHost(_ host: String) async -> HostResolution
+    /// Many lookups at once (the scan's path). By default each lookup is a task over
+    /// `resolveDomain`/`resolveHost`; `Resolver` runs them on its driver thread instead.
+    func resolutionStream() -> ResolutionStream
+}
+
+extension DomainResolving {
+    public func resolutionStream() -> ResolutionStream {
+        ResolutionStream(
+            resolveDomain: { await self.resolveDomain($0) }, resolveHost: { await self.resolveHost($0) })
+    }
 }
 
 /// The probe stage as the scheduler sees it (implemented by `SurveyProbe.Prober`).
@@ -13,5 +23,7 @@ public protocol TargetProbing: Sendable {
     func probe(_ target: ProbeTarget) async -> ProbeResult
 }
 
-extension SurveyDNS.Resolver: DomainResolving {}
+extension SurveyDNS.Resolver: DomainResolving {
+    public func resolutionStream() -> ResolutionStream { stream() }
+}
 extension SurveyProbe.Prober: TargetProbing {}

@@ -112,7 +112,8 @@ public final class ResultStore: Sendable {
     public func write(scan: Int64, _ records: [StoreRecord]) throws {
         guard !records.isEmpty else { return }
         try pool.write { db in
-            for record in records { try Self.insert(record, scan: scan, db: db) }
+            let now = Self.timestamp()
+            for record in records { try Self.insert(record, scan: scan, now: now, db: db) }
         }
     }
 
@@ -121,12 +122,31 @@ public final class ResultStore: Sendable {
     /// when one returns, every earlier one has landed (an empty batch is such a barrier).
     public func writeAsync(scan: Int64, _ records: [StoreRecord]) async throws {
         try await pool.write { db in
-            for record in records { try Self.insert(record, scan: scan, db: db) }
+            let now = Self.timestamp()
+            for record in records { try Self.insert(record, scan: scan, now: now, db: db) }
         }
     }
 
-    private static func insert(_ record: StoreRecord, scan: Int64, db: Database) throws {
-        let now = timestamp()
+    /// Queues a batch for one transaction on the database's writer queue and returns at
+    /// once; `completion` runs on that queue with the outcome. Batches land in the order
+    /// they are queued (with `write`/`writeAsync` calls too).
+    public func enqueueWrite(
+        scan: Int64, _ records: [StoreRecord], completion: @escaping @Sendable ((any Error)?) -> Void
+    ) {
+        pool.asyncWrite(
+            { db in
+                let now = Self.timestamp()
+                for record in records { try Self.insert(record, scan: scan, now: now, db: db) }
+            },
+            completion: { _, result in
+                switch result {
+                case .success: completion(nil)
+                case .failure(let error): completion(error)
+                }
+            })
+    }
+
+    private static func insert(_ record: StoreRecord, scan: Int64, now: String, db: Database) throws {
         switch record {
         case .domain(let r, let tag, let rank, let line):
             try db.cachedStatement(

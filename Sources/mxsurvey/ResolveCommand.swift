@@ -66,55 +66,57 @@ struct ResolveCommand: AsyncParsableCommand {
     func run() async throws {
         let resolver = try dns.makeResolver()
         defer { resolver.shutdown() }
-        let cache = HostCache(resolver: resolver)
-        var items: [InputItem] = []
         var reader: InputReader?
         if let input {
             do { reader = try InputReader(path: input) } catch { throw ValidationError("\(error)") }
         }
-        for (i, d) in domains.enumerated() {
-            if let item = parseInputLine(Substring(d), lineNumber: i + 1) { items.append(item) }
-        }
-        var itemIterator = items.makeIterator()
+        var arguments = domains.enumerated().compactMap { parseInputLine(Substring($1), lineNumber: $0 + 1) }
+            .makeIterator()
+        let pipeline = DomainPipeline(stream: resolver.stream())
+        // Every MX host's result (one entry per distinct host), for the lines of later domains.
+        var hosts: [String: HostResolution] = [:]
+        var nextToken = 0
+        var inputDone = false
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let out = FileHandle.standardOutput
-        try await withThrowingTaskGroup(of: Data.self) { group in
-            var active = 0
-            func drainOne() async throws {
-                if let data = try await group.next() {
-                    out.write(data)
-                    active -= 1
+        while true {
+            while !inputDone && pipeline.outstanding < concurrency {
+                guard let item = arguments.next() ?? reader?.next() else {
+                    inputDone = true
+                    break
                 }
-            }
-            while let item = itemIterator.next() ?? reader?.next() {
                 switch item {
                 case .problem(let p):
                     FileHandle.standardError.write(Data("\(input ?? "argument"): \(p.description)\n".utf8))
                 case .domain(let d):
-                    if active >= concurrency { try await drainOne() }
-                    active += 1
-                    group.addTask {
-                        let r = await resolver.resolveDomain(d.name)
-                        var mx: [Line.MX] = []
-                        for m in r.mx {
-                            let h = await cache.resolve(m.host)
-                            mx.append(
-                                Line.MX(
-                                    host: m.host, preference: m.preference, implicit: r.implicitMX,
-                                    dnsStatus: h.status.rawValue, cnameTarget: h.cnameTarget,
-                                    addresses: h.addresses.map {
-                                        Line.Address(
-                                            ip: $0, specialPurpose: AddressPolicy.specialPurpose($0))
-                                    }))
-                        }
-                        let line = Line(
-                            domain: r.domain, dnsStatus: r.status.rawValue, detail: r.detail, mx: mx)
-                        return try encoder.encode(line) + Data("\n".utf8)
-                    }
+                    nextToken += 1
+                    pipeline.submit(domain: d.name, token: nextToken)
                 }
             }
-            while active > 0 { try await drainOne() }
+            guard let events = await pipeline.next() else { break }
+            var output = Data()
+            for event in events {
+                switch event {
+                case .host(let h, _):
+                    hosts[h.host] = h
+                case .domain(let r, _):
+                    let mx = r.mx.map { m in
+                        let h = hosts[m.host]
+                        return Line.MX(
+                            host: m.host, preference: m.preference, implicit: r.implicitMX,
+                            dnsStatus: h?.status.rawValue ?? HostDNSStatus.error.rawValue,
+                            cnameTarget: h?.cnameTarget,
+                            addresses: (h?.addresses ?? []).map {
+                                Line.Address(ip: $0, specialPurpose: AddressPolicy.specialPurpose($0))
+                            })
+                    }
+                    output += try encoder.encode(
+                        Line(domain: r.domain, dnsStatus: r.status.rawValue, detail: r.detail, mx: mx))
+                    output += Data("\n".utf8)
+                }
+            }
+            if !output.isEmpty { out.write(output) }
         }
     }
 }

@@ -119,6 +119,33 @@ func withResolver<T>(
         resolver.shutdown()
     }
 
+    @Test func shutdownFinishesStreamedJobs() async throws {
+        let hole = try BlackHoleDNS()
+        let resolver = try Resolver(
+            config: ResolverConfig(servers: [hole.address], timeoutMs: 30000, tries: 1))
+        let pipeline = DomainPipeline(stream: resolver.stream())
+        pipeline.submit(domain: "multi.test", token: 1)
+        async let first = pipeline.next()
+        while resolver.statistics.queriesSent == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        let started = Date()
+        resolver.shutdown()
+        let events = await first ?? []
+        guard events.count == 1, case .domain(let d, 1) = events[0] else {
+            Issue.record("unexpected events \(events)")
+            return
+        }
+        #expect(d.status == .error && d.detail == "MX query: resolver shut down")
+        #expect(Date().timeIntervalSince(started) < 5)
+        // A job submitted after the shutdown finishes at once, with the same verdict.
+        pipeline.submit(domain: "other.test", token: 2)
+        let later = await pipeline.next() ?? []
+        guard later.count == 1, case .domain(let d2, 2) = later[0] else {
+            Issue.record("unexpected events \(later)")
+            return
+        }
+        #expect(d2.status == .error && d2.detail == "MX query: resolver shut down")
+    }
+
     @Test func invalidNamesFailWithoutNetwork() async throws {
         try await withResolver { resolver, _ in
             let tooLong = String(repeating: "a", count: 64) + ".test"
@@ -254,34 +281,67 @@ func withResolver<T>(
 @Suite struct ScaleTests {
     @Test func sharedMXHostIsResolvedOnce() async throws {
         try await withResolver { resolver, _ in
-            let cache = HostCache(resolver: resolver)
-            let firsts = await withTaskGroup(of: (DomainResolution, [HostCache.Lookup]).self) { group in
-                for i in 0..<TestZone.sharedCount {
-                    group.addTask {
-                        let domain = await resolver.resolveDomain("shared\(i).test")
-                        var lookups = [HostCache.Lookup]()
-                        for mx in domain.mx { lookups.append(await cache.lookup(mx.host)) }
-                        return (domain, lookups)
+            let pipeline = DomainPipeline(stream: resolver.stream())
+            for i in 0..<TestZone.sharedCount { pipeline.submit(domain: "shared\(i).test", token: i) }
+            var hostEvents: [(HostResolution, String)] = []
+            var domains: [Int: DomainResolution] = [:]
+            while let events = await pipeline.next() {
+                for event in events {
+                    switch event {
+                    case .host(let h, let first):
+                        // Dependency order: no domain naming the host came out before it.
+                        #expect(domains.isEmpty)
+                        hostEvents.append((h, first))
+                    case .domain(let d, let token):
+                        #expect(domains[token] == nil)
+                        domains[token] = d
                     }
                 }
-                var firsts = 0
-                for await (domain, lookups) in group {
-                    #expect(domain.status == .ok)
-                    #expect(lookups.count == 1)
-                    #expect(lookups.first?.resolution.addresses == ["192.0.2.99"])
-                    firsts += lookups.filter(\.isFirst).count
-                }
-                return firsts
             }
-            #expect(firsts == 1)
+            #expect(pipeline.outstanding == 0)
+            #expect(domains.count == TestZone.sharedCount)
+            #expect(
+                domains.values.allSatisfy { $0.status == .ok && $0.mx.map(\.host) == ["shared.hosts.test"] })
+            #expect(hostEvents.count == 1)
+            #expect(hostEvents.first?.0.addresses == ["192.0.2.99"])
+            #expect(hostEvents.first.map { $0.1.hasPrefix("shared") && $0.1.hasSuffix(".test") } == true)
+            #expect(pipeline.hostCount == 1)
             let stats = resolver.statistics
             // One MX query per domain, one A and one AAAA query for the shared host.
             #expect(stats.queriesSent == TestZone.sharedCount + 2)
             #expect(stats.queriesCompleted == stats.queriesSent)
-            let cacheStats = await cache.statistics
-            #expect(cacheStats.hosts == 1)
-            #expect(cacheStats.lookups == TestZone.sharedCount)
-            #expect(await cache.cached("SHARED.hosts.test.")?.addresses == ["192.0.2.99"])
+        }
+    }
+
+    @Test func pipelineSkipsHostsMarkedResolvedAndUsesOverrides() async throws {
+        try await withResolver { resolver, _ in
+            let excluded = HostResolution(host: "shared.hosts.test", status: .excluded, detail: "test")
+            let overridden = DomainPipeline(stream: resolver.stream()) {
+                $0 == "shared.hosts.test" ? excluded : nil
+            }
+            overridden.submit(domain: "shared0.test", token: 1)
+            var events: [DomainPipeline.Event] = []
+            while let batch = await overridden.next() { events += batch }
+            guard events.count == 2, case .host(let h, let first) = events[0],
+                case .domain(let d, 1) = events[1]
+            else {
+                Issue.record("unexpected events \(events)")
+                return
+            }
+            #expect(h == excluded && first == "shared0.test" && d.status == .ok)
+
+            let resumed = DomainPipeline(stream: resolver.stream())
+            resumed.markResolved(hosts: ["shared.hosts.test"])
+            resumed.submit(domain: "shared1.test", token: 7)
+            var later: [DomainPipeline.Event] = []
+            while let batch = await resumed.next() { later += batch }
+            guard later.count == 1, case .domain(let d1, 7) = later[0] else {
+                Issue.record("unexpected events \(later)")
+                return
+            }
+            #expect(d1.status == .ok)
+            // Two MX queries; no address query for the overridden or already resolved host.
+            #expect(resolver.statistics.queriesSent == 2)
         }
     }
 

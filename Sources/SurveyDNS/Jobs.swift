@@ -1,0 +1,178 @@
+import SurveyCore
+
+/// Receives the reply of one query, on the driver thread.
+typealias ReplyHandler = (RawReply) -> Void
+
+/// Where a job sends its queries: the driver (replies arrive later, on its thread) or,
+/// once the resolver is shut down, `ShutDownSender` (the reply is "shut down", at once).
+protocol QuerySender: AnyObject {
+    func send(_ name: String, _ type: RecordType, _ handler: @escaping ReplyHandler)
+}
+
+extension Driver: QuerySender {}
+
+/// Answers every query with "resolver shut down" on the caller's thread.
+final class ShutDownSender: QuerySender {
+    func send(_ name: String, _ type: RecordType, _ handler: @escaping ReplyHandler) {
+        handler(.shutDown)
+    }
+}
+
+/// A unit of work that runs on the driver thread as a small state machine: it sends
+/// queries, reacts to their replies and reports its result through its completion
+/// closure. A job is created on the caller's thread and then touched by one thread only
+/// (the driver's, or the caller's when the resolver is already shut down).
+protocol ResolverJob: AnyObject, Sendable {
+    func start(_ sender: any QuerySender)
+}
+
+/// Something the driver flushes after a round of replies (a stream's outbox).
+protocol DriverFlushable: AnyObject, Sendable {
+    func flush()
+}
+
+/// One query of class IN as `Resolver.query` defines it: SERVFAIL is asked again up to
+/// `tries` times in all (c-ares does not retry it itself, see `AresChannel`), and an alias
+/// chain the server left open is followed (an authoritative-only server answers NOERROR
+/// with just the CNAME when the target lies in another zone; a recursive server has done
+/// this already, then it costs nothing).
+final class QueryJob: ResolverJob, @unchecked Sendable {
+    private let asked: String
+    private let type: RecordType
+    private let tries: Int
+    private let done: (DNSAnswer) -> Void
+    private var current: String
+    private var attempts = 0
+    private var hops = 0
+    private var chain: [String] = []
+    private var answer: DNSAnswer?
+
+    init(_ name: String, type: RecordType, tries: Int, done: @escaping (DNSAnswer) -> Void) {
+        self.asked = normalizedName(name)
+        self.type = type
+        self.tries = max(1, tries)
+        self.done = done
+        self.current = asked
+    }
+
+    func start(_ sender: any QuerySender) {
+        guard !asked.isEmpty else {
+            done(DNSAnswer(name: asked, type: type, status: .error("empty query name")))
+            return
+        }
+        ask(asked, sender)
+    }
+
+    private func ask(_ name: String, _ sender: any QuerySender) {
+        current = name
+        attempts += 1
+        sender.send(name, type) { [self] reply in received(reply, sender) }
+    }
+
+    private func received(_ reply: RawReply, _ sender: any QuerySender) {
+        let parsed = AnswerParser.parse(reply, name: current, type: type)
+        if parsed.status == .servfail && attempts < tries {
+            ask(current, sender)
+            return
+        }
+        attempts = 0
+        if var previous = answer {
+            // The reply for an alias target.
+            if parsed.cnameChain.contains(where: { $0 == asked || chain.contains($0) }) {
+                previous.status = .error("alias loop at \(current)")
+                done(previous)
+                return
+            }
+            chain += parsed.cnameChain
+            let next = DNSAnswer(
+                name: asked, type: type, status: parsed.status, records: parsed.records, cnameChain: chain)
+            answer = next
+            if parsed.cnameChain.isEmpty {
+                done(next)
+                return
+            }
+        } else {
+            answer = parsed
+            chain = parsed.cnameChain
+        }
+        guard let latest = answer else { return }
+        if latest.status == .nodata, let target = chain.last, hops < maxAliasHops {
+            hops += 1
+            ask(target, sender)
+        } else {
+            done(latest)
+        }
+    }
+}
+
+/// How many times a query re-asks for the target of an unresolved alias.
+private let maxAliasHops = 8
+
+/// The mail exchangers of a domain: the MX query, and A + AAAA when there is no MX
+/// (implicit MX). See `DomainVerdict`.
+final class DomainJob: ResolverJob, @unchecked Sendable {
+    private let name: String
+    private let tries: Int
+    private let done: (DomainResolution) -> Void
+    private var a: DNSAnswer?
+    private var aaaa: DNSAnswer?
+
+    init(_ domain: String, tries: Int, done: @escaping (DomainResolution) -> Void) {
+        self.name = normalizedName(domain)
+        self.tries = tries
+        self.done = done
+    }
+
+    func start(_ sender: any QuerySender) {
+        QueryJob(name, type: .mx, tries: tries) { [self] answer in
+            if let resolution = DomainVerdict.fromMX(name, answer) {
+                done(resolution)
+                return
+            }
+            QueryJob(name, type: .a, tries: tries) { [self] in
+                a = $0
+                finishImplicit()
+            }.start(sender)
+            QueryJob(name, type: .aaaa, tries: tries) { [self] in
+                aaaa = $0
+                finishImplicit()
+            }.start(sender)
+        }.start(sender)
+    }
+
+    private func finishImplicit() {
+        guard let a, let aaaa else { return }
+        done(DomainVerdict.implicitMX(name, a: a, aaaa: aaaa))
+    }
+}
+
+/// The addresses of an MX host: A and AAAA at the same time. See `HostVerdict`.
+final class HostJob: ResolverJob, @unchecked Sendable {
+    private let name: String
+    private let tries: Int
+    private let done: (HostResolution) -> Void
+    private var a: DNSAnswer?
+    private var aaaa: DNSAnswer?
+
+    init(_ host: String, tries: Int, done: @escaping (HostResolution) -> Void) {
+        self.name = normalizedName(host)
+        self.tries = tries
+        self.done = done
+    }
+
+    func start(_ sender: any QuerySender) {
+        QueryJob(name, type: .a, tries: tries) { [self] in
+            a = $0
+            finish()
+        }.start(sender)
+        QueryJob(name, type: .aaaa, tries: tries) { [self] in
+            aaaa = $0
+            finish()
+        }.start(sender)
+    }
+
+    private func finish() {
+        guard let a, let aaaa else { return }
+        done(HostVerdict.resolution(name, a: a, aaaa: aaaa))
+    }
+}

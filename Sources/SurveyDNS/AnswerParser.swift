@@ -196,26 +196,47 @@ struct DNSMessage {
         }
     }
 
+    /// Skips a possibly compressed name at `offset`; returns the offset after it.
+    private func skipName(at offset: Int) -> Int? {
+        var position = offset
+        var steps = 0
+        while position < bytes.count, steps < 128 {
+            let length = Int(bytes[position])
+            switch length & 0xC0 {
+            case 0xC0: return position + 2 <= bytes.count ? position + 2 : nil
+            case 0x00:
+                if length == 0 { return position + 1 }
+                position += length + 1
+            default: return nil
+            }
+            steps += 1
+        }
+        return nil
+    }
+
     /// CNAME targets starting from `name`, following the answer section's aliases in order.
+    /// Only CNAME records are decoded; other records are skipped without building names.
     func cnameChain(from name: String) -> [String] {
         guard bytes.count >= 12, let questions = u16(4), let answers = u16(6) else { return [] }
         var position = 12
         for _ in 0..<questions {
-            guard let (_, next) = readName(at: position) else { return [] }
+            guard let next = skipName(at: position) else { return [] }
             position = next + 4
         }
         var aliases = [String: String]()
         for _ in 0..<answers {
-            guard let (owner, next) = readName(at: position), let type = u16(next),
-                let rdlength = u16(next + 8)
+            guard let next = skipName(at: position), let type = u16(next), let rdlength = u16(next + 8)
             else { break }
             let rdata = next + 10
             guard rdata + rdlength <= bytes.count else { break }
-            if type == Int(RecordType.cname.rawValue), let (target, _) = readName(at: rdata) {
+            if type == Int(RecordType.cname.rawValue), let (owner, _) = readName(at: position),
+                let (target, _) = readName(at: rdata)
+            {
                 aliases[owner] = target
             }
             position = rdata + rdlength
         }
+        guard !aliases.isEmpty else { return [] }
         var chain = [String]()
         let start = normalizedName(name)
         var current = start

@@ -232,6 +232,7 @@ public final class Scanner: Sendable {
         var nextToken = 0
         var lastLine = 0
         var inputDone = false
+        var inputCounted = false
         while true {
             var records: [StoreRecord] = []
             var tally = DNSTally()
@@ -267,7 +268,8 @@ public final class Scanner: Sendable {
                     tally.inputLines = lastLine
                 }
             }
-            if inputDone {
+            if inputDone && !inputCounted {
+                inputCounted = true
                 records.append(.inputProgress(lines: lastLine))
                 tally.inputLines = lastLine
             }

@@ -4,64 +4,81 @@ import SurveyCore
 /// The single writer of a scan: collects records and writes them in batched transactions,
 /// so that thousands of concurrent probes cost a few hundred transactions, not one each.
 ///
-/// A full batch is queued on the database's writer queue and the caller goes on at once;
-/// only when `maxPendingBatches` batches are still waiting for SQLite does `add` wait for
-/// the oldest (so memory stays bounded when SQLite is the slowest stage). A failed write
-/// is reported by the next `add` or `flush`.
+/// Group commit: once `batchSize` records are buffered and no transaction is running, the
+/// whole buffer goes to the database's writer queue as one transaction and the caller goes
+/// on at once. While SQLite works, records keep collecting, so a busy database gets fewer,
+/// larger transactions. Only when `maxBuffered` records wait does `add` wait for SQLite
+/// (memory stays bounded when it is the slowest stage). A failed write is reported by the
+/// next `add` or `flush`.
 public actor StoreWriter {
     public let store: ResultStore
     public let scanID: Int64
     private var buffer: [StoreRecord] = []
     private let batchSize: Int
-    private let pending: PendingWrites
+    private let maxBuffered: Int
+    private let pending = PendingWrites()
 
-    public init(store: ResultStore, scanID: Int64, batchSize: Int = 500, maxPendingBatches: Int = 4) {
+    public init(store: ResultStore, scanID: Int64, batchSize: Int = 500, maxBuffered: Int = 50_000) {
         self.store = store
         self.scanID = scanID
         self.batchSize = batchSize
-        self.pending = PendingWrites(limit: max(1, maxPendingBatches))
-        buffer.reserveCapacity(batchSize)
+        self.maxBuffered = max(batchSize, maxBuffered)
     }
 
-    /// Adds a record; queues the batch when it is full.
+    /// Adds a record; starts a transaction when a batch is full and none is running.
     public func add(_ record: StoreRecord) async throws {
         buffer.append(record)
-        if buffer.count >= batchSize { try await writeBuffer() }
+        try await writeIfDue()
     }
 
     public func add(contentsOf records: [StoreRecord]) async throws {
         buffer.append(contentsOf: records)
-        if buffer.count >= batchSize { try await writeBuffer() }
+        try await writeIfDue()
     }
 
     /// Writes whatever is buffered and returns once everything added so far is stored.
     public func flush() async throws {
-        try await writeBuffer()
+        try pending.check()
+        await pending.waitUntilBelow(1)
+        writeBuffer()
         await pending.waitUntilBelow(1)
         try pending.check()
     }
 
-    private func writeBuffer() async throws {
+    private func writeIfDue() async throws {
         try pending.check()
+        guard buffer.count >= batchSize else { return }
+        if buffer.count >= maxBuffered { await pending.waitUntilBelow(1) }
+        // Reentrancy: another caller may have written the buffer while this one waited.
+        if pending.isIdle && buffer.count >= batchSize { writeBuffer() }
+    }
+
+    private func writeBuffer() {
         guard !buffer.isEmpty else { return }
         let batch = buffer
         buffer.removeAll(keepingCapacity: true)
-        await pending.waitUntilBelow(pending.limit)
         pending.begin()
         let pending = self.pending
-        store.enqueueWrite(scan: scanID, batch) { error in pending.end(error) }
+        store.enqueueWrite(scan: scanID, batch) { [weak self] error in
+            pending.end(error)
+            // Records that collected meanwhile go next, without waiting for another `add`.
+            if let self { Task { await self.writeCollected() } }
+        }
+    }
+
+    private func writeCollected() {
+        if pending.isIdle && buffer.count >= batchSize { writeBuffer() }
     }
 }
 
 /// Batches queued on the writer queue and not yet committed, and the first error.
 final class PendingWrites: @unchecked Sendable {
-    let limit: Int
     private let lock = NSLock()
     private var count = 0
     private var failure: (any Error)?
     private var waiters: [(below: Int, continuation: CheckedContinuation<Void, Never>)] = []
 
-    init(limit: Int) { self.limit = limit }
+    var isIdle: Bool { lock.withLock { count == 0 } }
 
     func begin() { lock.withLock { count += 1 } }
 

@@ -31,35 +31,42 @@ struct ResolveCommand: AsyncParsableCommand {
         if concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
     }
 
-    struct Line: Encodable {
-        struct Address: Encodable {
+    /// One output line; keys in sorted order, absent optionals left out.
+    struct Line {
+        struct Address {
             var ip: String
             var specialPurpose: String?
-            enum CodingKeys: String, CodingKey {
-                case ip
-                case specialPurpose = "special_purpose"
+            var json: String {
+                JSONText.object([
+                    ("ip", JSONText.string(ip)), ("special_purpose", specialPurpose.map(JSONText.string)),
+                ])
             }
         }
-        struct MX: Encodable {
+        struct MX {
             var host: String
             var preference: Int
             var implicit: Bool
             var dnsStatus: String
             var cnameTarget: String?
             var addresses: [Address]
-            enum CodingKeys: String, CodingKey {
-                case host, preference, implicit, addresses
-                case dnsStatus = "dns_status"
-                case cnameTarget = "cname_target"
+            var json: String {
+                JSONText.object([
+                    ("addresses", JSONText.array(addresses.map(\.json))),
+                    ("cname_target", cnameTarget.map(JSONText.string)),
+                    ("dns_status", JSONText.string(dnsStatus)), ("host", JSONText.string(host)),
+                    ("implicit", implicit ? "true" : "false"), ("preference", String(preference)),
+                ])
             }
         }
         var domain: String
         var dnsStatus: String
         var detail: String?
         var mx: [MX]
-        enum CodingKeys: String, CodingKey {
-            case domain, detail, mx
-            case dnsStatus = "dns_status"
+        var json: String {
+            JSONText.object([
+                ("detail", detail.map(JSONText.string)), ("dns_status", JSONText.string(dnsStatus)),
+                ("domain", JSONText.string(domain)), ("mx", JSONText.array(mx.map(\.json))),
+            ])
         }
     }
 
@@ -77,8 +84,6 @@ struct ResolveCommand: AsyncParsableCommand {
         var hosts: [String: HostResolution] = [:]
         var nextToken = 0
         var inputDone = false
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let out = FileHandle.standardOutput
         while true {
             while !inputDone && pipeline.outstanding < concurrency {
@@ -95,7 +100,7 @@ struct ResolveCommand: AsyncParsableCommand {
                 }
             }
             guard let events = await pipeline.next() else { break }
-            var output = Data()
+            var output = ""
             for event in events {
                 switch event {
                 case .host(let h, _):
@@ -111,12 +116,12 @@ struct ResolveCommand: AsyncParsableCommand {
                                 Line.Address(ip: $0, specialPurpose: AddressPolicy.specialPurpose($0))
                             })
                     }
-                    output += try encoder.encode(
-                        Line(domain: r.domain, dnsStatus: r.status.rawValue, detail: r.detail, mx: mx))
-                    output += Data("\n".utf8)
+                    output +=
+                        Line(domain: r.domain, dnsStatus: r.status.rawValue, detail: r.detail, mx: mx).json
+                    output += "\n"
                 }
             }
-            if !output.isEmpty { out.write(output) }
+            if !output.isEmpty { out.write(Data(output.utf8)) }
         }
     }
 }

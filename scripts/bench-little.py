@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""bench-little.py DB FARM_DIR MEASURE.json SCAN.err ASKED_C OUT.json: section 4 of
+scripts/bench.sh (Little's law), computed from the bench database's `probes` table.
+
+A session runs from `probed_at` (its start, ISO 8601, whole seconds) for `duration_ms`.
+Starts are only known to the second, so the k sessions that started in second S are spread
+evenly over [S, S+1) (the j-th at S + (j + 0.5)/k). The pool can only be full between the
+first and the last session start (before, it fills; after the last start nothing new is
+started, so it drains by construction). The window is the whole seconds strictly inside that
+span: [S_first + 1, S_last), so its ends are exact instants and not estimates.
+
+  L (time-averaged sessions in flight in the window) = sum of each session's overlap with
+      the window / window length.
+  efficiency = L / concurrency asked (and / the concurrency the scanner used after capping
+      it to the open-file limit, from its warning on stderr).
+  Little's law L = λW: λ = sessions started in the window / window length, W = their mean
+      duration; λ is reported next to C/W and next to C/W0, W0 = the farm's mean banner delay
+      of the probed hosts (what a session would take on an unloaded machine, roughly).
+
+It also checks the verdicts against the farm's truth (truth.jsonl: probe_status per IP) and
+keeps the older whole-run figure (all sessions / wall time of the scan vs C / mean session).
+"""
+import json
+import re
+import sqlite3
+import sys
+from collections import Counter
+from datetime import datetime, timezone
+
+db, farm, measure_path, err_path, asked = sys.argv[1:6]
+out_path = sys.argv[6]
+asked = int(asked)
+measure = json.load(open(measure_path))
+
+# The scanner caps --concurrency to RLIMIT_NOFILE minus its reserve and says so on stderr.
+effective = asked
+warning = re.search(r"--concurrency (\d+) exceeds the open-file limit \((\d+)\); using (\d+)",
+                    open(err_path).read())
+if warning:
+    effective = int(warning.group(3))
+
+rows = sqlite3.connect(db).execute(
+    "SELECT ip, status, probed_at, duration_ms, attempts FROM probes ORDER BY id").fetchall()
+
+
+def epoch(text):
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).replace(
+        tzinfo=timezone.utc).timestamp())
+
+
+seconds = [epoch(r[2]) for r in rows]
+durations = [r[3] / 1000 for r in rows]
+per_second = Counter(seconds)
+seen = Counter()
+starts = []
+for s in seconds:
+    starts.append(s + (seen[s] + 0.5) / per_second[s])
+    seen[s] += 1
+
+n = len(rows)
+s_first, s_last = min(seconds), max(seconds)
+w0, w1 = s_first + 1, s_last
+window = w1 - w0
+if window < 2:
+    sys.exit(f"bench-little: window of {window} s is too short; raise BENCH_LITTLE_HOSTS")
+
+# In-flight count per millisecond of the window (difference array), for L and the minimum of
+# the per-second averages.
+ms = window * 1000
+diff = [0] * (ms + 1)
+overlap = 0.0
+started = []
+for st, d in zip(starts, durations):
+    a, b = max(st, w0), min(st + d, w1)
+    if b > a:
+        overlap += b - a
+        ia, ib = int(round((a - w0) * 1000)), int(round((b - w0) * 1000))
+        diff[ia] += 1
+        diff[ib] -= 1
+    if w0 <= st < w1:
+        started.append(d)
+level, per_sec, acc = 0, [], 0
+for i in range(ms):
+    level += diff[i]
+    acc += level
+    if i % 1000 == 999:
+        per_sec.append(acc / 1000)
+        acc = 0
+L = overlap / window
+lam = len(started) / window
+W = sum(started) / len(started)
+
+truth = {}
+for line in open(f"{farm}/truth.jsonl"):
+    h = json.loads(line)
+    truth[h["ip"]] = h
+expected = set()
+for line in open(f"{farm}/domains-truth.jsonl"):
+    for mx in json.loads(line).get("mx") or []:
+        if mx.get("ip"):
+            expected.add(mx["ip"])
+status = Counter(r[1] for r in rows)
+probed = {r[0] for r in rows}
+wrong = Counter((truth[r[0]]["probe_status"], r[1]) for r in rows
+                if r[0] in truth and truth[r[0]]["probe_status"] != r[1])
+nominal = sum(truth[ip]["banner_delay_ms"] for ip in probed if ip in truth) / max(1, len(probed)) / 1000
+
+mean_all = sum(durations) / n
+expected_whole = min(asked, n) / mean_all
+achieved_whole = n / measure["seconds"]
+out = {
+    "little_concurrency": asked,
+    "little_concurrency_effective": effective,
+    "little_sessions": n,
+    "little_expected_ips": len(expected),
+    "little_missing_ips": len(expected - probed),
+    "little_status_counts": dict(sorted(status.items())),
+    "little_misclassified": sum(wrong.values()),
+    "little_misclassified_by_truth": {f"{t}->{s}": c for (t, s), c in sorted(wrong.items())},
+    "little_timeouts": sum(c for s, c in status.items() if "timeout" in s),
+    # Whole run (the figure before bench4): ramp-up, DNS and drain included.
+    "little_mean_session_s": mean_all,
+    "little_expected_per_s": expected_whole,
+    "little_achieved_per_s": achieved_whole,
+    "little_whole_run_efficiency": achieved_whole / expected_whole,
+    "little_max_rss_mib": measure["max_rss_kib"] / 1024,
+    "little_scan_seconds": measure["seconds"],
+    # Window from the first to the last session start (whole seconds strictly inside).
+    "little_window_s": window,
+    "little_window_sessions_started": len(started),
+    "little_window_mean_in_flight": L,
+    "little_window_min_in_flight_per_s": min(per_sec),
+    "little_efficiency": L / asked,
+    "little_efficiency_effective": L / effective,
+    "little_window_starts_per_s": lam,
+    "little_window_mean_session_s": W,
+    "little_window_lambda_w_over_l": lam * W / L,
+    "little_window_c_over_w_per_s": effective / W,
+    "little_window_throughput_ratio": lam / (effective / W),
+    "little_nominal_session_s": nominal,
+    "little_window_ratio_to_nominal": lam / (effective / nominal),
+    "little_latency_inflation": W / nominal,
+}
+json.dump(out, open(out_path, "w"), indent=1)

@@ -128,6 +128,7 @@ echo "== 4. Little's law: $LITTLE_HOSTS plaintext hosts with banner delays (expo
 start_farm "$OUT/little" --hosts "$LITTLE_HOSTS" --domains "$LITTLE_HOSTS" --seed 11 --base 127.64.0.1 \
     --mix nostarttls=1 --delay exp:1 --listeners-per-process 5000
 start_unbound "$OUT/little/unbound" "$OUT/little/zone" test.
+servers_cpu0=$(python3 scripts/bench-cpu.py "$FARM_PID" "$UNBOUND_PID")
 python3 scripts/measure.py "$results/little.json" -- "$BIN/mxsurvey" scan "${SCAN_FLAGS[@]}" --no-plaintext-probe \
     --db "$OUT/little/bench.db" --resolver "127.0.0.1:$UNBOUND_PORT" --concurrency "$LITTLE_C" \
     --dns-concurrency 4000 "$OUT/little/domains.txt" > "$OUT/little/scan.log" 2> "$OUT/little/scan.err" &
@@ -137,10 +138,12 @@ measure_pid=$!
 python3 scripts/bench-fds.py "$measure_pid" "$results/little-fds.json" 2 &
 fds_pid=$!
 wait "$measure_pid"
+servers_cpu1=$(python3 scripts/bench-cpu.py "$FARM_PID" "$UNBOUND_PID")
 wait "$fds_pid" || echo "note: descriptor sampling failed" >&2
 cat "$OUT/little/scan.err" >&2
 python3 scripts/bench-little.py "$OUT/little/bench.db" "$OUT/little" "$results/little.json" \
-    "$OUT/little/scan.err" "$LITTLE_C" "$results/little-window.json"
+    "$OUT/little/scan.err" "$LITTLE_C" "$(python3 -c "print($servers_cpu1 - $servers_cpu0)")" \
+    "$results/little-window.json"
 cleanup_all
 fi
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""bench-little.py DB FARM_DIR MEASURE.json SCAN.err ASKED_C SERVER_CPU_S OUT.json: section 4
+"""bench-little.py DB FARM_DIR MEASURE.json SCAN.err ASKED_C SERVER_CPU_S OUT.json [DNS_C]: section 4
 of scripts/bench.sh (Little's law), computed from the bench database's `probes` table.
-SERVER_CPU_S: CPU seconds the farm and unbound used during the scan.
+SERVER_CPU_S: CPU seconds the farm and unbound used during the scan; DNS_C: the scan's
+--dns-concurrency (recorded only).
 
 A session runs from `probed_at` (its start, ISO 8601, whole seconds) for `duration_ms`.
 Starts are only known to the second, so the k sessions that started in second S are spread
@@ -36,6 +37,7 @@ from datetime import datetime, timezone
 import os
 
 db, farm, measure_path, err_path, asked, server_cpu, out_path = sys.argv[1:8]
+dns_c = int(sys.argv[8]) if len(sys.argv) > 8 else None
 asked, server_cpu = int(asked), float(server_cpu)
 measure = json.load(open(measure_path))
 
@@ -135,6 +137,7 @@ achieved_whole = n / measure["seconds"]
 out = {
     "little_concurrency": asked,
     "little_concurrency_effective": effective,
+    "little_dns_concurrency": dns_c,
     "little_sessions": n,
     "little_expected_ips": len(expected),
     "little_missing_ips": len(expected - probed),

@@ -2,7 +2,7 @@
 # `make bench`: performance figures, each next to a baseline measured in the same run.
 # Touches only 127.0.0.0/8. Writes bench-results.json (keys: docs/benchmarks.md) and prints
 # the figures. Sizes: BENCH_DNS_N (200000), BENCH_HOSTS (20000), BENCH_LITTLE_HOSTS (60000),
-# BENCH_LITTLE_C (20000), BENCH_BIG_N (1000000), BENCH_CEILING_SECONDS (10),
+# BENCH_LITTLE_C (20000), BENCH_LITTLE_DNS_C (4000), BENCH_BIG_N (1000000), BENCH_CEILING_SECONDS (10),
 # BENCH_CEILING_PAIRS (2 × cores). BIN: directory of the mxsurvey/mxfarm binaries
 # (.build/release). BENCH_SECTIONS: the sections to run, e.g. "4 7" (default: all, 1–7);
 # section 3 uses section 2's farm, and section 7's ratio needs section 6's crypto floor, so
@@ -121,6 +121,9 @@ cleanup_all
 
 LITTLE_HOSTS=${BENCH_LITTLE_HOSTS:-60000}
 LITTLE_C=${BENCH_LITTLE_C:-20000}
+# Domains resolved at the same time during section 4. The probe start loop gets less of the
+# cooperative thread pool the more DNS tasks run beside it (docs/benchmarks.md, section 4).
+LITTLE_DNS_C=${BENCH_LITTLE_DNS_C:-4000}
 if want 4; then
 echo "== 4. Little's law: $LITTLE_HOSTS plaintext hosts with banner delays (exponential, mean 1 s), concurrency $LITTLE_C"
 # At most 5000 hosts per farm process: the scanner's sessions may all go to consecutive hosts,
@@ -131,7 +134,7 @@ start_unbound "$OUT/little/unbound" "$OUT/little/zone" test.
 servers_cpu0=$(python3 scripts/bench-cpu.py "$FARM_PID" "$UNBOUND_PID")
 python3 scripts/measure.py "$results/little.json" -- "$BIN/mxsurvey" scan "${SCAN_FLAGS[@]}" --no-plaintext-probe \
     --db "$OUT/little/bench.db" --resolver "127.0.0.1:$UNBOUND_PORT" --concurrency "$LITTLE_C" \
-    --dns-concurrency 4000 "$OUT/little/domains.txt" > "$OUT/little/scan.log" 2> "$OUT/little/scan.err" &
+    --dns-concurrency "$LITTLE_DNS_C" "$OUT/little/domains.txt" > "$OUT/little/scan.log" 2> "$OUT/little/scan.err" &
 measure_pid=$!
 # The scanner's descriptors besides its sessions (what --concurrency's reserve must cover),
 # sampled every 2 s (a few tens of ms of CPU per sample).
@@ -143,7 +146,7 @@ wait "$fds_pid" || echo "note: descriptor sampling failed" >&2
 cat "$OUT/little/scan.err" >&2
 python3 scripts/bench-little.py "$OUT/little/bench.db" "$OUT/little" "$results/little.json" \
     "$OUT/little/scan.err" "$LITTLE_C" "$(python3 -c "print($servers_cpu1 - $servers_cpu0)")" \
-    "$results/little-window.json"
+    "$results/little-window.json" "$LITTLE_DNS_C"
 cleanup_all
 fi
 
@@ -175,8 +178,8 @@ echo "== 7. OpenSSL's own ceiling: openssl s_time against openssl s_server, TLS 
 # not enforced): with -CAfile root.pem the chain is verified in full, as mxsurvey verifies the
 # farm's against ca.pem; with no trust store at all chain building stops at once and only the
 # CertificateVerify signature is checked. -no-CApath -no-CAstore in both: without them
-# OpenSSL looks issuers up in the system's default store on disk at every handshake (a
-# quarter of a millisecond of system time each here), which mxsurvey --ca-file does not.
+# OpenSSL looks issuers up in the system's default store on disk at every handshake (system
+# time on every handshake), which mxsurvey --ca-file does not.
 # s_client checks once below that the chain does verify.
 c="$OUT/ceiling"
 mkdir -p "$c"

@@ -1,22 +1,37 @@
 #!/usr/bin/env bash
 # `make bench`: performance figures, each next to a baseline measured in the same run.
 # Touches only 127.0.0.0/8. Writes bench-results.json (keys: docs/benchmarks.md) and prints
-# the figures. Sizes: BENCH_DNS_N (200000), BENCH_HOSTS (20000), BENCH_BIG_N (1000000).
+# the figures. Sizes: BENCH_DNS_N (200000), BENCH_HOSTS (20000), BENCH_LITTLE_HOSTS (60000),
+# BENCH_LITTLE_C (20000), BENCH_LITTLE_DNS_C (4000), BENCH_BIG_N (1000000), BENCH_CEILING_SECONDS (10),
+# BENCH_CEILING_PAIRS (2 × cores). BIN: directory of the mxsurvey/mxfarm binaries
+# (.build/release). BENCH_SECTIONS: the sections to run, e.g. "4 7" (default: all, 1–7);
+# section 3 uses section 2's farm, and section 7's ratio needs section 6's crypto floor, so
+# asking for 7 runs 6 as well. bench-results.json then holds only the sections that ran
+# (key bench_sections).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.build/release}
 OUT=${OUT:-.bench}
 DNS_N=${BENCH_DNS_N:-200000}
+SECTIONS=" ${BENCH_SECTIONS:-1 2 3 4 5 6 7} "
+want() { [[ "$SECTIONS" == *" $1 "* ]]; }
+if want 7 && ! want 6; then
+    SECTIONS+="6 "
+    echo "note: section 7 compares with section 6's crypto floor; running section 6 too"
+fi
 source scripts/lib.sh
 trap cleanup_all EXIT
-# Peers measured side by side: sslscan (Debian) and sslyze (PyPI).
-command -v sslscan > /dev/null || apt-get install -y -q sslscan > /dev/null
-command -v sslyze > /dev/null || pip install -q sslyze > /dev/null 2>&1 || echo "note: sslyze unavailable" >&2
+if want 3; then
+    # Peers measured side by side: sslscan (Debian) and sslyze (PyPI).
+    command -v sslscan > /dev/null || apt-get install -y -q sslscan > /dev/null
+    command -v sslyze > /dev/null || pip install -q sslyze > /dev/null 2>&1 || echo "note: sslyze unavailable" >&2
+fi
 rm -rf "$OUT"
 mkdir -p "$OUT"
 results="$OUT/results"
 mkdir -p "$results"
 
+if want 1; then
 echo "== 1. DNS stage: $DNS_N domains (MX + A/AAAA of 1000 shared MX hosts) from a local unbound"
 python3 scripts/gen-dns-bench.py "$DNS_N" 1000 "$OUT/dns"
 start_unbound "$OUT/dns/unbound" "$OUT/dns/zone" bench.test.
@@ -59,21 +74,30 @@ json.dump(out, open(f"{res}/dns.json", "w"), indent=1)
 for k, v in out.items():
     print(f"  {k:32} {v:.3f}" if isinstance(v, float) else f"  {k:32} {v}")
 PY
+fi
 
 HOSTS=${BENCH_HOSTS:-20000}
 NO_TARPIT_MIX="tls13=40,tls12=32,tls11=2,tls10=3,nostarttls=10,plainrefused=5,greylist=3,starttls454=2,ratelimit421=2"
 SCAN_FLAGS=(--allow-private --quiet --ehlo-name mxsurvey-bench.invalid --greylist-retry 1
     --banner-timeout 10 --phase-timeout 10)
 
-echo "== 2. Full probes on a farm of $HOSTS hosts without artificial delay (TLS handshake and verification included)"
+sslscan_s=""
+sslyze_s=""
+peer_n=0
+if want 2 || want 3; then
 start_farm "$OUT/farm" --hosts "$HOSTS" --domains $((HOSTS * 2)) --seed 7 --base 127.64.0.1 \
     --mix "$NO_TARPIT_MIX" --delay 0
+fi
+if want 2; then
+echo "== 2. Full probes on a farm of $HOSTS hosts without artificial delay (TLS handshake and verification included)"
 start_unbound "$OUT/farm/unbound" "$OUT/farm/zone" test.
 python3 scripts/measure.py "$results/probe.json" -- "$BIN/mxsurvey" scan "${SCAN_FLAGS[@]}" \
     --db "$OUT/farm/bench.db" --resolver "127.0.0.1:$UNBOUND_PORT" --ca-file "$OUT/farm/ca.pem" \
     --concurrency "${BENCH_CONCURRENCY:-2000}" "$OUT/farm/domains.txt" > "$OUT/farm/scan.log"
 sqlite3 "$OUT/farm/bench.db" "SELECT count(*), sum(attempts) FROM probes" > "$OUT/farm/probes.txt"
+fi
 
+if want 3; then
 echo "== 3. Peers on the same farm: sslscan --starttls-smtp and sslyze --starttls smtp (${BENCH_PEER_HOSTS:-64} TLS hosts, 8 in parallel)"
 python3 - "$OUT/farm/truth.jsonl" "${BENCH_PEER_HOSTS:-64}" > "$OUT/farm/peer-hosts.txt" <<'PY'
 import json, sys
@@ -86,26 +110,48 @@ peer_n=$(wc -l < "$OUT/farm/peer-hosts.txt")
 start=$EPOCHREALTIME
 xargs -P 8 -I{} sh -c 'sslscan --starttls-smtp --no-colour {}:25 > /dev/null 2>&1 || true' < "$OUT/farm/peer-hosts.txt"
 sslscan_s=$(python3 -c "print($EPOCHREALTIME - $start)")
-sslyze_s=""
 if command -v sslyze > /dev/null; then
     start=$EPOCHREALTIME
     xargs -P 8 -I{} sh -c 'sslyze --starttls smtp --certinfo_ca_file '"$OUT/farm/ca.pem"' {}:25 > /dev/null 2>&1 || true' \
         < "$OUT/farm/peer-hosts.txt"
     sslyze_s=$(python3 -c "print($EPOCHREALTIME - $start)")
 fi
+fi
 cleanup_all
 
-echo "== 4. Little's law: $HOSTS plaintext hosts with banner delays (exponential, mean 1 s), concurrency ${BENCH_LITTLE_C:-10000}"
-start_farm "$OUT/little" --hosts "$HOSTS" --domains "$HOSTS" --seed 11 --base 127.64.0.1 \
-    --mix nostarttls=1 --delay exp:1
+LITTLE_HOSTS=${BENCH_LITTLE_HOSTS:-60000}
+LITTLE_C=${BENCH_LITTLE_C:-20000}
+# Domains resolved at the same time during section 4. The probe start loop gets less of the
+# cooperative thread pool the more DNS tasks run beside it (docs/benchmarks.md, section 4).
+LITTLE_DNS_C=${BENCH_LITTLE_DNS_C:-4000}
+if want 4; then
+echo "== 4. Little's law: $LITTLE_HOSTS plaintext hosts with banner delays (exponential, mean 1 s), concurrency $LITTLE_C"
+# At most 5000 hosts per farm process: the scanner's sessions may all go to consecutive hosts,
+# and one process must hold its listeners plus all their sessions under the open-file limit.
+start_farm "$OUT/little" --hosts "$LITTLE_HOSTS" --domains "$LITTLE_HOSTS" --seed 11 --base 127.64.0.1 \
+    --mix nostarttls=1 --delay exp:1 --listeners-per-process 5000
 start_unbound "$OUT/little/unbound" "$OUT/little/zone" test.
+servers_cpu0=$(python3 scripts/bench-cpu.py "$FARM_PID" "$UNBOUND_PID")
 python3 scripts/measure.py "$results/little.json" -- "$BIN/mxsurvey" scan "${SCAN_FLAGS[@]}" --no-plaintext-probe \
-    --db "$OUT/little/bench.db" --resolver "127.0.0.1:$UNBOUND_PORT" --concurrency "${BENCH_LITTLE_C:-10000}" \
-    --dns-concurrency 4000 "$OUT/little/domains.txt" > "$OUT/little/scan.log"
-sqlite3 "$OUT/little/bench.db" "SELECT count(*), avg(duration_ms) FROM probes" > "$OUT/little/probes.txt"
+    --db "$OUT/little/bench.db" --resolver "127.0.0.1:$UNBOUND_PORT" --concurrency "$LITTLE_C" \
+    --dns-concurrency "$LITTLE_DNS_C" "$OUT/little/domains.txt" > "$OUT/little/scan.log" 2> "$OUT/little/scan.err" &
+measure_pid=$!
+# The scanner's descriptors besides its sessions (what --concurrency's reserve must cover),
+# sampled every 2 s (a few tens of ms of CPU per sample).
+python3 scripts/bench-fds.py "$measure_pid" "$results/little-fds.json" 2 &
+fds_pid=$!
+wait "$measure_pid"
+servers_cpu1=$(python3 scripts/bench-cpu.py "$FARM_PID" "$UNBOUND_PID")
+wait "$fds_pid" || echo "note: descriptor sampling failed" >&2
+cat "$OUT/little/scan.err" >&2
+python3 scripts/bench-little.py "$OUT/little/bench.db" "$OUT/little" "$results/little.json" \
+    "$OUT/little/scan.err" "$LITTLE_C" "$(python3 -c "print($servers_cpu1 - $servers_cpu0)")" \
+    "$results/little-window.json" "$LITTLE_DNS_C"
 cleanup_all
+fi
 
 BIG_N=${BENCH_BIG_N:-1000000}
+if want 5; then
 echo "== 5. Peak memory: $BIG_N domains sharing 2000 farm hosts, DNS + probes"
 start_farm "$OUT/big" --hosts 2000 --domains "$BIG_N" --seed 13 --base 127.64.0.1 --mix "$NO_TARPIT_MIX" --delay 0
 UNBOUND_THREADS=2 start_unbound "$OUT/big/unbound" "$OUT/big/zone" test.
@@ -114,65 +160,196 @@ python3 scripts/measure.py "$results/big.json" -- "$BIN/mxsurvey" scan "${SCAN_F
     --concurrency 1000 --dns-in-flight 1000 --dns-concurrency 2000 "$OUT/big/domains.txt" > "$OUT/big/scan.log"
 sqlite3 "$OUT/big/bench.db" "SELECT (SELECT count(*) FROM domains), (SELECT count(*) FROM probes)" > "$OUT/big/counts.txt"
 cleanup_all
+fi
 
+if want 6; then
 echo "== 6. OpenSSL crypto floor (openssl speed, same machine, same run)"
 openssl speed -seconds 2 ecdhx25519 ecdsap256 ed25519 > "$OUT/speed.txt" 2>/dev/null
+fi
 
-python3 - "$OUT" "$results" "$sslscan_s" "$sslyze_s" "$peer_n" "${BENCH_LITTLE_C:-10000}" "$HOSTS" "$BIG_N" <<'PY'
-import json, re, sys
-out, res, sslscan_s, sslyze_s, peer_n, little_c, hosts, big_n = sys.argv[1:9]
-peer_n, little_c, hosts, big_n = int(peer_n), int(little_c), int(hosts), int(big_n)
-r = json.load(open(f"{res}/dns.json"))
+CEIL_S=${BENCH_CEILING_SECONDS:-10}
+CEIL_PAIRS=${BENCH_CEILING_PAIRS:-$(( 2 * $(nproc) ))}
+if want 7; then
+echo "== 7. OpenSSL's own ceiling: openssl s_time against openssl s_server, TLS 1.3, ECDSA P-256 chain"
+# A chain shaped like the farm's default: Ed25519 root → ECDSA P-256 intermediate → ECDSA
+# P-256 leaf (ecdsa-with-SHA256). s_server sends leaf + intermediate. s_time's -verify only
+# sets a depth (s_time never calls SSL_CTX_set_verify), but OpenSSL's client runs
+# X509_verify_cert on the server's chain in any case (under SSL_VERIFY_NONE the result is only
+# not enforced): with -CAfile root.pem the chain is verified in full, as mxsurvey verifies the
+# farm's against ca.pem; with no trust store at all chain building stops at once and only the
+# CertificateVerify signature is checked. -no-CApath -no-CAstore in both: without them
+# OpenSSL looks issuers up in the system's default store on disk at every handshake (system
+# time on every handshake), which mxsurvey --ca-file does not.
+# s_client checks once below that the chain does verify.
+c="$OUT/ceiling"
+mkdir -p "$c"
+openssl genpkey -algorithm ed25519 -out "$c/root.key" 2> /dev/null
+openssl req -x509 -new -key "$c/root.key" -subj /CN=bench-root -days 2 -out "$c/root.pem"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$c/inter.key" 2> /dev/null
+openssl req -new -key "$c/inter.key" -subj /CN=bench-intermediate -out "$c/inter.csr"
+printf 'basicConstraints=critical,CA:true\nkeyUsage=critical,keyCertSign,cRLSign\n' > "$c/inter.ext"
+openssl x509 -req -in "$c/inter.csr" -CA "$c/root.pem" -CAkey "$c/root.key" -set_serial 2 -days 2 \
+    -extfile "$c/inter.ext" -out "$c/inter.pem" 2> /dev/null
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$c/leaf.key" 2> /dev/null
+openssl req -new -key "$c/leaf.key" -subj /CN=mx.bench.test -out "$c/leaf.csr"
+printf 'basicConstraints=critical,CA:false\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:mx.bench.test\n' > "$c/leaf.ext"
+openssl x509 -req -in "$c/leaf.csr" -CA "$c/inter.pem" -CAkey "$c/inter.key" -sha256 -set_serial 3 -days 2 \
+    -extfile "$c/leaf.ext" -out "$c/leaf.pem" 2> /dev/null
+openssl verify -CAfile "$c/root.pem" -untrusted "$c/inter.pem" "$c/leaf.pem" > /dev/null
 
-probe = json.load(open(f"{res}/probe.json"))
-ips, sessions = map(int, open(f"{out}/farm/probes.txt").read().split("|"))
-cpu = probe["user_s"] + probe["sys_s"]
-speed = open(f"{out}/speed.txt").read()
-x25519 = float(re.search(r"ecdh \(X25519\)\s+\S+\s+([\d.]+)", speed).group(1))
-ecdsa_v = float(re.search(r"ecdsa \(nistp256\)\s+\S+\s+\S+\s+\S+\s+([\d.]+)", speed).group(1))
-ed_v = float(re.search(r"EdDSA \(Ed25519\)\s+\S+\s+\S+\s+\S+\s+([\d.]+)", speed).group(1))
-# Client-side public-key work of one farm TLS session: X25519 key generation + derivation,
-# ECDSA P-256 verifications of the server's CertificateVerify and of the leaf (signed by
-# the P-256 intermediate), one Ed25519 verification of the intermediate (Ed25519 root).
-floor_ms = (2 / x25519 + 2 / ecdsa_v + 1 / ed_v) * 1000
-r.update({
-    "probe_hosts": hosts,
-    "probe_ips": ips,
-    "probe_sessions": sessions,
-    "probe_seconds": probe["seconds"],
-    "probes_per_s": sessions / probe["seconds"],
-    "probe_client_cpu_ms_per_session": cpu / sessions * 1000,
-    "probe_max_rss_mib": probe["max_rss_kib"] / 1024,
-    "crypto_floor_ms_per_tls_session": floor_ms,
-    "probe_cpu_to_floor_ratio": cpu / sessions * 1000 / floor_ms,
-    "openssl_speed_x25519_ops": x25519, "openssl_speed_ecdsap256_verify": ecdsa_v,
-    "openssl_speed_ed25519_verify": ed_v,
-})
-mx_rate = sessions / probe["seconds"]
-r["peers_hosts"] = peer_n
-r["sslscan_hosts_per_s"] = peer_n / float(sslscan_s)
-r["mxsurvey_to_sslscan_ratio"] = mx_rate / r["sslscan_hosts_per_s"]
-if sslyze_s:
-    r["sslyze_hosts_per_s"] = peer_n / float(sslyze_s)
-    r["mxsurvey_to_sslyze_ratio"] = mx_rate / r["sslyze_hosts_per_s"]
+# start_s_server N → N servers on 127.64.255.1…N (-www: answers an HTTP request if one comes,
+# so it never reads stdin; s_time sends none), pids in S_PIDS, ports in S_PORTS.
+start_s_servers() {
+    S_PIDS=()
+    S_PORTS=()
+    local i port
+    for i in $(seq 1 "$1"); do
+        port=$(free_port)
+        openssl s_server -accept "127.64.255.$i:$port" -cert "$c/leaf.pem" -key "$c/leaf.key" \
+            -cert_chain "$c/inter.pem" -tls1_3 -www -quiet < /dev/null > "$c/s_server$i.log" 2>&1 &
+        S_PIDS+=("$!")
+        PIDS+=("$!")
+        S_PORTS+=("$port")
+    done
+    for i in $(seq 1 "$1"); do
+        for _ in $(seq 1 100); do
+            (exec 3<> "/dev/tcp/127.64.255.$i/${S_PORTS[$((i - 1))]}") 2> /dev/null && break
+            sleep 0.05
+        done
+    done
+}
+# Sum of utime + stime (clock ticks) of S_PIDS, from /proc/PID/stat.
+server_ticks() {
+    local pid sum=0 stat
+    for pid in "${S_PIDS[@]}"; do
+        stat=$(< "/proc/$pid/stat")
+        read -r -a f <<< "${stat##*) }"
+        sum=$((sum + f[11] + f[12]))
+    done
+    echo "$sum"
+}
+# run_s_time NAME ARGS… → one s_time client per server, in parallel, measured together.
+run_s_time() {
+    local name=$1; shift
+    local t0 t1 i cmd=""
+    for i in $(seq 1 "${#S_PIDS[@]}"); do
+        cmd+="openssl s_time -connect 127.64.255.$i:${S_PORTS[$((i - 1))]} -new -time $CEIL_S $* > $c/$name-$i.out 2> $c/$name-$i.err & "
+    done
+    t0=$(server_ticks)
+    python3 scripts/measure.py "$results/ceiling-$name.json" -- bash -c "$cmd wait"
+    t1=$(server_ticks)
+    cat "$c/$name"-*.out | awk -v ticks=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" \
+        '/connections in .* real seconds/ {n += $1} END {print n, ticks / hz}' > "$c/$name.txt"
+}
+# One client, one server: s_time's per-handshake CPU, with and without chain verification.
+start_s_servers 1
+openssl s_client -connect "127.64.255.1:${S_PORTS[0]}" -CAfile "$c/root.pem" -verify_return_error \
+    -brief < /dev/null > "$c/s_client.log" 2>&1 || { cat "$c/s_client.log" >&2; exit 1; }
+run_s_time chain -CAfile "$c/root.pem" -no-CApath -no-CAstore
+run_s_time nochain -no-CAfile -no-CApath -no-CAstore
+cleanup_all
+# Several pairs in parallel: handshakes per second with both cores busy.
+start_s_servers "$CEIL_PAIRS"
+run_s_time parallel -CAfile "$c/root.pem" -no-CApath -no-CAstore
+cleanup_all
+cat "$c"/*.err >&2
+fi
 
-little = json.load(open(f"{res}/little.json"))
-n, avg_ms = open(f"{out}/little/probes.txt").read().split("|")
-n, avg_s = int(n), float(avg_ms) / 1000
-expected = min(little_c, n) / avg_s          # Little's law: throughput = concurrency / latency
-achieved = n / little["seconds"]
-r.update({"little_concurrency": little_c, "little_sessions": n, "little_mean_session_s": avg_s,
-          "little_expected_per_s": expected, "little_achieved_per_s": achieved,
-          "little_efficiency": achieved / expected, "little_max_rss_mib": little["max_rss_kib"] / 1024})
+python3 - "$OUT" "$results" "$sslscan_s" "$sslyze_s" "$peer_n" "$HOSTS" "$BIG_N" "$SECTIONS" "$(nproc)" <<'PY'
+import json, os, re, sys
+out, res, sslscan_s, sslyze_s, peer_n, hosts, big_n, sections, cores = sys.argv[1:10]
+peer_n, hosts, big_n, cores = int(peer_n), int(hosts), int(big_n), int(cores)
+sections = [int(s) for s in sections.split()]
+r = {"bench_sections": sorted(sections)}
+if os.path.exists(f"{res}/dns.json"):
+    r.update(json.load(open(f"{res}/dns.json")))
 
-big = json.load(open(f"{res}/big.json"))
-domains, probes = map(int, open(f"{out}/big/counts.txt").read().split("|"))
-r.update({"big_domains": domains, "big_probes": probes, "big_seconds": big["seconds"],
-          "big_domains_per_s": domains / big["seconds"], "big_max_rss_mib": big["max_rss_kib"] / 1024})
+floor_ms = None
+if os.path.exists(f"{out}/speed.txt"):
+    speed = open(f"{out}/speed.txt").read()
+    x25519 = float(re.search(r"ecdh \(X25519\)\s+\S+\s+([\d.]+)", speed).group(1))
+    ecdsa_v = float(re.search(r"ecdsa \(nistp256\)\s+\S+\s+\S+\s+\S+\s+([\d.]+)", speed).group(1))
+    ed_v = float(re.search(r"EdDSA \(Ed25519\)\s+\S+\s+\S+\s+\S+\s+([\d.]+)", speed).group(1))
+    # Client-side public-key work of one farm TLS session: X25519 key generation + derivation,
+    # ECDSA P-256 verifications of the server's CertificateVerify and of the leaf (signed by
+    # the P-256 intermediate), one Ed25519 verification of the intermediate (Ed25519 root).
+    floor_ms = (2 / x25519 + 2 / ecdsa_v + 1 / ed_v) * 1000
+    r.update({"crypto_floor_ms_per_tls_session": floor_ms, "openssl_speed_x25519_ops": x25519,
+              "openssl_speed_ecdsap256_verify": ecdsa_v, "openssl_speed_ed25519_verify": ed_v})
+
+if os.path.exists(f"{res}/probe.json"):
+    probe = json.load(open(f"{res}/probe.json"))
+    ips, sessions = map(int, open(f"{out}/farm/probes.txt").read().split("|"))
+    cpu = probe["user_s"] + probe["sys_s"]
+    r.update({
+        "probe_hosts": hosts,
+        "probe_ips": ips,
+        "probe_sessions": sessions,
+        "probe_seconds": probe["seconds"],
+        "probes_per_s": sessions / probe["seconds"],
+        "probe_client_cpu_ms_per_session": cpu / sessions * 1000,
+        "probe_max_rss_mib": probe["max_rss_kib"] / 1024,
+    })
+    if floor_ms:
+        r["probe_cpu_to_floor_ratio"] = cpu / sessions * 1000 / floor_ms
+if sslscan_s:
+    mx_rate = r.get("probes_per_s")
+    r["peers_hosts"] = peer_n
+    r["sslscan_hosts_per_s"] = peer_n / float(sslscan_s)
+    if sslyze_s:
+        r["sslyze_hosts_per_s"] = peer_n / float(sslyze_s)
+    if mx_rate:
+        r["mxsurvey_to_sslscan_ratio"] = mx_rate / r["sslscan_hosts_per_s"]
+        if sslyze_s:
+            r["mxsurvey_to_sslyze_ratio"] = mx_rate / r["sslyze_hosts_per_s"]
+
+if os.path.exists(f"{res}/little-window.json"):
+    r.update(json.load(open(f"{res}/little-window.json")))
+    if os.path.exists(f"{res}/little-fds.json"):
+        fds = json.load(open(f"{res}/little-fds.json"))
+        r.update({"little_scanner_max_fds": fds["max_fds"], "little_scanner_max_tcp_sessions": fds["max_tcp"],
+                  "little_scanner_max_other_fds": fds["max_other"],
+                  "little_scanner_other_fds_kinds": fds["other_kinds_at_max"]})
+
+if os.path.exists(f"{res}/big.json"):
+    big = json.load(open(f"{res}/big.json"))
+    domains, probes = map(int, open(f"{out}/big/counts.txt").read().split("|"))
+    r.update({"big_domains": domains, "big_probes": probes, "big_seconds": big["seconds"],
+              "big_domains_per_s": domains / big["seconds"], "big_max_rss_mib": big["max_rss_kib"] / 1024})
+
+if os.path.exists(f"{res}/ceiling-chain.json"):
+    def ceiling(name):
+        m = json.load(open(f"{res}/ceiling-{name}.json"))
+        n, server_cpu = open(f"{out}/ceiling/{name}.txt").read().split()
+        n, server_cpu = int(n), float(server_cpu)
+        return n, m["user_s"] + m["sys_s"], server_cpu, m["seconds"]
+    n, client, server, _ = ceiling("chain")
+    nv_n, nv_client, nv_server, _ = ceiling("nochain")
+    p_n, p_client, p_server, p_s = ceiling("parallel")
+    client_ms = client / n * 1000
+    r.update({
+        "openssl_ceiling_handshakes": n,
+        "openssl_ceiling_client_cpu_ms_per_handshake": client_ms,
+        "openssl_ceiling_server_cpu_ms_per_handshake": server / n * 1000,
+        "openssl_ceiling_client_cpu_ms_per_handshake_nochain": nv_client / nv_n * 1000,
+        "openssl_ceiling_server_cpu_ms_per_handshake_nochain": nv_server / nv_n * 1000,
+        # Both ends on the same cores: at most cores / (client + server CPU) handshakes/s.
+        "openssl_ceiling_handshakes_per_s_bound": cores / ((client + server) / n),
+        "openssl_ceiling_pairs": len([f for f in os.listdir(f"{out}/ceiling")
+                                      if f.startswith("parallel-") and f.endswith(".out")]),
+        "openssl_ceiling_handshakes_per_s": p_n / p_s,
+        "openssl_ceiling_parallel_cpu_ms_per_handshake": (p_client + p_server) / p_n * 1000,
+        "openssl_ceiling_parallel_cores_busy": (p_client + p_server) / p_s,
+    })
+    if floor_ms:
+        r["openssl_client_to_floor_ratio"] = client_ms / floor_ms
+    if "probe_client_cpu_ms_per_session" in r:
+        r["mxsurvey_cpu_to_openssl_client_ratio"] = r["probe_client_cpu_ms_per_session"] / client_ms
+
 json.dump(r, open("bench-results.json", "w"), indent=1, sort_keys=True)
 print()
 for k in sorted(r):
     v = r[k]
-    print(f"  {k:36} {v:.3f}" if isinstance(v, float) else f"  {k:36} {v}")
+    print(f"  {k:44} {v:.3f}" if isinstance(v, float) else f"  {k:44} {v}")
 print("\nwritten: bench-results.json")
 PY

@@ -49,6 +49,29 @@ public actor BoundedQueue<Element: Sendable> {
         return await withCheckedContinuation { waitingReceiver = $0 }
     }
 
+    /// Takes up to `limit` elements at once (waiting for the first); empty once the queue
+    /// is finished and empty.
+    public func receive(upTo limit: Int) async -> [Element] {
+        if head >= items.count {
+            guard let first = await receive() else { return [] }
+            return [first]
+        }
+        let end = min(items.count, head + max(1, limit))
+        let batch = Array(items[head..<end])
+        head = end
+        if head == items.count {
+            items.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head > 1024 && head * 2 > items.count {
+            items.removeFirst(head)
+            head = 0
+        }
+        let wake = min(batch.count, waitingSenders.count)
+        for sender in waitingSenders.prefix(wake) { sender.resume() }
+        waitingSenders.removeFirst(wake)
+        return batch
+    }
+
     /// No more elements will be sent; the receiver drains what is left, then gets `nil`.
     public func finish() {
         finished = true

@@ -29,7 +29,7 @@ final class ProgressReporter: Sendable {
     }
 
     func line() async -> String {
-        let c = await state.counters
+        let c = state.counters
         let queued = await queue.count
         let elapsed = ContinuousClock.now - state.started
         let seconds = max(
@@ -57,7 +57,7 @@ final class ProgressReporter: Sendable {
     func emit() async {
         let text = await line()
         if options.liveProgress {
-            let c = await state.counters
+            let c = state.counters
             let bar = Self.bar(done: c.probesDone, of: c.targetsQueued, width: 20)
             FileHandle.standardError.write(Data("\r\u{1B}[K\(bar) \(text)".utf8))
         } else {

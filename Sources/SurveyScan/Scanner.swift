@@ -76,21 +76,27 @@ public struct ScanSummary: Sendable {
     }
 }
 
-/// Shared mutable state of a running scan, behind one actor.
-actor ScanState {
-    var counters = ScanCounters()
+/// Shared mutable state of a running scan. A lock, not an actor: the stages touch it for
+/// every session started and finished, and an actor hop each time would queue the
+/// scheduler behind thousands of probe tasks on the cooperative pool.
+final class ScanState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current = ScanCounters()
     private var seenIPs: Set<String> = []
-    private(set) var stopping = false
+    private var stopRequested = false
     let started = ContinuousClock.now
 
-    func stop() { stopping = true }
-    func bump(_ update: @Sendable (inout ScanCounters) -> Void) { update(&counters) }
+    var counters: ScanCounters { lock.withLock { current } }
+    var stopping: Bool { lock.withLock { stopRequested } }
+
+    func stop() { lock.withLock { stopRequested = true } }
+    func bump(_ update: (inout ScanCounters) -> Void) { lock.withLock { update(&current) } }
 
     /// True the first time an IP is seen in this scan.
-    func claim(ip: String) -> Bool { seenIPs.insert(ip).inserted }
+    func claim(ip: String) -> Bool { lock.withLock { seenIPs.insert(ip).inserted } }
     /// `claim(ip:)` for several addresses: the ones seen for the first time, in order.
-    func claim(ips: [String]) -> [String] { ips.filter { seenIPs.insert($0).inserted } }
-    func markIPsSeen(_ ips: [String]) { seenIPs.formUnion(ips) }
+    func claim(ips: [String]) -> [String] { lock.withLock { ips.filter { seenIPs.insert($0).inserted } } }
+    func markIPsSeen(_ ips: [String]) { lock.withLock { seenIPs.formUnion(ips) } }
 }
 
 /// Runs one scan: input → DNS → probes → store, with bounded memory and concurrency.
@@ -138,7 +144,7 @@ public final class Scanner: Sendable {
         let stopWatch = Task {
             while !Task.isCancelled {
                 if stop() {
-                    await state.stop()
+                    state.stop()
                     // Sessions in flight get a short grace period; then they are cut off
                     // (a tarpit would hold the stop for its whole timeout). Cut-off sessions
                     // are not stored, so a resumed scan probes those addresses again.
@@ -162,7 +168,7 @@ public final class Scanner: Sendable {
                 writer: writer, queue: queue)
         } catch {
             failure = error
-            await state.stop()
+            state.stop()
         }
         reader.close()
         await queue.finish()
@@ -176,11 +182,11 @@ public final class Scanner: Sendable {
         }
         progressTask.cancel()
         await progress.finish()
-        let interrupted = await state.stopping
+        let interrupted = state.stopping
         try store.finishScan(scanID, status: interrupted || failure != nil ? "interrupted" : "done")
         if let failure { throw failure }
         return ScanSummary(
-            scanID: scanID, counters: await state.counters, duration: ContinuousClock.now - state.started,
+            scanID: scanID, counters: state.counters, duration: ContinuousClock.now - state.started,
             interrupted: interrupted)
     }
 
@@ -287,9 +293,9 @@ public final class Scanner: Sendable {
                 }
             }
             if !records.isEmpty { try await writer.add(contentsOf: records) }
-            await state.bump { [tally] in tally.apply(to: &$0) }
+            state.bump { tally.apply(to: &$0) }
             // A stop reads no more input; domains already asked for are still stored.
-            if !inputDone, await state.stopping { inputDone = true }
+            if !inputDone, state.stopping { inputDone = true }
             if inputDone && pipeline.outstanding == 0 { break }
         }
     }
@@ -327,7 +333,7 @@ public final class Scanner: Sendable {
                 candidates.append(ip)
             }
         }
-        let fresh = candidates.isEmpty ? [] : await state.claim(ips: candidates)
+        let fresh = candidates.isEmpty ? [] : state.claim(ips: candidates)
         tally.hostsResolved += 1
         tally.excludedAddresses += excluded.count
         tally.targetsQueued += fresh.count
@@ -391,7 +397,7 @@ public final class Scanner: Sendable {
             }
             return (hosts, probed, pending, regrey)
         }
-        await state.markIPsSeen(probed)
+        state.markIPsSeen(probed)
         if !hosts.isEmpty || !probed.isEmpty {
             logger.info(
                 "resuming scan \(scanID): \(hosts.count) MX hosts and \(probed.count) probes already stored")
@@ -399,11 +405,11 @@ public final class Scanner: Sendable {
         guard options.probe else { return hosts }
         let wait = max(options.greylistRetry, options.perIPInterval)
         for target in regrey {
-            await state.bump { $0.retriesScheduled += 1 }
+            state.bump { $0.retriesScheduled += 1 }
             await retries.add(target, due: .now + wait)
         }
-        for p in pending where await state.claim(ip: p.ip) {
-            await state.bump { $0.targetsQueued += 1 }
+        for p in pending where state.claim(ip: p.ip) {
+            state.bump { $0.targetsQueued += 1 }
             await queue.send(
                 ProbeTarget(
                     ip: p.ip, port: options.port, sni: p.host, names: [p.host], recipientDomain: p.domain))
@@ -419,10 +425,10 @@ public final class Scanner: Sendable {
         async
     {
         guard let prober else {
-            while await queue.receive() != nil {}
+            while !(await queue.receive(upTo: 1024)).isEmpty {}
             return
         }
-        let limiter = RateLimiter(perSecond: options.rate)
+        let limiter = options.rate > 0 ? RateLimiter(perSecond: options.rate) : nil
         await withTaskGroup(of: Void.self) { group in
             var active = 0
             func start(_ target: ProbeTarget, attempt: Int) async {
@@ -430,9 +436,9 @@ public final class Scanner: Sendable {
                     await group.next()
                     active -= 1
                 }
-                await limiter.acquire()
+                if let limiter { await limiter.acquire() }
                 active += 1
-                await state.bump { $0.probesStarted += 1 }
+                state.bump { $0.probesStarted += 1 }
                 group.addTask {
                     var result = await prober.probe(target)
                     // Cut off by a stop: nothing was learned; resume probes it again.
@@ -444,7 +450,7 @@ public final class Scanner: Sendable {
                     try? await writer.add(.probe(result, port: target.port))
                     let status = result.status.rawValue
                     let retry = result.greylisted && attempt == 1
-                    await state.bump {
+                    state.bump {
                         $0.probesDone += 1
                         $0.probeStatus[status, default: 0] += 1
                         if retry { $0.retriesScheduled += 1 }
@@ -455,20 +461,27 @@ public final class Scanner: Sendable {
                     }
                 }
             }
-            while let target = await queue.receive() {
-                for due in await retries.takeDue() where !(await state.stopping) {
+            // Targets are taken in batches: one hop to the queue and one to the retry list per
+            // batch, so the loop keeps `concurrency` sessions going even when the cooperative
+            // pool is busy with the sessions' own work.
+            while true {
+                let batch = await queue.receive(upTo: 256)
+                if batch.isEmpty { break }
+                if state.stopping { continue }  // drain the queue without probing
+                for due in await retries.takeDue() where !state.stopping {
                     await start(due, attempt: 2)
                 }
-                if await state.stopping { continue }  // drain the queue without probing
-                await start(target, attempt: 1)
+                for target in batch where !state.stopping {
+                    await start(target, attempt: 1)
+                }
             }
             // Greylisted hosts: wait for their retry time, then probe once more.
             while true {
                 await group.waitForAll()
                 active = 0
-                guard !(await state.stopping), let (target, due) = await retries.next() else { break }
+                guard !state.stopping, let (target, due) = await retries.next() else { break }
                 try? await Task.sleep(until: due)
-                if await state.stopping { break }
+                if state.stopping { break }
                 await start(target, attempt: 2)
             }
         }

@@ -3,9 +3,10 @@
 # one invocation against the same farm and unbound (ratios, not lone times).
 #   scripts/probecpu-bench.sh OUTDIR ROUNDS BIN1 [BIN2 …]
 # Env: HOSTS (1000), DOMAINS (2×HOSTS), MIX (tls13=100), CONC (200), FARM (mxfarm binary,
-# default .build/release/mxfarm), PERF=1 (perf record -g each run). Prints one line per run and the median per binary; the
+# default .build/release/mxfarm), STRACE=1 (strace -c each run), PERF=1 (perf record -g each run). Prints one line per run and the median per binary; the
 # stored probe rows of every run (times left out) must equal those of the first binary.
-# Run it under `flock /work/bench.lock`.
+# Run it under `flock /work/bench.lock`. CPU time is noisy when other work shares the cores:
+# compare the minimum over several interleaved rounds as well as the median.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(realpath -m "$1"); rounds=$2; shift 2
@@ -41,6 +42,8 @@ for round in $(seq 1 "$rounds"); do
         db="$out/r$round-b$i.db"
         prefix=()
         # PERF=1: profile instead (the CPU figures then include perf's own overhead).
+        # STRACE=1: count the scanner's system calls instead (strace -f -c).
+        [ -n "${STRACE:-}" ] && prefix=(strace -f -c -o "$out/r$round-b$i.strace" --)
         [ -n "${PERF:-}" ] && prefix=(perf record -F "${PERF_FREQ:-4000}" --call-graph "${PERF_CG:-fp}" -o "$out/r$round-b$i.perf" --)
         python3 scripts/measure.py "$out/r$round-b$i.json" -- "${prefix[@]}" "${bins[$i]}" scan --db "$db" \
             --resolver "127.0.0.1:$UNBOUND_PORT" --ca-file "$out/farm/ca.pem" --allow-private --quiet \
@@ -71,5 +74,5 @@ for line in open(sys.argv[1]):
     b = line.split()[0]; v = float(re.search(r"cpu_ms_per_session=([0-9.]+)", line).group(1))
     runs.setdefault(b, []).append(v)
 for b, v in runs.items():
-    print(f"median {b}: {statistics.median(v):.3f} ms/session over {len(v)} runs")
+    print(f"{b}: median {statistics.median(v):.3f}, min {min(v):.3f} ms/session over {len(v)} runs")
 PY

@@ -12,8 +12,12 @@ public enum CertificateInspector {
 
     /// Facts about a (borrowed) certificate handle.
     static func info(x509: OpaquePointer) -> CertificateInfo {
-        let der = derBytes(x509)
-        return CertificateInfo(
+        info(x509: x509, der: derBytes(x509))
+    }
+
+    /// Facts about a (borrowed) certificate handle whose DER encoding is `der`.
+    static func info(x509: OpaquePointer, der: [UInt8]) -> CertificateInfo {
+        CertificateInfo(
             sha256: sha256Hex(der: der) ?? sha256Hex(x509),
             der: der,
             subject: nameString(X509_get_subject_name(x509)),

@@ -29,6 +29,8 @@ public final class TLSContext: @unchecked Sendable {
     /// handshake runs with time checks off, exactly as `TLSSession.verify` wants it, so a
     /// session can take that result instead of verifying again.
     let verifiesInHandshake: Bool
+    /// Chain verdicts and certificate facts shared by the sessions of a client context.
+    let chainCache: ChainCache?
 
     /// Every TLS 1.3 suite OpenSSL 3.0 implements.
     public static let allTLS13Suites =
@@ -42,6 +44,7 @@ public final class TLSContext: @unchecked Sendable {
         self.isServer = isServer
         self.caFile = caFile
         self.verifiesInHandshake = !isServer
+        self.chainCache = isServer ? nil : ChainCache()
     }
 
     deinit {
@@ -69,6 +72,11 @@ public final class TLSContext: @unchecked Sendable {
         guard let param = SSL_CTX_get0_param(ctx),
             X509_VERIFY_PARAM_set_flags(param, UInt(X509_V_FLAG_NO_CHECK_TIME)) == 1
         else { throw TLSError.fromQueue("cannot set the verification flags") }
+        if let cache = context.chainCache {
+            // The context owns the cache, and every session keeps its context alive.
+            SSL_CTX_set_cert_verify_callback(
+                ctx, ChainCache.verifyCallback, Unmanaged.passUnretained(cache).toOpaque())
+        }
         _ = mxs_SSL_CTX_set_session_cache_mode(ctx, Int(SSL_SESS_CACHE_OFF))
         if let caFile {
             guard SSL_CTX_load_verify_locations(ctx, caFile, nil) == 1 else {

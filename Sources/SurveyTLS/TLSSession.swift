@@ -23,6 +23,8 @@ public final class TLSSession {
     /// The failure reason once the handshake has failed (later calls report the same).
     public private(set) var failure: String?
     private var eofFed = false
+    /// `peerChain()` once the handshake is done.
+    private var inspectedChain: [CertificateInfo]?
 
     /// Client session; SNI is sent when `serverName` is a non-empty name.
     public convenience init(context: TLSContext, serverName: String?) throws {
@@ -275,20 +277,28 @@ public final class TLSSession {
 
     // MARK: Certificates
 
-    /// The peer's certificates as sent, leaf first.
+    /// The peer's certificates as sent, leaf first. Certificates a client context has
+    /// inspected before come from its cache.
     public func peerChain() -> [CertificateInfo] {
+        if let inspectedChain { return inspectedChain }
+        let cache = context.chainCache
+        func info(_ x509: OpaquePointer) -> CertificateInfo {
+            cache?.info(x509: x509) ?? CertificateInspector.info(x509: x509)
+        }
         var result: [CertificateInfo] = []
         if isServer, let leaf = SSL_get0_peer_certificate(ssl) {
-            result.append(CertificateInspector.info(x509: leaf))
+            result.append(info(leaf))
         }
         if let stack = SSL_get_peer_cert_chain(ssl) {
             let count = mxs_sk_X509_num(stack)
             for index in 0..<Swift.max(count, 0) {
                 if let x509 = mxs_sk_X509_value(stack, index) {
-                    result.append(CertificateInspector.info(x509: x509))
+                    result.append(info(x509))
                 }
             }
         }
+        // The peer's certificates cannot change once the handshake is done.
+        if isHandshakeDone { inspectedChain = result }
         return result
     }
 
@@ -310,7 +320,10 @@ public final class TLSSession {
         }
         if !isServer, context.verifiesInHandshake, isHandshakeDone {
             let code = Int32(truncatingIfNeeded: SSL_get_verify_result(ssl))
-            return CertificateVerifier.result(leaf: leaf, verifyCode: code, at: date, names: names)
+            // The leaf's self-signature was already checked when `peerChain()` inspected it.
+            let selfSigned = inspectedChain?.first?.selfSigned
+            return CertificateVerifier.result(
+                leaf: leaf, verifyCode: code, selfSigned: selfSigned, at: date, names: names)
         }
         let untrusted = SSL_get_peer_cert_chain(ssl)
         return CertificateVerifier.verify(

@@ -15,10 +15,11 @@ public enum CertificateInspector {
         info(x509: x509, der: derBytes(x509))
     }
 
-    /// Facts about a (borrowed) certificate handle whose DER encoding is `der`.
-    static func info(x509: OpaquePointer, der: [UInt8]) -> CertificateInfo {
+    /// Facts about a (borrowed) certificate handle whose DER encoding is `der` (and whose
+    /// SHA-256 fingerprint is `sha256`, when already known).
+    static func info(x509: OpaquePointer, der: [UInt8], sha256: String? = nil) -> CertificateInfo {
         CertificateInfo(
-            sha256: sha256Hex(der: der) ?? sha256Hex(x509),
+            sha256: sha256 ?? sha256Hex(der: der) ?? sha256Hex(x509),
             der: der,
             subject: nameString(X509_get_subject_name(x509)),
             issuer: nameString(X509_get_issuer_name(x509)),

@@ -9,9 +9,26 @@ struct SHA256Key: Hashable, Sendable {
     let c: UInt64
     let d: UInt64
 
+    /// SHA-256 of `bytes`; nil when the digest is unavailable.
+    static func digest(of bytes: [UInt8]) -> SHA256Key? {
+        digest(parts: [bytes], lengthPrefixed: false)
+    }
+
     /// The digest of `parts` fed in order, each preceded by its length (so that different
     /// splits of the same bytes differ); nil when the digest is unavailable.
-    static func of(_ parts: [[UInt8]]) -> SHA256Key? {
+    static func digest(ofChain parts: [[UInt8]]) -> SHA256Key? {
+        digest(parts: parts, lengthPrefixed: true)
+    }
+
+    /// Lower-case hex, as `CertificateInspector` writes fingerprints.
+    var hex: String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(32)
+        for word in [a, b, c, d] { withUnsafeBytes(of: word) { bytes.append(contentsOf: $0) } }
+        return CertificateInspector.hex(bytes)
+    }
+
+    private static func digest(parts: [[UInt8]], lengthPrefixed: Bool) -> SHA256Key? {
         guard let md = FetchedDigest.sha256.md, let ctx = EVP_MD_CTX_new() else { return nil }
         defer { EVP_MD_CTX_free(ctx) }
         guard EVP_DigestInit_ex(ctx, md, nil) == 1 else {
@@ -21,7 +38,8 @@ struct SHA256Key: Hashable, Sendable {
         for part in parts {
             var length = UInt64(part.count).bigEndian
             let ok =
-                withUnsafeBytes(of: &length) { EVP_DigestUpdate(ctx, $0.baseAddress, $0.count) } == 1
+                (!lengthPrefixed
+                    || withUnsafeBytes(of: &length) { EVP_DigestUpdate(ctx, $0.baseAddress, $0.count) } == 1)
                 && part.withUnsafeBytes { EVP_DigestUpdate(ctx, $0.baseAddress, $0.count) } == 1
             guard ok else {
                 OpenSSLErrors.clear()
@@ -96,9 +114,11 @@ final class ChainCache: @unchecked Sendable {
     /// seen before.
     func info(x509: OpaquePointer) -> CertificateInfo {
         let der = derBytes(x509)
-        guard let key = SHA256Key.of([der]) else { return CertificateInspector.info(x509: x509, der: der) }
+        guard let key = SHA256Key.digest(of: der) else {
+            return CertificateInspector.info(x509: x509, der: der)
+        }
         if let info = certificates.value(for: key) { return info }
-        let info = CertificateInspector.info(x509: x509, der: der)
+        let info = CertificateInspector.info(x509: x509, der: der, sha256: key.hex)
         certificates.store(info, for: key)
         return info
     }
@@ -141,6 +161,6 @@ final class ChainCache: @unchecked Sendable {
             }
         }
         guard !parts.contains(where: \.isEmpty) else { return nil }
-        return SHA256Key.of(parts)
+        return SHA256Key.digest(ofChain: parts)
     }
 }

@@ -3,10 +3,13 @@
 # one invocation against the same farm and unbound (ratios, not lone times).
 #   scripts/probecpu-bench.sh OUTDIR ROUNDS BIN1 [BIN2 …]
 # Env: HOSTS (1000), DOMAINS (2×HOSTS), MIX (tls13=100), CONC (200), FARM (mxfarm binary,
-# default .build/release/mxfarm), STRACE=1 (strace -c each run), PERF=1 (perf record -g each run). Prints one line per run and the median per binary; the
-# stored probe rows of every run (times left out) must equal those of the first binary.
+# default .build/release/mxfarm), STRACE=1 (strace -c each run), PERF=1 (perf record each
+# run; PERF_CG, PERF_FREQ). Prints one line per run, then per binary the median and minimum
+# and the median of the per-round ratios to the first binary. The stored facts of every run
+# (probe rows, chains, names, certificates, the results view; times left out) must equal
+# those of the first run ("identical=yes").
 # Run it under `flock /work/bench.lock`. CPU time is noisy when other work shares the cores:
-# compare the minimum over several interleaved rounds as well as the median.
+# compare paired ratios over several interleaved rounds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(realpath -m "$1"); rounds=$2; shift 2
@@ -73,6 +76,10 @@ runs = {}
 for line in open(sys.argv[1]):
     b = line.split()[0]; v = float(re.search(r"cpu_ms_per_session=([0-9.]+)", line).group(1))
     runs.setdefault(b, []).append(v)
+first = next(iter(runs.values()))
 for b, v in runs.items():
-    print(f"{b}: median {statistics.median(v):.3f}, min {min(v):.3f} ms/session over {len(v)} runs")
+    # Paired ratio: each round's run against the first binary's run of the same round.
+    ratios = [x / y for x, y in zip(v, first)]
+    print(f"{b}: median {statistics.median(v):.3f}, min {min(v):.3f} ms/session over {len(v)} runs; "
+          f"paired ratio to the first: median {statistics.median(ratios):.3f}")
 PY

@@ -2,12 +2,12 @@
 # Scanner CPU per full probe session (issue #4), several mxsurvey binaries side by side in
 # one invocation against the same farm and unbound (ratios, not lone times).
 #   scripts/probecpu-bench.sh OUTDIR ROUNDS BIN1 [BIN2 …]
-# Env: HOSTS (1000), DOMAINS (2×HOSTS), MIX (tls13=100), CONC (200), FARM (mxfarm binary,
-# default .build/release/mxfarm), STRACE=1 (strace -c each run), PERF=1 (perf record each
-# run; PERF_CG, PERF_FREQ). Prints one line per run, then per binary the median and minimum
-# and the median of the per-round ratios to the first binary. The stored facts of every run
-# (probe rows, chains, names, certificates, the results view; times left out) must equal
-# those of the first run ("identical=yes").
+# Env: HOSTS (1000), DOMAINS (2×HOSTS), MIX (tls13=100), CONC (200), SEED (3), SCAN_EXTRA
+# (more scan flags), FARM (mxfarm binary, default .build/release/mxfarm), STRACE=1 (strace -c
+# each run), PERF=1 (perf record each run; PERF_CG, PERF_FREQ). Prints one line per run, then
+# per binary the median and minimum and the median of the per-round ratios to the first
+# binary. The stored facts of every run (probe rows, chains, names, certificates, the results
+# view; times left out) must equal those of the first run ("identical=yes").
 # Run it under `flock /work/bench.lock`. CPU time is noisy when other work shares the cores:
 # compare paired ratios over several interleaved rounds.
 set -euo pipefail
@@ -23,7 +23,7 @@ source scripts/lib.sh
 trap cleanup_all EXIT
 rm -rf "$out"; mkdir -p "$out"
 BIN=$(dirname "$(realpath "$FARM")")
-"$FARM" --out "$out/farm" --hosts "$HOSTS" --domains "$DOMAINS" --seed 3 --base 127.96.0.1 \
+"$FARM" --out "$out/farm" --hosts "$HOSTS" --domains "$DOMAINS" --seed "${SEED:-3}" --base 127.96.0.1 \
     --mix "$MIX" --delay 0 > "$out/farm.out" 2> "$out/farm.err" &
 FARM_PID=$!; PIDS+=("$FARM_PID")
 for _ in $(seq 1 600); do grep -q '^ready' "$out/farm.out" 2>/dev/null && break; sleep 0.1; done
@@ -50,7 +50,7 @@ for round in $(seq 1 "$rounds"); do
         [ -n "${PERF:-}" ] && prefix=(perf record -F "${PERF_FREQ:-4000}" --call-graph "${PERF_CG:-fp}" -o "$out/r$round-b$i.perf" --)
         python3 scripts/measure.py "$out/r$round-b$i.json" -- "${prefix[@]}" "${bins[$i]}" scan --db "$db" \
             --resolver "127.0.0.1:$UNBOUND_PORT" --ca-file "$out/farm/ca.pem" --allow-private --quiet \
-            --concurrency "$CONC" "$out/farm/domains.txt" > /dev/null
+            --concurrency "$CONC" ${SCAN_EXTRA:-} "$out/farm/domains.txt" > /dev/null
         sessions=$(sqlite3 "$db" "SELECT sum(attempts) FROM probes")
         sqlite3 "$db" "$facts" > "$out/r$round-b$i.facts"
         # probed_at is per run: drop the results view's probed_at column before comparing.

@@ -64,7 +64,7 @@ struct SHA256Key: Hashable, Sendable {
 
 /// A bounded, thread-safe map shared by the sessions of one client context. When full it
 /// starts over (a scan's working set of repeated chains refills it at once).
-final class BoundedCache<Key: Hashable, Value>: @unchecked Sendable {
+final class BoundedCache<Key: Hashable & Sendable, Value: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
     private var entries: [Key: Value] = [:]
     private let capacity: Int

@@ -41,7 +41,11 @@ facts="SELECT p.ip, p.sni, p.status, p.error_detail, p.banner_code, p.banner, p.
   SELECT sha256, hex(der), subject, issuer, not_before, not_after, key_type, key_bits,
   signature_algorithm, dns_names, self_signed FROM certificates ORDER BY sha256;"
 for round in $(seq 1 "$rounds"); do
-    for i in "${!bins[@]}"; do
+    # Even rounds run the binaries in reverse order (ABBA): a run leaves thousands of
+    # TIME_WAIT sockets that make the next run's connects dearer.
+    order=("${!bins[@]}")
+    if [ $((round % 2)) -eq 0 ]; then order=($(printf '%s\n' "${order[@]}" | tac)); fi
+    for i in "${order[@]}"; do
         db="$out/r$round-b$i.db"
         prefix=()
         # PERF=1: profile instead (the CPU figures then include perf's own overhead).
@@ -70,13 +74,13 @@ print(f'{sys.argv[3]} sessions={s} wall={r["seconds"]:.2f}s user={r["user_s"]:.2
 PY
     done
 done
-python3 - "$out/runs.txt" <<'PY'
+python3 - "$out/runs.txt" "${bins[0]}" <<'PY'
 import re, statistics, sys
 runs = {}
 for line in open(sys.argv[1]):
     b = line.split()[0]; v = float(re.search(r"cpu_ms_per_session=([0-9.]+)", line).group(1))
     runs.setdefault(b, []).append(v)
-first = next(iter(runs.values()))
+first = runs[sys.argv[2]]
 for b, v in runs.items():
     # Paired ratio: each round's run against the first binary's run of the same round.
     ratios = [x / y for x, y in zip(v, first)]

@@ -292,7 +292,7 @@ final class SMTPProbeHandler: ChannelInboundHandler, DeadlineWheelClient {
             record(.tlsFailed, reason)
             closeNow(sendQuit: false)
         case .done:
-            flushTLS(tls)
+            // The last handshake flight goes out together with the EHLO below (one write).
             tlsUp = true
             result.status = .ok
             result.errorDetail = nil
@@ -307,6 +307,7 @@ final class SMTPProbeHandler: ChannelInboundHandler, DeadlineWheelClient {
             result.certNotYetValid = verification.notYetValid
             result.hostnameMatches = verification.hostnameMatches
             send("EHLO \(config.ehloName)", then: .tlsEhlo)
+            flushTLS(tls)  // only when the EHLO was not sent: the handshake's last flight
             // Application data that arrived with the last handshake flight.
             if !closing { readTLS(tls) }
         }
@@ -314,10 +315,19 @@ final class SMTPProbeHandler: ChannelInboundHandler, DeadlineWheelClient {
 
     private func readTLS(_ tls: TLSSession) {
         var peerSentCloseNotify = false
+        if inbound.readerIndex > 4096 { inbound.discardReadBytes() }
         while true {
-            let chunk: [UInt8]?
+            // Decrypt straight into the reply buffer: no intermediate array per read.
+            let count: Int
             do {
-                chunk = try tls.read()
+                count = try inbound.writeWithUnsafeMutableBytes(minimumWritableBytes: Self.tlsReadChunk) {
+                    raw in
+                    guard let count = try tls.read(into: raw) else {
+                        peerSentCloseNotify = true
+                        return 0
+                    }
+                    return count
+                }
             } catch {
                 flushTLS(tls)
                 tlsBroken = true
@@ -325,13 +335,7 @@ final class SMTPProbeHandler: ChannelInboundHandler, DeadlineWheelClient {
                 closeNow(sendQuit: false)
                 return
             }
-            guard let chunk else {
-                peerSentCloseNotify = true
-                break
-            }
-            if chunk.isEmpty { break }
-            if inbound.readerIndex > 4096 { inbound.discardReadBytes() }
-            inbound.writeBytes(chunk)
+            if peerSentCloseNotify || count == 0 { break }
         }
         flushTLS(tls)
         processReplies()
@@ -341,10 +345,22 @@ final class SMTPProbeHandler: ChannelInboundHandler, DeadlineWheelClient {
         }
     }
 
+    /// Room made in the reply buffer for each TLS read (a record holds at most 16 KiB; a
+    /// larger one is simply read in several steps).
+    private static let tlsReadChunk = 4096
+
     private func flushTLS(_ tls: TLSSession) {
-        let output = tls.takeOutput()
-        guard !output.isEmpty, let context else { return }
-        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: output)), promise: nil)
+        let pending = tls.pendingOutputCount
+        guard pending > 0 else { return }
+        guard let context else {
+            _ = tls.takeOutput()  // nowhere to send it
+            return
+        }
+        var buffer = context.channel.allocator.buffer(capacity: pending)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: pending) { raw in
+            tls.takeOutput(into: UnsafeMutableRawBufferPointer(rebasing: raw.prefix(pending)))
+        }
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
     }
 
     /// SNI carries host names only (RFC 6066 §3): no IP literals, no trailing dot.

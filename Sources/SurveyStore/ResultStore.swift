@@ -61,9 +61,85 @@ public final class ResultStore: Sendable {
         }
     }
 
+    /// `YYYY-MM-DDTHH:MM:SS` in UTC, whole seconds rounded down (Foundation's ISO 8601 style
+    /// with a dash date separator and no fractional seconds). Formatted by hand for years
+    /// 1583…9999, where that style's calendar is the proleptic Gregorian one of `gmtime_r`
+    /// (a Foundation format costs microseconds, and a probe row needs several); other dates
+    /// (before the Gregorian reform, or beyond four-digit years) go through Foundation.
     public static func timestamp(_ date: Date = Date()) -> String {
-        date.formatted(
+        let seconds = date.timeIntervalSince1970.rounded(.down)
+        if seconds >= fastTimestampRange.lowerBound, seconds < fastTimestampRange.upperBound {
+            var t = time_t(seconds)
+            var parts = tm()
+            if gmtime_r(&t, &parts) != nil {
+                return formatTimestamp(
+                    year: Int(parts.tm_year) + 1900, month: Int(parts.tm_mon) + 1, day: Int(parts.tm_mday),
+                    hour: Int(parts.tm_hour), minute: Int(parts.tm_min), second: Int(parts.tm_sec))
+            }
+        }
+        return date.formatted(
             .iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false))
+    }
+
+    /// 1583-01-01T00:00:00 ..< 10000-01-01T00:00:00 (seconds since 1970).
+    static let fastTimestampRange: Range<Double> = -12_212_553_600..<253_402_300_800
+
+    private static func formatTimestamp(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int)
+        -> String
+    {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 19) { out in
+            func put(_ value: Int, _ digits: Int, at index: Int) {
+                var v = value
+                for i in stride(from: index + digits - 1, through: index, by: -1) {
+                    out[i] = UInt8(ascii: "0") + UInt8(v % 10)
+                    v /= 10
+                }
+            }
+            put(year, 4, at: 0)
+            out[4] = UInt8(ascii: "-")
+            put(month, 2, at: 5)
+            out[7] = UInt8(ascii: "-")
+            put(day, 2, at: 8)
+            out[10] = UInt8(ascii: "T")
+            put(hour, 2, at: 11)
+            out[13] = UInt8(ascii: ":")
+            put(minute, 2, at: 14)
+            out[16] = UInt8(ascii: ":")
+            put(second, 2, at: 17)
+            return String(decoding: UnsafeBufferPointer(out), as: UTF8.self)
+        }
+    }
+
+    /// A JSON array of strings, byte for byte as `JSONEncoder.sorted` encodes `[String]`
+    /// (`"` and `\` escaped, control characters as `\b \f \n \r \t` or `\u00xx`,
+    /// everything else, `/` and non-ASCII included, as is) without an encoder per value.
+    static func jsonArray(_ strings: [String]) -> String {
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        out.reserveCapacity(strings.reduce(2) { $0 + $1.utf8.count + 3 })
+        let hexDigits = Array("0123456789abcdef".utf8)
+        for (index, string) in strings.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "\""))
+            for byte in string.utf8 {
+                switch byte {
+                case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+                case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+                case 0x08: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
+                case 0x0C: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
+                case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+                case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+                case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+                case 0x00..<0x20:
+                    out.append(contentsOf: Array("\\u00".utf8))
+                    out.append(hexDigits[Int(byte >> 4)])
+                    out.append(hexDigits[Int(byte & 0x0F)])
+                default: out.append(byte)
+                }
+            }
+            out.append(UInt8(ascii: "\""))
+        }
+        out.append(UInt8(ascii: "]"))
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Creates a scan row with string options and returns its id.
@@ -245,7 +321,6 @@ public final class ResultStore: Sendable {
 
     fileprivate static func insertProbe(_ p: ProbeResult, port: Int, scan: Int64, db: Database) throws {
         for cert in p.chain {
-            let names = String(decoding: try JSONEncoder.sorted.encode(cert.dnsNames), as: UTF8.self)
             try db.cachedStatement(
                 sql: """
                     INSERT OR IGNORE INTO certificates (sha256, der, subject, issuer, not_before, not_after,
@@ -257,34 +332,30 @@ public final class ResultStore: Sendable {
                     cert.sha256, Data(cert.der), cert.subject, cert.issuer,
                     cert.notBefore.map { timestamp($0) },
                     cert.notAfter.map { timestamp($0) }, cert.keyType, cert.keyBits, cert.signatureAlgorithm,
-                    names, cert.selfSigned ? 1 : 0,
+                    jsonArray(cert.dnsNames), cert.selfSigned ? 1 : 0,
                 ])
         }
-        let extensions = try p.ehloExtensions.map {
-            String(decoding: try JSONEncoder.sorted.encode($0), as: UTF8.self)
-        }
+        let extensions = p.ehloExtensions.map(jsonArray)
         // A re-probe (greylisting retry) replaces the earlier row of the same scan.
         try db.cachedStatement(sql: "DELETE FROM probes WHERE scan_id = ? AND ip = ? AND port = ?").execute(
             arguments: [scan, p.ip, port])
-        let values: [(String, (any DatabaseValueConvertible)?)] = [
-            ("scan_id", scan), ("ip", p.ip), ("port", port), ("sni", p.sni), ("status", p.status.rawValue),
-            ("error_detail", p.errorDetail), ("banner_code", p.bannerCode), ("banner", p.banner),
-            ("ehlo_code", p.ehloCode), ("used_helo", p.usedHelo ? 1 : 0), ("ehlo_extensions", extensions),
-            ("starttls_offered", bool(p.starttlsOffered)), ("starttls_reply_code", p.starttlsReplyCode),
-            ("mail_from_code", p.mailFromCode), ("plaintext_reply_code", p.plaintextReplyCode),
-            ("plaintext_refused", bool(p.plaintextRefused)), ("greylisted", p.greylisted ? 1 : 0),
-            ("tls_version", p.tlsVersion), ("tls_cipher", p.tlsCipher), ("tls_group", p.tlsGroup),
-            ("cert_sha256", p.leaf?.sha256), ("cert_trusted", bool(p.certTrusted)),
-            ("cert_verify_error", p.certVerifyError),
-            ("cert_not_after", p.leaf?.notAfter.map { timestamp($0) }),
-            ("cert_expired", bool(p.certExpired)), ("cert_not_yet_valid", bool(p.certNotYetValid)),
-            ("cert_self_signed", bool(p.leaf?.selfSigned)), ("tls_ehlo_code", p.tlsEhloCode),
-            ("attempts", p.attempts), ("duration_ms", p.durationMs), ("probed_at", timestamp(p.startedAt)),
+        let values: [DatabaseValue] = [
+            scan.databaseValue, p.ip.databaseValue, port.databaseValue, p.sni.databaseValue,
+            p.status.rawValue.databaseValue, p.errorDetail.databaseValue, p.bannerCode.databaseValue,
+            p.banner.databaseValue, p.ehloCode.databaseValue, (p.usedHelo ? 1 : 0).databaseValue,
+            extensions.databaseValue, bool(p.starttlsOffered).databaseValue,
+            p.starttlsReplyCode.databaseValue,
+            p.mailFromCode.databaseValue, p.plaintextReplyCode.databaseValue,
+            bool(p.plaintextRefused).databaseValue, (p.greylisted ? 1 : 0).databaseValue,
+            p.tlsVersion.databaseValue, p.tlsCipher.databaseValue, p.tlsGroup.databaseValue,
+            p.leaf?.sha256.databaseValue ?? .null, bool(p.certTrusted).databaseValue,
+            p.certVerifyError.databaseValue,
+            p.leaf?.notAfter.map { timestamp($0) }.databaseValue ?? .null,
+            bool(p.certExpired).databaseValue, bool(p.certNotYetValid).databaseValue,
+            bool(p.leaf?.selfSigned).databaseValue, p.tlsEhloCode.databaseValue,
+            p.attempts.databaseValue, p.durationMs.databaseValue, timestamp(p.startedAt).databaseValue,
         ]
-        let columns = values.map(\.0).joined(separator: ", ")
-        let marks = values.map { _ in "?" }.joined(separator: ", ")
-        try db.cachedStatement(sql: "INSERT INTO probes (\(columns)) VALUES (\(marks))").execute(
-            arguments: StatementArguments(values.map { $0.1?.databaseValue ?? .null }))
+        try db.cachedStatement(sql: insertProbeSQL).execute(arguments: StatementArguments(values))
         let probeID = db.lastInsertedRowID
         for (position, cert) in p.chain.enumerated() {
             try db.cachedStatement(
@@ -299,6 +370,16 @@ public final class ResultStore: Sendable {
                 arguments: [probeID, name, match ? 1 : 0])
         }
     }
+
+    /// The columns of a probe row, in the order `insertProbe` binds them.
+    private static let insertProbeSQL = """
+        INSERT INTO probes (scan_id, ip, port, sni, status, error_detail, banner_code, banner, ehlo_code,
+            used_helo, ehlo_extensions, starttls_offered, starttls_reply_code, mail_from_code,
+            plaintext_reply_code, plaintext_refused, greylisted, tls_version, tls_cipher, tls_group,
+            cert_sha256, cert_trusted, cert_verify_error, cert_not_after, cert_expired, cert_not_yet_valid,
+            cert_self_signed, tls_ehlo_code, attempts, duration_ms, probed_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
 }
 
 extension JSONEncoder {

@@ -12,9 +12,14 @@ public enum CertificateInspector {
 
     /// Facts about a (borrowed) certificate handle.
     static func info(x509: OpaquePointer) -> CertificateInfo {
-        let der = derBytes(x509)
-        return CertificateInfo(
-            sha256: sha256Hex(x509),
+        info(x509: x509, der: derBytes(x509))
+    }
+
+    /// Facts about a (borrowed) certificate handle whose DER encoding is `der` (and whose
+    /// SHA-256 fingerprint is `sha256`, when already known).
+    static func info(x509: OpaquePointer, der: [UInt8], sha256: String? = nil) -> CertificateInfo {
+        CertificateInfo(
+            sha256: sha256 ?? sha256Hex(der: der) ?? sha256Hex(x509),
             der: der,
             subject: nameString(X509_get_subject_name(x509)),
             issuer: nameString(X509_get_issuer_name(x509)),
@@ -33,6 +38,21 @@ public enum CertificateInspector {
         var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
         guard X509_digest(x509, EVP_sha256(), &digest, &length) == 1 else { return "" }
+        return hex(digest.prefix(Int(length)))
+    }
+
+    /// Lower-case hex SHA-256 of DER bytes with the digest fetched once per process (the
+    /// implicit fetch behind `EVP_sha256()` costs a provider look-up on every call); nil when
+    /// the digest is unavailable.
+    static func sha256Hex(der: [UInt8]) -> String? {
+        guard let md = FetchedDigest.sha256.md, !der.isEmpty else { return nil }
+        var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        let ok = der.withUnsafeBytes { EVP_Digest($0.baseAddress, $0.count, &digest, &length, md, nil) }
+        guard ok == 1 else {
+            OpenSSLErrors.clear()
+            return nil
+        }
         return hex(digest.prefix(Int(length)))
     }
 
@@ -108,5 +128,22 @@ public enum CertificateInspector {
             result.append(String(decoding: raw, as: UTF8.self))
         }
         return result
+    }
+}
+
+/// A message digest fetched once from the default library context; owns the `EVP_MD`
+/// (freed in deinit). `EVP_MD` objects are immutable and safe to share across threads.
+final class FetchedDigest: @unchecked Sendable {
+    static let sha256 = FetchedDigest(name: "SHA256")
+
+    let md: OpaquePointer?
+
+    init(name: String) {
+        md = EVP_MD_fetch(nil, name, nil)
+        if md == nil { OpenSSLErrors.clear() }
+    }
+
+    deinit {
+        EVP_MD_free(md)
     }
 }

@@ -25,6 +25,12 @@ public final class TLSContext: @unchecked Sendable {
     public let isServer: Bool
     /// The PEM trust bundle of a client context; nil = the system's default paths.
     public let caFile: String?
+    /// Client contexts made by `client(…)`: OpenSSL's own chain verification during the
+    /// handshake runs with time checks off, exactly as `TLSSession.verify` wants it, so a
+    /// session can take that result instead of verifying again.
+    let verifiesInHandshake: Bool
+    /// Chain verdicts and certificate facts shared by the sessions of a client context.
+    let chainCache: ChainCache?
 
     /// Every TLS 1.3 suite OpenSSL 3.0 implements.
     public static let allTLS13Suites =
@@ -37,6 +43,8 @@ public final class TLSContext: @unchecked Sendable {
         self.ctx = ctx
         self.isServer = isServer
         self.caFile = caFile
+        self.verifiesInHandshake = !isServer
+        self.chainCache = isServer ? nil : ChainCache()
     }
 
     deinit {
@@ -57,7 +65,18 @@ public final class TLSContext: @unchecked Sendable {
             minVersion: minVersion, maxVersion: maxVersion, ciphers: permissiveCiphers,
             tls13Suites: allTLS13Suites, groups: nil)
         SSL_CTX_set_options(ctx, mxs_SSL_OP_ALL() | mxs_SSL_OP_LEGACY_SERVER_CONNECT())
+        // SSL_VERIFY_NONE still verifies the server's chain during the handshake and keeps
+        // the result (`SSL_get_verify_result`); without time checks that is the trust verdict
+        // `TLSSession.verify` reports (expiry is reported separately).
         SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nil)
+        guard let param = SSL_CTX_get0_param(ctx),
+            X509_VERIFY_PARAM_set_flags(param, UInt(X509_V_FLAG_NO_CHECK_TIME)) == 1
+        else { throw TLSError.fromQueue("cannot set the verification flags") }
+        if let cache = context.chainCache {
+            // The context owns the cache, and every session keeps its context alive.
+            SSL_CTX_set_cert_verify_callback(
+                ctx, ChainCache.verifyCallback, Unmanaged.passUnretained(cache).toOpaque())
+        }
         _ = mxs_SSL_CTX_set_session_cache_mode(ctx, Int(SSL_SESS_CACHE_OFF))
         if let caFile {
             guard SSL_CTX_load_verify_locations(ctx, caFile, nil) == 1 else {

@@ -23,6 +23,8 @@ public final class TLSSession {
     /// The failure reason once the handshake has failed (later calls report the same).
     public private(set) var failure: String?
     private var eofFed = false
+    /// `peerChain()` once the handshake is done.
+    private var inspectedChain: [CertificateInfo]?
 
     /// Client session; SNI is sent when `serverName` is a non-empty name.
     public convenience init(context: TLSContext, serverName: String?) throws {
@@ -93,13 +95,25 @@ public final class TLSSession {
 
     /// Bytes the engine wants sent to the peer (empty when there are none).
     public func takeOutput() -> [UInt8] {
-        let pending = Int(mxs_BIO_pending(wbio))
+        let pending = pendingOutputCount
         guard pending > 0 else { return [] }
         var out = [UInt8](repeating: 0, count: pending)
-        let read = out.withUnsafeMutableBytes { BIO_read(wbio, $0.baseAddress, Int32(pending)) }
-        guard read > 0 else { return [] }
-        if Int(read) < pending { out.removeLast(pending - Int(read)) }
+        let read = out.withUnsafeMutableBytes { takeOutput(into: $0) }
+        if read < pending { out.removeLast(pending - read) }
         return out
+    }
+
+    /// How many bytes the engine wants sent to the peer.
+    public var pendingOutputCount: Int {
+        Int(mxs_BIO_pending(wbio))
+    }
+
+    /// Moves up to `buffer.count` bytes of pending output into `buffer` (no intermediate
+    /// copy) and returns how many were moved.
+    public func takeOutput(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        guard let base = buffer.baseAddress, !buffer.isEmpty else { return 0 }
+        let read = BIO_read(wbio, base, Int32(clamping: buffer.count))
+        return read > 0 ? Int(read) : 0
     }
 
     // MARK: Handshake and data
@@ -142,18 +156,24 @@ public final class TLSSession {
     /// Throws on a protocol error or on EOF without close_notify. Post-handshake messages
     /// (e.g. a TLS 1.3 KeyUpdate) may queue a reply: send `takeOutput()` after reading too.
     public func read(max: Int = 16384) throws -> [UInt8]? {
-        OpenSSLErrors.clear()
         var buffer = [UInt8](repeating: 0, count: Swift.max(max, 1))
+        guard let count = try buffer.withUnsafeMutableBytes({ try read(into: $0) }) else { return nil }
+        buffer.removeLast(buffer.count - count)
+        return buffer
+    }
+
+    /// Decrypts into `buffer` (no intermediate copy): the number of bytes written, 0 = need
+    /// more input, nil = the peer sent close_notify. Throws as `read(max:)` does.
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int? {
+        guard !buffer.isEmpty else { return 0 }
+        OpenSSLErrors.clear()
         var count = 0
-        let rc = buffer.withUnsafeMutableBytes { SSL_read_ex(ssl, $0.baseAddress, $0.count, &count) }
-        if rc == 1 {
-            buffer.removeLast(buffer.count - count)
-            return buffer
-        }
+        let rc = SSL_read_ex(ssl, buffer.baseAddress, buffer.count, &count)
+        if rc == 1 { return count }
         let code = SSL_get_error(ssl, rc)
         switch code {
         case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
-            return []
+            return 0
         case SSL_ERROR_ZERO_RETURN:
             return nil
         default:
@@ -257,25 +277,39 @@ public final class TLSSession {
 
     // MARK: Certificates
 
-    /// The peer's certificates as sent, leaf first.
+    /// The peer's certificates as sent, leaf first. Certificates a client context has
+    /// inspected before come from its cache.
     public func peerChain() -> [CertificateInfo] {
+        if let inspectedChain { return inspectedChain }
+        let cache = context.chainCache
+        func info(_ x509: OpaquePointer) -> CertificateInfo {
+            cache?.info(x509: x509) ?? CertificateInspector.info(x509: x509)
+        }
         var result: [CertificateInfo] = []
         if isServer, let leaf = SSL_get0_peer_certificate(ssl) {
-            result.append(CertificateInspector.info(x509: leaf))
+            result.append(info(leaf))
         }
         if let stack = SSL_get_peer_cert_chain(ssl) {
             let count = mxs_sk_X509_num(stack)
             for index in 0..<Swift.max(count, 0) {
                 if let x509 = mxs_sk_X509_value(stack, index) {
-                    result.append(CertificateInspector.info(x509: x509))
+                    result.append(info(x509))
                 }
             }
         }
+        // The peer's certificates cannot change once the handshake is done.
+        if isHandshakeDone { inspectedChain = result }
         return result
     }
 
     /// Verifies the peer's certificate against the context's trust store (time checks off:
     /// expiry is reported separately relative to `date`) and matches it against each name.
+    ///
+    /// A client session whose handshake is done reuses the verification OpenSSL ran during
+    /// the handshake (it verifies the peer's chain even under `SSL_VERIFY_NONE` and keeps the
+    /// result): the same store, chain, purpose (`ssl_server`) and flags (`TLSContext.client`
+    /// sets `X509_V_FLAG_NO_CHECK_TIME`) as an explicit verification, so the outcome is the
+    /// same without building and checking the chain a second time.
     public func verify(at date: Date, names: [String]) -> VerificationResult {
         guard let leaf = SSL_get0_peer_certificate(ssl) else {
             return VerificationResult(
@@ -283,6 +317,13 @@ public final class TLSSession {
                 notYetValid: false, selfSigned: false,
                 hostnameMatches: Dictionary(
                     names.map { ($0, false) }, uniquingKeysWith: { first, _ in first }))
+        }
+        if !isServer, context.verifiesInHandshake, isHandshakeDone {
+            let code = Int32(truncatingIfNeeded: SSL_get_verify_result(ssl))
+            // The leaf's self-signature was already checked when `peerChain()` inspected it.
+            let selfSigned = inspectedChain?.first?.selfSigned
+            return CertificateVerifier.result(
+                leaf: leaf, verifyCode: code, selfSigned: selfSigned, at: date, names: names)
         }
         let untrusted = SSL_get_peer_cert_chain(ssl)
         return CertificateVerifier.verify(

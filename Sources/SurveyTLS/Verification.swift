@@ -81,6 +81,35 @@ enum CertificateVerifier {
             OpenSSLErrors.clear()
         }
 
+        return facts(
+            leaf: leaf, trusted: trusted, verifyError: errorText, verifyErrorCode: errorCode, at: date,
+            names: names)
+    }
+
+    /// The verification of a chain whose `X509_verify_cert` outcome (`X509_STORE_CTX_get_error`)
+    /// is already known, e.g. from the handshake (`SSL_get_verify_result`). `selfSigned`: the
+    /// leaf's `X509_self_signed(leaf, 1)` when that is known too.
+    static func result(
+        leaf: OpaquePointer, verifyCode code: Int32, selfSigned: Bool? = nil, at date: Date, names: [String]
+    ) -> VerificationResult {
+        if code == X509_V_OK {
+            return facts(
+                leaf: leaf, trusted: true, verifyError: nil, verifyErrorCode: nil, selfSigned: selfSigned,
+                at: date, names: names)
+        }
+        let text =
+            X509_verify_cert_error_string(Int(code)).map { String(cString: $0) }
+            ?? "verification error \(code)"
+        return facts(
+            leaf: leaf, trusted: false, verifyError: text, verifyErrorCode: code, selfSigned: selfSigned,
+            at: date, names: names)
+    }
+
+    /// Expiry relative to `date`, self-signature and name matches of `leaf`, with the trust verdict.
+    private static func facts(
+        leaf: OpaquePointer, trusted: Bool, verifyError: String?, verifyErrorCode: Int32?,
+        selfSigned: Bool? = nil, at date: Date, names: [String]
+    ) -> VerificationResult {
         let notBefore = CertificateInspector.date(X509_get0_notBefore(leaf))
         let notAfter = CertificateInspector.date(X509_get0_notAfter(leaf))
         var matches: [String: Bool] = [:]
@@ -88,10 +117,10 @@ enum CertificateVerifier {
             matches[name] = hostnameMatches(leaf, name)
         }
         return VerificationResult(
-            trusted: trusted, verifyError: errorText, verifyErrorCode: errorCode,
+            trusted: trusted, verifyError: verifyError, verifyErrorCode: verifyErrorCode,
             expired: notAfter.map { $0 < date } ?? false,
             notYetValid: notBefore.map { $0 > date } ?? false,
-            selfSigned: X509_self_signed(leaf, 1) == 1,
+            selfSigned: selfSigned ?? (X509_self_signed(leaf, 1) == 1),
             hostnameMatches: matches)
     }
 

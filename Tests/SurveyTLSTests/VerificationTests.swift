@@ -164,6 +164,47 @@ private let day: TimeInterval = 86_400
         #expect(HostnameMatcher(der: [0x30, 0x00]) == nil)
     }
 
+    /// A live client session takes its trust verdict from the handshake's own verification;
+    /// it equals an explicit verification of the same chain in every case.
+    @Test func sessionVerdictEqualsAnExplicitVerification() throws {
+        let ca = try TestCA()
+        let other = try TestCA(commonName: "Unrelated Root")
+        let intermediate = try ca.intermediate()
+        let now = Date()
+        let cases: [(TestCA.Issued, String?)] = [
+            (try ca.issue(names: ["mx.example.test"]), ca.caPEMPath),
+            (try ca.issue(names: ["mx.example.test"]), nil),
+            (try ca.issue(names: ["mx.example.test"]), other.caPEMPath),
+            (try ca.issue(names: ["*.example.test"], issuer: intermediate), ca.caPEMPath),
+            (
+                try ca.issue(names: ["mx.example.test"], issuer: intermediate, includeChain: false),
+                ca.caPEMPath
+            ),
+            (
+                try ca.issue(names: ["mx.example.test"], selfSigned: true, commonName: "mx.example.test"),
+                ca.caPEMPath
+            ),
+            (
+                try ca.issue(
+                    names: ["mx.example.test"], notBefore: now - 400 * day, notAfter: now - 10 * day),
+                ca.caPEMPath
+            ),
+            (
+                try ca.issue(
+                    names: ["mx.example.test"], notBefore: now + 10 * day, notAfter: now + 400 * day),
+                ca.caPEMPath
+            ),
+            (try ca.issue(names: [], keyType: .rsa(bits: 1024), commonName: "mx.example.test"), ca.caPEMPath),
+        ]
+        let names = ["mx.example.test", "example.test", "MX.example.test."]
+        for (issued, caFile) in cases {
+            let (live, _) = try verifyPeer(issued, caFile: caFile, names: names, at: now + day)
+            let explicit = try TLSContext.client(caFile: caFile).verify(
+                chain: issued.chain, at: now + day, names: names)
+            #expect(live == explicit)
+        }
+    }
+
     @Test func noPeerCertificateBeforeHandshake() throws {
         let session = try TLSSession(context: try TLSContext.client(), serverName: "mx.example.test")
         let result = session.verify(at: Date(), names: ["mx.example.test"])

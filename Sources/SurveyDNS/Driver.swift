@@ -230,6 +230,9 @@ final class Driver: @unchecked Sendable {
     private var socketsChanged = true
     private var completedCounts = ResolverStatistics()
     private var countsChanged = false
+    /// Replies since the streams were last flushed, and when the oldest of them arrived.
+    private var repliesSinceFlush = 0
+    private var oldestUnflushed: ContinuousClock.Instant?
 
     init(maxInFlight: Int) throws(ResolverError) {
         self.maxInFlight = maxInFlight
@@ -315,6 +318,8 @@ final class Driver: @unchecked Sendable {
         inFlight -= 1
         completedCounts.count(status, timeouts: timeouts)
         countsChanged = true
+        repliesSinceFlush += 1
+        if oldestUnflushed == nil { oldestUnflushed = .now }
         context.handler(RawReply(status: status, timeouts: timeouts, message: message))
     }
 
@@ -355,12 +360,26 @@ final class Driver: @unchecked Sendable {
             }, context.toOpaque())
     }
 
-    /// Publishes the counters and runs the flushes asked for during this round.
+    /// Streams are flushed (their consumer woken) once this many replies have collected, or
+    /// `flushDelay` after the oldest of them, or when the driver has no queued work left:
+    /// a consumer woken for every few replies would spend more on waking than on them.
+    private static let flushBatch = 128
+    private static let flushDelay: Duration = .milliseconds(2)
+
+    /// Milliseconds until collected replies must be flushed (nil: nothing collected).
+    private var flushTimeoutMs: Int32? {
+        guard let oldest = oldestUnflushed else { return nil }
+        let left = (oldest + Self.flushDelay) - .now
+        return left <= .zero ? 0 : Int32(clamping: left.components.attoseconds / 1_000_000_000_000_000 + 1)
+    }
+
+    /// Publishes the counters and runs the flushes asked for, when they are due.
     private func endRound(final: Bool = false) {
         let counts = completedCounts
         let changed = countsChanged
         completedCounts = ResolverStatistics()
         countsChanged = false
+        let late = oldestUnflushed.map { ContinuousClock.now - $0 >= Self.flushDelay } ?? false
         let targets: [any DriverFlushable] = lock.withLock {
             if changed {
                 shared.add(counts)
@@ -369,8 +388,13 @@ final class Driver: @unchecked Sendable {
                 shared.peakInFlight = max(shared.peakInFlight, inFlight)
             }
             if final { state = .stopped }
+            guard final || late || repliesSinceFlush >= Self.flushBatch || queue.isEmpty else { return [] }
             defer { flushes.removeAll(keepingCapacity: true) }
             return flushes
+        }
+        if final || late || repliesSinceFlush >= Self.flushBatch || !targets.isEmpty {
+            repliesSinceFlush = 0
+            oldestUnflushed = nil
         }
         for target in targets { target.flush() }
     }
@@ -397,6 +421,7 @@ final class Driver: @unchecked Sendable {
             } else {
                 timeoutMs = -1
             }
+            let pollTimeout = flushTimeoutMs.map { timeoutMs < 0 ? $0 : min($0, timeoutMs) } ?? timeoutMs
             if socketsChanged {
                 socketOrder = Array(sockets.keys)
                 pollSet = [pollfd(fd: wakeup.readEnd, events: Int16(POLLIN), revents: 0)]
@@ -409,7 +434,7 @@ final class Driver: @unchecked Sendable {
                 }
                 socketsChanged = false
             }
-            let ready = poll(&pollSet, nfds_t(pollSet.count), timeoutMs)
+            let ready = poll(&pollSet, nfds_t(pollSet.count), pollTimeout)
             if ready < 0 && errno != EINTR {
                 // poll on a valid set cannot fail except for EINTR/ENOMEM; back off briefly.
                 usleep(1000)

@@ -31,43 +31,42 @@ struct ResolveCommand: AsyncParsableCommand {
         if concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
     }
 
-    /// One output line; keys in sorted order, absent optionals left out.
-    struct Line {
-        struct Address {
-            var ip: String
-            var specialPurpose: String?
-            var json: String {
-                JSONText.object([
-                    ("ip", JSONText.string(ip)), ("special_purpose", specialPurpose.map(JSONText.string)),
-                ])
-            }
-        }
-        struct MX {
-            var host: String
-            var preference: Int
-            var implicit: Bool
-            var dnsStatus: String
-            var cnameTarget: String?
-            var addresses: [Address]
-            var json: String {
-                JSONText.object([
-                    ("addresses", JSONText.array(addresses.map(\.json))),
-                    ("cname_target", cnameTarget.map(JSONText.string)),
-                    ("dns_status", JSONText.string(dnsStatus)), ("host", JSONText.string(host)),
-                    ("implicit", implicit ? "true" : "false"), ("preference", String(preference)),
-                ])
-            }
-        }
-        var domain: String
-        var dnsStatus: String
-        var detail: String?
-        var mx: [MX]
-        var json: String {
+    /// The JSON members of an MX entry that depend only on the host (`addresses`,
+    /// `cname_target`, `dns_status`, `host`: the first keys in sorted order), rendered once
+    /// per host however many domains name it.
+    static func hostMembers(_ h: HostResolution) -> String {
+        let addresses = h.addresses.map { ip in
             JSONText.object([
-                ("detail", detail.map(JSONText.string)), ("dns_status", JSONText.string(dnsStatus)),
-                ("domain", JSONText.string(domain)), ("mx", JSONText.array(mx.map(\.json))),
+                ("ip", JSONText.string(ip)),
+                ("special_purpose", AddressPolicy.specialPurpose(ip).map(JSONText.string)),
             ])
         }
+        var out = "\"addresses\":" + JSONText.array(addresses)
+        if let cname = h.cnameTarget { out += ",\"cname_target\":" + JSONText.string(cname) }
+        out +=
+            ",\"dns_status\":" + JSONText.string(h.status.rawValue) + ",\"host\":" + JSONText.string(h.host)
+        return out
+    }
+
+    /// One output line (keys in sorted order, absent optionals left out, as `JSONEncoder`
+    /// with `.sortedKeys` would write it).
+    static func line(_ r: DomainResolution, hostMembers: [String: String]) -> String {
+        var out = "{"
+        if let detail = r.detail { out += "\"detail\":" + JSONText.string(detail) + "," }
+        out +=
+            "\"dns_status\":" + JSONText.string(r.status.rawValue) + ",\"domain\":"
+            + JSONText.string(r.domain)
+        out += ",\"mx\":["
+        for (i, m) in r.mx.enumerated() {
+            if i > 0 { out += "," }
+            let members =
+                hostMembers[m.host]
+                ?? "\"addresses\":[],\"dns_status\":\"error\",\"host\":" + JSONText.string(m.host)
+            out += "{" + members + ",\"implicit\":" + (r.implicitMX ? "true" : "false")
+            out += ",\"preference\":" + String(m.preference) + "}"
+        }
+        out += "]}\n"
+        return out
     }
 
     func run() async throws {
@@ -80,8 +79,8 @@ struct ResolveCommand: AsyncParsableCommand {
         var arguments = domains.enumerated().compactMap { parseInputLine(Substring($1), lineNumber: $0 + 1) }
             .makeIterator()
         let pipeline = DomainPipeline(stream: resolver.stream())
-        // Every MX host's result (one entry per distinct host), for the lines of later domains.
-        var hosts: [String: HostResolution] = [:]
+        // Every MX host's rendered members (one entry per distinct host), for later lines.
+        var hosts: [String: String] = [:]
         var nextToken = 0
         var inputDone = false
         let out = FileHandle.standardOutput
@@ -104,21 +103,9 @@ struct ResolveCommand: AsyncParsableCommand {
             for event in events {
                 switch event {
                 case .host(let h, _):
-                    hosts[h.host] = h
+                    hosts[h.host] = Self.hostMembers(h)
                 case .domain(let r, _):
-                    let mx = r.mx.map { m in
-                        let h = hosts[m.host]
-                        return Line.MX(
-                            host: m.host, preference: m.preference, implicit: r.implicitMX,
-                            dnsStatus: h?.status.rawValue ?? HostDNSStatus.error.rawValue,
-                            cnameTarget: h?.cnameTarget,
-                            addresses: (h?.addresses ?? []).map {
-                                Line.Address(ip: $0, specialPurpose: AddressPolicy.specialPurpose($0))
-                            })
-                    }
-                    output +=
-                        Line(domain: r.domain, dnsStatus: r.status.rawValue, detail: r.detail, mx: mx).json
-                    output += "\n"
+                    output += Self.line(r, hostMembers: hosts)
                 }
             }
             if !output.isEmpty { out.write(Data(output.utf8)) }

@@ -429,17 +429,17 @@ public final class Scanner: Sendable {
             return
         }
         let limiter = options.rate > 0 ? RateLimiter(perSecond: options.rate) : nil
-        await withTaskGroup(of: Void.self) { group in
-            var active = 0
-            func start(_ target: ProbeTarget, attempt: Int) async {
-                if active >= options.concurrency {
-                    await group.next()
-                    active -= 1
-                }
+        let slots = SessionSlots(options.concurrency)
+        await withDiscardingTaskGroup { group in
+            // Slots granted to this loop and not used yet.
+            var granted = 0
+            func start(_ target: ProbeTarget, attempt: Int, more: Int) async {
+                if granted == 0 { granted = await slots.acquire(upTo: more) }
+                granted -= 1
                 if let limiter { await limiter.acquire() }
-                active += 1
                 state.bump { $0.probesStarted += 1 }
                 group.addTask {
+                    defer { slots.release() }
                     var result = await prober.probe(target)
                     // Cut off by a stop: nothing was learned; resume probes it again.
                     if Task.isCancelled { return }
@@ -461,29 +461,107 @@ public final class Scanner: Sendable {
                     }
                 }
             }
-            // Targets are taken in batches: one hop to the queue and one to the retry list per
-            // batch, so the loop keeps `concurrency` sessions going even when the cooperative
-            // pool is busy with the sessions' own work.
+            // Targets are taken in batches and sessions started against slots taken in
+            // batches: one hop to the queue and one to the retry list per batch, and the loop
+            // is woken once several sessions have ended, not once per session, so it keeps
+            // `concurrency` sessions going even when the cooperative pool is busy with the
+            // sessions' own work.
             while true {
                 let batch = await queue.receive(upTo: 256)
                 if batch.isEmpty { break }
                 if state.stopping { continue }  // drain the queue without probing
-                for due in await retries.takeDue() where !state.stopping {
-                    await start(due, attempt: 2)
+                let due = await retries.takeDue()
+                for (i, target) in due.enumerated() where !state.stopping {
+                    await start(target, attempt: 2, more: due.count - i + batch.count)
                 }
-                for target in batch where !state.stopping {
-                    await start(target, attempt: 1)
+                for (i, target) in batch.enumerated() where !state.stopping {
+                    await start(target, attempt: 1, more: batch.count - i)
                 }
             }
             // Greylisted hosts: wait for their retry time, then probe once more.
+            slots.giveBack(granted)
+            granted = 0
             while true {
-                await group.waitForAll()
-                active = 0
+                await slots.waitUntilIdle()
                 guard !state.stopping, let (target, due) = await retries.next() else { break }
                 try? await Task.sleep(until: due)
                 if state.stopping { break }
-                await start(target, attempt: 2)
+                await start(target, attempt: 2, more: 1)
             }
+        }
+    }
+}
+
+/// The session slots of the probe stage (`--concurrency`). A finished session gives its slot
+/// back at once; the scheduler, when it has to wait, is woken only once a few slots are free
+/// and then takes them all, so starting sessions costs one wake-up per batch.
+final class SessionSlots: @unchecked Sendable {
+    private let lock = NSLock()
+    private let total: Int
+    private var free: Int
+    private let wakeBatch: Int
+    private var waiter: (wanted: Int, continuation: CheckedContinuation<Int, Never>)?
+    private var idleWaiter: CheckedContinuation<Void, Never>?
+
+    init(_ total: Int) {
+        self.total = max(1, total)
+        free = self.total
+        wakeBatch = max(1, min(64, self.total / 64))
+    }
+
+    /// Waits for a free slot; takes up to `wanted` free slots and returns how many (≥ 1).
+    func acquire(upTo wanted: Int) async -> Int {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Int, Never>) in
+            let granted: Int? = lock.withLock {
+                guard free > 0 else {
+                    waiter = (max(1, wanted), continuation)
+                    return nil
+                }
+                let n = min(free, max(1, wanted))
+                free -= n
+                return n
+            }
+            if let granted { continuation.resume(returning: granted) }
+        }
+    }
+
+    func release() { giveBack(1) }
+
+    /// Returns slots that were taken and not used.
+    func giveBack(_ n: Int) {
+        guard n > 0 else { return }
+        let (resume, granted, idle):
+            (CheckedContinuation<Int, Never>?, Int, CheckedContinuation<Void, Never>?) =
+                lock.withLock {
+                    free += n
+                    var resume: CheckedContinuation<Int, Never>?
+                    var granted = 0
+                    if let w = waiter, free >= min(w.wanted, wakeBatch) {
+                        granted = min(free, w.wanted)
+                        free -= granted
+                        resume = w.continuation
+                        waiter = nil
+                    }
+                    var idle: CheckedContinuation<Void, Never>?
+                    if free == total, let i = idleWaiter {
+                        idle = i
+                        idleWaiter = nil
+                    }
+                    return (resume, granted, idle)
+                }
+        resume?.resume(returning: granted)
+        idle?.resume()
+    }
+
+    /// Returns once every slot is free (no session running).
+    func waitUntilIdle() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let idle: Bool = lock.withLock {
+                if free == total { return true }
+                idleWaiter = continuation
+                return false
+            }
+            if idle { continuation.resume() }
         }
     }
 }

@@ -200,3 +200,57 @@ func quietOptions() -> ScanOptions {
         #expect(try store.scan(scan)?.status == "done")
     }
 }
+
+/// Counts sessions running at the same time (all IPs together).
+final class ConcurrencyProber: TargetProbing, @unchecked Sendable {
+    let lock = NSLock()
+    var running = 0
+    var peak = 0
+    var calls = 0
+
+    func probe(_ target: ProbeTarget) async -> ProbeResult {
+        lock.withLock {
+            running += 1
+            calls += 1
+            peak = max(peak, running)
+        }
+        try? await Task.sleep(for: .milliseconds(5))
+        lock.withLock { running -= 1 }
+        return ProbeResult(ip: target.ip, sni: target.sni, status: .ok)
+    }
+}
+
+@Suite struct SessionLimitTests {
+    @Test(arguments: [1, 5, 64])
+    func neverMoreSessionsThanTheConcurrencyAndThePoolFills(_ concurrency: Int) async throws {
+        let list = try writeList(400)
+        let db = tempPath("c.db")
+        defer { for p in [list, db] { try? FileManager.default.removeItem(atPath: p) } }
+        let store = try ResultStore(path: db)
+        let scan = try store.beginScan(commandLine: "t", toolVersion: "t", options: [:], input: list)
+        let prober = ConcurrencyProber()
+        var options = quietOptions()
+        options.concurrency = concurrency
+        let summary = try await Scanner(
+            resolver: TableResolver(hosts: 200), prober: prober, store: store, options: options
+        )
+        .run(input: list, scanID: scan, resume: false)
+        #expect(summary.counters.probesDone == 200)
+        #expect(prober.calls == 200)
+        #expect(prober.peak <= concurrency)
+        #expect(prober.peak == concurrency, "200 targets of 5 ms each fill a pool of \(concurrency)")
+    }
+
+    @Test func slotsAreGrantedInBatchesAndGivenBack() async {
+        let slots = SessionSlots(128)  // wakes a waiter once 2 slots are free
+        #expect(await slots.acquire(upTo: 100) == 100)
+        #expect(await slots.acquire(upTo: 100) == 28)
+        async let waiting = slots.acquire(upTo: 10)
+        try? await Task.sleep(for: .milliseconds(20))
+        slots.release()  // one free slot: below the wake batch, the waiter sleeps on
+        slots.release()
+        #expect(await waiting == 2)
+        slots.giveBack(128)
+        await slots.waitUntilIdle()
+    }
+}

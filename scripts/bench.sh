@@ -129,6 +129,8 @@ python3 scripts/measure.py "$results/probe.json" -- "$BIN/mxsurvey" scan "${SCAN
     --db "$OUT/farm/bench.db" --resolver "127.0.0.1:$UNBOUND_PORT" --ca-file "$OUT/farm/ca.pem" \
     --concurrency "${BENCH_CONCURRENCY:-2000}" "$OUT/farm/domains.txt" > "$OUT/farm/scan.log"
 sqlite3 "$OUT/farm/bench.db" "SELECT count(*), sum(attempts) FROM probes" > "$OUT/farm/probes.txt"
+# Correctness at scale: the stored results must equal the farm's ground truth exactly.
+python3 scripts/bench-truth.py "$OUT/farm/bench.db" "$OUT/farm" "$results/probe-truth.json"
 fi
 
 if want 3; then
@@ -326,6 +328,10 @@ if os.path.exists(f"{res}/probe.json"):
     })
     if floor_ms:
         r["probe_cpu_to_floor_ratio"] = cpu / sessions * 1000 / floor_ms
+    if os.path.exists(f"{res}/probe-truth.json"):
+        t = json.load(open(f"{res}/probe-truth.json"))
+        r.update({"probe_truth_hosts": t["truth_hosts"], "probe_truth_domains": t["truth_domains"],
+                  "probe_truth_differences": t["truth_differences"]})
 if sslscan_s:
     mx_rate = r.get("probes_per_s")
     r["peers_hosts"] = peer_n

@@ -1,5 +1,6 @@
 import CAres
 import Foundation
+import SurveyCore
 
 /// Counters of one `Resolver`.
 public struct ResolverStatistics: Sendable, Hashable {
@@ -175,30 +176,6 @@ private struct OutgoingQuery {
     let name: String
     let type: RecordType
     let handler: ReplyHandler
-}
-
-/// A FIFO without the O(n) `removeFirst` of Array.
-struct FIFO<Element> {
-    private var items: [Element] = []
-    private var head = 0
-    var count: Int { items.count - head }
-    var isEmpty: Bool { head == items.count }
-
-    mutating func append(_ item: Element) { items.append(item) }
-
-    mutating func take(_ n: Int) -> ArraySlice<Element> {
-        let end = head + min(n, count)
-        let slice = items[head..<end]
-        head = end
-        if head == items.count {
-            items.removeAll(keepingCapacity: true)
-            head = 0
-        } else if head > 4096 && head * 2 > items.count {
-            items.removeFirst(head)
-            head = 0
-        }
-        return slice
-    }
 }
 
 /// Runs one c-ares channel on one dedicated thread. Other threads only touch the state

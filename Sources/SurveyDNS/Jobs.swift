@@ -108,54 +108,16 @@ final class QueryJob: ResolverJob, @unchecked Sendable {
 /// How many times a query re-asks for the target of an unresolved alias.
 private let maxAliasHops = 8
 
-/// The mail exchangers of a domain: the MX query, and A + AAAA when there is no MX
-/// (implicit MX). See `DomainVerdict`.
-final class DomainJob: ResolverJob, @unchecked Sendable {
+/// A and AAAA of one name at the same time; `done` gets both answers once both are in.
+final class AddressJob: ResolverJob, @unchecked Sendable {
     private let name: String
     private let tries: Int
-    private let done: (DomainResolution) -> Void
+    private let done: (_ a: DNSAnswer, _ aaaa: DNSAnswer) -> Void
     private var a: DNSAnswer?
     private var aaaa: DNSAnswer?
 
-    init(_ domain: String, tries: Int, done: @escaping (DomainResolution) -> Void) {
-        self.name = normalizedName(domain)
-        self.tries = tries
-        self.done = done
-    }
-
-    func start(_ sender: any QuerySender) {
-        QueryJob(name, type: .mx, tries: tries) { [self] answer in
-            if let resolution = DomainVerdict.fromMX(name, answer) {
-                done(resolution)
-                return
-            }
-            QueryJob(name, type: .a, tries: tries) { [self] in
-                a = $0
-                finishImplicit()
-            }.start(sender)
-            QueryJob(name, type: .aaaa, tries: tries) { [self] in
-                aaaa = $0
-                finishImplicit()
-            }.start(sender)
-        }.start(sender)
-    }
-
-    private func finishImplicit() {
-        guard let a, let aaaa else { return }
-        done(DomainVerdict.implicitMX(name, a: a, aaaa: aaaa))
-    }
-}
-
-/// The addresses of an MX host: A and AAAA at the same time. See `HostVerdict`.
-final class HostJob: ResolverJob, @unchecked Sendable {
-    private let name: String
-    private let tries: Int
-    private let done: (HostResolution) -> Void
-    private var a: DNSAnswer?
-    private var aaaa: DNSAnswer?
-
-    init(_ host: String, tries: Int, done: @escaping (HostResolution) -> Void) {
-        self.name = normalizedName(host)
+    init(_ name: String, tries: Int, done: @escaping (_ a: DNSAnswer, _ aaaa: DNSAnswer) -> Void) {
+        self.name = name
         self.tries = tries
         self.done = done
     }
@@ -173,6 +135,51 @@ final class HostJob: ResolverJob, @unchecked Sendable {
 
     private func finish() {
         guard let a, let aaaa else { return }
-        done(HostVerdict.resolution(name, a: a, aaaa: aaaa))
+        done(a, aaaa)
+    }
+}
+
+/// The mail exchangers of a domain: the MX query, and A + AAAA when there is no MX
+/// (implicit MX). See `DomainVerdict`.
+final class DomainJob: ResolverJob, @unchecked Sendable {
+    private let name: String
+    private let tries: Int
+    private let done: (DomainResolution) -> Void
+
+    init(_ domain: String, tries: Int, done: @escaping (DomainResolution) -> Void) {
+        self.name = normalizedName(domain)
+        self.tries = tries
+        self.done = done
+    }
+
+    func start(_ sender: any QuerySender) {
+        QueryJob(name, type: .mx, tries: tries) { [self] answer in
+            if let resolution = DomainVerdict.fromMX(name, answer) {
+                done(resolution)
+                return
+            }
+            AddressJob(name, tries: tries) { [self] a, aaaa in
+                done(DomainVerdict.implicitMX(name, a: a, aaaa: aaaa))
+            }.start(sender)
+        }.start(sender)
+    }
+}
+
+/// The addresses of an MX host: A and AAAA at the same time. See `HostVerdict`.
+final class HostJob: ResolverJob, @unchecked Sendable {
+    private let name: String
+    private let tries: Int
+    private let done: (HostResolution) -> Void
+
+    init(_ host: String, tries: Int, done: @escaping (HostResolution) -> Void) {
+        self.name = normalizedName(host)
+        self.tries = tries
+        self.done = done
+    }
+
+    func start(_ sender: any QuerySender) {
+        AddressJob(name, tries: tries) { [self] a, aaaa in
+            done(HostVerdict.resolution(name, a: a, aaaa: aaaa))
+        }.start(sender)
     }
 }

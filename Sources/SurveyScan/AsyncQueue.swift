@@ -1,10 +1,10 @@
 import Foundation
+import SurveyCore
 
 /// A bounded multi-producer, single-consumer queue: `send` suspends while the queue is
 /// full, so a fast stage (DNS) cannot run ahead of a slow one (probes) without bound.
 public actor BoundedQueue<Element: Sendable> {
-    private var items: [Element] = []
-    private var head = 0
+    private var items = FIFO<Element>()
     private let capacity: Int
     private var waitingSenders: [CheckedContinuation<Void, Never>] = []
     private var waitingReceiver: CheckedContinuation<Element?, Never>?
@@ -14,7 +14,7 @@ public actor BoundedQueue<Element: Sendable> {
         self.capacity = max(1, capacity)
     }
 
-    public var count: Int { items.count - head }
+    public var count: Int { items.count }
 
     /// Appends an element, waiting while the queue is full. Returns `false` if the queue
     /// was finished (the element is dropped).
@@ -35,13 +35,7 @@ public actor BoundedQueue<Element: Sendable> {
 
     /// Takes the next element; `nil` once the queue is finished and empty.
     public func receive() async -> Element? {
-        if head < items.count {
-            let e = items[head]
-            head += 1
-            if head > 1024 && head * 2 > items.count {
-                items.removeFirst(head)
-                head = 0
-            }
+        if let e = items.take(1).first {
             if !waitingSenders.isEmpty { waitingSenders.removeFirst().resume() }
             return e
         }
@@ -52,20 +46,11 @@ public actor BoundedQueue<Element: Sendable> {
     /// Takes up to `limit` elements at once (waiting for the first); empty once the queue
     /// is finished and empty.
     public func receive(upTo limit: Int) async -> [Element] {
-        if head >= items.count {
+        if items.isEmpty {
             guard let first = await receive() else { return [] }
             return [first]
         }
-        let end = min(items.count, head + max(1, limit))
-        let batch = Array(items[head..<end])
-        head = end
-        if head == items.count {
-            items.removeAll(keepingCapacity: true)
-            head = 0
-        } else if head > 1024 && head * 2 > items.count {
-            items.removeFirst(head)
-            head = 0
-        }
+        let batch = Array(items.take(max(1, limit)))
         let wake = min(batch.count, waitingSenders.count)
         for sender in waitingSenders.prefix(wake) { sender.resume() }
         waitingSenders.removeFirst(wake)
@@ -75,7 +60,7 @@ public actor BoundedQueue<Element: Sendable> {
     /// No more elements will be sent; the receiver drains what is left, then gets `nil`.
     public func finish() {
         finished = true
-        if head >= items.count, let r = waitingReceiver {
+        if items.isEmpty, let r = waitingReceiver {
             waitingReceiver = nil
             r.resume(returning: nil)
         }

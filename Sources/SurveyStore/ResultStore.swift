@@ -201,19 +201,9 @@ public final class ResultStore: Sendable {
         }
     }
 
-    /// Writes a batch in one transaction on the database's writer queue, suspending the
-    /// caller instead of blocking its thread. Writes run in the order they are called, so
-    /// when one returns, every earlier one has landed (an empty batch is such a barrier).
-    public func writeAsync(scan: Int64, _ records: [StoreRecord]) async throws {
-        try await pool.write { db in
-            var inserter = BatchInserter(db: db, scan: scan)
-            for record in records { try inserter.insert(record) }
-        }
-    }
-
     /// Queues a batch for one transaction on the database's writer queue and returns at
     /// once; `completion` runs on that queue with the outcome. Batches land in the order
-    /// they are queued (with `write`/`writeAsync` calls too).
+    /// they are queued (with `write` calls too).
     public func enqueueWrite(
         scan: Int64, _ records: [StoreRecord], completion: @escaping @Sendable ((any Error)?) -> Void
     ) {

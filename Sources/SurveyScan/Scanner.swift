@@ -103,6 +103,8 @@ final class ScanState: @unchecked Sendable {
 public final class Scanner: Sendable {
     /// How long sessions in flight may go on once a stop is requested.
     static let stopGrace: Duration = .seconds(2)
+    /// How long a result may wait in memory before it is committed.
+    static let commitDelay: Duration = .seconds(2)
 
     let resolver: any DomainResolving
     let prober: (any TargetProbing)?
@@ -138,6 +140,13 @@ public final class Scanner: Sendable {
 
         let progress = ProgressReporter(state: state, queue: queue, options: options)
         let progressTask = Task { await progress.run() }
+        // Results older than `commitDelay` are committed even when no batch is full.
+        let commitTicker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: Self.commitDelay / 2)
+                try? await writer.commitIfOlder(than: Self.commitDelay)
+            }
+        }
         let probeStage = Task {
             await self.runProbes(queue: queue, retries: retries, state: state, writer: writer)
         }
@@ -181,6 +190,7 @@ public final class Scanner: Sendable {
             failure = failure ?? error
         }
         progressTask.cancel()
+        commitTicker.cancel()
         await progress.finish()
         let interrupted = state.stopping
         try store.finishScan(scanID, status: interrupted || failure != nil ? "interrupted" : "done")

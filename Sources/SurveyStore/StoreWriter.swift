@@ -17,6 +17,8 @@ public actor StoreWriter {
     private let batchSize: Int
     private let maxBuffered: Int
     private let pending = PendingWrites()
+    /// When the oldest buffered record arrived (nil: buffer empty).
+    private var oldestBuffered: ContinuousClock.Instant?
 
     public init(store: ResultStore, scanID: Int64, batchSize: Int = 500, maxBuffered: Int = 50_000) {
         self.store = store
@@ -27,13 +29,25 @@ public actor StoreWriter {
 
     /// Adds a record; starts a transaction when a batch is full and none is running.
     public func add(_ record: StoreRecord) async throws {
+        if buffer.isEmpty { oldestBuffered = .now }
         buffer.append(record)
         try await writeIfDue()
     }
 
     public func add(contentsOf records: [StoreRecord]) async throws {
+        guard !records.isEmpty else { return }
+        if buffer.isEmpty { oldestBuffered = .now }
         buffer.append(contentsOf: records)
         try await writeIfDue()
+    }
+
+    /// Starts a transaction for what is buffered when its oldest record has waited `age`
+    /// or longer and none is running: a slow scan's results reach readers (and survive a
+    /// crash) within about that time, not only once a batch is full.
+    public func commitIfOlder(than age: Duration) throws {
+        try pending.check()
+        guard let oldest = oldestBuffered, ContinuousClock.now - oldest >= age, pending.isIdle else { return }
+        writeBuffer()
     }
 
     /// Writes whatever is buffered and returns once everything added so far is stored.
@@ -57,6 +71,7 @@ public actor StoreWriter {
         guard !buffer.isEmpty else { return }
         let batch = buffer
         buffer.removeAll(keepingCapacity: true)
+        oldestBuffered = nil
         pending.begin()
         let pending = self.pending
         store.enqueueWrite(scan: scanID, batch) { [weak self] error in

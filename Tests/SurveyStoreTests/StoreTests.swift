@@ -131,4 +131,30 @@ import Testing
         let mode = try await store.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
     }
+
+    @Test func bufferedRecordsAreCommittedOnceTheyAreOldEnough() async throws {
+        let path = tempDB()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try ResultStore(path: path)
+        let scan = try store.beginScan(commandLine: "t", toolVersion: "t", options: [:], input: nil)
+        let writer = StoreWriter(store: store, scanID: scan, batchSize: 500)
+        func stored() throws -> Int {
+            try store.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM domains") ?? -1 }
+        }
+        try await writer.add(
+            .domain(DomainResolution(domain: "a.example", status: .nxdomain), tag: nil, rank: nil, line: 1))
+        try await writer.commitIfOlder(than: .seconds(60))
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(try stored() == 0, "a young record of a partial batch waits")
+        try await Task.sleep(for: .milliseconds(50))
+        try await writer.commitIfOlder(than: .milliseconds(50))
+        var waited = 0
+        while try stored() == 0 && waited < 100 {
+            try await Task.sleep(for: .milliseconds(20))
+            waited += 1
+        }
+        #expect(try stored() == 1, "an old enough record is committed without a full batch")
+        try await writer.flush()
+        #expect(try stored() == 1)
+    }
 }

@@ -41,6 +41,7 @@ public struct ResolverStatistics: Sendable, Hashable {
     }
 
     mutating func add(_ other: ResolverStatistics) {
+        queriesSent += other.queriesSent
         queriesCompleted += other.queriesCompleted
         answered += other.answered
         nxdomain += other.nxdomain
@@ -357,19 +358,20 @@ final class Driver: @unchecked Sendable {
         completedCounts = ResolverStatistics()
         countsChanged = false
         let late = oldestUnflushed.map { ContinuousClock.now - $0 >= Self.flushDelay } ?? false
-        let targets: [any DriverFlushable] = lock.withLock {
+        let (due, targets): (Bool, [any DriverFlushable]) = lock.withLock {
             if changed {
                 shared.add(counts)
-                shared.queriesSent += counts.queriesSent
                 shared.inFlight = inFlight
                 shared.peakInFlight = max(shared.peakInFlight, inFlight)
             }
             if final { state = .stopped }
-            guard final || late || repliesSinceFlush >= Self.flushBatch || queue.isEmpty else { return [] }
+            guard final || late || repliesSinceFlush >= Self.flushBatch || queue.isEmpty else {
+                return (false, [])
+            }
             defer { flushes.removeAll(keepingCapacity: true) }
-            return flushes
+            return (true, flushes)
         }
-        if final || late || repliesSinceFlush >= Self.flushBatch || !targets.isEmpty {
+        if due {
             repliesSinceFlush = 0
             oldestUnflushed = nil
         }

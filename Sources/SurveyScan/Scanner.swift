@@ -92,9 +92,7 @@ final class ScanState: @unchecked Sendable {
     func stop() { lock.withLock { stopRequested = true } }
     func bump(_ update: (inout ScanCounters) -> Void) { lock.withLock { update(&current) } }
 
-    /// True the first time an IP is seen in this scan.
-    func claim(ip: String) -> Bool { lock.withLock { seenIPs.insert(ip).inserted } }
-    /// `claim(ip:)` for several addresses: the ones seen for the first time, in order.
+    /// The addresses seen for the first time in this scan, in order; they count as seen now.
     func claim(ips: [String]) -> [String] { lock.withLock { ips.filter { seenIPs.insert($0).inserted } } }
     func markIPsSeen(_ ips: [String]) { lock.withLock { seenIPs.formUnion(ips) } }
 }
@@ -418,7 +416,8 @@ public final class Scanner: Sendable {
             state.bump { $0.retriesScheduled += 1 }
             await retries.add(target, due: .now + wait)
         }
-        for p in pending where state.claim(ip: p.ip) {
+        let fresh = Set(state.claim(ips: pending.map(\.ip)))
+        for p in pending where fresh.contains(p.ip) {
             state.bump { $0.targetsQueued += 1 }
             await queue.send(
                 ProbeTarget(

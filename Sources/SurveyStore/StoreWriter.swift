@@ -29,9 +29,7 @@ public actor StoreWriter {
 
     /// Adds a record; starts a transaction when a batch is full and none is running.
     public func add(_ record: StoreRecord) async throws {
-        if buffer.isEmpty { oldestBuffered = .now }
-        buffer.append(record)
-        try await writeIfDue()
+        try await add(contentsOf: [record])
     }
 
     public func add(contentsOf records: [StoreRecord]) async throws {
@@ -53,16 +51,16 @@ public actor StoreWriter {
     /// Writes whatever is buffered and returns once everything added so far is stored.
     public func flush() async throws {
         try pending.check()
-        await pending.waitUntilBelow(1)
+        await pending.waitUntilIdle()
         writeBuffer()
-        await pending.waitUntilBelow(1)
+        await pending.waitUntilIdle()
         try pending.check()
     }
 
     private func writeIfDue() async throws {
         try pending.check()
         guard buffer.count >= batchSize else { return }
-        if buffer.count >= maxBuffered { await pending.waitUntilBelow(1) }
+        if buffer.count >= maxBuffered { await pending.waitUntilIdle() }
         // Reentrancy: another caller may have written the buffer while this one waited.
         if pending.isIdle && buffer.count >= batchSize { writeBuffer() }
     }
@@ -91,7 +89,7 @@ final class PendingWrites: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0
     private var failure: (any Error)?
-    private var waiters: [(below: Int, continuation: CheckedContinuation<Void, Never>)] = []
+    private var waiters: [CheckedContinuation<Void, Never>] = []
 
     var isIdle: Bool { lock.withLock { count == 0 } }
 
@@ -101,9 +99,9 @@ final class PendingWrites: @unchecked Sendable {
         let ready: [CheckedContinuation<Void, Never>] = lock.withLock {
             count -= 1
             if let error, failure == nil { failure = error }
-            let (now, later) = (waiters.filter { count < $0.below }, waiters.filter { count >= $0.below })
-            waiters = later
-            return now.map(\.continuation)
+            guard count == 0 else { return [] }
+            defer { waiters.removeAll() }
+            return waiters
         }
         for continuation in ready { continuation.resume() }
     }
@@ -112,12 +110,12 @@ final class PendingWrites: @unchecked Sendable {
         if let failure = lock.withLock({ failure }) { throw failure }
     }
 
-    /// Returns once fewer than `below` batches are pending.
-    func waitUntilBelow(_ below: Int) async {
+    /// Returns once no batch is pending.
+    func waitUntilIdle() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let ready: Bool = lock.withLock {
-                if count < below { return true }
-                waiters.append((below, continuation))
+                if count == 0 { return true }
+                waiters.append(continuation)
                 return false
             }
             if ready { continuation.resume() }

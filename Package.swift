@@ -30,7 +30,10 @@ let package = Package(
             dependencies: ["CAres", "SurveyCore", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "SurveyStore",
-            dependencies: ["SurveyCore", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: [
+                "SurveyCore", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]),
         .target(name: "SurveyTLS", dependencies: ["COpenSSL", "SurveyCore"]),
         .target(
             name: "SurveyProbe",

@@ -372,31 +372,38 @@ public final class Scanner: Sendable {
                 db, sql: "SELECT name FROM hosts WHERE scan_id = ?", arguments: [scanID])
             let probed = try String.fetchAll(
                 db, sql: "SELECT ip FROM probes WHERE scan_id = ?", arguments: [scanID])
-            // The first stored domain whose MX is `host` (SQL expression; binds the scan id).
-            func recipient(_ host: String) -> String {
+            // The first stored domain (by input line, then name) of each MX host, found in
+            // one pass over the scan's MX rows (binds the scan id).
+            let recipients = """
+                WITH recipients AS (
+                    SELECT host, name FROM (
+                        SELECT m.host AS host, d.name AS name,
+                               row_number() OVER (PARTITION BY m.host ORDER BY d.input_line, d.name) AS k
+                        FROM domains d JOIN mx m ON m.domain_id = d.id
+                        WHERE d.scan_id = ?)
+                    WHERE k = 1)
                 """
-                COALESCE((SELECT d.name FROM mx m JOIN domains d ON d.id = m.domain_id
-                          WHERE d.scan_id = ? AND m.host = \(host) ORDER BY d.input_line, d.name LIMIT 1),
-                         \(host))
-                """
-            }
             let pending = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT ip, host, \(recipient("host")) AS domain
+                    \(recipients)
+                    SELECT x.ip AS ip, x.host AS host, COALESCE(r.name, x.host) AS domain
                     FROM (SELECT a.ip AS ip, min(h.name) AS host
                           FROM addresses a JOIN hosts h ON h.id = a.host_id
                           LEFT JOIN probes p ON p.scan_id = h.scan_id AND p.ip = a.ip
                           WHERE h.scan_id = ? AND a.excluded = 0 AND p.id IS NULL
-                          GROUP BY a.ip)
+                          GROUP BY a.ip) x
+                    LEFT JOIN recipients r ON r.host = x.host
                     """, arguments: [scanID, scanID]
             ).map { (ip: $0["ip"] as String, host: $0["host"] as String, domain: $0["domain"] as String) }
             // Greylisted first attempts: the re-probe is still due.
             let regrey = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT ip, port, sni, \(recipient("sni")) AS domain
-                    FROM probes WHERE scan_id = ? AND greylisted = 1 AND attempts = 1
+                    \(recipients)
+                    SELECT p.ip AS ip, p.port AS port, p.sni AS sni, COALESCE(r.name, p.sni) AS domain
+                    FROM probes p LEFT JOIN recipients r ON r.host = p.sni
+                    WHERE p.scan_id = ? AND p.greylisted = 1 AND p.attempts = 1
                     """, arguments: [scanID, scanID]
             ).map {
                 ProbeTarget(

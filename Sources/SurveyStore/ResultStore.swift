@@ -226,19 +226,19 @@ public final class ResultStore: Sendable {
         let db: Database
         let scan: Int64
         let now = ResultStore.timestamp()
-        private var domainInsert: Statement?
-        private var mxInsert: Statement?
-        private var hostInsert: Statement?
-        private var addressInsert: Statement?
+        private var domainInsert: BoundInsert?
+        private var mxInsert: BoundInsert?
+        private var hostInsert: BoundInsert?
+        private var addressInsert: BoundInsert?
 
         init(db: Database, scan: Int64) {
             self.db = db
             self.scan = scan
         }
 
-        private func prepared(_ slot: inout Statement?, _ sql: String) throws -> Statement {
+        private func prepared(_ slot: inout BoundInsert?, _ sql: String) throws -> BoundInsert {
             if let statement = slot { return statement }
-            let statement = try db.cachedStatement(sql: sql)
+            let statement = BoundInsert(try db.cachedStatement(sql: sql), in: db)
             slot = statement
             return statement
         }
@@ -253,9 +253,14 @@ public final class ResultStore: Sendable {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (scan_id, name) DO NOTHING
                     """)
-                domain.setUncheckedArguments([
-                    scan, r.domain, tag, rank, line, r.status.rawValue, r.detail, now,
-                ])
+                try domain.set(1, scan)
+                try domain.set(2, r.domain)
+                try domain.set(3, tag)
+                try domain.set(4, rank)
+                try domain.set(5, line)
+                try domain.set(6, r.status.rawValue)
+                try domain.set(7, r.detail)
+                try domain.set(8, now)
                 try domain.execute()
                 guard db.changesCount > 0, !r.mx.isEmpty else { return }
                 let id = db.lastInsertedRowID
@@ -263,7 +268,10 @@ public final class ResultStore: Sendable {
                     &mxInsert,
                     "INSERT OR IGNORE INTO mx (domain_id, host, preference, implicit) VALUES (?, ?, ?, ?)")
                 for mx in r.mx {
-                    mxRow.setUncheckedArguments([id, mx.host, mx.preference, r.implicitMX ? 1 : 0])
+                    try mxRow.set(1, id)
+                    try mxRow.set(2, mx.host)
+                    try mxRow.set(3, mx.preference)
+                    try mxRow.set(4, r.implicitMX ? 1 : 0)
                     try mxRow.execute()
                 }
             case .host(let h, let excluded):
@@ -274,7 +282,12 @@ public final class ResultStore: Sendable {
                     VALUES (?, ?, ?, ?, ?, ?)
                     ON CONFLICT (scan_id, name) DO NOTHING
                     """)
-                host.setUncheckedArguments([scan, h.host, h.status.rawValue, h.cnameTarget, h.detail, now])
+                try host.set(1, scan)
+                try host.set(2, h.host)
+                try host.set(3, h.status.rawValue)
+                try host.set(4, h.cnameTarget)
+                try host.set(5, h.detail)
+                try host.set(6, now)
                 try host.execute()
                 guard db.changesCount > 0, !h.addresses.isEmpty else { return }
                 let id = db.lastInsertedRowID
@@ -286,9 +299,11 @@ public final class ResultStore: Sendable {
                     """)
                 for ip in h.addresses {
                     let reason = excluded[ip]
-                    address.setUncheckedArguments([
-                        id, ip, ip.contains(":") ? 6 : 4, reason == nil ? 0 : 1, reason,
-                    ])
+                    try address.set(1, id)
+                    try address.set(2, ip)
+                    try address.set(3, ip.contains(":") ? 6 : 4)
+                    try address.set(4, reason == nil ? 0 : 1)
+                    try address.set(5, reason)
                     try address.execute()
                 }
             case .probe(let p, let port):

@@ -171,6 +171,56 @@ enum Schema {
             // analysts ask "which domains use this MX") without scanning every MX row.
             try db.execute(sql: "CREATE INDEX mx_host ON mx(host)")
         }
+        m.registerMigration("v3: leaner domain and MX rows") { db in
+            // Measured (docs/benchmarks.md §1): the store cost about as much CPU as the
+            // lookups. Per domain it updated five B-trees and `sqlite_sequence`:
+            // - `mx_host` (one entry per MX row keyed by host) rewrote a leaf page per
+            //   distinct MX host on every commit. Resume now finds a recipient per host in one
+            //   pass over the scan's MX rows; "domains of this MX host" is one scan of `mx`
+            //   (the `results` view never used the index: it joins from `domains`).
+            // - `mx` kept a rowid table beside its primary key: now WITHOUT ROWID.
+            // - `domains.id` was AUTOINCREMENT (a `sqlite_sequence` update per row). Now an id
+            //   can come again only after its row was deleted, which happens only with its
+            //   scan, and ON DELETE CASCADE removes the MX rows that referred to it.
+            // Tables are rebuilt the way SQLite documents (copy, drop, rename); the `results`
+            // view is dropped and created again from its stored text, unchanged.
+            guard
+                let view = try String.fetchOne(
+                    db, sql: "SELECT sql FROM sqlite_master WHERE type = 'view' AND name = 'results'")
+            else { throw DatabaseError(message: "migration v3: the results view is missing") }
+            try db.execute(
+                sql: """
+                    DROP VIEW results;
+                    CREATE TABLE new_domains (
+                        id INTEGER PRIMARY KEY,
+                        scan_id INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,
+                        name TEXT NOT NULL,
+                        tag TEXT,
+                        rank INTEGER,
+                        input_line INTEGER,
+                        dns_status TEXT NOT NULL,
+                        dns_detail TEXT,
+                        resolved_at TEXT NOT NULL,
+                        UNIQUE (scan_id, name)
+                    );
+                    INSERT INTO new_domains (id, scan_id, name, tag, rank, input_line, dns_status, dns_detail, resolved_at)
+                        SELECT id, scan_id, name, tag, rank, input_line, dns_status, dns_detail, resolved_at FROM domains;
+                    DROP TABLE domains;
+                    ALTER TABLE new_domains RENAME TO domains;
+                    CREATE TABLE new_mx (
+                        domain_id INTEGER NOT NULL REFERENCES domains(id) ON DELETE CASCADE,
+                        host TEXT NOT NULL,
+                        preference INTEGER NOT NULL,
+                        implicit INTEGER NOT NULL DEFAULT 0,
+                        PRIMARY KEY (domain_id, host)
+                    ) WITHOUT ROWID;
+                    INSERT INTO new_mx (domain_id, host, preference, implicit)
+                        SELECT domain_id, host, preference, implicit FROM mx;
+                    DROP TABLE mx;
+                    ALTER TABLE new_mx RENAME TO mx;
+                    """)
+            try db.execute(sql: view)
+        }
         return m
     }
 }

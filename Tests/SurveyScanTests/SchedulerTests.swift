@@ -39,6 +39,8 @@ final class TableResolver: DomainResolving, @unchecked Sendable {
 final class RecordingProber: TargetProbing, @unchecked Sendable {
     let lock = NSLock()
     var calls: [String] = []
+    /// The RCPT domain each IP's last probe was given.
+    var recipients: [String: String] = [:]
     var active: [String: Int] = [:]
     var overlap = false
     let greylistOnce: Set<String>
@@ -47,6 +49,7 @@ final class RecordingProber: TargetProbing, @unchecked Sendable {
     func probe(_ target: ProbeTarget) async -> ProbeResult {
         let first: Bool = lock.withLock {
             calls.append(target.ip)
+            recipients[target.ip] = target.recipientDomain
             active[target.ip, default: 0] += 1
             if active[target.ip, default: 0] > 1 { overlap = true }
             return calls.filter { $0 == target.ip }.count == 1
@@ -198,6 +201,54 @@ func quietOptions() -> ScanOptions {
         #expect(probes == 50)
         #expect(rows == 500)
         #expect(try store.scan(scan)?.status == "done")
+    }
+}
+
+extension SchedulerTests {
+    /// Resume's repair probes an address left without a probe row, and the re-probe of a
+    /// greylisted first attempt, with the same recipient an uninterrupted scan would use:
+    /// the first stored domain of the MX host by input line (then name).
+    @Test func resumedProbesUseTheFirstStoredDomainOfTheirHost() async throws {
+        let list = tempPath("list.txt")
+        let db = tempPath("r.db")
+        defer { for p in [list, db] { try? FileManager.default.removeItem(atPath: p) } }
+        try ["d1.example", "d2.example", "d3.example", "d4.example", "d5.example"].joined(separator: "\n")
+            .write(toFile: list, atomically: true, encoding: .utf8)
+        let store = try ResultStore(path: db)
+        let scan = try store.beginScan(commandLine: "t", toolVersion: "t", options: [:], input: list)
+        let writer = StoreWriter(store: store, scanID: scan)
+        func domain(_ name: String, line: Int, mx: String) -> StoreRecord {
+            .domain(
+                DomainResolution(domain: name, status: .ok, mx: [MXRecord(host: mx, preference: 10)]),
+                tag: nil, rank: nil, line: line)
+        }
+        func host(_ name: String, _ ip: String) -> StoreRecord {
+            .host(HostResolution(host: name, status: .ok, addresses: [ip]), excluded: [:])
+        }
+        var greylisted = ProbeResult(ip: "198.51.100.3", sni: "mx-c.example", status: .ok)
+        greylisted.greylisted = true
+        // Stored out of line order, as concurrent lookups finish.
+        try await writer.add(contentsOf: [
+            host("mx-a.example", "198.51.100.1"), host("mx-b.example", "198.51.100.2"),
+            host("mx-c.example", "198.51.100.3"),
+            domain("d3.example", line: 3, mx: "mx-a.example"),
+            domain("d5.example", line: 5, mx: "mx-c.example"),
+            domain("d1.example", line: 1, mx: "mx-a.example"),
+            domain("d2.example", line: 2, mx: "mx-b.example"),
+            domain("d4.example", line: 4, mx: "mx-c.example"), .probe(greylisted, port: 25),
+        ])
+        try await writer.flush()
+        try store.finishScan(scan, status: "interrupted")
+
+        let prober = RecordingProber()
+        _ = try await Scanner(
+            resolver: TableResolver(hosts: 1), prober: prober, store: store, options: quietOptions()
+        )
+        .run(input: list, scanID: scan, resume: true)
+        #expect(
+            prober.recipients == [
+                "198.51.100.1": "d1.example", "198.51.100.2": "d2.example", "198.51.100.3": "d4.example",
+            ])
     }
 }
 

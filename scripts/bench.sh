@@ -59,6 +59,9 @@ for round in $(seq 1 "$DNS_ROUNDS"); do
         --input "$OUT/dns/domains.txt" > /dev/null
 done
 cleanup_all
+# SQLite's own floor for the rows the last scan stored: the same schema and rows, inserted by
+# the sqlite3 shell with one INSERT … SELECT per table (scripts/store-floor.py).
+python3 scripts/store-floor.py "$OUT/dns/bench.db" "$results/dns-store-floor.json" > /dev/null
 python3 - "$results" "$DNS_N" "$DNS_ROUNDS" "$OUT/dns" <<'PY'
 import json, re, statistics, sys
 res, n, rounds, dns = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
@@ -101,6 +104,12 @@ out = {
     "dns_rounds_scan_ratios": [round(r["scan_ratio"], 3) for r in per_round],
     "dns_rounds_resolve_ratios": [round(r["resolve_ratio"], 3) for r in per_round],
     "dns_rounds_dnsperf_qps": [round(r["dnsperf_qps"]) for r in per_round],
+    # What storing costs the scan beyond the resolver, per domain (scan CPU minus resolve CPU of
+    # the same round, median over rounds; resolve's own JSON output is not subtracted), next
+    # to SQLite's own cost for the same rows.
+    "dns_scan_store_cpu_us_per_domain": statistics.median(
+        (r["scan_cpu_s"] - r["resolve_cpu_s"]) / n * 1e6 for r in per_round),
+    "dns_store_floor_us_per_domain": json.load(open(f"{res}/dns-store-floor.json"))["us_per_domain"],
     "dns_warmup_dnsperf_qps": float(
         re.search(r"Queries per second:\s+([\d.]+)", open(f"{dns}/dnsperf-warmup.log").read()).group(1)),
 }

@@ -34,8 +34,12 @@ public actor StoreWriter {
 
     public func add(contentsOf records: [StoreRecord]) async throws {
         guard !records.isEmpty else { return }
-        if buffer.isEmpty { oldestBuffered = .now }
-        buffer.append(contentsOf: records)
+        if buffer.isEmpty {
+            oldestBuffered = .now
+            buffer = records  // takes the caller's array as it is, no copy of each record
+        } else {
+            buffer.append(contentsOf: records)
+        }
         try await writeIfDue()
     }
 

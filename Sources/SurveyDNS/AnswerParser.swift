@@ -147,6 +147,12 @@ enum AnswerParser {
 
 /// Lower-case, no trailing dot; the root becomes "".
 func normalizedName(_ name: String) -> String {
+    // Most names already are (the input reader normalises domains; servers mostly answer in
+    // lowercase): ASCII without capitals or a trailing dot is returned as it is, unallocated.
+    let bytes = name.utf8
+    if bytes.last != UInt8(ascii: "."), !bytes.contains(where: { $0 >= 0x80 || (0x41...0x5A).contains($0) }) {
+        return name
+    }
     var out = name.lowercased()
     while out.hasSuffix(".") { out.removeLast() }
     return out

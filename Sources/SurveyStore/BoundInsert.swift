@@ -16,6 +16,8 @@ struct BoundInsert {
     init(_ statement: Statement, in db: Database) {
         self.statement = statement
         self.db = db
+        // A cached statement starts from a clean state whatever its last use left.
+        sqlite3_reset(statement.sqliteStatement)
     }
 
     func set(_ index: Int32, _ value: Int64) throws {

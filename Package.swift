@@ -90,7 +90,11 @@ let package = Package(
         .testTarget(name: "SurveyTLSTests", dependencies: ["SurveyTLS", "TestSupport"]),
         .testTarget(name: "SurveyProbeTests", dependencies: ["SurveyProbe", "TestSupport"]),
         .testTarget(
-            name: "SurveyScanTests", dependencies: ["SurveyScan", "TestSupport", "FarmKit", "SurveyReport"]),
+            name: "SurveyScanTests",
+            dependencies: [
+                "SurveyScan", "TestSupport", "FarmKit", "SurveyReport",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(name: "SurveyReportTests", dependencies: ["SurveyReport", "TestSupport"]),
         .testTarget(name: "FarmKitTests", dependencies: ["FarmKit", "TestSupport"]),
         // Runs the built executables as a user would.

@@ -88,6 +88,11 @@ struct HTMLRenderer {
         h += "<div><dt>Status</dt><dd>\(e(s.status))</dd></div>"
         h += "<div><dt>Tool</dt><dd>\(e(s.toolVersion))</dd></div>"
         h += "<div class=\"wide\"><dt>Command</dt><dd><code>\(e(s.commandLine))</code></dd></div>"
+        if let lag = s.maxLagMs {
+            h += "<div class=\"wide\"><dt>Scheduling lag</dt><dd>max \(lag) ms"
+            if lag >= ScanSummary.overloadLagMs { h += " — <strong>\(e(Fmt.overloadWarning))</strong>" }
+            h += "</dd></div>"
+        }
         h += "</dl>\n</header>\n"
         return h
     }

@@ -43,6 +43,11 @@ struct MarkdownRenderer {
         out += ", finished \(Self.esc(r.scan.finishedAt ?? "not finished"))\n"
         out += "- Tool version: \(Self.esc(r.scan.toolVersion))\n"
         out += "- Command line: \(Self.esc(r.scan.commandLine))\n"
+        if let lag = r.scan.maxLagMs {
+            out += "- Scanner scheduling lag: max \(lag) ms"
+            if lag >= ScanSummary.overloadLagMs { out += " — \(Fmt.overloadWarning)" }
+            out += "\n"
+        }
         if let tag = r.tag { out += "- Restricted to tag: \(Self.esc(tag))\n" }
         out += "\n## Headlines\n\n"
         for id in FigureID.key {

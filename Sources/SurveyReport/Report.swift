@@ -74,6 +74,11 @@ public struct ScanSummary: Codable, Sendable, Equatable {
     public var status: String
     public var commandLine: String
     public var toolVersion: String
+    /// The scanner's largest scheduling lag in ms (`scans.max_lag_ms`; nil when not recorded).
+    public var maxLagMs: Int? = nil
+
+    /// A lag from which the scan's timeouts may be partly the scanner's own.
+    public static let overloadLagMs = 1000
 
     enum CodingKeys: String, CodingKey {
         case id
@@ -82,6 +87,7 @@ public struct ScanSummary: Codable, Sendable, Equatable {
         case status
         case commandLine = "command_line"
         case toolVersion = "tool_version"
+        case maxLagMs = "max_lag_ms"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -92,6 +98,7 @@ public struct ScanSummary: Codable, Sendable, Equatable {
         try c.encode(status, forKey: .status)
         try c.encode(commandLine, forKey: .commandLine)
         try c.encode(toolVersion, forKey: .toolVersion)
+        try c.encode(maxLagMs, forKey: .maxLagMs)
     }
 }
 

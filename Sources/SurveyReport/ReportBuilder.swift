@@ -35,14 +35,17 @@ public struct ReportBuilder: Sendable {
     }
 
     private func summaries(_ db: Database) throws -> [ScanSummary] {
-        try Row.fetchAll(
+        // Reports open a store read-only, without migrating it: a store written before
+        // migration v4 has no `max_lag_ms`.
+        let lag = try db.columns(in: "scans").contains { $0.name == "max_lag_ms" } ? "max_lag_ms" : "NULL"
+        return try Row.fetchAll(
             db,
             sql:
-                "SELECT id, started_at, finished_at, status, command_line, tool_version FROM scans ORDER BY id"
+                "SELECT id, started_at, finished_at, status, command_line, tool_version, \(lag) FROM scans ORDER BY id"
         ).map {
             ScanSummary(
                 id: $0[0], startedAt: $0[1], finishedAt: $0[2], status: $0[3], commandLine: $0[4],
-                toolVersion: $0[5])
+                toolVersion: $0[5], maxLagMs: $0[6])
         }
     }
 

@@ -54,6 +54,10 @@ public struct ScanSummary: Sendable {
     public var counters: ScanCounters
     public var duration: Duration
     public var interrupted: Bool
+    /// The largest scheduling lag of the scanner's tasks (`LagMonitor`), and how many of its
+    /// samples lagged by a second or more.
+    public var maxLag: Duration = .zero
+    public var overloadedSamples = 0
 
     public var text: String {
         let seconds = max(
@@ -72,6 +76,11 @@ public struct ScanSummary: Sendable {
             "  probes: \(counters.probesDone) (\(String(format: "%.0f", Double(counters.probesDone) / seconds))/s)"
                 + (counters.retriesScheduled > 0 ? ", greylist re-probes: \(counters.retriesScheduled)" : ""))
         for (k, v) in counters.probeStatus.sorted(by: { $0.key < $1.key }) { lines.append("    \(k): \(v)") }
+        lines.append(
+            "  scheduling lag: max \(maxLag.milliseconds) ms"
+                + (overloadedSamples > 0
+                    ? ", \(overloadedSamples) samples of 1 s or more: this machine was overloaded, so some"
+                        + " timeouts may be its own; use a lower --concurrency" : ""))
         return lines.joined(separator: "\n")
     }
 }
@@ -145,6 +154,14 @@ public final class Scanner: Sendable {
                 try? await writer.commitIfOlder(than: Self.commitDelay)
             }
         }
+        let lag = LagMonitor()
+        let lagTask = Task { [logger] in
+            await lag.run(overloaded: { worst in
+                logger.warning(
+                    "the scanner's tasks run \(worst.milliseconds) ms late: this machine is overloaded, and timeouts measured now may be its own; use a lower --concurrency"
+                )
+            })
+        }
         let probeStage = Task {
             await self.runProbes(queue: queue, retries: retries, state: state, writer: writer)
         }
@@ -189,13 +206,16 @@ public final class Scanner: Sendable {
         }
         progressTask.cancel()
         commitTicker.cancel()
+        lagTask.cancel()
         await progress.finish()
         let interrupted = state.stopping
-        try store.finishScan(scanID, status: interrupted || failure != nil ? "interrupted" : "done")
+        try store.finishScan(
+            scanID, status: interrupted || failure != nil ? "interrupted" : "done",
+            maxLagMs: lag.maxLag.milliseconds)
         if let failure { throw failure }
         return ScanSummary(
             scanID: scanID, counters: state.counters, duration: ContinuousClock.now - state.started,
-            interrupted: interrupted)
+            interrupted: interrupted, maxLag: lag.maxLag, overloadedSamples: lag.overloadedSamples)
     }
 
     // MARK: DNS stage

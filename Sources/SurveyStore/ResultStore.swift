@@ -25,6 +25,8 @@ public struct ScanInfo: Sendable, Hashable, Codable, FetchableRecord {
     public var options: String
     public var input: String?
     public var inputLines: Int
+    /// The scanner's largest scheduling lag in ms (nil: not recorded, scans before v4).
+    public var maxLagMs: Int?
 
     enum CodingKeys: String, CodingKey {
         case id
@@ -36,6 +38,7 @@ public struct ScanInfo: Sendable, Hashable, Codable, FetchableRecord {
         case options
         case input
         case inputLines = "input_lines"
+        case maxLagMs = "max_lag_ms"
     }
 }
 
@@ -166,11 +169,17 @@ public final class ResultStore: Sendable {
     }
 
     /// Marks a scan `done` or `interrupted` and sets its end time.
-    public func finishScan(_ id: Int64, status: String) throws {
+    /// Ends a scan (or a resumed run of it). `maxLagMs`: the scanner's largest scheduling lag
+    /// in this run; a resumed scan keeps the larger of its runs'.
+    public func finishScan(_ id: Int64, status: String, maxLagMs: Int? = nil) throws {
         try pool.write { db in
             try db.execute(
-                sql: "UPDATE scans SET finished_at = ?, status = ? WHERE id = ?",
-                arguments: [Self.timestamp(), status, id])
+                sql: """
+                    UPDATE scans SET finished_at = ?, status = ?,
+                        max_lag_ms = CASE WHEN ? IS NULL THEN max_lag_ms ELSE max(coalesce(max_lag_ms, 0), ?) END
+                    WHERE id = ?
+                    """,
+                arguments: [Self.timestamp(), status, maxLagMs, maxLagMs, id])
         }
     }
 

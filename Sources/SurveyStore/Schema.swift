@@ -221,6 +221,12 @@ enum Schema {
                     """)
             try db.execute(sql: view)
         }
+        m.registerMigration("v4: scheduling lag of a scan") { db in
+            // The scanner's largest scheduling lag in milliseconds (`LagMonitor`): a lag of
+            // seconds means the machine was overloaded and some timeouts may be its own.
+            // NULL for scans written before v4.
+            try db.execute(sql: "ALTER TABLE scans ADD COLUMN max_lag_ms INTEGER")
+        }
         return m
     }
 }

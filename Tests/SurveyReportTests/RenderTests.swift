@@ -160,7 +160,8 @@ final class RenderTests: XCTestCase {
         }
         let scan = try XCTUnwrap(object["scan"] as? [String: Any])
         XCTAssertEqual(
-            Set(scan.keys), ["id", "started_at", "finished_at", "status", "command_line", "tool_version"])
+            Set(scan.keys),
+            ["id", "started_at", "finished_at", "status", "command_line", "tool_version", "max_lag_ms"])
         let domains = try XCTUnwrap(object["domains"] as? [String: Any])
         for k in ["total", "with_mail", "null_mx", "nxdomain", "nodata", "dns_failure"] {
             XCTAssertNotNil(domains[k], k)
@@ -179,6 +180,38 @@ final class RenderTests: XCTestCase {
         let hostileJSON = render(hostile, format: .json)
         XCTAssertTrue(hostileJSON.contains("\"share\" : null"))
         XCTAssertTrue(hostileJSON.contains("\"trend\" : null"))
+    }
+
+    /// The scanner's largest scheduling lag is stated with the scan; from a second on, with
+    /// the warning that timeouts may be the scanner's own. A store written before the lag was
+    /// recorded (no `max_lag_ms` column) gives a report without the line.
+    func testSchedulingLagIsStatedAndAnOverloadIsFlagged() throws {
+        try t.fixture.store.pool.write { db in
+            try db.execute(sql: "UPDATE scans SET max_lag_ms = 1500 WHERE id = ?", arguments: [t.latest])
+            try db.execute(sql: "UPDATE scans SET max_lag_ms = 12 WHERE id = ?", arguments: [t.previous])
+        }
+        let latest = try ReportBuilder(db: t.db).build(scan: t.latest, compare: nil, tag: nil)
+        let md = render(latest, format: .md)
+        XCTAssertTrue(
+            md.contains("- Scanner scheduling lag: max 1500 ms — the scanning machine was overloaded"), md)
+        XCTAssertTrue(
+            render(latest, format: .html).contains(
+                "max 1500 ms — <strong>the scanning machine was overloaded"))
+        let json = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(render(latest, format: .json).utf8)) as? [String: Any])
+        XCTAssertEqual((json["scan"] as? [String: Any])?["max_lag_ms"] as? Int, 1500)
+
+        let previous = render(
+            try ReportBuilder(db: t.db).build(scan: t.previous, compare: nil, tag: nil), format: .md)
+        XCTAssertTrue(previous.contains("- Scanner scheduling lag: max 12 ms\n"))
+        XCTAssertFalse(previous.contains("overloaded"))
+
+        try t.fixture.store.pool.writeWithoutTransaction { db in
+            try db.execute(sql: "ALTER TABLE scans DROP COLUMN max_lag_ms")
+        }
+        let old = render(
+            try ReportBuilder(db: t.db).build(scan: t.latest, compare: nil, tag: nil), format: .md)
+        XCTAssertFalse(old.contains("scheduling lag"))
     }
 
     func testCSVQuotingAndFormulaGuard() {

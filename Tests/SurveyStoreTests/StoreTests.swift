@@ -98,6 +98,23 @@ import Testing
         #expect(counts.2 == 1)
     }
 
+    /// `max_lag_ms` keeps the largest lag over a scan's runs (a resumed scan runs again).
+    @Test func aScanKeepsItsLargestSchedulingLag() throws {
+        let path = tempDB()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try ResultStore(path: path)
+        let scan = try store.beginScan(commandLine: "c", toolVersion: "t", options: [:], input: nil)
+        #expect(try store.scan(scan)?.maxLagMs == nil)
+        try store.finishScan(scan, status: "interrupted", maxLagMs: 120)
+        #expect(try store.scan(scan)?.maxLagMs == 120)
+        try store.finishScan(scan, status: "done", maxLagMs: 40)
+        #expect(try store.scan(scan)?.maxLagMs == 120)
+        try store.finishScan(scan, status: "done", maxLagMs: 1500)
+        #expect(try store.scan(scan)?.maxLagMs == 1500)
+        try store.finishScan(scan, status: "done")
+        #expect(try store.scan(scan)?.maxLagMs == 1500)
+    }
+
     @Test func storingTheSameDomainTwiceKeepsOneRow() async throws {
         let path = tempDB()
         defer { try? FileManager.default.removeItem(atPath: path) }

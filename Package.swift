@@ -94,6 +94,7 @@ let package = Package(
             dependencies: [
                 "SurveyScan", "TestSupport", "FarmKit", "SurveyReport",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]),
         .testTarget(name: "SurveyReportTests", dependencies: ["SurveyReport", "TestSupport"]),
         .testTarget(name: "FarmKitTests", dependencies: ["FarmKit", "TestSupport"]),

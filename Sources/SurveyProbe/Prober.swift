@@ -29,6 +29,9 @@ public final class Prober: Sendable {
         self.wheels = wheels
     }
 
+    /// The event loops the sessions run on (their reads, writes and deadlines).
+    public var eventLoops: [any EventLoop] { Array(group.makeIterator()) }
+
     /// The wheel of `loop`; call on `loop`.
     private func wheel(for loop: any EventLoop) -> DeadlineWheel {
         guard let box = wheels[ObjectIdentifier(loop)] else {

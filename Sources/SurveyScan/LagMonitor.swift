@@ -1,11 +1,13 @@
 import Foundation
+import NIOCore
 
-/// How late the scanner's own tasks run. A task that sleeps `interval` and wakes much later
-/// shows that the machine is overloaded (more sessions than its CPU carries): then the
-/// scanner's deadlines also measure its own slowness, e.g. a greeting that arrived in time
-/// but was read after its deadline counts as `banner_timeout`. The largest lag goes into
-/// the scan's summary and `scans.max_lag_ms`; the first lag of `threshold` or more is
-/// reported at once (the scanner logs a warning).
+/// How late the scanner's own work runs: its tasks (`run`: a task that sleeps `interval`
+/// and wakes much later) and the event loops its sessions run on (`watch`: a task repeated
+/// every `interval` that fires much later). Lag shows that the machine is overloaded (more
+/// sessions than its CPU carries): then the scanner's deadlines also measure its own
+/// slowness, e.g. a greeting that arrived in time but was read after its deadline counts as
+/// `banner_timeout`. The largest lag goes into the scan's summary and `scans.max_lag_ms`;
+/// the first lag of `threshold` or more is reported at once (the scanner logs a warning).
 public final class LagMonitor: @unchecked Sendable {
     public let interval: Duration
     public let threshold: Duration
@@ -38,6 +40,25 @@ public final class LagMonitor: @unchecked Sendable {
         }
     }
 
+    /// Samples each loop until the returned tasks are cancelled: a task repeated `interval`
+    /// after the previous one ran, whose lateness is its lag. `overloaded` gets the first
+    /// lag of `threshold` or more (of this monitor's samples, whatever their source).
+    public func watch(_ loops: [any EventLoop], overloaded: @escaping @Sendable (Duration) -> Void)
+        -> [RepeatedTask]
+    {
+        let step = TimeAmount.nanoseconds(
+            Int64(interval.components.seconds) * 1_000_000_000
+                + Int64(interval.components.attoseconds / 1_000_000_000))
+        return loops.map { loop in
+            let previous = LoopClock(NIODeadline.now())
+            return loop.scheduleRepeatedTask(initialDelay: step, delay: step) { [self] _ in
+                let now = NIODeadline.now()
+                let late = now - previous.swap(now) - step
+                if record(.nanoseconds(late.nanoseconds)) { overloaded(maxLag) }
+            }
+        }
+    }
+
     /// Adds one sample; true when it is the first at or over the threshold.
     @discardableResult
     func record(_ lag: Duration) -> Bool {
@@ -54,5 +75,19 @@ extension Duration {
     /// Whole milliseconds, rounded down.
     public var milliseconds: Int {
         Int(components.seconds) * 1000 + Int(components.attoseconds / 1_000_000_000_000_000)
+    }
+}
+
+/// When a watched loop's repeated task last ran.
+private final class LoopClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last: NIODeadline
+    init(_ start: NIODeadline) { last = start }
+    /// Stores `now`; returns the time it replaces.
+    func swap(_ now: NIODeadline) -> NIODeadline {
+        lock.withLock {
+            defer { last = now }
+            return last
+        }
     }
 }

@@ -155,13 +155,13 @@ public final class Scanner: Sendable {
             }
         }
         let lag = LagMonitor()
-        let lagTask = Task { [logger] in
-            await lag.run(overloaded: { worst in
-                logger.warning(
-                    "the scanner's tasks run \(worst.milliseconds) ms late: this machine is overloaded, and timeouts measured now may be its own; use a lower --concurrency"
-                )
-            })
+        let warn: @Sendable (Duration) -> Void = { [logger] worst in
+            logger.warning(
+                "the scanner's work runs \(worst.milliseconds) ms late: this machine is overloaded, and timeouts measured now may be its own; use a lower --concurrency"
+            )
         }
+        let lagTask = Task { await lag.run(overloaded: warn) }
+        let loopWatch = lag.watch(prober?.eventLoops ?? [], overloaded: warn)
         let probeStage = Task {
             await self.runProbes(queue: queue, retries: retries, state: state, writer: writer)
         }
@@ -207,6 +207,7 @@ public final class Scanner: Sendable {
         progressTask.cancel()
         commitTicker.cancel()
         lagTask.cancel()
+        for task in loopWatch { task.cancel() }
         await progress.finish()
         let interrupted = state.stopping
         try store.finishScan(

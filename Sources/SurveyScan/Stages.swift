@@ -1,3 +1,4 @@
+import NIOCore
 import SurveyCore
 import SurveyDNS
 import SurveyProbe
@@ -21,6 +22,12 @@ extension DomainResolving {
 /// The probe stage as the scheduler sees it (implemented by `SurveyProbe.Prober`).
 public protocol TargetProbing: Sendable {
     func probe(_ target: ProbeTarget) async -> ProbeResult
+    /// The event loops the sessions run on, watched by the scan's `LagMonitor` (none by default).
+    var eventLoops: [any EventLoop] { get }
+}
+
+extension TargetProbing {
+    public var eventLoops: [any EventLoop] { [] }
 }
 
 extension SurveyDNS.Resolver: DomainResolving {

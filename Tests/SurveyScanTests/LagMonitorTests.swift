@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import SurveyStore
 import Testing
 
@@ -39,6 +41,23 @@ import Testing
         await watcher.value
         #expect(monitor.maxLag >= .milliseconds(1100))
         #expect(monitor.overloadedSamples >= 2)
+        #expect(reports.count == 1)
+    }
+
+    /// An event loop kept busy for 1.2 s runs its repeated sample that much later: the
+    /// monitor sees it and reports it once; cancelled samples stop.
+    @Test func seesABlockedEventLoop() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let monitor = LagMonitor(interval: .milliseconds(50), threshold: .seconds(1))
+        let reports = Reports()
+        let tasks = monitor.watch(Array(group.makeIterator()), overloaded: { reports.add($0) })
+        try await Task.sleep(for: .milliseconds(200))
+        group.next().execute { usleep(1_200_000) }
+        try await Task.sleep(for: .milliseconds(1600))
+        for task in tasks { task.cancel() }
+        try await group.shutdownGracefully()
+        #expect(monitor.maxLag >= .milliseconds(1100))
+        #expect(monitor.overloadedSamples >= 1)
         #expect(reports.count == 1)
     }
 

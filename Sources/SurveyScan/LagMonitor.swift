@@ -46,9 +46,7 @@ public final class LagMonitor: @unchecked Sendable {
     public func watch(_ loops: [any EventLoop], overloaded: @escaping @Sendable (Duration) -> Void)
         -> [RepeatedTask]
     {
-        let step = TimeAmount.nanoseconds(
-            Int64(interval.components.seconds) * 1_000_000_000
-                + Int64(interval.components.attoseconds / 1_000_000_000))
+        let step = TimeAmount(interval)
         return loops.map { loop in
             let previous = LoopClock(NIODeadline.now())
             return loop.scheduleRepeatedTask(initialDelay: step, delay: step) { [self] _ in

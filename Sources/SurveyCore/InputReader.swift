@@ -18,7 +18,8 @@ public struct InputProblem: Sendable, Hashable, CustomStringConvertible {
     public var line: Int
     public var text: String
     public var reason: String
-    public var description: String { "line \(line): \(reason): \(text.prefix(120))" }
+    /// The line's text is escaped (control characters from the input never reach a terminal).
+    public var description: String { "line \(line): \(reason): \(TerminalText.escape(text, limit: 120))" }
 }
 
 public enum InputItem: Sendable, Hashable {
@@ -89,6 +90,7 @@ public struct InputReader: Sequence, IteratorProtocol {
             fd = 0
             ownsFD = false
         } else {
+            try Self.checkReadable(path)
             let f = open(path, O_RDONLY)
             guard f >= 0 else {
                 throw NameError("cannot open input '\(path)': \(String(cString: strerror(errno)))")

@@ -29,6 +29,10 @@ public enum ProbeStatus: String, Sendable, Codable, CaseIterable {
     case connectionClosed = "connection_closed"
     /// Not probed: the address is excluded (private range, exclusion list).
     case excluded
+    /// The prober refused to go on: a command it was about to send held a control
+    /// character (a CR or LF would have started a command of its own). Never the server's
+    /// doing; the options are checked before a scan starts, so this marks a bug.
+    case clientError = "client_error"
 }
 
 /// One SMTP reply: a code and its text lines.

@@ -376,6 +376,16 @@ final class SMTPProbeHandler: ChannelInboundHandler, DeadlineWheelClient {
 
     private func send(_ command: String, then next: Phase) {
         guard let context, !closing else { return }
+        // The one place commands are written: a CR or LF inside a command would end it
+        // early and start another (`DATA` among them). Refuse it, whatever its source.
+        guard SMTPSyntax.isSafeCommandLine(command) else {
+            record(
+                .clientError,
+                "\(next.rawValue): refused to send a command with a control character: "
+                    + TerminalText.escape(command, limit: 120))
+            closeNow(sendQuit: true)
+            return
+        }
         if let tls, tlsUp {
             do {
                 try tls.write(Array("\(command)\r\n".utf8))

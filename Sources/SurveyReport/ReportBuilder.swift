@@ -54,9 +54,24 @@ public struct ReportBuilder: Sendable {
         return data.domains.filter { $0.tag == tag }
     }
 
+    /// The scan a report shows when none is named: the latest finished (`done`) one; when no
+    /// scan has finished, the latest of any status. `newer` lists the scans after it that
+    /// are not finished (running, interrupted), which the caller should mention.
+    public func defaultScan() throws -> (scan: ScanSummary, newer: [ScanSummary]) {
+        try db.read { db in
+            let scans = try summaries(db)
+            guard let chosen = Self.defaultScan(scans) else { throw ReportError.noScans }
+            return (chosen, scans.filter { $0.id > chosen.id })
+        }
+    }
+
+    private static func defaultScan(_ scans: [ScanSummary]) -> ScanSummary? {
+        scans.last(where: { $0.status == "done" }) ?? scans.last
+    }
+
     private func build(scan: Int64?, compare: Int64?, tag: String?, db: Database) throws -> Report {
         let scans = try summaries(db)
-        guard let latest = scans.last else { throw ReportError.noScans }
+        guard let latest = Self.defaultScan(scans) else { throw ReportError.noScans }
         let id = scan ?? latest.id
         guard let info = scans.first(where: { $0.id == id }) else { throw ReportError.scanNotFound(id) }
         let data = try ScanData.load(scan: id, db: db)

@@ -45,7 +45,7 @@ struct NameMatchPass {
             let name: String = row["name"]
             rows.append((row["probe_id"], name, matcher.matches(name)))
         }
-        try store.pool.write { db in
+        try store.write { db in
             for (probe, name, match) in rows {
                 try db.execute(
                     sql:

@@ -39,6 +39,11 @@ public struct ScanCounters: Sendable {
     public var inputProblems = 0
     public var domainsSkipped = 0
     public var domainsResolved = 0
+    /// Input lines naming a domain an earlier line of this scan named (the first wins).
+    public var duplicateLines = 0
+    /// Of those, the ones resolved again (the earlier line's answer had come back) whose
+    /// record the store turned away; the others were not resolved at all.
+    public var duplicatesResolved = 0
     public var hostsResolved = 0
     public var targetsQueued = 0
     public var probesStarted = 0
@@ -65,6 +70,10 @@ public struct ScanSummary: Sendable {
         var lines = [
             "scan \(scanID) \(interrupted ? "interrupted" : "finished") in \(String(format: "%.1f", seconds)) s",
             "  domains resolved: \(counters.domainsResolved) (\(String(format: "%.0f", Double(counters.domainsResolved) / seconds))/s)"
+                + (counters.duplicateLines > 0
+                    ? ", distinct domains stored: \(counters.domainsResolved - counters.duplicatesResolved)"
+                        + ", duplicate input lines: \(counters.duplicateLines) (the first line of a name is stored)"
+                    : "")
                 + (counters.domainsSkipped > 0 ? ", already stored: \(counters.domainsSkipped)" : "")
                 + (counters.inputProblems > 0 ? ", input problems: \(counters.inputProblems)" : ""),
         ]
@@ -139,7 +148,12 @@ public final class Scanner: Sendable {
     )
         async throws -> ScanSummary
     {
-        var reader = try InputReader(path: input)
+        var reader: InputReader
+        do { reader = try InputReader(path: input) } catch {
+            // Nothing started: the scan stays resumable, not `running` forever.
+            try store.finishScan(scanID, status: "interrupted")
+            throw error
+        }
         let state = ScanState()
         let writer = StoreWriter(store: store, scanID: scanID)
         let queue = BoundedQueue<ProbeTarget>(capacity: max(64, options.concurrency * 2))
@@ -200,6 +214,11 @@ public final class Scanner: Sendable {
         stopWatch.cancel()
         do {
             try await writer.flush()
+            let storedDuplicates = writer.duplicateDomains
+            state.bump {
+                $0.duplicateLines += storedDuplicates
+                $0.duplicatesResolved += storedDuplicates
+            }
             if options.probe { try NameMatchPass(store: store).run(scanID: scanID) }
         } catch {
             failure = failure ?? error
@@ -226,6 +245,7 @@ public final class Scanner: Sendable {
         var inputLines: Int?
         var inputProblems = 0
         var domainsSkipped = 0
+        var duplicateLines = 0
         var domainsResolved = 0
         var domainStatus: [String: Int] = [:]
         var hostsResolved = 0
@@ -241,6 +261,7 @@ public final class Scanner: Sendable {
             if let inputLines { c.inputLines = inputLines }
             c.inputProblems += inputProblems
             c.domainsSkipped += domainsSkipped
+            c.duplicateLines += duplicateLines
             c.domainsResolved += domainsResolved
             for (k, v) in domainStatus { c.domainStatus[k, default: 0] += v }
             c.hostsResolved += hostsResolved
@@ -264,6 +285,10 @@ public final class Scanner: Sendable {
         }
         pipeline.markResolved(hosts: storedHosts)
         var inputs: [Int: InputDomain] = [:]
+        // Names being resolved: a later line naming one of them is a duplicate and is not
+        // resolved again, so the first line's rank and line number are the ones stored. A
+        // duplicate of a name already stored is turned away by the store (first one wins).
+        var inFlight: Set<String> = []
         var nextToken = 0
         var lastLine = 0
         var inputDone = false
@@ -285,7 +310,9 @@ public final class Scanner: Sendable {
                     lastLine = p.line
                 case .domain(let d):
                     lastLine = d.line
-                    if resume, try domainStored(scanID: scanID, name: d.name) {
+                    if inFlight.contains(d.name) {
+                        tally.duplicateLines += 1
+                    } else if resume, try domainStored(scanID: scanID, name: d.name) {
                         tally.domainsSkipped += 1
                     } else if let entry = exclusions.matching(name: d.name) {
                         let resolution = DomainResolution(
@@ -295,6 +322,7 @@ public final class Scanner: Sendable {
                     } else {
                         nextToken += 1
                         inputs[nextToken] = d
+                        inFlight.insert(d.name)
                         pipeline.submit(domain: d.name, token: nextToken)
                     }
                 }
@@ -317,6 +345,7 @@ public final class Scanner: Sendable {
                         tally: &tally)
                 case .domain(let resolution, let token):
                     guard let d = inputs.removeValue(forKey: token) else { continue }
+                    inFlight.remove(d.name)
                     records.append(.domain(resolution, tag: options.tag, rank: d.rank, line: d.line))
                     tally.domain(resolution.status)
                 }

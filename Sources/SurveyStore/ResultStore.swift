@@ -43,17 +43,34 @@ public struct ScanInfo: Sendable, Hashable, Codable, FetchableRecord {
 }
 
 /// The SQLite result store (WAL mode, one writer, readers concurrent with a running scan).
+///
+/// Another process may hold the database's write lock for a while (an analyst creating an
+/// index): each write waits up to `busyTimeout` for it (SQLite's busy handler), and a
+/// transaction that still finds the database locked is run again, up to `busyRetries`
+/// times, each retry reported through `onBusy`. Readers never block the writer (WAL).
 public final class ResultStore: Sendable {
     public let pool: DatabasePool
+    /// Further tries of a transaction that found the database locked.
+    public let busyRetries: Int
+    private let busyReport: BusyReport
 
-    public init(path: String) throws {
+    public init(
+        path: String, busyTimeout: Duration = .seconds(5), busyRetries: Int = 60,
+        onBusy: (@Sendable (String) -> Void)? = nil
+    ) throws {
         var config = Configuration()
         config.foreignKeysEnabled = true
+        let seconds = Double(busyTimeout.components.seconds) + Double(busyTimeout.components.attoseconds) * 1e-18
+        config.busyMode = .timeout(max(0, seconds))
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
+        self.busyRetries = max(0, busyRetries)
+        busyReport = BusyReport(onBusy)
         pool = try DatabasePool(path: path, configuration: config)
-        try Schema.migrator.migrate(pool)
+        try Self.retryingWhenBusy(retries: self.busyRetries, report: busyReport.call) {
+            try Schema.migrator.migrate(pool)
+        }
         // The writer's working set during a scan is the right edge of each table and index
         // plus one leaf per MX host in `mx_host`: keep it in memory (32 MiB instead of
         // SQLite's 2 MiB default), and checkpoint every 40 MiB of WAL instead of 4 MiB so
@@ -158,7 +175,7 @@ public final class ResultStore: Sendable {
         commandLine: String, toolVersion: String, encodedOptions options: some Encodable, input: String?
     ) throws -> Int64 {
         let json = String(decoding: try JSONEncoder.sorted.encode(options), as: UTF8.self)
-        return try pool.write { db in
+        return try write { db in
             try db.execute(
                 sql: """
                     INSERT INTO scans (started_at, status, command_line, tool_version, options, input)
@@ -172,7 +189,7 @@ public final class ResultStore: Sendable {
     /// Ends a scan (or a resumed run of it). `maxLagMs`: the scanner's largest scheduling lag
     /// in this run; a resumed scan keeps the larger of its runs'.
     public func finishScan(_ id: Int64, status: String, maxLagMs: Int? = nil) throws {
-        try pool.write { db in
+        try write { db in
             try db.execute(
                 sql: """
                     UPDATE scans SET finished_at = ?, status = ?,
@@ -185,7 +202,7 @@ public final class ResultStore: Sendable {
 
     /// Marks a resumed scan as running again.
     public func reopenScan(_ id: Int64) throws {
-        try pool.write { db in
+        try write { db in
             try db.execute(
                 sql: "UPDATE scans SET status = 'running', finished_at = NULL WHERE id = ?", arguments: [id])
         }
@@ -204,7 +221,7 @@ public final class ResultStore: Sendable {
     /// Writes a batch of records in one transaction.
     public func write(scan: Int64, _ records: [StoreRecord]) throws {
         guard !records.isEmpty else { return }
-        try pool.write { db in
+        try write { db in
             var inserter = BatchInserter(db: db, scan: scan)
             for record in records { try inserter.insert(record) }
         }
@@ -213,20 +230,66 @@ public final class ResultStore: Sendable {
     /// Queues a batch for one transaction on the database's writer queue and returns at
     /// once; `completion` runs on that queue with the outcome. Batches land in the order
     /// they are queued (with `write` calls too).
+    /// `completion` gets the error, or nil and how many domain records were not stored
+    /// because the scan already holds the name (a duplicate input line).
     public func enqueueWrite(
-        scan: Int64, _ records: [StoreRecord], completion: @escaping @Sendable ((any Error)?) -> Void
+        scan: Int64, _ records: [StoreRecord],
+        completion: @escaping @Sendable (_ error: (any Error)?, _ duplicateDomains: Int) -> Void
+    ) {
+        enqueueWrite(scan: scan, records, attempt: 0, completion: completion)
+    }
+
+    private func enqueueWrite(
+        scan: Int64, _ records: [StoreRecord], attempt: Int,
+        completion: @escaping @Sendable (_ error: (any Error)?, _ duplicateDomains: Int) -> Void
     ) {
         pool.asyncWrite(
             { db in
                 var inserter = BatchInserter(db: db, scan: scan)
                 for record in records { try inserter.insert(record) }
+                return inserter.duplicateDomains
             },
-            completion: { _, result in
+            completion: { [self] _, result in
                 switch result {
-                case .success: completion(nil)
-                case .failure(let error): completion(error)
+                case .success(let duplicates): completion(nil, duplicates)
+                case .failure(let error):
+                    // The transaction was rolled back as a whole: the batch is still here,
+                    // and goes again, behind what was queued meanwhile.
+                    if Self.isBusy(error), attempt < busyRetries {
+                        busyReport.call(Self.busyMessage(error, attempt: attempt + 1, of: busyRetries))
+                        enqueueWrite(scan: scan, records, attempt: attempt + 1, completion: completion)
+                    } else {
+                        completion(error, 0)
+                    }
                 }
             })
+    }
+
+    /// A write transaction that is run again when it finds the database locked.
+    public func write<T>(_ updates: (Database) throws -> T) throws -> T {
+        try Self.retryingWhenBusy(retries: busyRetries, report: busyReport.call) {
+            try pool.write(updates)
+        }
+    }
+
+    static func retryingWhenBusy<T>(retries: Int, report: (String) -> Void, _ body: () throws -> T) throws -> T {
+        var attempt = 0
+        while true {
+            do { return try body() } catch where isBusy(error) && attempt < retries {
+                attempt += 1
+                report(busyMessage(error, attempt: attempt, of: retries))
+            }
+        }
+    }
+
+    static func isBusy(_ error: any Error) -> Bool {
+        guard let error = error as? DatabaseError else { return false }
+        return error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED
+    }
+
+    private static func busyMessage(_ error: any Error, attempt: Int, of retries: Int) -> String {
+        let code = (error as? DatabaseError)?.resultCode == .SQLITE_LOCKED ? "locked" : "busy"
+        return "the database is \(code) (another process holds its write lock); trying the transaction again (\(attempt) of \(retries))"
     }
 
     /// Writes the records of one transaction. The statements of the DNS records (hundreds
@@ -235,6 +298,8 @@ public final class ResultStore: Sendable {
         let db: Database
         let scan: Int64
         let now = ResultStore.timestamp()
+        /// Domain records not stored because the scan already has the name.
+        private(set) var duplicateDomains = 0
         private var domainInsert: BoundInsert?
         private var mxInsert: BoundInsert?
         private var hostInsert: BoundInsert?
@@ -271,7 +336,11 @@ public final class ResultStore: Sendable {
                 try domain.set(7, r.detail)
                 try domain.set(8, now)
                 try domain.execute()
-                guard db.changesCount > 0, !r.mx.isEmpty else { return }
+                guard db.changesCount > 0 else {
+                    duplicateDomains += 1
+                    return
+                }
+                guard !r.mx.isEmpty else { return }
                 let id = db.lastInsertedRowID
                 let mxRow = try prepared(
                     &mxInsert,
@@ -394,6 +463,13 @@ public final class ResultStore: Sendable {
             cert_self_signed, tls_ehlo_code, attempts, duration_ms, probed_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
+}
+
+/// Where busy-database retries are reported (the scan's logger); nothing by default.
+final class BusyReport: Sendable {
+    private let report: (@Sendable (String) -> Void)?
+    init(_ report: (@Sendable (String) -> Void)?) { self.report = report }
+    func call(_ message: String) { report?(message) }
 }
 
 extension JSONEncoder {

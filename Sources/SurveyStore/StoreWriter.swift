@@ -76,12 +76,16 @@ public actor StoreWriter {
         oldestBuffered = nil
         pending.begin()
         let pending = self.pending
-        store.enqueueWrite(scan: scanID, batch) { [weak self] error in
-            pending.end(error)
+        store.enqueueWrite(scan: scanID, batch) { [weak self] error, duplicates in
+            pending.end(error, duplicateDomains: duplicates)
             // Records that collected meanwhile go next, without waiting for another `add`.
             if let self { Task { await self.writeCollected() } }
         }
     }
+
+    /// Domain records the store did not take because the scan already holds the name
+    /// (the first occurrence of a name wins), in the batches committed so far.
+    public nonisolated var duplicateDomains: Int { pending.duplicateDomains }
 
     private func writeCollected() {
         if pending.isIdle && buffer.count >= batchSize { writeBuffer() }
@@ -92,6 +96,7 @@ public actor StoreWriter {
 final class PendingWrites: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0
+    private var duplicates = 0
     private var failure: (any Error)?
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
@@ -99,9 +104,12 @@ final class PendingWrites: @unchecked Sendable {
 
     func begin() { lock.withLock { count += 1 } }
 
-    func end(_ error: (any Error)?) {
+    var duplicateDomains: Int { lock.withLock { duplicates } }
+
+    func end(_ error: (any Error)?, duplicateDomains: Int = 0) {
         let ready: [CheckedContinuation<Void, Never>] = lock.withLock {
             count -= 1
+            duplicates += duplicateDomains
             if let error, failure == nil { failure = error }
             guard count == 0 else { return [] }
             defer { waiters.removeAll() }

@@ -11,14 +11,22 @@ struct DNSOptions: ParsableArguments {
             valueName: "IP[:PORT]"))
     var resolvers: [String] = []
 
-    @Option(help: "Timeout of the first DNS try in milliseconds (c-ares doubles it for later rounds).")
+    @Option(
+        parsing: .unconditional,
+        help: "Timeout of the first DNS try in milliseconds, 1...60000 (c-ares doubles it for later rounds).")
     var dnsTimeoutMs = 2000
 
-    @Option(help: "DNS tries per server before a query counts as failed.")
+    @Option(parsing: .unconditional, help: "DNS tries per server before a query counts as failed, 1...20.")
     var dnsTries = 3
 
-    @Option(help: "DNS queries outstanding at most.")
+    @Option(parsing: .unconditional, help: "DNS queries outstanding at most, 1...100000.")
     var dnsInFlight = 500
+
+    func validate() throws {
+        try OptionRange.check(dnsTimeoutMs, "--dns-timeout-ms", 1...60_000)
+        try OptionRange.check(dnsTries, "--dns-tries", 1...20)
+        try OptionRange.check(dnsInFlight, "--dns-in-flight", 1...100_000)
+    }
 
     var config: ResolverConfig {
         ResolverConfig(servers: resolvers, timeoutMs: dnsTimeoutMs, tries: dnsTries, maxInFlight: dnsInFlight)
@@ -55,5 +63,41 @@ final class StopFlag: @unchecked Sendable {
             source.resume()
             sources.append(source)
         }
+    }
+}
+
+/// Range checks of numeric options, with messages that name the option. Every numeric
+/// option is checked before anything is sent or stored; the ranges are in each option's
+/// help text.
+enum OptionRange {
+    static func check(_ value: Int, _ option: String, _ range: ClosedRange<Int>) throws {
+        guard range.contains(value) else {
+            throw ValidationError(
+                "\(option) must be within \(range.lowerBound)...\(range.upperBound), got \(value)")
+        }
+    }
+
+    /// A finite number within `range`; with `exclusiveLower` the lower bound itself is
+    /// not allowed (timeouts must be positive).
+    static func check(
+        _ value: Double, _ option: String, _ range: ClosedRange<Double>, exclusiveLower: Bool = false
+    ) throws {
+        let lower = exclusiveLower ? "more than \(format(range.lowerBound))" : "at least \(format(range.lowerBound))"
+        let wanted = "\(lower) and at most \(format(range.upperBound))"
+        guard value.isFinite else {
+            throw ValidationError("\(option) must be a finite number (\(wanted)), got \(value)")
+        }
+        guard range.contains(value), !(exclusiveLower && value == range.lowerBound) else {
+            throw ValidationError("\(option) must be \(wanted), got \(format(value))")
+        }
+    }
+
+    /// Seconds as a `Duration`, for a value `check` accepted.
+    static func duration(seconds: Double) -> Duration {
+        .milliseconds(Int64((seconds * 1000).rounded()))
+    }
+
+    private static func format(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
     }
 }

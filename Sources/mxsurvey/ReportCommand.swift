@@ -49,7 +49,17 @@ struct ReportCommand: ParsableCommand {
         } catch {
             throw ValidationError("cannot open database '\(db)': \(error)")
         }
-        let report = try ReportBuilder(db: reader).build(scan: scan, compare: compare, tag: tag)
+        let builder = ReportBuilder(db: reader)
+        if scan == nil {
+            let (chosen, newer) = try builder.defaultScan()
+            if !newer.isEmpty {
+                let list = newer.map { "\($0.id) (\($0.status))" }.joined(separator: ", ")
+                let what = chosen.status == "done" ? "the latest finished scan" : "the latest scan (none has finished)"
+                FileHandle.standardError.write(
+                    Data("note: reporting scan \(chosen.id), \(what); not finished: \(list); name one with --scan\n".utf8))
+            }
+        }
+        let report = try builder.build(scan: scan, compare: compare, tag: tag)
         let text = render(report, format: format)
         if let out {
             try text.write(toFile: out, atomically: true, encoding: .utf8)

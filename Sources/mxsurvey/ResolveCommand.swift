@@ -20,7 +20,7 @@ struct ResolveCommand: AsyncParsableCommand {
     @Option(help: "Read domains from this list (plain, rank,domain CSV, or - for stdin).")
     var input: String?
 
-    @Option(help: "Domains resolved at the same time.")
+    @Option(parsing: .unconditional, help: "Domains resolved at the same time, 1...100000.")
     var concurrency = 256
 
     @Argument(help: "Domains to resolve.")
@@ -28,7 +28,7 @@ struct ResolveCommand: AsyncParsableCommand {
 
     func validate() throws {
         if input == nil && domains.isEmpty { throw ValidationError("give domains or --input FILE") }
-        if concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
+        try OptionRange.check(concurrency, "--concurrency", 1...100_000)
     }
 
     /// The JSON members of an MX entry that depend only on the host (`addresses`,

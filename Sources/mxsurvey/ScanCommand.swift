@@ -82,34 +82,45 @@ struct ScanCommand: AsyncParsableCommand {
     @Option(help: "Trust anchors (PEM) for certificate validation instead of the system store.")
     var caFile: String?
 
-    @Option(help: "SMTP sessions at the same time.")
+    @Option(parsing: .unconditional, help: "SMTP sessions at the same time, 1...100000.")
     var concurrency = 500
 
-    @Option(help: "Domains resolved at the same time.")
+    @Option(parsing: .unconditional, help: "Domains resolved at the same time, 1...100000.")
     var dnsConcurrency = 500
 
-    @Option(help: "New SMTP sessions per second, all targets together (0 = unlimited).")
+    @Option(
+        parsing: .unconditional,
+        help: "New SMTP sessions per second, all targets together, 0...1000000 (0 = unlimited).")
     var rate: Double = 0
 
-    @Option(help: "Minimum seconds between two sessions to the same IP.")
+    @Option(parsing: .unconditional, help: "Minimum seconds between two sessions to the same IP, 0...86400.")
     var perIpInterval: Double = 1
 
-    @Option(help: "Seconds before a host that greylisted the plaintext probe is probed again.")
+    @Option(
+        parsing: .unconditional,
+        help: "Seconds before a host that greylisted the plaintext probe is probed again, 0...86400.")
     var greylistRetry: Double = 300
 
-    @Option(help: "Seconds to establish the TCP connection.")
+    @Option(parsing: .unconditional, help: "Seconds to establish the TCP connection, more than 0, at most 600.")
     var connectTimeout: Double = 10
 
-    @Option(help: "Seconds to wait for the greeting (tarpits are classified as banner_timeout).")
+    @Option(
+        parsing: .unconditional,
+        help:
+            "Seconds to wait for the greeting, more than 0, at most 600 (tarpits are classified as banner_timeout)."
+    )
     var bannerTimeout: Double = 30
 
-    @Option(help: "Seconds to wait for each later SMTP reply and for the TLS handshake.")
+    @Option(
+        parsing: .unconditional,
+        help: "Seconds to wait for each later SMTP reply and for the TLS handshake, more than 0, at most 600.")
     var phaseTimeout: Double = 30
 
-    @Option(help: "Seconds a whole SMTP session may take.")
+    @Option(parsing: .unconditional, help: "Seconds a whole SMTP session may take, more than 0, at most 3600.")
     var sessionTimeout: Double = 60
 
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp("SMTP port (tests and labs; the survey is about port 25).", visibility: .hidden))
     var port = 25
 
@@ -119,19 +130,36 @@ struct ScanCommand: AsyncParsableCommand {
     @Flag(help: "Debug logging.")
     var verbose = false
 
-    @Option(help: "Seconds between status lines when stderr is not a terminal.")
+    @Option(
+        parsing: .unconditional,
+        help: "Seconds between status lines when stderr is not a terminal, more than 0, at most 86400.")
     var progressInterval: Double = 10
 
     func validate() throws {
         if input == nil && resume == nil { throw ValidationError("give an input list (or --resume ID)") }
-        if concurrency < 1 || dnsConcurrency < 1 { throw ValidationError("concurrency must be at least 1") }
-        if rate < 0 || perIpInterval < 0 || greylistRetry < 0 {
-            throw ValidationError("times and rates must be ≥ 0")
+        try OptionRange.check(concurrency, "--concurrency", 1...100_000)
+        try OptionRange.check(dnsConcurrency, "--dns-concurrency", 1...100_000)
+        try OptionRange.check(rate, "--rate", 0...1_000_000)
+        try OptionRange.check(perIpInterval, "--per-ip-interval", 0...86_400)
+        try OptionRange.check(greylistRetry, "--greylist-retry", 0...86_400)
+        try OptionRange.check(connectTimeout, "--connect-timeout", 0...600, exclusiveLower: true)
+        try OptionRange.check(bannerTimeout, "--banner-timeout", 0...600, exclusiveLower: true)
+        try OptionRange.check(phaseTimeout, "--phase-timeout", 0...600, exclusiveLower: true)
+        try OptionRange.check(sessionTimeout, "--session-timeout", 0...3600, exclusiveLower: true)
+        try OptionRange.check(progressInterval, "--progress-interval", 0...86_400, exclusiveLower: true)
+        try OptionRange.check(port, "--port", 1...65535)
+        if let resume, resume < 1 { throw ValidationError("--resume takes a scan id (1 or more), got \(resume)") }
+        // The values that go into SMTP commands: checked before anything is sent.
+        if let ehloName {
+            do { try SMTPSyntax.checkEHLOName(ehloName) } catch {
+                throw ValidationError("--ehlo-name '\(TerminalText.escape(ehloName, limit: 80))' \(error.message)")
+            }
         }
-        if connectTimeout <= 0 || bannerTimeout <= 0 || phaseTimeout <= 0 || sessionTimeout <= 0 {
-            throw ValidationError("timeouts must be positive")
+        if let mailFrom {
+            do { try SMTPSyntax.checkMailbox(mailFrom) } catch {
+                throw ValidationError("--mail-from '\(TerminalText.escape(mailFrom, limit: 80))' \(error.message)")
+            }
         }
-        if !(1...65535).contains(port) { throw ValidationError("--port must be within 1...65535") }
     }
 
     /// The arguments that define a scan, for storing and for recognising a re-run.
@@ -161,7 +189,9 @@ struct ScanCommand: AsyncParsableCommand {
         LogSetup.bootstrap(verbose: verbose, quiet: quiet)
         let logger = Logger(label: "mxsurvey.scan")
         let store: ResultStore
-        do { store = try ResultStore(path: db) } catch {
+        do {
+            store = try ResultStore(path: db, onBusy: { logger.warning("\($0)") })
+        } catch {
             throw ValidationError("cannot open database '\(db)': \(error)")
         }
 
@@ -191,8 +221,10 @@ struct ScanCommand: AsyncParsableCommand {
             }
             scanID = id
             resuming = true
+            if let i = command.input ?? info.input { try Self.checkInput(i) }
             setup = try command.makeSetup()
         } else {
+            if let input { try Self.checkInput(input) }
             setup = try command.makeSetup()
             if !fresh,
                 let previous = try store.scans().last(where: {
@@ -229,6 +261,11 @@ struct ScanCommand: AsyncParsableCommand {
         print(summary.text)
         print("results: \(db) (scan \(scanID)); e.g. mxsurvey report --db \(db) --scan \(scanID) --format md")
         if summary.interrupted { throw ExitCode(130) }
+    }
+
+    /// The input must be readable before a scan row exists.
+    static func checkInput(_ path: String) throws {
+        do { try InputReader.checkReadable(path) } catch { throw ValidationError(error.message) }
     }
 
     /// Raises the open-file limit to its hard limit and caps the session count to what fits
@@ -278,10 +315,13 @@ struct ScanCommand: AsyncParsableCommand {
             }
             let config = ProbeConfig(
                 tlsContext: tls, ehloName: ehloName, mailFrom: mailFrom, plaintextProbe: !noPlaintextProbe,
-                connectTimeout: .milliseconds(Int(connectTimeout * 1000)),
-                bannerTimeout: .milliseconds(Int(bannerTimeout * 1000)),
-                phaseTimeout: .milliseconds(Int(phaseTimeout * 1000)),
-                sessionDeadline: .milliseconds(Int(sessionTimeout * 1000)))
+                connectTimeout: OptionRange.duration(seconds: connectTimeout),
+                bannerTimeout: OptionRange.duration(seconds: bannerTimeout),
+                phaseTimeout: OptionRange.duration(seconds: phaseTimeout),
+                sessionDeadline: OptionRange.duration(seconds: sessionTimeout))
+            // The default EHLO name (this machine's name) and sender derived from it are
+            // checked as strictly as given ones.
+            do { try config.checkIdentity() } catch { throw ValidationError(error.message) }
             if !config.ehloName.contains(".") {
                 Logger(label: "mxsurvey.scan").warning(
                     "EHLO name '\(config.ehloName)' is not fully qualified; identify the scanner with --ehlo-name"
@@ -306,13 +346,13 @@ struct ScanCommand: AsyncParsableCommand {
         options.concurrency = Self.fitConcurrency(concurrency, logger: logger)
         options.dnsConcurrency = dnsConcurrency
         options.rate = rate
-        options.perIPInterval = .milliseconds(Int(perIpInterval * 1000))
-        options.greylistRetry = .milliseconds(Int(greylistRetry * 1000))
+        options.perIPInterval = OptionRange.duration(seconds: perIpInterval)
+        options.greylistRetry = OptionRange.duration(seconds: greylistRetry)
         options.port = port
         options.probe = !noProbe
         options.liveProgress = isatty(2) == 1
         options.progressInterval =
-            quiet ? nil : (options.liveProgress ? .milliseconds(500) : .seconds(progressInterval))
+            quiet ? nil : (options.liveProgress ? .milliseconds(500) : OptionRange.duration(seconds: progressInterval))
 
         let stop = StopFlag()
         stop.install()

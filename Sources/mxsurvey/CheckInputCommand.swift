@@ -30,7 +30,7 @@ struct CheckInputCommand: ParsableCommand {
                 if print { out.write(Data("\(d.name)\n".utf8)) }
             case .problem(let p):
                 problems += 1
-                FileHandle.standardError.write(Data("\(input): \(p.description)\n".utf8))
+                FileHandle.standardError.write(Data("\(TerminalText.escape(input)): \(p.description)\n".utf8))
             }
         }
         FileHandle.standardError.write(Data("\(domains) domains, \(problems) problems\n".utf8))

@@ -50,6 +50,30 @@ final class ScriptedServerProbeTests: XCTestCase {
         return connection < all.count ? all[connection] : []
     }
 
+    /// The command writer refuses a command with CR or LF in it, whatever its source (here a
+    /// configuration that bypassed the option checks): the server never sees the injected
+    /// DATA, the session ends with QUIT and the status says it was the client's doing.
+    func testCommandWriterRefusesInjectedLineBreaks() async throws {
+        let server = try ScriptedSMTPServer(
+            host: "127.0.26.40", script: ScriptedSMTPServer.dialog { _, _ in nil })
+        defer { server.stop() }
+        var config = try config()
+        config.mailFrom = "a@b>\r\nDATA\r\nSubject: injected\r\n\r\nbody\r\n.\r\nMAIL FROM:<a@b"
+        let (result, _) = await probe("127.0.26.40", config)
+        XCTAssertEqual(result.status, .clientError)
+        XCTAssertTrue(result.errorDetail?.contains("control character") ?? false, "\(result)")
+        XCTAssertFalse(result.errorDetail?.contains("\r") ?? true, "detail is escaped")
+        let lines = transcript(server, endingWith: "QUIT")
+        XCTAssertEqual(lines, ["EHLO probe.test.example", "QUIT"])
+
+        var ehlo = try self.config()
+        ehlo.ehloName = "probe.test.example\r\nDATA"
+        let (second, _) = await probe("127.0.26.40", ehlo)
+        XCTAssertEqual(second.status, .clientError)
+        XCTAssertEqual(server.connectionCount, 2)
+        XCTAssertFalse(server.transcripts.joined().contains("DATA"), "\(server.transcripts)")
+    }
+
     func testGreylistingThenAcceptedOnReprobe() async throws {
         let server = try ScriptedSMTPServer(
             host: "127.0.26.10",

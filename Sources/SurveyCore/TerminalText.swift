@@ -7,6 +7,22 @@
 /// U+2066…U+2069) are escaped as `\u{NNNN}` too: they reorder what a reader sees.
 public enum TerminalText {
     public static func escape<S: StringProtocol>(_ text: S) -> String {
+        escape(text, keepingLineFeeds: false)
+    }
+
+    /// Server text as stored (banners, reply lines): escaped like `escape`, except that
+    /// the line feeds joining the lines of a multi-line reply stay. A NUL byte, which
+    /// SQLite's text binding would end the value at, is stored as `\x00` with the rest kept.
+    public static func storable<S: StringProtocol>(_ text: S, limit: Int) -> String {
+        let escaped = escape(text, keepingLineFeeds: true)
+        guard escaped.count > limit else { return escaped }
+        return String(escaped.prefix(max(0, limit - 1))) + "…"
+    }
+
+    private static func escape<S: StringProtocol>(_ text: S, keepingLineFeeds: Bool) -> String {
+        func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
+            (!keepingLineFeeds || scalar != "\n") && Self.needsEscape(scalar)
+        }
         if !text.unicodeScalars.contains(where: needsEscape) { return String(text) }
         var out = ""
         out.reserveCapacity(text.utf8.count + 8)

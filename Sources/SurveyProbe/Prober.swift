@@ -112,6 +112,14 @@ public final class Prober: Sendable {
             switch ioError.errnoCode {
             case ECONNREFUSED: return (.connectRefused, "connect: connection refused")
             case ETIMEDOUT: return (.connectTimeout, "connect: timed out")
+            case ECONNRESET, EPIPE:
+                // A reset needs an established connection (a refused SYN is ECONNREFUSED):
+                // the server accepted and reset before the event loop completed the connect.
+                // The socket is gone with the error, and with it any greeting it held.
+                return (
+                    .connectionClosed,
+                    "banner: reset by the server as the connection was set up (a greeting sent before the reset is lost with it)"
+                )
             default: return (.connectError, "connect: \(String(cString: strerror(ioError.errnoCode)))")
             }
         }

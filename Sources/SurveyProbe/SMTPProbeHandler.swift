@@ -156,7 +156,16 @@ final class SMTPProbeHandler: ChannelInboundHandler, DeadlineWheelClient {
                 return
             }
             guard let reply else { return }
+            let answered = phase
             handle(reply)
+            // The prober never pipelines: once it has sent its next command, bytes that
+            // were already here are a reply sent before that command existed (a desync
+            // attempt, or a server answering by position). Reading them as the answer
+            // would misattribute every later reply.
+            if !closing, phase != answered, phase.awaitsReply, phase != .quit, inbound.readableBytes > 0 {
+                violation("a reply arrived before the \(phase.rawValue) command was sent")
+                return
+            }
         }
     }
 
@@ -164,7 +173,8 @@ final class SMTPProbeHandler: ChannelInboundHandler, DeadlineWheelClient {
         switch phase {
         case .banner:
             result.bannerCode = reply.code
-            result.banner = String(reply.text.prefix(Self.maxBannerCharacters))
+            // Escaped (a NUL or ESC from the server is kept visibly, not cut or raw) and bounded.
+            result.banner = TerminalText.storable(reply.text, limit: Self.maxBannerCharacters)
             if reply.code / 100 == 2 {
                 send("EHLO \(config.ehloName)", then: .ehlo)
             } else {
@@ -175,7 +185,9 @@ final class SMTPProbeHandler: ChannelInboundHandler, DeadlineWheelClient {
             result.ehloCode = reply.code
             if reply.code / 100 == 2 {
                 let extensions = reply.lines.dropFirst().compactMap { line in
-                    line.split(separator: " ", maxSplits: 1).first.map { $0.uppercased() }
+                    line.split(separator: " ", maxSplits: 1).first.map {
+                        TerminalText.storable($0.uppercased(), limit: 64)
+                    }
                 }
                 result.ehloExtensions = extensions
                 result.starttlsOffered = extensions.contains("STARTTLS")
@@ -220,7 +232,9 @@ final class SMTPProbeHandler: ChannelInboundHandler, DeadlineWheelClient {
             if reply.code == 220 {
                 startTLS()
             } else {
-                record(.starttlsRejected, "starttls: \(reply.code) \(reply.lines.first ?? "")")
+                record(
+                    .starttlsRejected,
+                    "starttls: \(reply.code) \(TerminalText.storable(reply.lines.first ?? "", limit: 200))")
                 quit()
             }
         case .tlsEhlo:
@@ -237,7 +251,9 @@ final class SMTPProbeHandler: ChannelInboundHandler, DeadlineWheelClient {
     /// rate limit). The session cannot go on; this is not a statement about STARTTLS.
     private func closingReply(_ reply: SMTPReply) -> Bool {
         guard reply.code == 421 else { return false }
-        record(.connectionClosed, "\(phase.rawValue): 421 \(reply.lines.first ?? "")")
+        record(
+            .connectionClosed,
+            "\(phase.rawValue): 421 \(TerminalText.storable(reply.lines.first ?? "", limit: 200))")
         quit()
         return true
     }

@@ -70,7 +70,10 @@ public enum SMTPSyntax {
     // MARK: - Pieces
 
     private static func firstControl(_ text: String) -> String? {
-        guard let scalar = text.unicodeScalars.first(where: { $0.value < 0x20 || (0x7F..<0xA0).contains($0.value) })
+        guard
+            let scalar = text.unicodeScalars.first(where: {
+                $0.value < 0x20 || (0x7F..<0xA0).contains($0.value)
+            })
         else { return nil }
         return TerminalText.escape(String(scalar))
     }
@@ -119,7 +122,8 @@ public enum SMTPSyntax {
         } else {
             var v4 = in_addr()
             let parts = inner.split(separator: ".", omittingEmptySubsequences: false)
-            guard parts.count == 4, parts.allSatisfy({ !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isASCII) }),
+            guard parts.count == 4,
+                parts.allSatisfy({ !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isASCII) }),
                 inet_pton(AF_INET, inner, &v4) == 1
             else {
                 throw SMTPSyntaxError("has an invalid IPv4 address literal (IPv6 needs the 'IPv6:' tag)")
@@ -135,7 +139,8 @@ public enum SMTPSyntax {
             }
             for byte in atom.utf8 where !isAtext(byte) {
                 throw SMTPSyntaxError(
-                    "has the character '\(String(decoding: [byte], as: UTF8.self))' in the local part (quote it)")
+                    "has the character '\(String(decoding: [byte], as: UTF8.self))' in the local part (quote it)"
+                )
             }
         }
     }
@@ -179,10 +184,12 @@ extension ProbeConfig {
     /// The error names the option a user sets them with.
     public func checkIdentity() throws(SMTPSyntaxError) {
         do { try SMTPSyntax.checkEHLOName(ehloName) } catch {
-            throw SMTPSyntaxError("--ehlo-name '\(TerminalText.escape(ehloName, limit: 80))' \(error.message)")
+            throw SMTPSyntaxError(
+                "--ehlo-name '\(TerminalText.escape(ehloName, limit: 80))' \(error.message)")
         }
         do { try SMTPSyntax.checkMailbox(mailFrom) } catch {
-            throw SMTPSyntaxError("--mail-from '\(TerminalText.escape(mailFrom, limit: 80))' \(error.message)")
+            throw SMTPSyntaxError(
+                "--mail-from '\(TerminalText.escape(mailFrom, limit: 80))' \(error.message)")
         }
     }
 }

@@ -60,7 +60,8 @@ public final class ResultStore: Sendable {
     ) throws {
         var config = Configuration()
         config.foreignKeysEnabled = true
-        let seconds = Double(busyTimeout.components.seconds) + Double(busyTimeout.components.attoseconds) * 1e-18
+        let seconds =
+            Double(busyTimeout.components.seconds) + Double(busyTimeout.components.attoseconds) * 1e-18
         config.busyMode = .timeout(max(0, seconds))
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
@@ -272,10 +273,12 @@ public final class ResultStore: Sendable {
         }
     }
 
-    static func retryingWhenBusy<T>(retries: Int, report: (String) -> Void, _ body: () throws -> T) throws -> T {
+    static func retryingWhenBusy<T>(retries: Int, report: (String) -> Void, _ body: () throws -> T) throws
+        -> T
+    {
         var attempt = 0
         while true {
-            do { return try body() } catch where isBusy(error) && attempt < retries {
+            do { return try body() } catch  where isBusy(error) && attempt < retries {
                 attempt += 1
                 report(busyMessage(error, attempt: attempt, of: retries))
             }
@@ -289,7 +292,8 @@ public final class ResultStore: Sendable {
 
     private static func busyMessage(_ error: any Error, attempt: Int, of retries: Int) -> String {
         let code = (error as? DatabaseError)?.resultCode == .SQLITE_LOCKED ? "locked" : "busy"
-        return "the database is \(code) (another process holds its write lock); trying the transaction again (\(attempt) of \(retries))"
+        return
+            "the database is \(code) (another process holds its write lock); trying the transaction again (\(attempt) of \(retries))"
     }
 
     /// Writes the records of one transaction. The statements of the DNS records (hundreds

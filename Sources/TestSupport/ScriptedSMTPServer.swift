@@ -181,10 +181,10 @@ public final class ScriptedSMTPServer: @unchecked Sendable {
 public final class ScriptedConnection: @unchecked Sendable {
     /// 0 for the first connection the server accepted, 1 for the next, …
     public let index: Int
-    private let socket: ScriptedSocket
+    let socket: ScriptedSocket
     private let lock = NSLock()
     private var lines: [String] = []
-    private var pending: [UInt8] = []
+    var pending: [UInt8] = []
 
     init(socket: ScriptedSocket, index: Int) {
         self.socket = socket
@@ -194,6 +194,9 @@ public final class ScriptedConnection: @unchecked Sendable {
 
     /// Lines received so far (without CRLF).
     public var receivedLines: [String] { lock.withLock { lines } }
+
+    /// Adds a line to the transcript (lines read under TLS).
+    func record(_ line: String) { lock.withLock { lines.append(line) } }
 
     /// Bounds each blocking read.
     public func setReadTimeout(seconds: Double) {
@@ -287,12 +290,30 @@ public final class ScriptedConnection: @unchecked Sendable {
     func shutdown() { socket.shutdownBoth() }
 }
 
-/// Owns one socket descriptor and closes it exactly once, in `deinit`.
+/// Owns one socket descriptor and closes it exactly once: in `reset()` or in `deinit`.
 final class ScriptedSocket: @unchecked Sendable {
     let fd: Int32
+    private let lock = NSLock()
+    private var closed = false
     init(_ fd: Int32) { self.fd = fd }
-    func shutdownBoth() { _ = shutdown(fd, Int32(SHUT_RDWR)) }
-    deinit { close(fd) }
+    func shutdownBoth() {
+        lock.withLock {
+            if !closed { _ = shutdown(fd, Int32(SHUT_RDWR)) }
+        }
+    }
+    /// Closes with SO_LINGER 0: the peer gets a TCP RST instead of a FIN.
+    func reset() {
+        lock.withLock {
+            guard !closed else { return }
+            closed = true
+            var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+            close(fd)
+        }
+    }
+    deinit {
+        if !closed { close(fd) }
+    }
 }
 
 private func errnoText() -> String { String(cString: strerror(errno)) }

@@ -82,7 +82,8 @@ enum OptionRange {
     static func check(
         _ value: Double, _ option: String, _ range: ClosedRange<Double>, exclusiveLower: Bool = false
     ) throws {
-        let lower = exclusiveLower ? "more than \(format(range.lowerBound))" : "at least \(format(range.lowerBound))"
+        let lower =
+            exclusiveLower ? "more than \(format(range.lowerBound))" : "at least \(format(range.lowerBound))"
         let wanted = "\(lower) and at most \(format(range.upperBound))"
         guard value.isFinite else {
             throw ValidationError("\(option) must be a finite number (\(wanted)), got \(value)")

@@ -54,9 +54,13 @@ struct ReportCommand: ParsableCommand {
             let (chosen, newer) = try builder.defaultScan()
             if !newer.isEmpty {
                 let list = newer.map { "\($0.id) (\($0.status))" }.joined(separator: ", ")
-                let what = chosen.status == "done" ? "the latest finished scan" : "the latest scan (none has finished)"
+                let what =
+                    chosen.status == "done"
+                    ? "the latest finished scan" : "the latest scan (none has finished)"
                 FileHandle.standardError.write(
-                    Data("note: reporting scan \(chosen.id), \(what); not finished: \(list); name one with --scan\n".utf8))
+                    Data(
+                        "note: reporting scan \(chosen.id), \(what); not finished: \(list); name one with --scan\n"
+                            .utf8))
             }
         }
         let report = try builder.build(scan: scan, compare: compare, tag: tag)

@@ -101,7 +101,8 @@ struct ScanCommand: AsyncParsableCommand {
         help: "Seconds before a host that greylisted the plaintext probe is probed again, 0...86400.")
     var greylistRetry: Double = 300
 
-    @Option(parsing: .unconditional, help: "Seconds to establish the TCP connection, more than 0, at most 600.")
+    @Option(
+        parsing: .unconditional, help: "Seconds to establish the TCP connection, more than 0, at most 600.")
     var connectTimeout: Double = 10
 
     @Option(
@@ -113,10 +114,12 @@ struct ScanCommand: AsyncParsableCommand {
 
     @Option(
         parsing: .unconditional,
-        help: "Seconds to wait for each later SMTP reply and for the TLS handshake, more than 0, at most 600.")
+        help: "Seconds to wait for each later SMTP reply and for the TLS handshake, more than 0, at most 600."
+    )
     var phaseTimeout: Double = 30
 
-    @Option(parsing: .unconditional, help: "Seconds a whole SMTP session may take, more than 0, at most 3600.")
+    @Option(
+        parsing: .unconditional, help: "Seconds a whole SMTP session may take, more than 0, at most 3600.")
     var sessionTimeout: Double = 60
 
     @Option(
@@ -148,16 +151,20 @@ struct ScanCommand: AsyncParsableCommand {
         try OptionRange.check(sessionTimeout, "--session-timeout", 0...3600, exclusiveLower: true)
         try OptionRange.check(progressInterval, "--progress-interval", 0...86_400, exclusiveLower: true)
         try OptionRange.check(port, "--port", 1...65535)
-        if let resume, resume < 1 { throw ValidationError("--resume takes a scan id (1 or more), got \(resume)") }
+        if let resume, resume < 1 {
+            throw ValidationError("--resume takes a scan id (1 or more), got \(resume)")
+        }
         // The values that go into SMTP commands: checked before anything is sent.
         if let ehloName {
             do { try SMTPSyntax.checkEHLOName(ehloName) } catch {
-                throw ValidationError("--ehlo-name '\(TerminalText.escape(ehloName, limit: 80))' \(error.message)")
+                throw ValidationError(
+                    "--ehlo-name '\(TerminalText.escape(ehloName, limit: 80))' \(error.message)")
             }
         }
         if let mailFrom {
             do { try SMTPSyntax.checkMailbox(mailFrom) } catch {
-                throw ValidationError("--mail-from '\(TerminalText.escape(mailFrom, limit: 80))' \(error.message)")
+                throw ValidationError(
+                    "--mail-from '\(TerminalText.escape(mailFrom, limit: 80))' \(error.message)")
             }
         }
     }
@@ -352,7 +359,9 @@ struct ScanCommand: AsyncParsableCommand {
         options.probe = !noProbe
         options.liveProgress = isatty(2) == 1
         options.progressInterval =
-            quiet ? nil : (options.liveProgress ? .milliseconds(500) : OptionRange.duration(seconds: progressInterval))
+            quiet
+            ? nil
+            : (options.liveProgress ? .milliseconds(500) : OptionRange.duration(seconds: progressInterval))
 
         let stop = StopFlag()
         stop.install()

@@ -14,7 +14,8 @@ import Testing
     @Test(arguments: [
         "scanner.example.org\r\nDATA", "scanner.example.org\n", "a\u{0}b.example", "", "scan ner.example",
         "under_score.example", "-lead.example", "trail-.example", "dot.example.", "a..b", "[192.0.2]",
-        "[2001:db8::1]", "[IPv6:zz::1]", "[256.1.1.1]", "bücher.example", String(repeating: "a", count: 64) + ".org",
+        "[2001:db8::1]", "[IPv6:zz::1]", "[256.1.1.1]", "bücher.example",
+        String(repeating: "a", count: 64) + ".org",
     ])
     func rejectsEHLONames(_ name: String) {
         #expect(throws: SMTPSyntaxError.self) { try SMTPSyntax.checkEHLOName(name) }

@@ -126,7 +126,9 @@ final class SQLiteShell: @unchecked Sendable {
         var bytes: [UInt8] = []
         while true {
             let chunk = output.fileHandleForReading.readData(ofLength: 1)
-            guard let byte = chunk.first else { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
+            guard let byte = chunk.first else {
+                return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self)
+            }
             if byte == 0x0A { return String(decoding: bytes, as: UTF8.self) }
             bytes.append(byte)
         }

@@ -46,7 +46,10 @@ final class HardeningTests: XCTestCase {
         let cases: [(arguments: [String], option: String)] = [
             (["--ehlo-name", "scanner.example.org", "--mail-from", injected], "--mail-from"),
             (["--ehlo-name", "scanner.example.org\r\nDATA"], "--ehlo-name"),
-            (["--ehlo-name", "scanner.example.org", "--mail-from", "probe@example.org\nRSET"], "--mail-from"),
+            (
+                ["--ehlo-name", "scanner.example.org", "--mail-from", "probe@example.org\nRSET"],
+                "--mail-from"
+            ),
             (["--ehlo-name", "scan ner.example.org"], "--ehlo-name"),
             (["--ehlo-name", "scanner.example.org", "--mail-from", "no-at-sign"], "--mail-from"),
             (["--ehlo-name", "scanner.example.org", "--mail-from", "a>b@example.org"], "--mail-from"),
@@ -71,7 +74,8 @@ final class HardeningTests: XCTestCase {
         XCTAssertEqual(
             server.transcripts.first,
             [
-                "EHLO [127.0.0.1]", "MAIL FROM:<\"survey team\"@[IPv6:::1]>", "RCPT TO:<postmaster@victim.hard.test>",
+                "EHLO [127.0.0.1]", "MAIL FROM:<\"survey team\"@[IPv6:::1]>",
+                "RCPT TO:<postmaster@victim.hard.test>",
                 "RSET", "QUIT",
             ])
     }
@@ -121,7 +125,9 @@ final class HardeningTests: XCTestCase {
         let db = work.path("r.db")
         let directory = work.path("adir")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        for (input, words) in [(directory, "is a directory"), (work.path("missing.txt"), "cannot open input")] {
+        for (input, words) in [
+            (directory, "is a directory"), (work.path("missing.txt"), "cannot open input"),
+        ] {
             let scan = try work.run(["scan", "--db", db, "--quiet", "--no-probe", input])
             XCTAssertEqual(scan.exitCode, 64, scan.summary)
             XCTAssertTrue(scan.stderr.contains(words) && scan.stderr.contains(input), scan.stderr)
@@ -160,7 +166,9 @@ final class HardeningTests: XCTestCase {
         ])
         XCTAssertEqual(run.exitCode, 0, run.summary)
         XCTAssertEqual(
-            try query(db, "SELECT name || ' ' || rank || ' ' || input_line FROM domains ORDER BY name", as: String.self),
+            try query(
+                db, "SELECT name || ' ' || rank || ' ' || input_line FROM domains ORDER BY name",
+                as: String.self),
             ["a.hard.test 1 2", "b.hard.test 2 3"])
         XCTAssertTrue(run.stdout.contains("duplicate input lines: 2"), run.stdout)
         XCTAssertTrue(run.stdout.contains("distinct domains stored: 2"), run.stdout)

@@ -169,8 +169,10 @@ public enum DomainName {
     static func isNumericLabel<S: Collection<UInt8>>(_ label: S) -> Bool {
         guard !label.isEmpty else { return false }
         if label.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) { return true }
-        guard label.starts(with: [0x30, 0x78]) else { return false }
-        return label.dropFirst(2).allSatisfy {
+        guard label.first == 0x30 else { return false }  // "0x", without an array to compare with
+        let second = label.index(after: label.startIndex)
+        guard second != label.endIndex && label[second] == 0x78 else { return false }
+        return label[label.index(after: second)...].allSatisfy {
             ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66)
         }
     }

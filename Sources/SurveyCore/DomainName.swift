@@ -51,7 +51,10 @@ public struct NameError: Error, Sendable, Equatable, CustomStringConvertible {
 /// Not checked: the bidi rule (RFC 5893), whose Bidi_Class property Swift does not expose;
 /// labels that are ASCII already are not decoded, so an `xn--` A-label (or another label
 /// with `--` in positions 3–4) passes as an LDH label as it stands; the Unicode version is
-/// that of the Swift runtime, not a fixed IDNA2008 table.
+/// that of the Swift runtime, not a fixed IDNA2008 table, and the few mappings UTS #46 adds
+/// beyond NFKC and case folding (lunate sigma `ϲ` → `σ`) are not applied. Compared with the
+/// `idna` reference implementation over every code point, the outcomes differ only there,
+/// in the bidi rule and in code points one of the two Unicode versions does not know.
 public enum DomainName {
     /// Normalises an input domain (see the type's documentation for the rules) or
     /// throws a ``NameError`` whose message names the problem.

@@ -54,7 +54,8 @@ public struct NameError: Error, Sendable, Equatable, CustomStringConvertible {
 /// that of the Swift runtime, not a fixed IDNA2008 table, and the few mappings UTS #46 adds
 /// beyond NFKC and case folding (lunate sigma `ϲ` → `σ`) are not applied. Compared with the
 /// `idna` reference implementation over every code point, the outcomes differ only there,
-/// in the bidi rule and in code points one of the two Unicode versions does not know.
+/// in the bidi rule, in ZWNJ outside a virama context and in code points one of the two
+/// Unicode versions does not know.
 public enum DomainName {
     /// Normalises an input domain (see the type's documentation for the rules) or
     /// throws a ``NameError`` whose message names the problem.

@@ -29,8 +29,13 @@ public enum InputItem: Sendable, Hashable {
 
 /// Parses one line of a plain list (`example.org`, `#` comments) or a Tranco-style
 /// `rank,domain` CSV. Returns `nil` for blank and comment lines.
+///
+/// The name goes through the input-domain rules of ``DomainName/normalize(_:)``: a name
+/// they reject (`localhost`, an address literal, a label with `_`, emoji, …) is a
+/// ``InputProblem`` whose reason names the rule.
 public func parseInputLine(_ raw: Substring, lineNumber: Int) -> InputItem? {
-    // Fast path: a bare ASCII name without comment, comma or blanks.
+    // Fast path: a bare ASCII name without comment, comma or blanks. `asciiFastPath`
+    // accepts nothing `normalize` would reject, so the rules hold on this path too.
     if !raw.isEmpty, !raw.utf8.contains(where: { $0 <= 0x20 || $0 == 0x23 || $0 == 0x2C || $0 >= 0x80 }),
         let name = DomainName.asciiFastPath(raw.utf8)
     {

@@ -89,7 +89,7 @@ public struct ExclusionList: Sendable {
             }
             v6.append(Net6(network: Self.masked(a.bytes, prefix), prefix: prefix, text: text))
         } else if parts.count == 1 {
-            domains.insert(try DomainName.normalize(text))
+            domains.insert(try DomainName.normalizeDNSName(text))
         } else {
             throw NameError("'\(text)' is neither an address, a CIDR nor a domain name")
         }

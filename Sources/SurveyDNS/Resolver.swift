@@ -21,7 +21,7 @@ public final class Resolver: Sendable {
     public init(config: ResolverConfig = ResolverConfig()) throws(ResolverError) {
         self.servers = try config.validated()
         self.config = config
-        let driver = try Driver(maxInFlight: config.maxInFlight)
+        let driver = try Driver(maxInFlight: config.maxInFlight, ednsPayloadSize: config.ednsPayloadSize)
         let channel = try AresChannel(config: config, servers: servers, driver: driver)
         driver.start(channel)
         self.driver = driver

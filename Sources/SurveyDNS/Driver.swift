@@ -23,6 +23,17 @@ public struct ResolverStatistics: Sendable, Hashable {
     public var inFlight = 0
     /// Highest `inFlight` seen.
     public var peakInFlight = 0
+    /// How many of the last queries in a row ended without a reply from any server: timed
+    /// out after all tries on every server, or refused at the socket (ICMP port
+    /// unreachable). Any DNS reply, whatever its RCODE (NXDOMAIN, SERVFAIL, REFUSED …),
+    /// sets it back to 0; queries cut short by `shutdown` or rejected as invalid names
+    /// leave it as it is. Counted in the order the queries finish.
+    ///
+    /// A few such queries are normal (zones whose own servers do not answer make the
+    /// resolver time out too); a run of them far above what the scan's domains explain
+    /// means the resolver itself has stopped answering: a scan should then stop instead of
+    /// recording `timeout` and `error` verdicts as facts about the domains.
+    public var consecutiveUnanswered = 0
 
     public init() {}
 
@@ -105,6 +116,37 @@ final class AresChannel: @unchecked Sendable {
             }
         }
         raw = channel
+    }
+
+    /// The servers the channel asks, in its order (call before the driver thread owns it).
+    func servers() -> [ServerAddress] {
+        var head: UnsafeMutablePointer<ares_addr_port_node>? = nil
+        guard ares_get_servers_ports(raw, &head) == ARES_SUCCESS else { return [] }
+        defer { if let head { ares_free_data(head) } }
+        var out: [ServerAddress] = []
+        var node = head
+        while let current = node {
+            var entry = current.pointee
+            // c-ares leaves the port 0 when it is the default.
+            let port = UInt16(clamping: entry.udp_port == 0 ? 53 : entry.udp_port)
+            switch entry.family {
+            case AF_INET:
+                if let host = presentation(
+                    of: &entry.addr.addr4, family: AF_INET, length: Int(INET_ADDRSTRLEN))
+                {
+                    out.append(ServerAddress(host: host, port: port, family: .ipv4))
+                }
+            case AF_INET6:
+                if let host = presentation(
+                    of: &entry.addr.addr6, family: AF_INET6, length: Int(INET6_ADDRSTRLEN))
+                {
+                    out.append(ServerAddress(host: host, port: port, family: .ipv6))
+                }
+            default: break
+            }
+            node = current.pointee.next
+        }
+        return out
     }
 
     deinit { ares_destroy(raw) }
@@ -267,6 +309,7 @@ final class Driver: @unchecked Sendable {
     /// The EDNS payload size the queries advertise; nil once a server answered FORMERR
     /// without an OPT record (it does not speak EDNS; c-ares makes the same switch).
     private var ednsPayloadSize: Int?
+    private var consecutiveUnanswered = 0
     /// Replies since the streams were last flushed, and when the oldest of them arrived.
     private var repliesSinceFlush = 0
     private var oldestUnflushed: ContinuousClock.Instant?
@@ -369,6 +412,19 @@ final class Driver: @unchecked Sendable {
 
     private func finished(_ query: OutgoingQuery, status: Int32, timeouts: Int32, message: [UInt8]) {
         completedCounts.count(status, timeouts: timeouts)
+        let unanswered: Int
+        switch status {
+        case ARES_ETIMEOUT, ARES_ECONNREFUSED: unanswered = consecutiveUnanswered + 1
+        case ARES_EDESTRUCTION, ARES_ECANCELLED, ARES_EBADNAME, ARES_EBADQUERY, ARES_ENOMEM:
+            unanswered = consecutiveUnanswered
+        default: unanswered = 0
+        }
+        if unanswered != consecutiveUnanswered {
+            // Published before the handler runs, so that whoever its result wakes sees it;
+            // a lock only when it changes (not while the resolver answers).
+            consecutiveUnanswered = unanswered
+            lock.withLock { shared.consecutiveUnanswered = unanswered }
+        }
         countsChanged = true
         repliesSinceFlush += 1
         if oldestUnflushed == nil { oldestUnflushed = .now }

@@ -39,8 +39,14 @@ enum DNSName {
     /// Letters a-z, digits, hyphen, underscore and dots, not ending with a dot.
     @inline(__always)
     static func isPlain(_ utf8: String.UTF8View) -> Bool {
+        if let plain = utf8.withContiguousStorageIfAvailable({ isPlain($0) }) { return plain }
+        return isPlain(Array(utf8))
+    }
+
+    @inline(__always)
+    private static func isPlain<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> Bool {
         var last: UInt8 = 0
-        for byte in utf8 {
+        for byte in bytes {
             switch byte {
             case 0x61...0x7A, 0x30...0x39, 0x2D, 0x5F, 0x2E: last = byte
             default: return false
@@ -50,50 +56,69 @@ enum DNSName {
     }
 
     /// Appends the uncompressed wire form of `name` (length-prefixed labels and the root's
-    /// zero octet) to `out`. Returns false, leaving `out` in an unspecified state, when
-    /// `name` is not a valid name: an empty label (a leading or doubled dot), a label over
-    /// 63 octets, a name over 255 octets, a backslash at the end or a `\DDD` over 255 or
-    /// with fewer than three digits. "" and "." are the root; one trailing dot is allowed.
-    /// Letters keep their case.
+    /// zero octet) to `out`. Returns false, leaving `out` as it was, when `name` is not a
+    /// valid name: an empty label (a leading or doubled dot), a label over 63 octets, a
+    /// name over 255 octets, a backslash at the end or a `\DDD` over 255 or with fewer than
+    /// three digits. "" and "." are the root; one trailing dot is allowed. Letters keep
+    /// their case.
     static func appendWire(_ name: String, to out: inout [UInt8]) -> Bool {
         var name = name
-        return name.withUTF8 { appendWire($0, to: &out) }
+        return name.withUTF8 { utf8 in
+            let start = out.count
+            out.append(contentsOf: repeatElement(0, count: maxWireLength(utf8.count)))
+            let written = out.withUnsafeMutableBufferPointer {
+                writeWire(utf8, to: UnsafeMutableBufferPointer(rebasing: $0[start...]))
+            }
+            out.removeLast(out.count - start - (written ?? 0))
+            return written != nil
+        }
     }
 
-    static func appendWire(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) -> Bool {
-        let start = out.count
-        var lengthAt = out.count
-        out.append(0)
+    /// The most octets the wire form of a name of `length` UTF-8 octets can take.
+    @inline(__always)
+    static func maxWireLength(_ length: Int) -> Int { length + 2 }
+
+    /// Writes the wire form of the name in `bytes` (see `appendWire`) at the start of `out`,
+    /// which has room for `maxWireLength(bytes.count)` octets; returns how many it wrote, or
+    /// nil when the name is not valid.
+    static func writeWire(_ bytes: UnsafeBufferPointer<UInt8>, to out: UnsafeMutableBufferPointer<UInt8>)
+        -> Int?
+    {
+        let count = bytes.count
+        guard out.count >= maxWireLength(count) else { return nil }
+        var written = 1
+        var lengthAt = 0
+        out[0] = 0
         var labelLength = 0
         var index = 0
-        let count = bytes.count
         while index < count {
             var byte = bytes[index]
             if byte == 0x2E {
                 if labelLength == 0 {
                     // Only "." alone (the root) has an empty label before a dot.
-                    guard count == 1 else { return false }
+                    guard count == 1 else { return nil }
                     index += 1
                     continue
                 }
                 out[lengthAt] = UInt8(labelLength)
-                lengthAt = out.count
-                out.append(0)
+                lengthAt = written
+                out[written] = 0
+                written += 1
                 labelLength = 0
                 index += 1
                 continue
             }
             if byte == 0x5C {
-                guard index + 1 < count else { return false }
+                guard index + 1 < count else { return nil }
                 let next = bytes[index + 1]
                 if isDigit(next) {
                     guard index + 3 < count, isDigit(bytes[index + 2]), isDigit(bytes[index + 3]) else {
-                        return false
+                        return nil
                     }
                     let value =
                         Int(next - 0x30) * 100 + Int(bytes[index + 2] - 0x30) * 10
                         + Int(bytes[index + 3] - 0x30)
-                    guard value <= 255 else { return false }
+                    guard value <= 255 else { return nil }
                     byte = UInt8(value)
                     index += 4
                 } else {
@@ -104,15 +129,17 @@ enum DNSName {
                 index += 1
             }
             labelLength += 1
-            guard labelLength <= 63 else { return false }
-            out.append(byte)
+            guard labelLength <= 63 else { return nil }
+            out[written] = byte
+            written += 1
         }
         if labelLength > 0 {
             out[lengthAt] = UInt8(labelLength)
-            out.append(0)
+            out[written] = 0
+            written += 1
         }
-        // Otherwise the placeholder at lengthAt is the root's zero octet.
-        return out.count - start <= 255
+        // Otherwise the zero at lengthAt is the root's.
+        return written <= 255 ? written : nil
     }
 
     /// The presentation form of the uncompressed wire name at `offset` in `wire`, or nil

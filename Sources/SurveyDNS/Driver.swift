@@ -161,18 +161,43 @@ private let dnsClassIN: UInt16 = 1
 /// FORMERR. The name is `DNSName`'s presentation form (or any RFC 1035 escaping) and goes
 /// out with exactly the labels it denotes. Returns nil when `name` is not a valid name.
 func queryMessage(id: UInt16, name: String, type: UInt16, ednsPayloadSize: Int?) -> [UInt8]? {
-    var message: [UInt8] = []
-    message.reserveCapacity(12 + name.utf8.count + 2 + 4 + 11)
-    let additional: UInt8 = ednsPayloadSize == nil ? 0 : 1
-    message += [UInt8(id >> 8), UInt8(id & 0xFF), 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, additional]
-    guard DNSName.appendWire(name, to: &message) else { return nil }
-    message += [UInt8(type >> 8), UInt8(type & 0xFF), UInt8(dnsClassIN >> 8), UInt8(dnsClassIN & 0xFF)]
-    if let size = ednsPayloadSize {
-        // Root owner, TYPE 41, CLASS = payload size, TTL 0 (no extended RCODE, version 0, no
-        // DO bit), no RDATA.
-        message += [0, 0, 41, UInt8(size >> 8 & 0xFF), UInt8(size & 0xFF), 0, 0, 0, 0, 0, 0]
+    var name = name
+    return name.withUTF8 { utf8 -> [UInt8]? in
+        let capacity = 12 + DNSName.maxWireLength(utf8.count) + 4 + 11
+        var valid = true
+        let message = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+            buffer.initialize(repeating: 0)
+            buffer[0] = UInt8(id >> 8)
+            buffer[1] = UInt8(id & 0xFF)
+            buffer[2] = 0x01  // RD
+            buffer[5] = 1  // QDCOUNT
+            buffer[11] = ednsPayloadSize == nil ? 0 : 1  // ARCOUNT
+            guard
+                let nameLength = DNSName.writeWire(
+                    utf8, to: UnsafeMutableBufferPointer(rebasing: buffer[12...]))
+            else {
+                valid = false
+                count = 0
+                return
+            }
+            var end = 12 + nameLength
+            buffer[end] = UInt8(type >> 8)
+            buffer[end + 1] = UInt8(type & 0xFF)
+            buffer[end + 2] = UInt8(dnsClassIN >> 8)
+            buffer[end + 3] = UInt8(dnsClassIN & 0xFF)
+            end += 4
+            if let size = ednsPayloadSize {
+                // Root owner, TYPE 41, CLASS = payload size, TTL 0 (no extended RCODE,
+                // version 0, no DO bit), no RDATA: 11 octets, zero but for these.
+                buffer[end + 2] = 41
+                buffer[end + 3] = UInt8(size >> 8 & 0xFF)
+                buffer[end + 4] = UInt8(size & 0xFF)
+                end += 11
+            }
+            count = end
+        }
+        return valid ? message : nil
     }
-    return message
 }
 
 enum AresLibrary {

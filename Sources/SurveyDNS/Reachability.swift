@@ -111,7 +111,7 @@ extension Resolver {
             // poll() blocks: a thread of its own rather than one of the cooperative pool's.
             let thread = Thread {
                 continuation.resume(
-                    returning: RootNSProbe.run(targets, timeout: timeout, ednsPayloadSize: edns))
+                    returning: RootNSProbe.run(targets, timeout: timeout, edns: edns))
             }
             thread.start()
         }
@@ -127,9 +127,7 @@ extension Resolver {
 /// its `access-control: … refuse` with the bare header (no question), which c-ares would
 /// turn into a timeout.
 enum RootNSProbe {
-    static func run(_ servers: [ServerAddress], timeout: Duration, ednsPayloadSize: Int?) -> [ServerCheck
-        .Result]
-    {
+    static func run(_ servers: [ServerAddress], timeout: Duration, edns: Int?) -> [ServerCheck.Result] {
         var results = [ServerCheck.Result?](repeating: nil, count: servers.count)
         var sockets = [Int32](repeating: -1, count: servers.count)
         var messages = [[UInt8]](repeating: [], count: servers.count)
@@ -137,7 +135,7 @@ enum RootNSProbe {
         defer { for fd in sockets where fd >= 0 { close(fd) } }
         for (index, server) in servers.enumerated() {
             let id = UInt16.random(in: 0...UInt16.max, using: &random)
-            messages[index] = queryMessage(id: id, name: "", type: 2, ednsPayloadSize: ednsPayloadSize) ?? []
+            messages[index] = queryMessage(id: id, name: "", type: 2, ednsPayloadSize: edns) ?? []
             switch connectedSocket(server) {
             case .socket(let fd): sockets[index] = fd
             case .failed(let result): results[index] = result

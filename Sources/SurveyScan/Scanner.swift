@@ -29,8 +29,28 @@ public struct ScanOptions: Sendable {
     public var progressInterval: Duration? = .seconds(5)
     /// Draw a live bar (a TTY) instead of plain status lines.
     public var liveProgress = false
+    /// Queries in a row without any reply from the resolver after which the scan stops
+    /// (`ScanFailure.resolverStoppedAnswering`) instead of storing `timeout`/`error`
+    /// verdicts that describe the resolver, not the domains.
+    public var resolverFailureThreshold = 200
 
     public init() {}
+}
+
+/// Why a scan stopped before its end, beyond a signal.
+public enum ScanFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The resolver gave no reply to `count` queries in a row: it is down or unreachable.
+    /// The verdicts of the lookups that went unanswered were not stored; a resumed scan
+    /// asks for them again.
+    case resolverStoppedAnswering(count: Int)
+
+    public var description: String {
+        switch self {
+        case .resolverStoppedAnswering(let count):
+            return "the resolver stopped answering (\(count) queries in a row got no reply); "
+                + "the lookups it left unanswered were not stored"
+        }
+    }
 }
 
 /// Counts shown while scanning and in the final summary.
@@ -289,6 +309,12 @@ public final class Scanner: Sendable {
         // resolved again, so the first line's rank and line number are the ones stored. A
         // duplicate of a name already stored is turned away by the store (first one wins).
         var inFlight: Set<String> = []
+        // While the resolver leaves queries unanswered, `timeout`/`error` verdicts (and the
+        // domains that name such a host) wait here: once it answers again they are stored;
+        // if it has stopped answering for good they are dropped, and a resumed scan asks again.
+        var held: [StoreRecord] = []
+        var heldHosts: Set<String> = []
+        let resolver = self.resolver
         var nextToken = 0
         var lastLine = 0
         var inputDone = false
@@ -339,16 +365,43 @@ public final class Scanner: Sendable {
             for event in await pipeline.next() ?? [] {
                 switch event {
                 case .host(let resolution, let firstDomain):
-                    await handleHost(
-                        resolution, recipientDomain: firstDomain, state: state, queue: queue,
-                        records: &records,
-                        tally: &tally)
+                    let unanswered = resolution.status == .timeout || resolution.status == .error
+                    if unanswered && resolver.consecutiveUnanswered > 0 {
+                        heldHosts.insert(resolution.host)
+                        await handleHost(
+                            resolution, recipientDomain: firstDomain, state: state, queue: queue,
+                            records: &held, tally: &tally)
+                    } else {
+                        await handleHost(
+                            resolution, recipientDomain: firstDomain, state: state, queue: queue,
+                            records: &records, tally: &tally)
+                    }
                 case .domain(let resolution, let token):
                     guard let d = inputs.removeValue(forKey: token) else { continue }
                     inFlight.remove(d.name)
-                    records.append(.domain(resolution, tag: options.tag, rank: d.rank, line: d.line))
+                    let record = StoreRecord.domain(resolution, tag: options.tag, rank: d.rank, line: d.line)
+                    let unanswered =
+                        resolution.status == .timeout || resolution.status == .error
+                        || resolution.mx.contains { heldHosts.contains($0.host) }
+                    if unanswered && (resolver.consecutiveUnanswered > 0 || !heldHosts.isEmpty) {
+                        held.append(record)
+                    } else {
+                        records.append(record)
+                    }
                     tally.domain(resolution.status)
                 }
+            }
+            let unanswered = resolver.consecutiveUnanswered
+            if unanswered >= options.resolverFailureThreshold {
+                if !records.isEmpty { try await writer.add(contentsOf: records) }
+                throw ScanFailure.resolverStoppedAnswering(count: unanswered)
+            }
+            if !held.isEmpty && (unanswered == 0 || (inputDone && pipeline.outstanding == 0)) {
+                // The resolver answers again (or the input is done with it still answering
+                // now and then): the verdicts are the domains' own.
+                records = held + records
+                held = []
+                heldHosts = []
             }
             if !records.isEmpty { try await writer.add(contentsOf: records) }
             state.bump { tally.apply(to: &$0) }

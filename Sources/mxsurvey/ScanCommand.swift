@@ -230,9 +230,11 @@ struct ScanCommand: AsyncParsableCommand {
             resuming = true
             if let i = command.input ?? info.input { try Self.checkInput(i) }
             setup = try command.makeSetup()
+            try await Self.checkResolver(setup, logger: logger)
         } else {
             if let input { try Self.checkInput(input) }
             setup = try command.makeSetup()
+            try await Self.checkResolver(setup, logger: logger)
             if !fresh,
                 let previous = try store.scans().last(where: {
                     $0.status != "done" && StoredOptions($0)?.argv == defining
@@ -263,11 +265,34 @@ struct ScanCommand: AsyncParsableCommand {
         if inputPath == "-" && resuming {
             logger.warning("resuming from standard input: domains already stored are skipped")
         }
-        let summary = try await command.execute(
-            setup: setup, store: store, scanID: scanID, input: inputPath, resuming: resuming, logger: logger)
+        let summary: ScanSummary
+        do {
+            summary = try await command.execute(
+                setup: setup, store: store, scanID: scanID, input: inputPath, resuming: resuming, logger: logger)
+        } catch let failure as ScanFailure {
+            FileHandle.standardError.write(
+                Data(
+                    "scan \(scanID) interrupted: \(failure)\nresume with: mxsurvey scan --db \(db) --resume \(scanID)\n"
+                        .utf8))
+            throw ExitCode.failure
+        }
         print(summary.text)
         print("results: \(db) (scan \(scanID)); e.g. mxsurvey report --db \(db) --scan \(scanID) --format md")
         if summary.interrupted { throw ExitCode(130) }
+    }
+
+    /// The resolver must answer before a scan row exists: a resolver that is down would
+    /// otherwise turn into `timeout` verdicts about every domain. Servers that did not
+    /// answer while another did are warned about.
+    static func checkResolver(_ setup: Setup, logger: Logger) async throws {
+        do {
+            for check in try await setup.resolver.checkReachable() where check.result != .answered {
+                logger.warning("resolver \(check)")
+            }
+        } catch {
+            setup.resolver.shutdown()
+            throw error
+        }
     }
 
     /// The input must be readable before a scan row exists.

@@ -387,7 +387,8 @@ final class SMTPProbeHandler: ChannelInboundHandler, DeadlineWheelClient {
         if (try? SocketAddress(ipAddress: host, port: 0)) != nil { return nil }
         // A name with octets outside LDH is kept in presentation form (`\032`): no host name.
         let ldh = host.utf8.allSatisfy {
-            ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D
+            ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39)
+                || $0 == 0x2D
                 || $0 == 0x2E || $0 == 0x5F
         }
         return ldh ? host : nil

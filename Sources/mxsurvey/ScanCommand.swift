@@ -268,7 +268,8 @@ struct ScanCommand: AsyncParsableCommand {
         let summary: ScanSummary
         do {
             summary = try await command.execute(
-                setup: setup, store: store, scanID: scanID, input: inputPath, resuming: resuming, logger: logger)
+                setup: setup, store: store, scanID: scanID, input: inputPath, resuming: resuming,
+                logger: logger)
         } catch let failure as ScanFailure {
             FileHandle.standardError.write(
                 Data(

@@ -24,7 +24,8 @@ final class FailingResolver: DomainResolving, @unchecked Sendable {
             return DomainResolution(domain: domain, status: .timeout, detail: "no reply")
         }
         lock.withLock { unanswered = 0 }
-        return DomainResolution(domain: domain, status: .ok, mx: [MXRecord(host: "mx.example", preference: 10)])
+        return DomainResolution(
+            domain: domain, status: .ok, mx: [MXRecord(host: "mx.example", preference: 10)])
     }
 
     func resolveHost(_ host: String) async -> HostResolution {
@@ -37,7 +38,8 @@ final class FailingResolver: DomainResolving, @unchecked Sendable {
         try await store.pool.read { db in
             var out: [String: Int] = [:]
             for row in try Row.fetchAll(
-                db, sql: "SELECT dns_status, count(*) FROM domains WHERE scan_id = ? GROUP BY 1", arguments: [scan])
+                db, sql: "SELECT dns_status, count(*) FROM domains WHERE scan_id = ? GROUP BY 1",
+                arguments: [scan])
             {
                 out[row[0]] = row[1]
             }
@@ -92,7 +94,8 @@ final class FailingResolver: DomainResolving, @unchecked Sendable {
         options.probe = false
         options.resolverFailureThreshold = 50
         let summary = try await Scanner(
-            resolver: FailingResolver { (100..<110).contains($0) }, prober: nil, store: store, options: options
+            resolver: FailingResolver { (100..<110).contains($0) }, prober: nil, store: store,
+            options: options
         ).run(input: list, scanID: scan, resume: false)
         #expect(!summary.interrupted)
         #expect(try await statuses(store, scan) == ["ok": 490, "timeout": 10])

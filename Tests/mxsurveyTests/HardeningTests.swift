@@ -124,9 +124,12 @@ final class HardeningTests: XCTestCase {
         let work = try Workspace("noresolver")
         let input = try work.write("domains.txt", "example.org\nexample.net\n")
         let db = work.path("r.db")
-        let scan = try work.run(["scan", "--db", db, "--resolver", "127.0.0.1:1", "--no-probe", "--quiet", input])
+        let scan = try work.run([
+            "scan", "--db", db, "--resolver", "127.0.0.1:1", "--no-probe", "--quiet", input,
+        ])
         XCTAssertEqual(scan.exitCode, 1, scan.summary)
-        XCTAssertTrue(scan.stderr.contains("127.0.0.1:1") && scan.stderr.contains("did not answer"), scan.stderr)
+        XCTAssertTrue(
+            scan.stderr.contains("127.0.0.1:1") && scan.stderr.contains("did not answer"), scan.stderr)
         XCTAssertEqual(try scans(db), [])
         let resolve = try work.run(["resolve", "--resolver", "127.0.0.1:1", "example.org"])
         XCTAssertEqual(resolve.exitCode, 1, resolve.summary)

@@ -152,10 +152,10 @@ final class SMTPProbeHandler: ChannelInboundHandler, DeadlineWheelClient {
         case .startTLS(let timeout):
             enterPhase(timeout: timeout)
             startTLS()
-        case .close(let sendQuit, _, let result):
-            // A close that ends working TLS (`closeNotify`) gets its close_notify from the
-            // TLS handler, which sends it as it passes the close on.
-            if sendQuit { write("QUIT") }
+        case .close(let sendQuit, let closeNotify, let result):
+            // Ending working TLS (`closeNotify`), the TLS handler adds close_notify as it
+            // passes the close on and flushes it together with the QUIT (one write).
+            if sendQuit { write("QUIT", flush: !closeNotify) }
             deliver(result)
             // Written data is already in the kernel (writes are flushed synchronously while
             // the socket is writable), so closing now still delivers QUIT/close_notify.
@@ -165,13 +165,15 @@ final class SMTPProbeHandler: ChannelInboundHandler, DeadlineWheelClient {
         }
     }
 
-    /// Writes one command line (the state machine has checked it).
-    private func write(_ command: String) {
+    /// Writes one command line (the state machine has checked it), flushed unless the
+    /// close that follows flushes it.
+    private func write(_ command: String, flush: Bool = true) {
         guard let context else { return }
         var buffer = context.channel.allocator.buffer(capacity: command.utf8.count + 2)
         buffer.writeString(command)
         buffer.writeStaticString("\r\n")
-        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        context.write(wrapOutboundOut(buffer), promise: nil)
+        if flush { context.flush() }
     }
 
     /// STARTTLS was accepted: cleartext received after the `220` is dropped (RFC 3207

@@ -537,13 +537,15 @@ final class EmbeddedProbe {
     }
 
     /// A server silent after the EHLO under TLS: still `.ok`, the detail names the phase,
-    /// and the client says QUIT and close_notify, both encrypted.
+    /// and the client says QUIT and close_notify, encrypted, in one write.
     @Test func aTimeoutUnderTLSIsPolite() throws {
         let probe = try EmbeddedProbe(config: Self.config())
         try upToTLSEhlo(probe)
+        let writes = probe.wire.count
         probe.advance(by: .seconds(2))
         #expect(try probe.readClient() == ["QUIT"])
         #expect(probe.clientSentCloseNotify)
+        #expect(probe.wire.count == writes + 1, "QUIT and close_notify in one write")
         let result = try #require(probe.result)
         #expect(result.status == .ok)
         #expect(result.errorDetail == "tls_ehlo")

@@ -48,9 +48,10 @@ final class SMTPProbeHandler: ChannelInboundHandler, DeadlineWheelClient {
         let handler = SMTPProbeHandler(
             config: config, target: target, startedAt: startedAt, startedUptime: startedUptime, wheel: wheel,
             decoder: decoder, decoderHandler: decoderHandler, promise: promise)
-        try pipeline.addHandlers([
-            InboundByteLimitHandler(limit: config.maxSessionBytes), decoderHandler, handler,
-        ])
+        // One by one: no array (and no existential boxes) per session.
+        try pipeline.addHandler(InboundByteLimitHandler(limit: config.maxSessionBytes))
+        try pipeline.addHandler(decoderHandler)
+        try pipeline.addHandler(handler)
     }
 
     private init(

@@ -48,7 +48,7 @@ final class SMTPProbeHandler: ChannelInboundHandler, DeadlineWheelClient {
         let handler = SMTPProbeHandler(
             config: config, target: target, startedAt: startedAt, startedUptime: startedUptime, wheel: wheel,
             decoder: decoder, decoderHandler: decoderHandler, promise: promise)
-        // One by one: no array (and no existential boxes) per session.
+        // One by one: no array per session.
         try pipeline.addHandler(InboundByteLimitHandler(limit: config.maxSessionBytes))
         try pipeline.addHandler(decoderHandler)
         try pipeline.addHandler(handler)

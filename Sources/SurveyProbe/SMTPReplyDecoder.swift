@@ -29,9 +29,10 @@ final class SMTPReplyDecoder: ByteToMessageDecoder {
         self.parser = SMTPReplyParser(limits: limits)
     }
 
-    /// Drops every byte buffered now, and any partial reply, as soon as control returns to
-    /// the decoder (the rest of the current read included). Bytes received later are
-    /// decoded as usual.
+    /// Called while the next handler handles a reply the decoder passed on: everything
+    /// behind that reply (the rest of the read, a partial reply) is dropped once control
+    /// returns to the decoder, and later bytes are decoded from a clean start. (Called at
+    /// any other time, the bytes of the next read are dropped with it.)
     func discardBufferedBytes() {
         discardRequested = true
     }

@@ -10,7 +10,8 @@ import SurveyTLS
 /// records between the socket and the session: inbound it decrypts everything a read
 /// makes available into one buffer and passes that on; outbound it encrypts each write
 /// (straight from the buffer, no copy) and sends the records on flush, one buffer per
-/// flush. A close of a working session sends close_notify first.
+/// flush. A close of a working session sends close_notify first, in one buffer with any
+/// records not flushed yet.
 ///
 /// What it reports to the handlers after it: `Event.handshakeCompleted` (with the facts,
 /// the peer's chain verified against `verifyNames`) and `Event.closeNotifyReceived` as user

@@ -88,7 +88,14 @@ let package = Package(
         .testTarget(name: "SurveyDNSTests", dependencies: ["SurveyDNS", "TestSupport"]),
         .testTarget(name: "SurveyStoreTests", dependencies: ["SurveyStore"]),
         .testTarget(name: "SurveyTLSTests", dependencies: ["SurveyTLS", "TestSupport"]),
-        .testTarget(name: "SurveyProbeTests", dependencies: ["SurveyProbe", "TestSupport"]),
+        .testTarget(
+            name: "SurveyProbeTests",
+            dependencies: [
+                "SurveyProbe", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]),
         .testTarget(
             name: "SurveyScanTests",
             dependencies: [

@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(name: "SurveyCoreTests", dependencies: ["SurveyCore"]),
         .testTarget(name: "SurveyDNSTests", dependencies: ["SurveyDNS", "TestSupport"]),
         .testTarget(name: "SurveyStoreTests", dependencies: ["SurveyStore"]),
-        .testTarget(name: "SurveyTLSTests", dependencies: ["SurveyTLS", "TestSupport"]),
+        .testTarget(name: "SurveyTLSTests", dependencies: ["SurveyCore", "SurveyTLS", "TestSupport"]),
         .testTarget(name: "SurveyProbeTests", dependencies: ["SurveyProbe", "TestSupport"]),
         .testTarget(
             name: "SurveyScanTests",

@@ -1,36 +1,11 @@
 import Foundation
+import SurveyCore
 
 /// Whether one unit satisfies a figure, does not, or cannot be counted (and why).
 enum Outcome: Equatable, Sendable {
     case yes
     case no
     case out(LeftOutReason)
-}
-
-/// Negotiated protocol version, normalised from OpenSSL's names (`TLSv1.3`, `TLSv1`, `SSLv3`).
-enum TLSVersion: String, Sendable {
-    case ssl = "SSL 3.0 or older"
-    case tls10 = "TLS 1.0"
-    case tls11 = "TLS 1.1"
-    case tls12 = "TLS 1.2"
-    case tls13 = "TLS 1.3"
-    case other = "other"
-
-    init(_ raw: String) {
-        let t = raw.uppercased().replacingOccurrences(of: " ", with: "").replacingOccurrences(
-            of: "V", with: "")
-        switch t {
-        case "TLS1.3", "TLS13": self = .tls13
-        case "TLS1.2", "TLS12": self = .tls12
-        case "TLS1.1", "TLS11": self = .tls11
-        case "TLS1", "TLS1.0", "TLS10": self = .tls10
-        case "SSL3", "SSL3.0", "SSL2", "SSL2.0": self = .ssl
-        default: self = .other
-        }
-    }
-
-    var isLegacy: Bool { self == .ssl || self == .tls10 || self == .tls11 }
-    var isModern: Bool { self == .tls12 || self == .tls13 }
 }
 
 /// Decides each figure for one (MX host, IP) pair, and combines pairs into units.
@@ -114,7 +89,7 @@ enum Evaluator {
                 "WITH-AES-256-CBC-SHA384",
             ]
             return allowed.contains(String(rest))
-        default:
+        case .ssl, .tls10, .tls11, .other:
             return false
         }
     }

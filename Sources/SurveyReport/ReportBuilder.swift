@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SurveyCore
 
 public enum ReportError: Error, CustomStringConvertible, Equatable {
     case noScans
@@ -155,7 +156,7 @@ public struct ReportBuilder: Sendable {
         var counts: [String: Int] = [:]
         for ip in comp.ips where comp.ipTLS[ip] == OutcomeCode.yes {
             guard let v = data.facts(ip: ip)?.tlsVersion else { continue }
-            counts[TLSVersion(v).rawValue, default: 0] += 1
+            counts[TLSVersion(v).title, default: 0] += 1
         }
         return Distribution(
             unit: ReportUnit.ip.rawValue, population: "IPs that negotiated TLS", counts: counts, limit: 1000)

@@ -47,14 +47,13 @@ let package = Package(
             name: "SurveyScan",
             dependencies: [
                 "SurveyCore", "SurveyDNS", "SurveyProbe", "SurveyStore", "SurveyTLS",
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
             name: "SurveyReport",
-            dependencies: ["SurveyCore", "SurveyStore", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: ["SurveyCore", "SurveyStore"]),
         .target(
             name: "FarmKit",
             dependencies: [
@@ -63,7 +62,11 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),
         // Starts and stops the real peers (unbound, Postfix) and the farm for tests.
-        .target(name: "TestSupport", dependencies: ["SurveyCore", "SurveyStore", "SurveyTLS"]),
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "SurveyCore", "SurveyStore", "SurveyTLS", .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
 
         // Thin command-line front ends.
         .executableTarget(
@@ -71,7 +74,6 @@ let package = Package(
             dependencies: [
                 "SurveyCore", "SurveyDNS", "SurveyStore", "SurveyProbe", "SurveyScan", "SurveyReport",
                 "SurveyTLS",
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

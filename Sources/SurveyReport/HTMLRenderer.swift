@@ -1,4 +1,5 @@
 import Foundation
+import SurveyStore
 
 /// Escapes text for HTML element content and quoted attribute values.
 func htmlEscape(_ s: String) -> String {
@@ -85,12 +86,12 @@ struct HTMLRenderer {
         h += "</h1>\n<dl class=\"meta\">"
         h += "<div><dt>Started</dt><dd>\(e(s.startedAt)) UTC</dd></div>"
         h += "<div><dt>Finished</dt><dd>\(e(s.finishedAt.map { $0 + " UTC" } ?? "not finished"))</dd></div>"
-        h += "<div><dt>Status</dt><dd>\(e(s.status))</dd></div>"
+        h += "<div><dt>Status</dt><dd>\(e(s.status.rawValue))</dd></div>"
         h += "<div><dt>Tool</dt><dd>\(e(s.toolVersion))</dd></div>"
         h += "<div class=\"wide\"><dt>Command</dt><dd><code>\(e(s.commandLine))</code></dd></div>"
         if let lag = s.maxLagMs {
             h += "<div class=\"wide\"><dt>Scheduling lag</dt><dd>max \(lag) ms"
-            if lag >= ScanSummary.overloadLagMs { h += " — <strong>\(e(Fmt.overloadWarning))</strong>" }
+            if lag >= ScanRecord.overloadLagMs { h += " — <strong>\(e(Fmt.overloadWarning))</strong>" }
             h += "</dd></div>"
         }
         h += "</dl>\n</header>\n"

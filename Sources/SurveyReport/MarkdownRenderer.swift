@@ -1,4 +1,5 @@
 import Foundation
+import SurveyStore
 
 /// Markdown for mail and wikis: headline sentences and pipe tables. Every text from the
 /// network or the store is escaped so that it renders literally (no HTML, no table breaks).
@@ -39,13 +40,14 @@ struct MarkdownRenderer {
     func render() -> String {
         let r = report
         var out = "# Mail transport encryption report: scan \(r.scan.id)\n\n"
-        out += "- Scan: \(r.scan.id) (\(Self.esc(r.scan.status))), started \(Self.esc(r.scan.startedAt))"
+        out +=
+            "- Scan: \(r.scan.id) (\(Self.esc(r.scan.status.rawValue))), started \(Self.esc(r.scan.startedAt))"
         out += ", finished \(Self.esc(r.scan.finishedAt ?? "not finished"))\n"
         out += "- Tool version: \(Self.esc(r.scan.toolVersion))\n"
         out += "- Command line: \(Self.esc(r.scan.commandLine))\n"
         if let lag = r.scan.maxLagMs {
             out += "- Scanner scheduling lag: max \(lag) ms"
-            if lag >= ScanSummary.overloadLagMs { out += " — \(Fmt.overloadWarning)" }
+            if lag >= ScanRecord.overloadLagMs { out += " — \(Fmt.overloadWarning)" }
             out += "\n"
         }
         if let tag = r.tag { out += "- Restricted to tag: \(Self.esc(tag))\n" }

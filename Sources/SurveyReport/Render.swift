@@ -22,7 +22,7 @@ public func render(_ report: Report, format: ReportFormat) -> String {
 
 /// Number formatting shared by every renderer, so that all formats print the same values.
 enum Fmt {
-    /// Said next to a scan whose scheduling lag reached `ScanSummary.overloadLagMs`.
+    /// Said next to a scan whose scheduling lag reached `ScanRecord.overloadLagMs`.
     static let overloadWarning =
         "the scanning machine was overloaded during this scan, so some timeouts (e.g. banner_timeout)"
         + " may be the scanner's own; repeat the scan with a lower --concurrency before publishing"

@@ -1,4 +1,6 @@
 import Foundation
+import SurveyCore
+import SurveyStore
 
 // The report model. Every key below is part of the documented, stable JSON format
 // (docs/reports.md); add keys, never rename or remove them.
@@ -8,7 +10,8 @@ import Foundation
 public struct Report: Codable, Sendable, Equatable {
     /// Format version of this JSON document.
     public var formatVersion: Int
-    public var scan: ScanSummary
+    /// The scan reported (its `scans` row; JSON keys are the column names).
+    public var scan: ScanRecord
     /// The tag the report is restricted to (`--tag`), or `nil` for all domains.
     public var tag: String?
     public var domains: DomainCounts
@@ -66,40 +69,9 @@ public struct Report: Codable, Sendable, Equatable {
     }
 }
 
-/// The scan a report describes (from the `scans` table).
-public struct ScanSummary: Codable, Sendable, Equatable {
-    public var id: Int64
-    public var startedAt: String
-    public var finishedAt: String?
-    public var status: String
-    public var commandLine: String
-    public var toolVersion: String
-    /// The scanner's largest scheduling lag in ms (`scans.max_lag_ms`; nil when not recorded).
-    public var maxLagMs: Int? = nil
-
+extension ScanRecord {
     /// A lag from which the scan's timeouts may be partly the scanner's own.
     public static let overloadLagMs = 1000
-
-    enum CodingKeys: String, CodingKey {
-        case id
-        case startedAt = "started_at"
-        case finishedAt = "finished_at"
-        case status
-        case commandLine = "command_line"
-        case toolVersion = "tool_version"
-        case maxLagMs = "max_lag_ms"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(startedAt, forKey: .startedAt)
-        try c.encode(finishedAt, forKey: .finishedAt)
-        try c.encode(status, forKey: .status)
-        try c.encode(commandLine, forKey: .commandLine)
-        try c.encode(toolVersion, forKey: .toolVersion)
-        try c.encode(maxLagMs, forKey: .maxLagMs)
-    }
 }
 
 /// How the input domains split by their DNS outcome. Only `with_mail` domains enter the
@@ -305,7 +277,7 @@ public struct ComplianceRule: Codable, Sendable, Equatable {
 
 /// Each figure compared with the same figure of an earlier scan.
 public struct Trend: Codable, Sendable, Equatable {
-    public var compare: ScanSummary
+    public var compare: ScanRecord
     public var items: [TrendItem]
 }
 
@@ -348,7 +320,7 @@ public struct TrendItem: Codable, Sendable, Equatable {
 public struct SeriesPoint: Codable, Sendable, Equatable {
     public var scan: Int64
     public var startedAt: String
-    public var status: String
+    public var status: ScanStatus
     public var domains: DomainCounts
     public var figures: [Figure]
 

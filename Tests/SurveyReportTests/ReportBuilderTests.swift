@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SurveyCore
 import SurveyStore
 import TestSupport
@@ -19,7 +18,7 @@ final class ReportBuilderTests: XCTestCase {
 
     /// Every figure of every unit equals the independent computation from the fixture's facts.
     func testEveryFigureMatchesReferenceModel() throws {
-        let report = try ReportBuilder(db: t.db).build(scan: nil, compare: nil, tag: nil)
+        let report = try ReportBuilder(store: t.store).build(scan: nil, compare: nil, tag: nil)
         XCTAssertEqual(report.scan.id, t.latest)
         let model = ReferenceModel(scan: t.fixture.specs[1])
         XCTAssertEqual(report.figures.count, ReferenceModel.figureIDs.count * ReferenceModel.units.count)
@@ -32,7 +31,7 @@ final class ReportBuilderTests: XCTestCase {
             }
         }
         // Also the earlier scan, and each tag.
-        let before = try ReportBuilder(db: t.db).build(scan: t.previous, compare: nil, tag: nil)
+        let before = try ReportBuilder(store: t.store).build(scan: t.previous, compare: nil, tag: nil)
         let beforeModel = ReferenceModel(scan: t.fixture.specs[0])
         for id in ReferenceModel.figureIDs {
             for unit in ReferenceModel.units {
@@ -56,7 +55,7 @@ final class ReportBuilderTests: XCTestCase {
 
     /// A few figures counted by hand from the fixture (see FixtureDB), as a check on the model.
     func testHandCountedFigures() throws {
-        let r = try ReportBuilder(db: t.db).build(scan: nil, compare: nil, tag: nil)
+        let r = try ReportBuilder(store: t.store).build(scan: nil, compare: nil, tag: nil)
         func check(
             _ id: String, _ unit: String, _ n: Int, _ d: Int, _ left: [String: Int], line: UInt = #line
         ) {
@@ -122,7 +121,7 @@ final class ReportBuilderTests: XCTestCase {
     }
 
     func testDomainCountsAndPopulations() throws {
-        let r = try ReportBuilder(db: t.db).build(scan: nil, compare: nil, tag: nil)
+        let r = try ReportBuilder(store: t.store).build(scan: nil, compare: nil, tag: nil)
         XCTAssertEqual(
             r.domains,
             DomainCounts(
@@ -140,7 +139,7 @@ final class ReportBuilderTests: XCTestCase {
     }
 
     func testDistributionsProvidersAndDetails() throws {
-        let r = try ReportBuilder(db: t.db).build(scan: nil, compare: nil, tag: nil)
+        let r = try ReportBuilder(store: t.store).build(scan: nil, compare: nil, tag: nil)
         XCTAssertEqual(r.versions.total, 14)
         XCTAssertEqual(
             r.versions.items.map { [$0.value, String($0.count)] },
@@ -179,7 +178,7 @@ final class ReportBuilderTests: XCTestCase {
     }
 
     func testDetailTablesAreBounded() throws {
-        var builder = ReportBuilder(db: t.db)
+        var builder = ReportBuilder(store: t.store)
         builder.detailLimit = 2
         let r = try builder.build(scan: nil, compare: nil, tag: nil)
         let expiring = try XCTUnwrap(r.details.first { $0.id == "expiring_certificates" })
@@ -189,12 +188,13 @@ final class ReportBuilderTests: XCTestCase {
     }
 
     func testTrendAndSeries() throws {
-        let r = try ReportBuilder(db: t.db).build(scan: nil, compare: t.previous, tag: nil)
+        let r = try ReportBuilder(store: t.store).build(scan: nil, compare: t.previous, tag: nil)
         let trend = try XCTUnwrap(r.trend)
         XCTAssertEqual(trend.compare.id, t.previous)
         XCTAssertEqual(trend.items.count, r.figures.count)
         // Previous scan: mx1/mx2.good.example offer STARTTLS, mx.legacy/mx.notls do not.
-        let item = try XCTUnwrap(trend.items.first { $0.id == "starttls_offered" && $0.unit == "mx_host" })
+        let item = try XCTUnwrap(
+            trend.items.first { $0.id == "starttls_offered" && $0.unit == "mx_host" })
         XCTAssertEqual(item.previousNumerator, 2)
         XCTAssertEqual(item.previousDenominator, 4)
         XCTAssertEqual(item.numerator, 15)
@@ -210,11 +210,11 @@ final class ReportBuilderTests: XCTestCase {
         XCTAssertEqual(first.figure("dsk_compliant", "mx_host")?.numerator, 1)
         XCTAssertEqual(
             r.series.last?.figure("starttls_offered", "mx_host"), r.figure("starttls_offered", "mx_host"))
-        XCTAssertNil(try ReportBuilder(db: t.db).build(scan: nil, compare: nil, tag: nil).trend)
+        XCTAssertNil(try ReportBuilder(store: t.store).build(scan: nil, compare: nil, tag: nil).trend)
     }
 
     func testTagFilter() throws {
-        let r = try ReportBuilder(db: t.db).build(scan: nil, compare: t.previous, tag: "gov")
+        let r = try ReportBuilder(store: t.store).build(scan: nil, compare: t.previous, tag: "gov")
         XCTAssertEqual(r.tag, "gov")
         XCTAssertEqual(r.domains.total, 8)
         XCTAssertEqual(r.tags.map(\.tag), ["gov"])
@@ -227,20 +227,21 @@ final class ReportBuilderTests: XCTestCase {
         // The comparison is restricted to the tag too: the earlier scan had 4 gov domains.
         XCTAssertEqual(r.series.first?.domains.total, 4)
         // A tag without domains with mail: every share is nil.
-        let hostile = try ReportBuilder(db: t.db).build(scan: nil, compare: nil, tag: FixtureDB.hostileTag)
+        let hostile = try ReportBuilder(store: t.store).build(
+            scan: nil, compare: nil, tag: FixtureDB.hostileTag)
         XCTAssertTrue(hostile.figures.allSatisfy { $0.share == nil && $0.denominator == 0 })
         XCTAssertEqual(hostile.figure("starttls_offered", "mx_host")?.leftOut, ["rate_limited": 1])
     }
 
     func testErrors() throws {
-        XCTAssertThrowsError(try ReportBuilder(db: t.db).build(scan: 99, compare: nil, tag: nil)) {
+        XCTAssertThrowsError(try ReportBuilder(store: t.store).build(scan: 99, compare: nil, tag: nil)) {
             XCTAssertEqual($0 as? ReportError, .scanNotFound(99))
         }
-        XCTAssertThrowsError(try ReportBuilder(db: t.db).build(scan: nil, compare: 42, tag: nil)) {
+        XCTAssertThrowsError(try ReportBuilder(store: t.store).build(scan: nil, compare: 42, tag: nil)) {
             XCTAssertEqual($0 as? ReportError, .scanNotFound(42))
         }
         let empty = try ResultStore(path: t.dir.appendingPathComponent("empty.db").path)
-        XCTAssertThrowsError(try ReportBuilder(db: empty.pool).build(scan: nil, compare: nil, tag: nil)) {
+        XCTAssertThrowsError(try ReportBuilder(store: empty).build(scan: nil, compare: nil, tag: nil)) {
             XCTAssertEqual($0 as? ReportError, .noScans)
         }
     }

@@ -213,8 +213,7 @@ struct Tally {
     func figure(_ id: FigureID, _ unit: ReportUnit) -> Figure {
         var left: [String: Int] = [:]
         for (i, n) in out.enumerated() where n > 0 { left[LeftOutReason.allCases[i].rawValue] = n }
-        return Figure(
-            id: id.rawValue, unit: unit.rawValue, numerator: yes, denominator: yes + no, leftOut: left)
+        return Figure(id: id, unit: unit, numerator: yes, denominator: yes + no, leftOut: left)
     }
 }
 

@@ -54,7 +54,7 @@ struct MarkdownRenderer {
         out += "\n## Headlines\n\n"
         for id in FigureID.key {
             for unit in [ReportUnit.mxHost, .domainAllMX] {
-                if let f = r.figure(id.rawValue, unit.rawValue) { out += "- \(Self.esc(Fmt.sentence(f)))\n" }
+                if let f = r.figure(id, unit) { out += "- \(Self.esc(Fmt.sentence(f)))\n" }
             }
         }
         out += "\n## Domains\n\n"
@@ -76,7 +76,7 @@ struct MarkdownRenderer {
                 ["Figure", "Id", "Share", "n", "N", "Left out"],
                 figures.map {
                     [
-                        Fmt.figureTitle($0.id), "`\($0.id)`", Fmt.percent($0.share), "\($0.numerator)",
+                        $0.id.title, "`\($0.id.rawValue)`", Fmt.percent($0.share), "\($0.numerator)",
                         "\($0.denominator)", Self.esc(Fmt.leftOut($0)),
                     ]
                 })
@@ -108,13 +108,13 @@ struct MarkdownRenderer {
                 r.tags.map { t in
                     [Self.esc(t.tag), "\(t.domains.withMail)"]
                         + ids.map { id in
-                            t.figure(id.rawValue, ReportUnit.mxHost.rawValue).map {
+                            t.figure(id, .mxHost).map {
                                 "\(Fmt.percent($0.share)) (\(Fmt.ratio($0)))"
                             }
                                 ?? "n/a"
                         }
                         + [
-                            t.figure(FigureID.dskCompliant.rawValue, ReportUnit.domainAllMX.rawValue).map {
+                            t.figure(.dskCompliant, .domainAllMX).map {
                                 "\(Fmt.percent($0.share)) (\(Fmt.ratio($0)))"
                             } ?? "n/a"
                         ]
@@ -131,7 +131,7 @@ struct MarkdownRenderer {
                         + units.flatMap { u -> [String] in
                             guard
                                 let i = trend.items.first(where: {
-                                    $0.id == id.rawValue && $0.unit == u.rawValue
+                                    $0.id == id && $0.unit == u
                                 })
                             else { return ["", "", ""] }
                             return [
@@ -149,7 +149,7 @@ struct MarkdownRenderer {
                 r.series.map { p in
                     ["\(p.scan)", Self.esc(p.startedAt), "\(p.domains.withMail)"]
                         + FigureID.key.map { id in
-                            p.figure(id.rawValue, ReportUnit.mxHost.rawValue).map {
+                            p.figure(id, .mxHost).map {
                                 "\(Fmt.percent($0.share)) (\(Fmt.ratio($0)))"
                             } ?? "n/a"
                         }

@@ -64,8 +64,13 @@ public struct Report: Codable, Sendable, Equatable {
     }
 
     /// The figure with this id and unit.
-    public func figure(_ id: String, _ unit: String) -> Figure? {
+    public func figure(_ id: FigureID, _ unit: ReportUnit) -> Figure? {
         figures.first { $0.id == id && $0.unit == unit }
+    }
+
+    /// The figure with this id and unit, named as in the JSON (`starttls_offered`, `mx_host`).
+    public func figure(_ id: String, _ unit: String) -> Figure? {
+        figures.first { $0.id.rawValue == id && $0.unit.rawValue == unit }
     }
 }
 
@@ -116,15 +121,15 @@ public struct DomainCounts: Codable, Sendable, Equatable {
 /// One measured share: `numerator` of `denominator` units satisfy the figure; the units of
 /// the population that could not be counted are in `left_out`, by reason.
 public struct Figure: Codable, Sendable, Equatable {
-    public var id: String
-    public var unit: String
+    public var id: FigureID
+    public var unit: ReportUnit
     public var numerator: Int
     public var denominator: Int
     /// `numerator / denominator`, `nil` (JSON `null`) when the denominator is 0.
     public var share: Double?
     public var leftOut: [String: Int]
 
-    public init(id: String, unit: String, numerator: Int, denominator: Int, leftOut: [String: Int]) {
+    public init(id: FigureID, unit: ReportUnit, numerator: Int, denominator: Int, leftOut: [String: Int]) {
         self.id = id
         self.unit = unit
         self.numerator = numerator
@@ -256,8 +261,13 @@ public struct TagBreakdown: Codable, Sendable, Equatable {
     public var domains: DomainCounts
     public var figures: [Figure]
 
-    public func figure(_ id: String, _ unit: String) -> Figure? {
+    public func figure(_ id: FigureID, _ unit: ReportUnit) -> Figure? {
         figures.first { $0.id == id && $0.unit == unit }
+    }
+
+    /// The figure with this id and unit, named as in the JSON.
+    public func figure(_ id: String, _ unit: String) -> Figure? {
+        figures.first { $0.id.rawValue == id && $0.unit.rawValue == unit }
     }
 }
 
@@ -282,8 +292,8 @@ public struct Trend: Codable, Sendable, Equatable {
 }
 
 public struct TrendItem: Codable, Sendable, Equatable {
-    public var id: String
-    public var unit: String
+    public var id: FigureID
+    public var unit: ReportUnit
     public var numerator: Int
     public var denominator: Int
     public var share: Double?
@@ -330,8 +340,13 @@ public struct SeriesPoint: Codable, Sendable, Equatable {
         case status, domains, figures
     }
 
-    public func figure(_ id: String, _ unit: String) -> Figure? {
+    public func figure(_ id: FigureID, _ unit: ReportUnit) -> Figure? {
         figures.first { $0.id == id && $0.unit == unit }
+    }
+
+    /// The figure with this id and unit, named as in the JSON.
+    public func figure(_ id: String, _ unit: String) -> Figure? {
+        figures.first { $0.id.rawValue == id && $0.unit.rawValue == unit }
     }
 }
 

@@ -92,7 +92,7 @@ public struct ReportBuilder: Sendable {
                 let d = try ScanData.load(scan: s.id, from: snapshot)
                 c = Computation(data: d, domains: Self.subset(d, tag: tag), figureIDs: FigureID.key)
             }
-            let keyIDs = Set(FigureID.key.map(\.rawValue))
+            let keyIDs = Set(FigureID.key)
             series.append(
                 SeriesPoint(
                     scan: s.id, startedAt: s.startedAt, status: s.status, domains: c.domainCounts,
@@ -118,10 +118,14 @@ public struct ReportBuilder: Sendable {
     }
 
     static func trendItems(_ current: [Figure], _ previous: [Figure]) -> [TrendItem] {
-        var before: [String: Figure] = [:]
-        for f in previous { before[f.id + "\u{0}" + f.unit] = f }
+        struct Key: Hashable {
+            var id: FigureID
+            var unit: ReportUnit
+        }
+        var before: [Key: Figure] = [:]
+        for f in previous { before[Key(id: f.id, unit: f.unit)] = f }
         return current.map { f in
-            let p = before[f.id + "\u{0}" + f.unit]
+            let p = before[Key(id: f.id, unit: f.unit)]
             let delta: Double? =
                 if let s = f.share, let ps = p?.share { s - ps } else { nil }
             return TrendItem(

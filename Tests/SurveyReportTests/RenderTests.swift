@@ -31,7 +31,7 @@ final class RenderTests: XCTestCase {
     func testSameNumbersInEveryFormat() throws {
         var expected: [String: [String]] = [:]
         for f in report.figures {
-            expected[key(f.id, f.unit)] = [
+            expected[key(f.id.rawValue, f.unit.rawValue)] = [
                 String(f.numerator), String(f.denominator), Fmt.percent(f.share),
                 CSVRenderer.leftOut(f.leftOut),
             ]

@@ -127,10 +127,10 @@ final class ReportBuilderTests: XCTestCase {
             DomainCounts(
                 total: 28, withMail: 24, implicitMX: 1, nullMX: 1, nxdomain: 1, nodata: 1, dnsFailure: 1))
         for f in r.figures {
-            switch f.unit {
-            case "ip": XCTAssertEqual(f.population, 23, f.id)
-            case "mx_host": XCTAssertEqual(f.population, 24, f.id)
-            default: XCTAssertEqual(f.population, r.domains.withMail, "\(f.id) \(f.unit)")
+            switch f.unit.rawValue {
+            case "ip": XCTAssertEqual(f.population, 23, f.id.rawValue)
+            case "mx_host": XCTAssertEqual(f.population, 24, f.id.rawValue)
+            default: XCTAssertEqual(f.population, r.domains.withMail, "\(f.id.rawValue) \(f.unit.rawValue)")
             }
             XCTAssertLessThanOrEqual(f.numerator, f.denominator)
         }
@@ -194,7 +194,7 @@ final class ReportBuilderTests: XCTestCase {
         XCTAssertEqual(trend.items.count, r.figures.count)
         // Previous scan: mx1/mx2.good.example offer STARTTLS, mx.legacy/mx.notls do not.
         let item = try XCTUnwrap(
-            trend.items.first { $0.id == "starttls_offered" && $0.unit == "mx_host" })
+            trend.items.first { $0.id.rawValue == "starttls_offered" && $0.unit.rawValue == "mx_host" })
         XCTAssertEqual(item.previousNumerator, 2)
         XCTAssertEqual(item.previousDenominator, 4)
         XCTAssertEqual(item.numerator, 15)
@@ -205,7 +205,7 @@ final class ReportBuilderTests: XCTestCase {
         let first = try XCTUnwrap(r.series.first)
         XCTAssertEqual(first.domains.total, 4)
         XCTAssertEqual(first.domains.withMail, 3)
-        XCTAssertEqual(Set(first.figures.map(\.id)), Set(FigureID.key.map(\.rawValue)))
+        XCTAssertEqual(Set(first.figures.map(\.id.rawValue)), Set(FigureID.key.map(\.rawValue)))
         // Earlier scan: mx1 on TLS 1.2, mx2 on TLS 1.0.
         XCTAssertEqual(first.figure("dsk_compliant", "mx_host")?.numerator, 1)
         XCTAssertEqual(

@@ -1,10 +1,10 @@
 import Foundation
 import SurveyCore
-import SurveyStore
 import TestSupport
 import XCTest
 
 @testable import SurveyReport
+@testable import SurveyStore
 
 final class ReportBuilderTests: XCTestCase {
     var t: TempFixture!
@@ -231,6 +231,31 @@ final class ReportBuilderTests: XCTestCase {
             scan: nil, compare: nil, tag: FixtureDB.hostileTag)
         XCTAssertTrue(hostile.figures.allSatisfy { $0.share == nil && $0.denominator == 0 })
         XCTAssertEqual(hostile.figure("starttls_offered", "mx_host")?.leftOut, ["rate_limited": 1])
+    }
+
+    /// A status this version does not know (a store written by a newer mxsurvey) is shown
+    /// as stored and left out as not tested; a DNS status it does not know counts as a DNS
+    /// failure.
+    func testStatusesThisVersionDoesNotKnow() throws {
+        let before = try ReportBuilder(store: t.store).build(scan: nil, compare: nil, tag: nil)
+        try t.fixture.store.pool.write { db in
+            try db.execute(
+                sql: "UPDATE probes SET status = 'from_the_future' WHERE ip = '192.0.2.61' AND scan_id = ?",
+                arguments: [t.latest])
+            try db.execute(
+                sql: "UPDATE domains SET dns_status = 'also_new' WHERE name = 'nx.example' AND scan_id = ?",
+                arguments: [t.latest])
+        }
+        let after = try ReportBuilder(store: t.store).build(scan: nil, compare: nil, tag: nil)
+        XCTAssertEqual(after.probeStatus.items.first { $0.value == "from_the_future" }?.count, 1)
+        XCTAssertNil(after.probeStatus.items.first { $0.value == "protocol_violation" })
+        let was = try XCTUnwrap(before.figure(.starttlsOffered, .ip)).leftOut
+        let now = try XCTUnwrap(after.figure(.starttlsOffered, .ip)).leftOut
+        XCTAssertEqual(now["protocol_violation"], nil)
+        XCTAssertEqual(was["protocol_violation"], 1)
+        XCTAssertEqual(now["not_tested", default: 0], was["not_tested", default: 0] + 1)
+        XCTAssertEqual(after.domains.nxdomain, before.domains.nxdomain - 1)
+        XCTAssertEqual(after.domains.dnsFailure, before.domains.dnsFailure + 1)
     }
 
     func testErrors() throws {

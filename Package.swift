@@ -23,11 +23,10 @@ let package = Package(
             name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]),
 
-        // Pipeline stages.
+        // Pipeline stages. Each target lists exactly what its sources import; only
+        // SurveyStore (and the tests' fixtures) may use GRDB.
         .target(name: "SurveyCore"),
-        .target(
-            name: "SurveyDNS",
-            dependencies: ["CAres", "SurveyCore", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "SurveyDNS", dependencies: ["CAres", "SurveyCore"]),
         .target(
             name: "SurveyStore",
             dependencies: [
@@ -41,29 +40,29 @@ let package = Package(
                 "SurveyCore", "SurveyTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
             name: "SurveyScan",
             dependencies: [
                 "SurveyCore", "SurveyDNS", "SurveyProbe", "SurveyStore", "SurveyTLS",
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
-        .target(
-            name: "SurveyReport",
-            dependencies: ["SurveyCore", "SurveyStore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "SurveyReport", dependencies: ["SurveyCore", "SurveyStore"]),
         .target(
             name: "FarmKit",
             dependencies: [
-                "SurveyCore", "SurveyTLS", "COpenSSL",
+                "SurveyCore", "SurveyTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),
-        // Starts and stops the real peers (unbound, Postfix) and the farm for tests.
-        .target(name: "TestSupport", dependencies: ["SurveyCore", "SurveyStore", "SurveyTLS"]),
+        // Starts and stops the real peers (unbound, Postfix) and the farm for tests; builds
+        // fixture stores (with a little SQL of its own, GRDB).
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "SurveyCore", "SurveyStore", "SurveyTLS", .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
 
         // Thin command-line front ends.
         .executableTarget(
@@ -71,7 +70,6 @@ let package = Package(
             dependencies: [
                 "SurveyCore", "SurveyDNS", "SurveyStore", "SurveyProbe", "SurveyScan", "SurveyReport",
                 "SurveyTLS",
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -81,30 +79,50 @@ let package = Package(
             name: "mxfarm",
             dependencies: [
                 "FarmKit", "SurveyCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .testTarget(name: "SurveyCoreTests", dependencies: ["SurveyCore"]),
-        .testTarget(name: "SurveyDNSTests", dependencies: ["SurveyDNS", "TestSupport"]),
-        .testTarget(name: "SurveyStoreTests", dependencies: ["SurveyStore"]),
-        .testTarget(name: "SurveyTLSTests", dependencies: ["SurveyTLS", "TestSupport"]),
+        .testTarget(name: "SurveyDNSTests", dependencies: ["SurveyCore", "SurveyDNS", "TestSupport"]),
+        .testTarget(
+            name: "SurveyStoreTests",
+            dependencies: ["SurveyCore", "SurveyStore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "SurveyTLSTests", dependencies: ["SurveyCore", "SurveyTLS", "TestSupport"]),
         .testTarget(
             name: "SurveyProbeTests",
             dependencies: [
-                "SurveyProbe", "TestSupport",
+                "SurveyCore", "SurveyProbe", "SurveyTLS", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ]),
         .testTarget(
             name: "SurveyScanTests",
             dependencies: [
-                "SurveyScan", "TestSupport", "FarmKit", "SurveyReport",
+                "FarmKit", "SurveyCore", "SurveyDNS", "SurveyProbe", "SurveyReport", "SurveyScan",
+                "SurveyStore",
+                "SurveyTLS", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),
-        .testTarget(name: "SurveyReportTests", dependencies: ["SurveyReport", "TestSupport"]),
-        .testTarget(name: "FarmKitTests", dependencies: ["FarmKit", "TestSupport"]),
+        .testTarget(
+            name: "SurveyReportTests",
+            dependencies: [
+                "SurveyCore", "SurveyReport", "SurveyStore", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
+        .testTarget(
+            name: "FarmKitTests",
+            dependencies: [
+                "FarmKit", "SurveyCore", "SurveyTLS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
         // Runs the built executables as a user would.
         .testTarget(
             name: "mxsurveyTests",

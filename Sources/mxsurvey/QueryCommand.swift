@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import GRDB
 import SurveyReport
+import SurveyStore
 
 /// `mxsurvey query`: run a ready-made question from `queries/` (or any SQL) as a table.
 struct QueryCommand: ParsableCommand {
@@ -32,10 +32,8 @@ struct QueryCommand: ParsableCommand {
             }
             sql = text
         }
-        var config = Configuration()
-        config.readonly = true
-        let reader = try DatabaseQueue(path: db, configuration: config)
-        let result = try QueryRunner.run(sql: sql, db: reader)
+        let store = try ReadOnlyStore(path: db)
+        let result = try QueryRunner.run(sql: sql, store: store)
         print(QueryRunner.formatTable(columns: result.columns, rows: result.rows), terminator: "")
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import GRDB
 import SurveyReport
+import SurveyStore
 
 extension ReportFormat: ExpressibleByArgument {}
 
@@ -41,21 +41,17 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         guard FileManager.default.fileExists(atPath: db) else { throw ValidationError("no database '\(db)'") }
-        let reader: DatabaseQueue
-        do {
-            var config = Configuration()
-            config.readonly = true
-            reader = try DatabaseQueue(path: db, configuration: config)
-        } catch {
+        let store: ReadOnlyStore
+        do { store = try ReadOnlyStore(path: db) } catch {
             throw ValidationError("cannot open database '\(db)': \(error)")
         }
-        let builder = ReportBuilder(db: reader)
+        let builder = ReportBuilder(store: store)
         if scan == nil {
             let (chosen, newer) = try builder.defaultScan()
             if !newer.isEmpty {
-                let list = newer.map { "\($0.id) (\($0.status))" }.joined(separator: ", ")
+                let list = newer.map { "\($0.id) (\($0.status.rawValue))" }.joined(separator: ", ")
                 let what =
-                    chosen.status == "done"
+                    chosen.status == .done
                     ? "the latest finished scan" : "the latest scan (none has finished)"
                 FileHandle.standardError.write(
                     Data(

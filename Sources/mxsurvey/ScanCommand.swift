@@ -15,8 +15,9 @@ import SurveyTLS
 struct StoredOptions: Codable {
     var argv: [String]
     init(argv: [String]) { self.argv = argv }
-    init?(_ info: ScanInfo) {
-        guard let decoded = try? JSONDecoder().decode(StoredOptions.self, from: Data(info.options.utf8))
+    init?(_ definition: ScanDefinition) {
+        guard
+            let decoded = try? JSONDecoder().decode(StoredOptions.self, from: Data(definition.options.utf8))
         else {
             return nil
         }
@@ -213,11 +214,13 @@ struct ScanCommand: AsyncParsableCommand {
         // reports and queries (latest scan by default) would then pick.
         let setup: Setup
         if let id = resume {
-            guard let info = try store.scan(id) else { throw ValidationError("no scan \(id) in '\(db)'") }
-            guard info.status != "done" else { throw ValidationError("scan \(id) is already complete") }
+            guard let info = try store.scan(id), let definition = try store.definition(ofScan: id) else {
+                throw ValidationError("no scan \(id) in '\(db)'")
+            }
+            guard info.status != .done else { throw ValidationError("scan \(id) is already complete") }
             if input == nil {
                 // Re-run the stored command line with this invocation's --db/--quiet/--verbose.
-                guard let stored = StoredOptions(info) else {
+                guard let stored = StoredOptions(definition) else {
                     throw ValidationError("scan \(id) has no stored command line")
                 }
                 var parsed = try ScanCommand.parse(stored.argv)
@@ -228,7 +231,7 @@ struct ScanCommand: AsyncParsableCommand {
             }
             scanID = id
             resuming = true
-            if let i = command.input ?? info.input { try Self.checkInput(i) }
+            if let i = command.input ?? definition.input { try Self.checkInput(i) }
             setup = try command.makeSetup()
             try await Self.checkResolver(setup, logger: logger)
         } else {
@@ -236,8 +239,8 @@ struct ScanCommand: AsyncParsableCommand {
             setup = try command.makeSetup()
             try await Self.checkResolver(setup, logger: logger)
             if !fresh,
-                let previous = try store.scans().last(where: {
-                    $0.status != "done" && StoredOptions($0)?.argv == defining
+                let previous = try store.scans().filter({ $0.status != .done }).last(where: {
+                    try store.definition(ofScan: $0.id).flatMap(StoredOptions.init)?.argv == defining
                 })
             {
                 scanID = previous.id
@@ -257,7 +260,7 @@ struct ScanCommand: AsyncParsableCommand {
         let inputPath: String
         if let i = command.input {
             inputPath = i
-        } else if let stored = try store.scan(scanID)?.input {
+        } else if let stored = try store.definition(ofScan: scanID)?.input {
             inputPath = stored
         } else {
             throw ValidationError("scan \(scanID) has no stored input; give the input list")

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import SurveyCore
-import SurveyStore
+@testable import SurveyStore
 import Testing
 
 @testable import SurveyScan
@@ -69,7 +69,7 @@ final class FailingResolver: DomainResolving, @unchecked Sendable {
             guard case .resolverStoppedAnswering(let count) = failure else { return }
             #expect(count >= 50)
         }
-        #expect(try store.scan(scan)?.status == "interrupted")
+        #expect(try store.scan(scan)?.status == .interrupted)
         let stored = try await statuses(store, scan)
         #expect(stored["timeout"] == nil, "\(stored)")
         #expect((stored["ok"] ?? 0) >= 280 && (stored["ok"] ?? 0) <= 300, "\(stored)")
@@ -99,6 +99,6 @@ final class FailingResolver: DomainResolving, @unchecked Sendable {
         ).run(input: list, scanID: scan, resume: false)
         #expect(!summary.interrupted)
         #expect(try await statuses(store, scan) == ["ok": 490, "timeout": 10])
-        #expect(try store.scan(scan)?.status == "done")
+        #expect(try store.scan(scan)?.status == .done)
     }
 }

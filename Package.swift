@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "mxsurvey",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "mxsurvey", targets: ["mxsurvey"]),
         .executable(name: "mxfarm", targets: ["mxfarm"]),

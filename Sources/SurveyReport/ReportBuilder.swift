@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SurveyCore
 
 public enum ReportError: Error, CustomStringConvertible, Equatable {
     case noScans

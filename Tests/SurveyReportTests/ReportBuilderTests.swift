@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SurveyCore
 import SurveyStore
 import TestSupport
 import XCTest

@@ -348,7 +348,7 @@ final class Driver: @unchecked Sendable {
     private var flushTimeoutMs: Int32? {
         guard let oldest = oldestUnflushed else { return nil }
         let left = (oldest + Self.flushDelay) - .now
-        return left <= .zero ? 0 : Int32(clamping: left.components.attoseconds / 1_000_000_000_000_000 + 1)
+        return left <= .zero ? 0 : Int32(clamping: left.milliseconds + 1)
     }
 
     /// Publishes the counters and runs the flushes asked for, when they are due.

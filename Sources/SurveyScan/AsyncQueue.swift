@@ -91,7 +91,7 @@ public actor RateLimiter {
             let now = ContinuousClock.now
             let elapsed = now - last
             last = now
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            let seconds = elapsed.inSeconds
             tokens = min(burst, tokens + seconds * rate)
             if tokens >= 1 {
                 tokens -= 1

@@ -65,8 +65,7 @@ public struct ScanSummary: Sendable {
     public var overloadedSamples = 0
 
     public var text: String {
-        let seconds = max(
-            0.001, Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18)
+        let seconds = max(0.001, duration.inSeconds)
         var lines = [
             "scan \(scanID) \(interrupted ? "interrupted" : "finished") in \(String(format: "%.1f", seconds)) s",
             "  domains resolved: \(counters.domainsResolved) (\(String(format: "%.0f", Double(counters.domainsResolved) / seconds))/s)"

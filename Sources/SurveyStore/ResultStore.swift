@@ -60,9 +60,7 @@ public final class ResultStore: Sendable {
     ) throws {
         var config = Configuration()
         config.foreignKeysEnabled = true
-        let seconds =
-            Double(busyTimeout.components.seconds) + Double(busyTimeout.components.attoseconds) * 1e-18
-        config.busyMode = .timeout(max(0, seconds))
+        config.busyMode = .timeout(max(0, busyTimeout.inSeconds))
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }

@@ -1,4 +1,5 @@
 import CAres
+import DequeModule
 import Foundation
 import SurveyCore
 
@@ -195,7 +196,7 @@ final class Driver: @unchecked Sendable {
 
     // Guarded by `lock`.
     private let lock = NSLock()
-    private var queue = FIFO<any ResolverJob>()
+    private var queue = Deque<any ResolverJob>()
     private var flushes: [any DriverFlushable] = []
     private var state = State.running
     private var shared = ResolverStatistics()
@@ -203,7 +204,7 @@ final class Driver: @unchecked Sendable {
 
     // Driver thread only.
     private var inFlight = 0
-    private var outgoing = FIFO<OutgoingQuery>()
+    private var outgoing = Deque<OutgoingQuery>()
     private var sockets: [Int32: (read: Bool, write: Bool)] = [:]
     private var socketsChanged = true
     private var completedCounts = ResolverStatistics()
@@ -305,14 +306,14 @@ final class Driver: @unchecked Sendable {
     /// new jobs from other threads. Returns false once the resolver is shutting down.
     private func startQueries(_ raw: ares_channel) -> Bool {
         while true {
-            while inFlight < maxInFlight, !outgoing.isEmpty {
-                for query in outgoing.take(maxInFlight - inFlight) { issue(query, raw) }
-            }
+            while inFlight < maxInFlight, let query = outgoing.popFirst() { issue(query, raw) }
             let slots = maxInFlight - inFlight
             guard slots > 0 else { return true }
-            let (jobs, stop): (ArraySlice<any ResolverJob>, Bool) = lock.withLock {
+            let (jobs, stop): ([any ResolverJob], Bool) = lock.withLock {
                 guard state == .running else { return ([], true) }
-                return (queue.take(slots), false)
+                let taken = Array(queue.prefix(slots))
+                queue.removeFirst(taken.count)
+                return (taken, false)
             }
             if stop { return false }
             if jobs.isEmpty { return true }
@@ -443,10 +444,11 @@ final class Driver: @unchecked Sendable {
         channel = nil
         let shutDown = ShutDownSender()
         while true {
-            while !outgoing.isEmpty {
-                for query in outgoing.take(outgoing.count) { query.handler(.shutDown) }
+            while let query = outgoing.popFirst() { query.handler(.shutDown) }
+            let leftovers: [any ResolverJob] = lock.withLock {
+                defer { queue.removeAll() }
+                return Array(queue)
             }
-            let leftovers: ArraySlice<any ResolverJob> = lock.withLock { queue.take(queue.count) }
             if leftovers.isEmpty { break }
             for job in leftovers { job.start(shutDown) }
         }

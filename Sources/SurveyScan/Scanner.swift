@@ -290,52 +290,49 @@ public final class Scanner: Sendable {
         var inFlight: Set<String> = []
         var nextToken = 0
         var lastLine = 0
-        var inputDone = false
         var inputCounted = false
-        while true {
-            var records: [StoreRecord] = []
-            var tally = DNSTally()
-            // Keep the resolver busy: read until the window is full.
-            while !inputDone && pipeline.outstanding < options.dnsConcurrency {
-                guard let item = reader.next() else {
-                    inputDone = true
-                    break
-                }
-                switch item {
-                case .problem(let p):
-                    logger.warning("input \(p.description)")
-                    records.append(.problem(p))
-                    tally.inputProblems += 1
-                    lastLine = p.line
-                case .domain(let d):
-                    lastLine = d.line
-                    if inFlight.contains(d.name) {
-                        tally.duplicateLines += 1
-                    } else if resume, try domainStored(scanID: scanID, name: d.name) {
-                        tally.domainsSkipped += 1
-                    } else if let entry = exclusions.matching(name: d.name) {
-                        let resolution = DomainResolution(
-                            domain: d.name, status: .excluded, detail: "exclusion list: \(entry)")
-                        records.append(.domain(resolution, tag: options.tag, rank: d.rank, line: d.line))
-                        tally.domain(.excluded)
-                    } else {
-                        nextToken += 1
-                        inputs[nextToken] = d
-                        inFlight.insert(d.name)
-                        pipeline.submit(domain: d.name, token: nextToken)
-                    }
-                }
-                if lastLine % 1000 == 0 {
-                    records.append(.inputProgress(lines: lastLine))
-                    tally.inputLines = lastLine
+        // One round's records and counts, stored and added to the state in one step.
+        var records: [StoreRecord] = []
+        var tally = DNSTally()
+        // Keep the resolver busy: input is read until `dnsConcurrency` domains are out.
+        try await pipeline.run(window: options.dnsConcurrency) {
+            guard let item = reader.next() else { return false }
+            switch item {
+            case .problem(let p):
+                logger.warning("input \(p.description)")
+                records.append(.problem(p))
+                tally.inputProblems += 1
+                lastLine = p.line
+            case .domain(let d):
+                lastLine = d.line
+                if inFlight.contains(d.name) {
+                    tally.duplicateLines += 1
+                } else if resume, try domainStored(scanID: scanID, name: d.name) {
+                    tally.domainsSkipped += 1
+                } else if let entry = exclusions.matching(name: d.name) {
+                    let resolution = DomainResolution(
+                        domain: d.name, status: .excluded, detail: "exclusion list: \(entry)")
+                    records.append(.domain(resolution, tag: options.tag, rank: d.rank, line: d.line))
+                    tally.domain(.excluded)
+                } else {
+                    nextToken += 1
+                    inputs[nextToken] = d
+                    inFlight.insert(d.name)
+                    pipeline.submit(domain: d.name, token: nextToken)
                 }
             }
+            if lastLine % 1000 == 0 {
+                records.append(.inputProgress(lines: lastLine))
+                tally.inputLines = lastLine
+            }
+            return true
+        } round: { events, inputDone in
             if inputDone && !inputCounted {
                 inputCounted = true
                 records.append(.inputProgress(lines: lastLine))
                 tally.inputLines = lastLine
             }
-            for event in await pipeline.next() ?? [] {
+            for event in events {
                 switch event {
                 case .host(let resolution, let firstDomain):
                     await handleHost(
@@ -351,9 +348,10 @@ public final class Scanner: Sendable {
             }
             if !records.isEmpty { try await writer.add(contentsOf: records) }
             state.bump { tally.apply(to: &$0) }
+            records.removeAll(keepingCapacity: true)
+            tally = DNSTally()
             // A stop reads no more input; domains already asked for are still stored.
-            if !inputDone, state.stopping { inputDone = true }
-            if inputDone && pipeline.outstanding == 0 { break }
+            return !state.stopping
         }
     }
 

@@ -82,23 +82,18 @@ struct ResolveCommand: AsyncParsableCommand {
         // Every MX host's rendered members (one entry per distinct host), for later lines.
         var hosts: [String: String] = [:]
         var nextToken = 0
-        var inputDone = false
         let out = FileHandle.standardOutput
-        while true {
-            while !inputDone && pipeline.outstanding < concurrency {
-                guard let item = arguments.next() ?? reader?.next() else {
-                    inputDone = true
-                    break
-                }
-                switch item {
-                case .problem(let p):
-                    FileHandle.standardError.write(Data("\(input ?? "argument"): \(p.description)\n".utf8))
-                case .domain(let d):
-                    nextToken += 1
-                    pipeline.submit(domain: d.name, token: nextToken)
-                }
+        try await pipeline.run(window: concurrency) {
+            guard let item = arguments.next() ?? reader?.next() else { return false }
+            switch item {
+            case .problem(let p):
+                FileHandle.standardError.write(Data("\(input ?? "argument"): \(p.description)\n".utf8))
+            case .domain(let d):
+                nextToken += 1
+                pipeline.submit(domain: d.name, token: nextToken)
             }
-            guard let events = await pipeline.next() else { break }
+            return true
+        } round: { events, _ in
             var output = ""
             for event in events {
                 switch event {
@@ -109,6 +104,7 @@ struct ResolveCommand: AsyncParsableCommand {
                 }
             }
             if !output.isEmpty { out.write(Data(output.utf8)) }
+            return true
         }
     }
 }

@@ -37,35 +37,6 @@ struct DNSOptions: ParsableArguments {
     }
 }
 
-/// A flag set by SIGINT/SIGTERM; a second signal ends the process at once.
-final class StopFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stopped = false
-    private var sources: [any DispatchSourceSignal] = []
-
-    var isSet: Bool { lock.withLock { stopped } }
-
-    func install() {
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { [self] in
-                let again = lock.withLock {
-                    defer { stopped = true }
-                    return stopped
-                }
-                if again { _exit(130) }
-                FileHandle.standardError.write(
-                    Data(
-                        "\nstopping: finishing sessions in flight and flushing (signal again to abort)\n".utf8
-                    ))
-            }
-            source.resume()
-            sources.append(source)
-        }
-    }
-}
-
 /// Range checks of numeric options, with messages that name the option. Every numeric
 /// option is checked before anything is sent or stored; the ranges are in each option's
 /// help text.

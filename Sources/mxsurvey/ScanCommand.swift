@@ -363,8 +363,10 @@ struct ScanCommand: AsyncParsableCommand {
             ? nil
             : (options.liveProgress ? .milliseconds(500) : OptionRange.duration(seconds: progressInterval))
 
-        let stop = StopFlag()
-        stop.install()
+        let stop = StopSignal(exitOnRepeat: 130) {
+            FileHandle.standardError.write(
+                Data("\nstopping: finishing sessions in flight and flushing (signal again to abort)\n".utf8))
+        }
         let scanner = Scanner(
             resolver: setup.resolver, prober: setup.prober, store: store, options: options, logger: logger)
         return try await scanner.run(input: input, scanID: scanID, resume: resuming, stop: { stop.isSet })

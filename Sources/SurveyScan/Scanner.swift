@@ -12,21 +12,21 @@ public struct ScanOptions: Sendable {
     public var exclusions = ExclusionList()
     public var tag: String?
     /// Domains resolved at the same time.
-    public var dnsConcurrency = 256
+    public var dnsConcurrency = ScanDefaults.dnsConcurrency
     /// SMTP sessions at the same time.
-    public var concurrency = 200
+    public var concurrency = ScanDefaults.concurrency
     /// New sessions per second over all targets (0 = unlimited).
-    public var rate: Double = 0
+    public var rate = ScanDefaults.rate
     /// Minimum time between two sessions to the same IP (applies to re-probes).
-    public var perIPInterval: Duration = .seconds(1)
+    public var perIPInterval = ScanDefaults.perIPInterval
     /// Wait before re-probing a host that greylisted the plaintext probe.
-    public var greylistRetry: Duration = .seconds(300)
+    public var greylistRetry = ScanDefaults.greylistRetry
     /// TCP port of the SMTP probe.
-    public var port = 25
+    public var port = ScanDefaults.port
     /// Run the probe stage (false: DNS only).
     public var probe = true
     /// How often to print a status line (nil: quiet).
-    public var progressInterval: Duration? = .seconds(5)
+    public var progressInterval: Duration? = ScanDefaults.progressInterval
     /// Draw a live bar (a TTY) instead of plain status lines.
     public var liveProgress = false
 

@@ -14,13 +14,13 @@ struct DNSOptions: ParsableArguments {
     @Option(
         parsing: .unconditional,
         help: "Timeout of the first DNS try in milliseconds, 1...60000 (c-ares doubles it for later rounds).")
-    var dnsTimeoutMs = 2000
+    var dnsTimeoutMs = ResolverConfig.defaults.timeoutMs
 
     @Option(parsing: .unconditional, help: "DNS tries per server before a query counts as failed, 1...20.")
-    var dnsTries = 3
+    var dnsTries = ResolverConfig.defaults.tries
 
     @Option(parsing: .unconditional, help: "DNS queries outstanding at most, 1...100000.")
-    var dnsInFlight = 500
+    var dnsInFlight = ResolverConfig.defaults.maxInFlight
 
     func validate() throws {
         try OptionRange.check(dnsTimeoutMs, "--dns-timeout-ms", 1...60_000)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SurveyCore
 import SurveyDNS
+import SurveyScan
 
 /// `mxsurvey resolve`: the DNS stage alone, one JSON line per domain on stdout.
 struct ResolveCommand: AsyncParsableCommand {
@@ -21,7 +22,7 @@ struct ResolveCommand: AsyncParsableCommand {
     var input: String?
 
     @Option(parsing: .unconditional, help: "Domains resolved at the same time, 1...100000.")
-    var concurrency = 256
+    var concurrency = ScanDefaults.dnsConcurrency
 
     @Argument(help: "Domains to resolve.")
     var domains: [String] = []

@@ -83,23 +83,23 @@ struct ScanCommand: AsyncParsableCommand {
     var caFile: String?
 
     @Option(parsing: .unconditional, help: "SMTP sessions at the same time, 1...100000.")
-    var concurrency = 500
+    var concurrency = ScanDefaults.concurrency
 
     @Option(parsing: .unconditional, help: "Domains resolved at the same time, 1...100000.")
-    var dnsConcurrency = 500
+    var dnsConcurrency = ScanDefaults.dnsConcurrency
 
     @Option(
         parsing: .unconditional,
         help: "New SMTP sessions per second, all targets together, 0...1000000 (0 = unlimited).")
-    var rate: Double = 0
+    var rate = ScanDefaults.rate
 
     @Option(parsing: .unconditional, help: "Minimum seconds between two sessions to the same IP, 0...86400.")
-    var perIpInterval: Double = 1
+    var perIpInterval = ScanDefaults.perIPInterval.inSeconds
 
     @Option(
         parsing: .unconditional,
         help: "Seconds before a host that greylisted the plaintext probe is probed again, 0...86400.")
-    var greylistRetry: Double = 300
+    var greylistRetry = ScanDefaults.greylistRetry.inSeconds
 
     @Option(
         parsing: .unconditional, help: "Seconds to establish the TCP connection, more than 0, at most 600.")
@@ -125,7 +125,7 @@ struct ScanCommand: AsyncParsableCommand {
     @Option(
         parsing: .unconditional,
         help: ArgumentHelp("SMTP port (tests and labs; the survey is about port 25).", visibility: .hidden))
-    var port = 25
+    var port = ScanDefaults.port
 
     @Flag(help: "No progress output.")
     var quiet = false
@@ -136,7 +136,7 @@ struct ScanCommand: AsyncParsableCommand {
     @Option(
         parsing: .unconditional,
         help: "Seconds between status lines when stderr is not a terminal, more than 0, at most 86400.")
-    var progressInterval: Double = 10
+    var progressInterval = ScanDefaults.progressInterval.inSeconds
 
     func validate() throws {
         if input == nil && resume == nil { throw ValidationError("give an input list (or --resume ID)") }

@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import Logging
 
-/// Exit codes: 0 ok, 64 usage (ArgumentParser's validation errors), 1 failure.
+/// Exit codes (README): 0 done, 64 usage (`ValidationError`), 1 failure while running
+/// (`RuntimeFailure`), 130 a scan interrupted by a signal.
 @main
 struct MXSurvey: AsyncParsableCommand {
     static let version = "0.1.0"

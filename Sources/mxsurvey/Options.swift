@@ -26,6 +26,7 @@ struct DNSOptions: ParsableArguments {
         try OptionRange.check(dnsTimeoutMs, "--dns-timeout-ms", 1...60_000)
         try OptionRange.check(dnsTries, "--dns-tries", 1...20)
         try OptionRange.check(dnsInFlight, "--dns-in-flight", 1...100_000)
+        do { _ = try config.validated() } catch { throw ValidationError(error.message) }
     }
 
     var config: ResolverConfig {
@@ -33,7 +34,9 @@ struct DNSOptions: ParsableArguments {
     }
 
     func makeResolver() throws -> Resolver {
-        do { return try Resolver(config: config) } catch { throw ValidationError(error.message) }
+        do { return try Resolver(config: config) } catch {
+            throw RuntimeFailure("cannot start the resolver: \(error.message)")
+        }
     }
 }
 

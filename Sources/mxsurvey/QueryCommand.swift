@@ -22,7 +22,12 @@ struct QueryCommand: ParsableCommand {
     var file: String
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: db) else { throw ValidationError("no database '\(db)'") }
+        let db = self.db
+        let reader = try openDatabase(db, creating: false) {
+            var config = Configuration()
+            config.readonly = true
+            return try DatabaseQueue(path: db, configuration: config)
+        }
         let sql: String
         if file == "-" {
             sql = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
@@ -32,10 +37,7 @@ struct QueryCommand: ParsableCommand {
             }
             sql = text
         }
-        var config = Configuration()
-        config.readonly = true
-        let reader = try DatabaseQueue(path: db, configuration: config)
-        let result = try QueryRunner.run(sql: sql, db: reader)
+        let result = try RuntimeFailure.mapping("query failed") { try QueryRunner.run(sql: sql, db: reader) }
         print(QueryRunner.formatTable(columns: result.columns, rows: result.rows), terminator: "")
     }
 }

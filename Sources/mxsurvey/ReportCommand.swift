@@ -40,18 +40,17 @@ struct ReportCommand: ParsableCommand {
     var out: String?
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: db) else { throw ValidationError("no database '\(db)'") }
-        let reader: DatabaseQueue
-        do {
+        let db = self.db
+        let reader = try openDatabase(db, creating: false) {
             var config = Configuration()
             config.readonly = true
-            reader = try DatabaseQueue(path: db, configuration: config)
-        } catch {
-            throw ValidationError("cannot open database '\(db)': \(error)")
+            return try DatabaseQueue(path: db, configuration: config)
         }
         let builder = ReportBuilder(db: reader)
         if scan == nil {
-            let (chosen, newer) = try builder.defaultScan()
+            let (chosen, newer) = try RuntimeFailure.mapping("cannot read '\(db)'") {
+                try builder.defaultScan()
+            }
             if !newer.isEmpty {
                 let list = newer.map { "\($0.id) (\($0.status))" }.joined(separator: ", ")
                 let what =
@@ -63,10 +62,19 @@ struct ReportCommand: ParsableCommand {
                             .utf8))
             }
         }
-        let report = try builder.build(scan: scan, compare: compare, tag: tag)
+        let report: Report
+        do {
+            report = try builder.build(scan: scan, compare: compare, tag: tag)
+        } catch ReportError.scanNotFound(let id) {
+            throw ValidationError("\(id == compare ? "--compare" : "--scan") \(id): no such scan in '\(db)'")
+        } catch {
+            throw RuntimeFailure("cannot build the report of '\(db)'", error)
+        }
         let text = render(report, format: format)
         if let out {
-            try text.write(toFile: out, atomically: true, encoding: .utf8)
+            try RuntimeFailure.mapping("cannot write '\(out)'") {
+                try text.write(toFile: out, atomically: true, encoding: .utf8)
+            }
             FileHandle.standardError.write(Data("wrote \(out)\n".utf8))
         } else {
             print(text, terminator: text.hasSuffix("\n") ? "" : "\n")

@@ -71,6 +71,10 @@ struct ResolveCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try await RuntimeFailure.mappingAsync("resolve failed") { try await resolve() }
+    }
+
+    private func resolve() async throws {
         let resolver = try dns.makeResolver()
         defer { resolver.shutdown() }
         var reader: InputReader?

@@ -10,20 +10,6 @@ import SurveyScan
 import SurveyStore
 import SurveyTLS
 
-/// What `scans.options` holds: the arguments that define the scan, so that `--resume ID`
-/// can re-run it and a re-run of the same command is recognised.
-struct StoredOptions: Codable {
-    var argv: [String]
-    init(argv: [String]) { self.argv = argv }
-    init?(_ info: ScanInfo) {
-        guard let decoded = try? JSONDecoder().decode(StoredOptions.self, from: Data(info.options.utf8))
-        else {
-            return nil
-        }
-        self = decoded
-    }
-}
-
 /// `mxsurvey scan`: the whole pipeline into the result store.
 struct ScanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -169,42 +155,16 @@ struct ScanCommand: AsyncParsableCommand {
         }
     }
 
-    /// The arguments that define a scan, for storing and for recognising a re-run.
-    static func definingArguments(_ argv: [String]) -> [String] {
-        var out: [String] = []
-        var skip = false
-        for a in argv {
-            if skip {
-                skip = false
-                continue
-            }
-            if a == "--resume" || a == "--db" {
-                skip = true
-                continue
-            }
-            if a.hasPrefix("--resume=") || a.hasPrefix("--db=") || a == "--fresh" || a == "--quiet"
-                || a == "--verbose"
-            {
-                continue
-            }
-            out.append(a)
-        }
-        return out
-    }
-
     mutating func run() async throws {
         LogSetup.bootstrap(verbose: verbose, quiet: quiet)
         let logger = Logger(label: "mxsurvey.scan")
-        let store: ResultStore
-        do {
-            store = try ResultStore(path: db, onBusy: { logger.warning("\($0)") })
-        } catch {
-            throw ValidationError("cannot open database '\(db)': \(error)")
+        let db = self.db
+        let store = try openDatabase(db, creating: true) {
+            try ResultStore(path: db, onBusy: { logger.warning("\($0)") })
         }
 
         // Which scan: a new one, an explicit --resume, or an unfinished run of the same command.
-        let argv = Array(CommandLine.arguments.dropFirst(2))
-        let defining = Self.definingArguments(argv)
+        let defining = ResumePolicy.definingArguments(Array(CommandLine.arguments.dropFirst(2)))
         var scanID: Int64
         var resuming = false
         var command = self
@@ -213,11 +173,14 @@ struct ScanCommand: AsyncParsableCommand {
         // reports and queries (latest scan by default) would then pick.
         let setup: Setup
         if let id = resume {
-            guard let info = try store.scan(id) else { throw ValidationError("no scan \(id) in '\(db)'") }
-            guard info.status != "done" else { throw ValidationError("scan \(id) is already complete") }
+            let found = try RuntimeFailure.mapping("cannot read scan \(id)") { try store.scan(id) }
+            let info: ScanInfo
+            do { info = try ResumePolicy.explicit(id, found, database: db) } catch {
+                throw ValidationError(error.message)
+            }
             if input == nil {
                 // Re-run the stored command line with this invocation's --db/--quiet/--verbose.
-                guard let stored = StoredOptions(info) else {
+                guard let stored = StoredScanOptions(info) else {
                     throw ValidationError("scan \(id) has no stored command line")
                 }
                 var parsed = try ScanCommand.parse(stored.argv)
@@ -233,29 +196,34 @@ struct ScanCommand: AsyncParsableCommand {
         } else {
             if let input { try Self.checkInput(input) }
             setup = try command.makeSetup()
-            if !fresh,
-                let previous = try store.scans().last(where: {
-                    $0.status != "done" && StoredOptions($0)?.argv == defining
-                })
-            {
+            let scans = try RuntimeFailure.mapping("cannot read the scans of '\(db)'") { try store.scans() }
+            if !fresh, let previous = ResumePolicy.unfinished(matching: defining, in: scans) {
                 scanID = previous.id
                 resuming = true
                 logger.notice(
                     "resuming unfinished scan \(previous.id) of the same command (use --fresh for a new scan)"
                 )
             } else {
-                scanID = try store.beginScan(
-                    commandLine: (["mxsurvey"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
-                    toolVersion: MXSurvey.version, encodedOptions: StoredOptions(argv: defining), input: input
-                )
+                let input = self.input
+                scanID = try RuntimeFailure.mapping("cannot start a scan in '\(db)'") {
+                    try store.beginScan(
+                        commandLine: (["mxsurvey"] + CommandLine.arguments.dropFirst()).joined(
+                            separator: " "),
+                        toolVersion: MXSurvey.version, encodedOptions: StoredScanOptions(argv: defining),
+                        input: input)
+                }
             }
         }
         defer { setup.resolver.shutdown() }
-        if resuming { try store.reopenScan(scanID) }
+        if resuming {
+            try RuntimeFailure.mapping("cannot resume scan \(scanID)") { try store.reopenScan(scanID) }
+        }
         let inputPath: String
         if let i = command.input {
             inputPath = i
-        } else if let stored = try store.scan(scanID)?.input {
+        } else if let stored = try RuntimeFailure.mapping(
+            "cannot read scan \(scanID)", { try store.scan(scanID)?.input })
+        {
             inputPath = stored
         } else {
             throw ValidationError("scan \(scanID) has no stored input; give the input list")
@@ -263,8 +231,13 @@ struct ScanCommand: AsyncParsableCommand {
         if inputPath == "-" && resuming {
             logger.warning("resuming from standard input: domains already stored are skipped")
         }
-        let summary = try await command.execute(
-            setup: setup, store: store, scanID: scanID, input: inputPath, resuming: resuming, logger: logger)
+        let summary = try await RuntimeFailure.mappingAsync(
+            "scan \(scanID) stopped (resume it with --resume \(scanID))"
+        ) {
+            try await command.execute(
+                setup: setup, store: store, scanID: scanID, input: inputPath, resuming: resuming,
+                logger: logger)
+        }
         print(summary.text)
         print("results: \(db) (scan \(scanID)); e.g. mxsurvey report --db \(db) --scan \(scanID) --format md")
         if summary.interrupted { throw ExitCode(130) }
@@ -273,31 +246,6 @@ struct ScanCommand: AsyncParsableCommand {
     /// The input must be readable before a scan row exists.
     static func checkInput(_ path: String) throws {
         do { try InputReader.checkReadable(path) } catch { throw ValidationError(error.message) }
-    }
-
-    /// Raises the open-file limit to its hard limit and caps the session count to what fits
-    /// (each session holds one socket; c-ares, SQLite and the event loops need some more).
-    static func fitConcurrency(_ wanted: Int, logger: Logger) -> Int {
-        var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return wanted }
-        if limit.rlim_cur < limit.rlim_max {
-            limit.rlim_cur = limit.rlim_max
-            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-            _ = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-        }
-        // Besides its sessions the scanner holds about 24 descriptors (event loops, SQLite's
-        // database, WAL and shm files, the c-ares socket, input, stdio; measured by
-        // `make bench` section 4 as `little_scanner_max_other_fds`); 64 leaves room for
-        // c-ares' TCP fallback, more resolvers and SQLite's temporary files.
-        let reserve = 64
-        let fits = Int(clamping: limit.rlim_cur) - reserve
-        if wanted > fits {
-            logger.warning(
-                "--concurrency \(wanted) exceeds the open-file limit (\(limit.rlim_cur)); using \(max(1, fits))"
-            )
-            return max(1, fits)
-        }
-        return wanted
     }
 
     /// What the options name, opened and checked.
@@ -350,7 +298,7 @@ struct ScanCommand: AsyncParsableCommand {
         options.allowPrivate = allowPrivate
         options.exclusions = setup.exclusions
         options.tag = tag
-        options.concurrency = Self.fitConcurrency(concurrency, logger: logger)
+        options.concurrency = ProcessLimits.fitConcurrency(concurrency, logger: logger)
         options.dnsConcurrency = dnsConcurrency
         options.rate = rate
         options.perIPInterval = OptionRange.duration(seconds: perIpInterval)

@@ -18,11 +18,19 @@ struct MXFarm: AsyncParsableCommand {
         commandName: "mxfarm",
         abstract: "Simulated internet of mail servers on loopback addresses, with DNS zone and truth files.",
         discussion: """
-            Writes DIR/zone, DIR/domains.txt, DIR/ca.pem, DIR/truth.jsonl and DIR/domains-truth.jsonl,
-            then (unless --no-serve) listens on one loopback address per simulated host, prints
-            "ready" once every listener is up, and serves until SIGTERM or SIGINT.
+            Writes DIR/zone, DIR/domains.txt, DIR/ca.pem, DIR/truth.jsonl and \
+            DIR/domains-truth.jsonl, then (unless --no-serve) listens on one loopback address per \
+            simulated host, prints "ready" once every listener is up, and serves until SIGTERM or \
+            SIGINT (docs/mxfarm.md).
+
             Behaviour names: \(Behaviour.allCases.map(\.rawValue).joined(separator: ", ")).
+
             Certificate kinds: \(CertKind.allCases.map(\.rawValue).joined(separator: ", ")).
+
+            Examples (the farm of make demo, whose domains are datasets/demo.txt):
+              mxfarm --hosts 60 --domains 400 --seed 1 --out farm --no-serve
+              mxfarm --hosts 60 --domains 400 --seed 1 --base 127.2.0.1 \\
+                --delay uniform:0-0.2 --out farm
             """)
 
     @Option(help: "Number of simulated hosts (one IP each).")

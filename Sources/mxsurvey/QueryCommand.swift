@@ -9,10 +9,12 @@ struct QueryCommand: ParsableCommand {
         commandName: "query",
         abstract: "Run a SQL file (e.g. from queries/) against the result database and print a table.",
         discussion: """
-            The database is opened read-only. Files stay runnable with
-            `sqlite3 results.db < queries/X.sql` too.
+            The database is opened read-only. The files of queries/ (listed in queries/README.md) \
+            run with the sqlite3 shell too, with the same rows.
 
-            Example: mxsurvey query --db results.db queries/starttls_share_by_unit.sql
+            Examples, from the repository's root:
+              mxsurvey query --db results.db queries/starttls_share_by_unit.sql
+              sqlite3 -header -column results.db < queries/starttls_share_by_unit.sql
             """)
 
     @Option(help: "SQLite result database.")

@@ -11,14 +11,14 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Report the figures of a scan as HTML, Markdown, CSV or JSON.",
         discussion: """
-            Every figure is given per IP, per MX host and per domain (all MX / any MX / primary
-            MX), with its numerator, denominator and what was left out and why
+            Every figure is given per IP, per MX host and per domain (all MX / any MX / primary \
+            MX), with its numerator, denominator and what was left out and why \
             (docs/reports.md). The same numbers appear in every format.
 
             Examples:
               mxsurvey report --db results.db --format html --out report.html
-              mxsurvey report --db results.db --scan 4 --compare 3 --format md
-              mxsurvey report --db results.db --tag authorities --format json
+              mxsurvey report --db results.db --scan 2 --compare 1 --format md
+              mxsurvey report --db results.db --tag dpa-state --format json
             """)
 
     @Option(help: "SQLite result database.")

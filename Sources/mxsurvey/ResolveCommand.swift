@@ -10,10 +10,13 @@ struct ResolveCommand: AsyncParsableCommand {
         commandName: "resolve",
         abstract: "Resolve domains to MX hosts and addresses; print JSON lines (no probe, no database).",
         discussion: """
-            Each line: {"domain", "dns_status", "detail", "mx": [{"host", "preference", "implicit",
+            Each line: {"domain", "dns_status", "detail", "mx": [{"host", "preference", "implicit", \
             "dns_status", "cname_target", "addresses": [{"ip", "special_purpose"}]}]}.
 
-            Example: mxsurvey resolve --resolver 127.0.0.1:5353 example.org example.net
+            Examples, from the repository's root:
+              mxsurvey resolve --resolver 9.9.9.9 bund.de bfdi.bund.de
+              tail -n +2 datasets/authorities-de.csv | cut -d, -f1 \\
+                | mxsurvey resolve --input -
             """)
 
     @OptionGroup var dns: DNSOptions

@@ -16,18 +16,22 @@ struct ScanCommand: AsyncParsableCommand {
         commandName: "scan",
         abstract: "Resolve a domain list and probe every MX address; store the results in SQLite.",
         discussion: """
-            Every IP is probed once per scan with one SMTP session on port 25: banner, EHLO, a
-            plaintext MAIL/RCPT probe (never DATA), STARTTLS, TLS handshake, certificate checks.
-            At most one session per IP at a time; private and reserved addresses are skipped
+            Every IP is probed once per scan with one SMTP session on port 25: banner, EHLO, a \
+            plaintext MAIL/RCPT probe (never DATA), STARTTLS, TLS handshake, certificate checks. \
+            At most one session per IP at a time; private and reserved addresses are skipped \
             unless --allow-private; --exclude lists networks and domains never to contact.
 
-            Interrupted scans (Ctrl-C, crash) continue with --resume ID, or by running the same
+            Interrupted scans (Ctrl-C, crash) continue with --resume ID, or by running the same \
             command again. Progress goes to stderr; results only to the database.
 
-            Examples:
-              mxsurvey scan --db results.db --ehlo-name survey.example.org domains.txt
-              mxsurvey scan --db results.db --tag authorities --exclude blocklist.txt list.csv
-              mxsurvey scan --db results.db --resume 3
+            Examples, from the repository's root (datasets/README.md describes the lists):
+              grep ',dpa-state,' datasets/authorities-de.csv | cut -d, -f1 \\
+                | mxsurvey scan --db results.db --tag dpa-state -
+              tail -n +2 datasets/authorities-de.csv | cut -d, -f1 > authorities.txt
+              mxsurvey scan --db results.db --exclude datasets/exclude-example.txt \\
+                --ehlo-name scanner.example.org --mail-from probe@example.org \\
+                authorities.txt
+              mxsurvey scan --db results.db --resume 1
             """)
 
     @Option(help: "SQLite result database (created if missing).")

@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/release
 
-.PHONY: all build test demo sample-report bench format lint deps clean
+.PHONY: all build test leakcheck demo sample-report bench format lint deps clean
 
 all: build
 
@@ -14,12 +14,16 @@ build: deps
 # only when something is missing, so `make demo` and `make test` work on a fresh machine.
 deps:
 	@pkg-config --exists libcares openssl sqlite3 && command -v unbound >/dev/null \
-	  && command -v postfix >/dev/null && command -v dnsperf >/dev/null \
+	  && command -v postfix >/dev/null && command -v dnsperf >/dev/null && command -v heaptrack >/dev/null \
 	  || bash scripts/install-deps.sh
 
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# The in-memory TLS suites under heaptrack: no OpenSSL object outlives its owner (CI runs it).
+leakcheck: deps
+	bash scripts/tls-leakcheck.sh
 
 demo: build
 	bash scripts/demo.sh

@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
@@ -26,7 +27,9 @@ let package = Package(
         // Pipeline stages. Each target lists exactly what its sources import; only
         // SurveyStore (and the tests' fixtures) may use GRDB.
         .target(name: "SurveyCore"),
-        .target(name: "SurveyDNS", dependencies: ["CAres", "SurveyCore"]),
+        .target(
+            name: "SurveyDNS",
+            dependencies: ["CAres", "SurveyCore", .product(name: "DequeModule", package: "swift-collections")]),
         .target(
             name: "SurveyStore",
             dependencies: [
@@ -45,6 +48,7 @@ let package = Package(
             name: "SurveyScan",
             dependencies: [
                 "SurveyCore", "SurveyDNS", "SurveyProbe", "SurveyStore", "SurveyTLS",
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

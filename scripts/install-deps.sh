@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the system packages mxsurvey builds against and the real servers its tests
-# and demo start (unbound, Postfix). Debian 12; run as root. Services the packages would
-# start on install are kept down: tests start their own private instances.
+# Installs the system packages mxsurvey builds against, the real servers its tests and demo
+# start (unbound, Postfix), dnsperf for `make bench` and heaptrack for the TLS leak check
+# (scripts/tls-leakcheck.sh, run by CI). Debian 12; run as root. Services the packages
+# would start on install are kept down: tests start their own private instances.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 if [ ! -e /usr/sbin/policy-rc.d ]; then
@@ -13,4 +14,4 @@ echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-se
 apt-get update -q
 apt-get install -y -q --no-install-recommends \
     pkg-config libssl-dev libsqlite3-dev libc-ares-dev sqlite3 openssl ca-certificates \
-    unbound postfix dnsperf
+    unbound postfix dnsperf heaptrack

@@ -4,14 +4,17 @@
 # per-thread caches (provider fetch caches, per-thread DRBGs, error queues: a few KB).
 # A leaked SSL/BIO/X509/EVP_PKEY/X509_STORE_CTX per session would be several KB each;
 # the suites run hundreds of sessions, so such a leak exceeds the limit by far.
-# Needs: heaptrack (Debian package "heaptrack"). Usage: scripts/tls-leakcheck.sh [limit-bytes]
+# Needs: heaptrack (Debian package "heaptrack", installed by scripts/install-deps.sh).
+# Usage: scripts/tls-leakcheck.sh [limit-bytes]; SCRATCH_PATH=DIR uses that build directory
+# instead of .build. CI runs it after `make test` (whose test build it reuses).
 set -eu
 cd "$(dirname "$0")/.."
 LIMIT="${1:-65536}"
+SCRATCH="${SCRATCH_PATH:-.build}"
 OUT="$(mktemp -d /tmp/tls-leakcheck.XXXXXX)"
 trap 'rm -rf "$OUT"' EXIT
-swift build --build-tests >/dev/null
-BIN="$(swift build --show-bin-path)/mxsurveyPackageTests.xctest"
+swift build --scratch-path "$SCRATCH" --build-tests >/dev/null
+BIN="$(swift build --scratch-path "$SCRATCH" --show-bin-path)/mxsurveyPackageTests.xctest"
 heaptrack -o "$OUT/trace" "$BIN" --testing-library swift-testing \
     --filter 'InMemoryHandshakeTests|VerificationTests|CertificateInspectorTests' >"$OUT/run.txt" 2>&1 || {
     cat "$OUT/run.txt"; exit 1; }

@@ -35,8 +35,8 @@ public final class FarmAuthority: Sendable {
         let key = try PrivateKey(pem: pem)
         let certificate = try CertificateFactory.selfSigned(
             .init(
-                commonName: "mxfarm Root CA (seed \(seed))", notBefore: fixedDate(2020),
-                notAfter: fixedDate(2099),
+                commonName: "mxfarm Root CA (seed \(seed))", notBefore: fixedDate("2020-01-01T00:00:00"),
+                notAfter: fixedDate("2099-12-31T00:00:00"),
                 isCA: true, serial: rng.next() >> 1 | 1),
             key: key)
         return FarmAuthority(certificate: certificate, key: key)
@@ -44,14 +44,8 @@ public final class FarmAuthority: Sendable {
 
     public var certificatePEM: String { certificate.pem }
 
-    private static func fixedDate(_ year: Int) -> Date {
-        var components = DateComponents()
-        components.year = year
-        components.month = year == 2099 ? 12 : 1
-        components.day = year == 2099 ? 31 : 1
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC") ?? calendar.timeZone
-        return calendar.date(from: components) ?? Date(timeIntervalSince1970: 0)
+    private static func fixedDate(_ timestamp: String) -> Date {
+        Timestamp.parse(timestamp) ?? Date(timeIntervalSince1970: 0)
     }
 }
 

@@ -388,28 +388,11 @@ public indirect enum JSONValue: Sendable, Equatable {
         case .null: return "null"
         case .bool(let b): return b ? "true" : "false"
         case .int(let i): return String(i)
-        case .string(let s): return JSONValue.quote(s)
+        case .string(let s): return JSONText.string(s)
         case .array(let items): return "[" + items.map(\.serialized).joined(separator: ",") + "]"
         case .object(let pairs):
-            return "{" + pairs.map { JSONValue.quote($0.0) + ":" + $0.1.serialized }.joined(separator: ",")
+            return "{" + pairs.map { JSONText.string($0.0) + ":" + $0.1.serialized }.joined(separator: ",")
                 + "}"
         }
-    }
-
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

@@ -1,4 +1,5 @@
 import CAres
+import DequeModule
 import Foundation
 import SurveyCore
 
@@ -317,7 +318,7 @@ final class Driver: @unchecked Sendable {
 
     // Guarded by `lock`.
     private let lock = NSLock()
-    private var queue = FIFO<any ResolverJob>()
+    private var queue = Deque<any ResolverJob>()
     private var flushes: [any DriverFlushable] = []
     private var state = State.running
     private var shared = ResolverStatistics()
@@ -325,7 +326,7 @@ final class Driver: @unchecked Sendable {
 
     // Driver thread only.
     private var inFlight = 0
-    private var outgoing = FIFO<OutgoingQuery>()
+    private var outgoing = Deque<OutgoingQuery>()
     private var sockets: [Int32: (read: Bool, write: Bool)] = [:]
     private var socketsChanged = true
     private var completedCounts = ResolverStatistics()
@@ -460,14 +461,14 @@ final class Driver: @unchecked Sendable {
     /// new jobs from other threads. Returns false once the resolver is shutting down.
     private func startQueries(_ raw: ares_channel) -> Bool {
         while true {
-            while inFlight < maxInFlight, !outgoing.isEmpty {
-                for query in outgoing.take(maxInFlight - inFlight) { issue(query, raw) }
-            }
+            while inFlight < maxInFlight, let query = outgoing.popFirst() { issue(query, raw) }
             let slots = maxInFlight - inFlight
             guard slots > 0 else { return true }
-            let (jobs, stop): (ArraySlice<any ResolverJob>, Bool) = lock.withLock {
+            let (jobs, stop): ([any ResolverJob], Bool) = lock.withLock {
                 guard state == .running else { return ([], true) }
-                return (queue.take(slots), false)
+                let taken = Array(queue.prefix(slots))
+                queue.removeFirst(taken.count)
+                return (taken, false)
             }
             if stop { return false }
             if jobs.isEmpty { return true }
@@ -516,7 +517,7 @@ final class Driver: @unchecked Sendable {
     private var flushTimeoutMs: Int32? {
         guard let oldest = oldestUnflushed else { return nil }
         let left = (oldest + Self.flushDelay) - .now
-        return left <= .zero ? 0 : Int32(clamping: left.components.attoseconds / 1_000_000_000_000_000 + 1)
+        return left <= .zero ? 0 : Int32(clamping: left.milliseconds + 1)
     }
 
     /// Publishes the counters and runs the flushes asked for, when they are due.
@@ -611,10 +612,11 @@ final class Driver: @unchecked Sendable {
         channel = nil
         let shutDown = ShutDownSender()
         while true {
-            while !outgoing.isEmpty {
-                for query in outgoing.take(outgoing.count) { query.handler(.shutDown) }
+            while let query = outgoing.popFirst() { query.handler(.shutDown) }
+            let leftovers: [any ResolverJob] = lock.withLock {
+                defer { queue.removeAll() }
+                return Array(queue)
             }
-            let leftovers: ArraySlice<any ResolverJob> = lock.withLock { queue.take(queue.count) }
             if leftovers.isEmpty { break }
             for job in leftovers { job.start(shutDown) }
         }

@@ -43,6 +43,10 @@ public struct ResolverConfig: Sendable, Hashable {
         self.receiveBufferBytes = receiveBufferBytes
     }
 
+    /// The defaults (the command line's too): the system's servers, 2 s first timeout, 3 tries,
+    /// 500 queries outstanding.
+    public static let defaults = ResolverConfig()
+
     /// Checks the numbers and parses the server list.
     public func validated() throws(ResolverError) -> [ServerAddress] {
         guard timeoutMs > 0 else { throw ResolverError("timeoutMs must be positive, got \(timeoutMs)") }

@@ -30,13 +30,7 @@ func htmlEscape(_ s: String) -> String {
 struct HTMLRenderer {
     let report: Report
 
-    static let unitColors: [ReportUnit: String] = [
-        .ip: "#6c8ebf", .mxHost: "#2458a6", .domainAllMX: "#2f8f5b", .domainAnyMX: "#8cc79f",
-        .domainPrimaryMX: "#d9a23b",
-    ]
-    static let seriesColors = ["#2458a6", "#2f8f5b", "#d9a23b", "#b8483e", "#7a5cad", "#4a9fb5"]
-
-    private func e(_ s: String) -> String { htmlEscape(s) }
+    func e(_ s: String) -> String { htmlEscape(s) }
 
     func render() -> String {
         let r = report
@@ -74,7 +68,7 @@ struct HTMLRenderer {
         return h
     }
 
-    private func section(_ title: String, id: String, _ body: () -> String) -> String {
+    func section(_ title: String, id: String, _ body: () -> String) -> String {
         "<section id=\"\(e(id))\">\n<h2>\(e(title))</h2>\n\(body())\n</section>\n"
     }
 
@@ -134,168 +128,6 @@ struct HTMLRenderer {
             h += "not counted.</li>\n"
             return h + "</ul>"
         }
-    }
-
-    // MARK: charts
-
-    private func fmt(_ v: Double) -> String { String(format: "%.1f", v) }
-
-    /// Grouped columns: for each headline figure, one column per unit.
-    private func headlineChart() -> String {
-        let ids: [FigureID] = [
-            .starttlsOffered, .tlsNegotiated, .dskCompliant, .bsiCompliant, .tlsV13, .certValid,
-        ]
-        let units = ReportUnit.allCases
-        let width = 960.0
-        let height = 300.0
-        let left = 44.0
-        let top = 34.0
-        let bottom = 46.0
-        let plotH = height - top - bottom
-        let groupW = (width - left - 10) / Double(ids.count)
-        let barW = min(22, (groupW - 24) / Double(units.count))
-        var s = svgOpen(width: width, height: height, label: "Headline shares by unit")
-        // Legend
-        var lx = left
-        for u in units {
-            s +=
-                "<rect x=\"\(fmt(lx))\" y=\"6\" width=\"12\" height=\"12\" rx=\"2\" fill=\"\(Self.unitColors[u] ?? "#888")\"/>"
-            s += "<text x=\"\(fmt(lx + 17))\" y=\"16\" class=\"lg\">\(e(u.title))</text>"
-            lx += 18 + Double(u.title.count) * 6.3 + 16
-        }
-        s += axis(left: left, top: top, width: width - left - 10, height: plotH)
-        for (gi, id) in ids.enumerated() {
-            let gx = left + Double(gi) * groupW
-            let start = gx + (groupW - barW * Double(units.count)) / 2
-            for (ui, u) in units.enumerated() {
-                guard let f = report.figure(id, u) else { continue }
-                let x = start + Double(ui) * barW
-                let share = f.share ?? 0
-                let bh = plotH * share
-                let y = top + plotH - bh
-                let title =
-                    "\(id.title), \(u.title): \(Fmt.percent(f.share)) (\(f.numerator) of \(f.denominator))"
-                s +=
-                    "<rect x=\"\(fmt(x + 1))\" y=\"\(fmt(y))\" width=\"\(fmt(barW - 2))\" height=\"\(fmt(bh))\" "
-                s += "fill=\"\(Self.unitColors[u] ?? "#888")\"><title>\(e(title))</title></rect>"
-                let label = f.share.map { String(format: "%.0f", $0 * 100) } ?? "–"
-                s += "<text x=\"\(fmt(x + barW / 2))\" y=\"\(fmt(y - 3))\" class=\"vl\">\(e(label))</text>"
-            }
-            s +=
-                "<text x=\"\(fmt(gx + groupW / 2))\" y=\"\(fmt(top + plotH + 18))\" class=\"gl\">\(e(id.title))</text>"
-        }
-        return s + "</svg>"
-    }
-
-    private func svgOpen(width: Double, height: Double, label: String) -> String {
-        "<svg class=\"chart\" viewBox=\"0 0 \(fmt(width)) \(fmt(height))\" width=\"100%\" role=\"img\" "
-            + "aria-label=\"\(e(label))\">"
-    }
-
-    /// Horizontal grid lines at 0, 25, 50, 75, 100 %.
-    private func axis(left: Double, top: Double, width: Double, height: Double) -> String {
-        var s = ""
-        for p in [0, 25, 50, 75, 100] {
-            let y = top + height - height * Double(p) / 100
-            s += "<line x1=\"\(fmt(left))\" x2=\"\(fmt(left + width))\" y1=\"\(fmt(y))\" y2=\"\(fmt(y))\" "
-            s += "class=\"\(p == 0 ? "base" : "grid")\"/>"
-            s += "<text x=\"\(fmt(left - 6))\" y=\"\(fmt(y + 4))\" class=\"ax\">\(p)%</text>"
-        }
-        return s
-    }
-
-    /// Horizontal bars for a distribution.
-    private func barChart(_ d: Distribution, label: String) -> String {
-        var items = d.items.map { ($0.value, $0.count, $0.share ?? 0) }
-        if d.other > 0 {
-            items.append(("(other)", d.other, d.total == 0 ? 0 : Double(d.other) / Double(d.total)))
-        }
-        guard !items.isEmpty else { return "<p class=\"note\">None.</p>" }
-        let width = 960.0
-        let longest = items.map { min(40, $0.0.count) }.max() ?? 10
-        let labelW = min(300, max(70, Double(longest) * 7 + 16))
-        let rowH = 24.0
-        let height = Double(items.count) * rowH + 8
-        let barMax = width - labelW - 150
-        var s = svgOpen(width: width, height: height, label: label)
-        for (i, item) in items.enumerated() {
-            let y = 4 + Double(i) * rowH
-            let w = max(1, barMax * item.2)
-            let name = item.0.count > 40 ? String(item.0.prefix(39)) + "…" : item.0
-            s += "<text x=\"\(fmt(labelW - 8))\" y=\"\(fmt(y + 15))\" class=\"bl\">\(e(name))</text>"
-            s +=
-                "<rect x=\"\(fmt(labelW))\" y=\"\(fmt(y + 3))\" width=\"\(fmt(barMax))\" height=\"16\" class=\"track\"/>"
-            s +=
-                "<rect x=\"\(fmt(labelW))\" y=\"\(fmt(y + 3))\" width=\"\(fmt(w))\" height=\"16\" rx=\"2\" fill=\"#2458a6\">"
-            s += "<title>\(e(item.0)): \(item.1)</title></rect>"
-            s += "<text x=\"\(fmt(labelW + barMax + 8))\" y=\"\(fmt(y + 15))\" class=\"bv\">"
-            s += "\(e(Fmt.percent(item.2))) (\(item.1))</text>"
-        }
-        return s + "</svg>"
-    }
-
-    /// A small bar for a table cell.
-    private func miniBar(share: Double?, problem: Bool) -> String {
-        let w = 120.0
-        let filled = w * (share ?? 0)
-        let color = problem ? "#b8483e" : "#2458a6"
-        return "<svg class=\"mini\" viewBox=\"0 0 120 10\" width=\"120\" height=\"10\" aria-hidden=\"true\">"
-            + "<rect width=\"120\" height=\"10\" rx=\"2\" class=\"track\"/>"
-            + "<rect width=\"\(fmt(filled))\" height=\"10\" rx=\"2\" fill=\"\(color)\"/></svg>"
-    }
-
-    /// Line chart of the key figures (MX host unit) over all scans.
-    private func seriesChart() -> String {
-        let points = report.series
-        let width = 960.0
-        let height = 300.0
-        let left = 44.0
-        let right = 20.0
-        let top = 34.0
-        let bottom = 50.0
-        let plotW = width - left - right
-        let plotH = height - top - bottom
-        var s = svgOpen(width: width, height: height, label: "Key figures of MX hosts over all scans")
-        var lx = left
-        for (i, id) in FigureID.key.enumerated() {
-            let color = Self.seriesColors[i % Self.seriesColors.count]
-            s += "<rect x=\"\(fmt(lx))\" y=\"6\" width=\"14\" height=\"4\" fill=\"\(color)\"/>"
-            s += "<text x=\"\(fmt(lx + 19))\" y=\"12\" class=\"lg\">\(e(id.title)), MX hosts</text>"
-            lx += 19 + Double(id.title.count + 10) * 6.3 + 18
-        }
-        s += axis(left: left, top: top, width: plotW, height: plotH)
-        let step = points.count > 1 ? plotW / Double(points.count - 1) : 0
-        func x(_ i: Int) -> Double { left + Double(i) * step }
-        for (i, p) in points.enumerated() {
-            let anchor = i == 0 ? "start" : (i == points.count - 1 ? "end" : "middle")
-            s +=
-                "<text x=\"\(fmt(x(i)))\" y=\"\(fmt(top + plotH + 18))\" class=\"gl\" text-anchor=\"\(anchor)\">"
-            s += "scan \(p.scan)</text>"
-            s +=
-                "<text x=\"\(fmt(x(i)))\" y=\"\(fmt(top + plotH + 32))\" class=\"ax2\" text-anchor=\"\(anchor)\">"
-            s += "\(e(String(p.startedAt.prefix(10))))</text>"
-        }
-        for (ci, id) in FigureID.key.enumerated() {
-            let color = Self.seriesColors[ci % Self.seriesColors.count]
-            var coords: [(Double, Double, Figure)] = []
-            for (i, p) in points.enumerated() {
-                guard let f = p.figure(id, .mxHost), let share = f.share else {
-                    continue
-                }
-                coords.append((x(i), top + plotH - plotH * share, f))
-            }
-            if coords.count >= 2 {
-                let path = coords.map { "\(fmt($0.0)),\(fmt($0.1))" }.joined(separator: " ")
-                s += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2.5\"/>"
-            }
-            for c in coords {
-                s += "<circle cx=\"\(fmt(c.0))\" cy=\"\(fmt(c.1))\" r=\"4\" fill=\"\(color)\">"
-                s +=
-                    "<title>\(e(id.title)): \(e(Fmt.percent(c.2.share))) (\(c.2.numerator) of \(c.2.denominator))"
-                s += "</title></circle>"
-            }
-        }
-        return s + "</svg>"
     }
 
     // MARK: sections
@@ -585,77 +417,4 @@ struct HTMLRenderer {
             return h + "</tbody></table>"
         }
     }
-
-    static let css = """
-        :root{--ink:#1d2433;--muted:#5b6477;--line:#dfe3ea;--bg:#f5f7fa;--accent:#2458a6}
-        *{box-sizing:border-box}
-        body{margin:0;color:var(--ink);background:#fff;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
-        main{max-width:1040px;margin:0 auto;padding:28px 28px 56px}
-        header.top{border-bottom:3px solid var(--accent);padding-bottom:14px;margin-bottom:22px}
-        .kicker{margin:0;color:var(--accent);font-weight:600;text-transform:uppercase;letter-spacing:.08em;font-size:12px}
-        h1{font-size:28px;margin:2px 0 10px;line-height:1.2}
-        h2{font-size:20px;margin:36px 0 10px;padding-bottom:6px;border-bottom:1px solid var(--line)}
-        h3{font-size:16px;margin:22px 0 6px}
-        .tag{font-size:15px;background:var(--bg);border:1px solid var(--line);border-radius:4px;padding:2px 8px;vertical-align:middle}
-        dl.meta{display:grid;grid-template-columns:repeat(4,auto);gap:4px 24px;margin:0;font-size:13px;color:var(--muted)}
-        dl.meta div.wide{grid-column:1/-1}
-        dl.meta dt{font-weight:600;display:inline;margin-right:6px}
-        dl.meta dd{display:inline;margin:0}
-        .cards{display:grid;grid-template-columns:repeat(4,1fr);gap:12px;margin:8px 0 4px}
-        .card{border:1px solid var(--line);border-left:4px solid var(--accent);border-radius:6px;padding:12px 14px;background:var(--bg)}
-        .card .label{font-size:13px;color:var(--muted);font-weight:600}
-        .card .big{font-size:30px;font-weight:700;line-height:1.2}
-        .card .sub{font-size:12.5px;color:var(--muted)}
-        ul.headlines{padding-left:20px;margin:6px 0}
-        ul.headlines li{margin:4px 0}
-        table{border-collapse:collapse;width:100%;font-size:13.5px;margin:6px 0 14px}
-        table.narrow{width:auto;min-width:50%}
-        th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top}
-        th{background:var(--bg);font-weight:600;font-size:12.5px}
-        .num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-        .muted,.note{color:var(--muted)}
-        .small{font-size:12px}
-        th.group{text-align:center;border-bottom:1px solid #c9d0db}
-        th.reason{font-weight:500;color:var(--muted);font-size:11.5px;cursor:help}
-        td.lo{color:var(--muted);font-size:12.5px}
-        table.figures td,table.figures th{padding:4px 5px}
-        table.figures{font-size:13px}
-        table.figures td:first-child,.nowrap{white-space:nowrap}
-        td.tagname{word-break:break-all;max-width:220px}
-        .note{font-size:13px;margin:4px 0 8px}
-        code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
-        td.mono{word-break:break-all}
-        td code{color:var(--muted)}
-        table.detail td{font-size:12px}
-        svg.chart{display:block;margin:6px 0 10px;max-width:100%;height:auto}
-        svg.mini{vertical-align:middle}
-        svg .track{fill:#e8ecf2}
-        svg text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;fill:#1d2433}
-        svg .lg{font-size:12px}
-        svg .vl{font-size:10px;text-anchor:middle;fill:#5b6477}
-        svg .gl{font-size:12px;text-anchor:middle;font-weight:600}
-        svg .ax{font-size:11px;text-anchor:end;fill:#5b6477}
-        svg .ax2{font-size:10.5px;fill:#5b6477}
-        svg .bl{font-size:12px;text-anchor:end}
-        svg .bv{font-size:12px;fill:#5b6477}
-        svg .grid{stroke:#e3e7ee;stroke-width:1}
-        svg .base{stroke:#9aa3b2;stroke-width:1}
-        .cols{display:grid;grid-template-columns:1fr 1fr;gap:24px}
-        .cols table.narrow{width:100%}
-        td.up{color:#2f8f5b;font-weight:600}
-        td.down{color:#b8483e;font-weight:600}
-        .rule{border:1px solid var(--line);border-radius:6px;padding:4px 16px 10px;margin:10px 0}
-        .rule dl{margin:0;font-size:14px}
-        .rule dt{font-weight:600;margin-top:6px}
-        .rule dd{margin:0 0 0 0}
-        footer{margin-top:40px;font-size:12px;color:var(--muted);border-top:1px solid var(--line);padding-top:8px}
-        @media (max-width:760px){.cards{grid-template-columns:1fr 1fr}.cols{grid-template-columns:1fr}dl.meta{grid-template-columns:1fr 1fr}}
-        @media print{
-          main{max-width:none;padding:0}
-          body{font-size:11pt;-webkit-print-color-adjust:exact;print-color-adjust:exact}
-          h2{break-after:avoid}
-          tr,.card,svg,.rule,section#chart{break-inside:avoid}
-          section{break-inside:auto}
-        }
-        """
 }

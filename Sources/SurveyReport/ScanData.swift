@@ -134,32 +134,3 @@ struct ScanData: Sendable {
     /// The facts of an IP (the same in all its pairs but for the name match).
     func facts(ip: Int) -> PairFacts? { ipPairs[ip].first.map { pairs[$0] } }
 }
-
-/// Parses the store's timestamps (`2024-05-01T12:00:00`, UTC, optionally with `Z` or
-/// fractional seconds).
-enum Timestamp {
-    static func parse(_ text: String) -> Date? {
-        let bytes = Array(text.utf8)
-        guard bytes.count >= 19, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
-            bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: " "),
-            bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":")
-        else { return nil }
-        func number(_ range: Range<Int>) -> Int? {
-            var n = 0
-            for i in range {
-                let b = bytes[i]
-                guard b >= UInt8(ascii: "0"), b <= UInt8(ascii: "9") else { return nil }
-                n = n * 10 + Int(b - UInt8(ascii: "0"))
-            }
-            return n
-        }
-        guard let y = number(0..<4), let mo = number(5..<7), let d = number(8..<10), let h = number(11..<13),
-            let mi = number(14..<16), let s = number(17..<19)
-        else { return nil }
-        var calendar = Calendar(identifier: .gregorian)
-        guard let utc = TimeZone(identifier: "UTC") else { return nil }
-        calendar.timeZone = utc
-        return calendar.date(
-            from: DateComponents(year: y, month: mo, day: d, hour: h, minute: mi, second: s))
-    }
-}

@@ -1,10 +1,11 @@
+import DequeModule
 import Foundation
 import SurveyCore
 
 /// A bounded multi-producer, single-consumer queue: `send` suspends while the queue is
 /// full, so a fast stage (DNS) cannot run ahead of a slow one (probes) without bound.
 public actor BoundedQueue<Element: Sendable> {
-    private var items = FIFO<Element>()
+    private var items = Deque<Element>()
     private let capacity: Int
     private var waitingSenders: [CheckedContinuation<Void, Never>] = []
     private var waitingReceiver: CheckedContinuation<Element?, Never>?
@@ -35,7 +36,7 @@ public actor BoundedQueue<Element: Sendable> {
 
     /// Takes the next element; `nil` once the queue is finished and empty.
     public func receive() async -> Element? {
-        if let e = items.take(1).first {
+        if let e = items.popFirst() {
             if !waitingSenders.isEmpty { waitingSenders.removeFirst().resume() }
             return e
         }
@@ -50,7 +51,8 @@ public actor BoundedQueue<Element: Sendable> {
             guard let first = await receive() else { return [] }
             return [first]
         }
-        let batch = Array(items.take(max(1, limit)))
+        let batch = Array(items.prefix(max(1, limit)))
+        items.removeFirst(batch.count)
         let wake = min(batch.count, waitingSenders.count)
         for sender in waitingSenders.prefix(wake) { sender.resume() }
         waitingSenders.removeFirst(wake)
@@ -91,7 +93,7 @@ public actor RateLimiter {
             let now = ContinuousClock.now
             let elapsed = now - last
             last = now
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            let seconds = elapsed.inSeconds
             tokens = min(burst, tokens + seconds * rate)
             if tokens >= 1 {
                 tokens -= 1

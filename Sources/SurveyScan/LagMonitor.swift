@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import Synchronization
+import SurveyCore
 
 /// How late the scanner's own work runs: its tasks (`run`: a task that sleeps `interval`
 /// and wakes much later) and the event loops its sessions run on (`watch`: a task repeated
@@ -66,13 +67,6 @@ public final class LagMonitor: Sendable {
             $0.over += 1
             return $0.over == 1
         }
-    }
-}
-
-extension Duration {
-    /// Whole milliseconds, rounded down.
-    public var milliseconds: Int {
-        Int(components.seconds) * 1000 + Int(components.attoseconds / 1_000_000_000_000_000)
     }
 }
 

@@ -32,8 +32,7 @@ final class ProgressReporter: Sendable {
         let c = state.counters
         let queued = await queue.count
         let elapsed = ContinuousClock.now - state.started
-        let seconds = max(
-            0.001, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+        let seconds = max(0.001, elapsed.inSeconds)
         let inFlight = c.probesStarted - c.probesDone
         let rate = Double(c.probesDone) / seconds
         // The number of targets is known only once DNS has seen every domain: the ETA is for

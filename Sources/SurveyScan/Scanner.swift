@@ -11,21 +11,21 @@ public struct ScanOptions: Sendable {
     public var exclusions = ExclusionList()
     public var tag: String?
     /// Domains resolved at the same time.
-    public var dnsConcurrency = 256
+    public var dnsConcurrency = ScanDefaults.dnsConcurrency
     /// SMTP sessions at the same time.
-    public var concurrency = 200
+    public var concurrency = ScanDefaults.concurrency
     /// New sessions per second over all targets (0 = unlimited).
-    public var rate: Double = 0
+    public var rate = ScanDefaults.rate
     /// Minimum time between two sessions to the same IP (applies to re-probes).
-    public var perIPInterval: Duration = .seconds(1)
+    public var perIPInterval = ScanDefaults.perIPInterval
     /// Wait before re-probing a host that greylisted the plaintext probe.
-    public var greylistRetry: Duration = .seconds(300)
+    public var greylistRetry = ScanDefaults.greylistRetry
     /// TCP port of the SMTP probe.
-    public var port = 25
+    public var port = ScanDefaults.port
     /// Run the probe stage (false: DNS only).
     public var probe = true
     /// How often to print a status line (nil: quiet).
-    public var progressInterval: Duration? = .seconds(5)
+    public var progressInterval: Duration? = ScanDefaults.progressInterval
     /// Draw a live bar (a TTY) instead of plain status lines.
     public var liveProgress = false
     /// Queries in a row without any reply from the resolver after which the scan stops
@@ -84,8 +84,7 @@ public struct ScanSummary: Sendable {
     public var overloadedSamples = 0
 
     public var text: String {
-        let seconds = max(
-            0.001, Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18)
+        let seconds = max(0.001, duration.inSeconds)
         var lines = [
             "scan \(scanID) \(interrupted ? "interrupted" : "finished") in \(String(format: "%.1f", seconds)) s",
             "  domains resolved: \(counters.domainsResolved) (\(String(format: "%.0f", Double(counters.domainsResolved) / seconds))/s)"
@@ -320,52 +319,49 @@ public final class Scanner: Sendable {
         let resolver = self.resolver
         var nextToken = 0
         var lastLine = 0
-        var inputDone = false
         var inputCounted = false
-        while true {
-            var records: [StoreRecord] = []
-            var tally = DNSTally()
-            // Keep the resolver busy: read until the window is full.
-            while !inputDone && pipeline.outstanding < options.dnsConcurrency {
-                guard let item = reader.next() else {
-                    inputDone = true
-                    break
-                }
-                switch item {
-                case .problem(let p):
-                    logger.warning("input \(p.description)")
-                    records.append(.problem(p))
-                    tally.inputProblems += 1
-                    lastLine = p.line
-                case .domain(let d):
-                    lastLine = d.line
-                    if inFlight.contains(d.name) {
-                        tally.duplicateLines += 1
-                    } else if resume, try store.isDomainStored(scan: scanID, name: d.name) {
-                        tally.domainsSkipped += 1
-                    } else if let entry = exclusions.matching(name: d.name) {
-                        let resolution = DomainResolution(
-                            domain: d.name, status: .excluded, detail: "exclusion list: \(entry)")
-                        records.append(.domain(resolution, tag: options.tag, rank: d.rank, line: d.line))
-                        tally.domain(.excluded)
-                    } else {
-                        nextToken += 1
-                        inputs[nextToken] = d
-                        inFlight.insert(d.name)
-                        pipeline.submit(domain: d.name, token: nextToken)
-                    }
-                }
-                if lastLine % 1000 == 0 {
-                    records.append(.inputProgress(lines: lastLine))
-                    tally.inputLines = lastLine
+        // One round's records and counts, stored and added to the state in one step.
+        var records: [StoreRecord] = []
+        var tally = DNSTally()
+        // Keep the resolver busy: input is read until `dnsConcurrency` domains are out.
+        try await pipeline.run(window: options.dnsConcurrency) {
+            guard let item = reader.next() else { return false }
+            switch item {
+            case .problem(let p):
+                logger.warning("input \(p.description)")
+                records.append(.problem(p))
+                tally.inputProblems += 1
+                lastLine = p.line
+            case .domain(let d):
+                lastLine = d.line
+                if inFlight.contains(d.name) {
+                    tally.duplicateLines += 1
+                } else if resume, try store.isDomainStored(scan: scanID, name: d.name) {
+                    tally.domainsSkipped += 1
+                } else if let entry = exclusions.matching(name: d.name) {
+                    let resolution = DomainResolution(
+                        domain: d.name, status: .excluded, detail: "exclusion list: \(entry)")
+                    records.append(.domain(resolution, tag: options.tag, rank: d.rank, line: d.line))
+                    tally.domain(.excluded)
+                } else {
+                    nextToken += 1
+                    inputs[nextToken] = d
+                    inFlight.insert(d.name)
+                    pipeline.submit(domain: d.name, token: nextToken)
                 }
             }
+            if lastLine % 1000 == 0 {
+                records.append(.inputProgress(lines: lastLine))
+                tally.inputLines = lastLine
+            }
+            return true
+        } round: { events, inputDone in
             if inputDone && !inputCounted {
                 inputCounted = true
                 records.append(.inputProgress(lines: lastLine))
                 tally.inputLines = lastLine
             }
-            for event in await pipeline.next() ?? [] {
+            for event in events {
                 switch event {
                 case .host(let resolution, let firstDomain):
                     let unanswered = resolution.status == .timeout || resolution.status == .error
@@ -408,9 +404,10 @@ public final class Scanner: Sendable {
             }
             if !records.isEmpty { try await writer.add(contentsOf: records) }
             state.bump { tally.apply(to: &$0) }
+            records.removeAll(keepingCapacity: true)
+            tally = DNSTally()
             // A stop reads no more input; domains already asked for are still stored.
-            if !inputDone, state.stopping { inputDone = true }
-            if inputDone && pipeline.outstanding == 0 { break }
+            return !state.stopping
         }
     }
 

@@ -36,9 +36,7 @@ public final class ResultStore: ResultReading {
     ) throws {
         var config = Configuration()
         config.foreignKeysEnabled = true
-        let seconds =
-            Double(busyTimeout.components.seconds) + Double(busyTimeout.components.attoseconds) * 1e-18
-        config.busyMode = .timeout(max(0, seconds))
+        config.busyMode = .timeout(max(0, busyTimeout.inSeconds))
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
@@ -58,86 +56,12 @@ public final class ResultStore: ResultReading {
         }
     }
 
-    /// `YYYY-MM-DDTHH:MM:SS` in UTC, whole seconds rounded down (Foundation's ISO 8601 style
-    /// with a dash date separator and no fractional seconds). Formatted by hand for years
-    /// 1583…9999, where that style's calendar is the proleptic Gregorian one of `gmtime_r`
-    /// (a Foundation format costs microseconds, and a probe row needs several); other dates
-    /// (before the Gregorian reform, or beyond four-digit years) go through Foundation.
-    public static func timestamp(_ date: Date = Date()) -> String {
-        let seconds = date.timeIntervalSince1970.rounded(.down)
-        if seconds >= fastTimestampRange.lowerBound, seconds < fastTimestampRange.upperBound {
-            var t = time_t(seconds)
-            var parts = tm()
-            if gmtime_r(&t, &parts) != nil {
-                return formatTimestamp(
-                    year: Int(parts.tm_year) + 1900, month: Int(parts.tm_mon) + 1, day: Int(parts.tm_mday),
-                    hour: Int(parts.tm_hour), minute: Int(parts.tm_min), second: Int(parts.tm_sec))
-            }
-        }
-        return date.formatted(
-            .iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false))
-    }
-
-    /// 1583-01-01T00:00:00 ..< 10000-01-01T00:00:00 (seconds since 1970).
-    static let fastTimestampRange: Range<Double> = -12_212_553_600..<253_402_300_800
-
-    private static func formatTimestamp(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int)
-        -> String
-    {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 19) { out in
-            func put(_ value: Int, _ digits: Int, at index: Int) {
-                var v = value
-                for i in stride(from: index + digits - 1, through: index, by: -1) {
-                    out[i] = UInt8(ascii: "0") + UInt8(v % 10)
-                    v /= 10
-                }
-            }
-            put(year, 4, at: 0)
-            out[4] = UInt8(ascii: "-")
-            put(month, 2, at: 5)
-            out[7] = UInt8(ascii: "-")
-            put(day, 2, at: 8)
-            out[10] = UInt8(ascii: "T")
-            put(hour, 2, at: 11)
-            out[13] = UInt8(ascii: ":")
-            put(minute, 2, at: 14)
-            out[16] = UInt8(ascii: ":")
-            put(second, 2, at: 17)
-            return String(decoding: UnsafeBufferPointer(out), as: UTF8.self)
-        }
-    }
+    /// `YYYY-MM-DDTHH:MM:SS` in UTC, whole seconds rounded down (`Timestamp.format`).
+    public static func timestamp(_ date: Date = Date()) -> String { Timestamp.format(date) }
 
     /// A JSON array of strings, byte for byte as `JSONEncoder.sorted` encodes `[String]`
-    /// (`"` and `\` escaped, control characters as `\b \f \n \r \t` or `\u00xx`,
-    /// everything else, `/` and non-ASCII included, as is) without an encoder per value.
-    static func jsonArray(_ strings: [String]) -> String {
-        var out: [UInt8] = [UInt8(ascii: "[")]
-        out.reserveCapacity(strings.reduce(2) { $0 + $1.utf8.count + 3 })
-        let hexDigits = Array("0123456789abcdef".utf8)
-        for (index, string) in strings.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(UInt8(ascii: "\""))
-            for byte in string.utf8 {
-                switch byte {
-                case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-                case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-                case 0x08: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
-                case 0x0C: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
-                case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-                case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-                case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-                case 0x00..<0x20:
-                    out.append(contentsOf: Array("\\u00".utf8))
-                    out.append(hexDigits[Int(byte >> 4)])
-                    out.append(hexDigits[Int(byte & 0x0F)])
-                default: out.append(byte)
-                }
-            }
-            out.append(UInt8(ascii: "\""))
-        }
-        out.append(UInt8(ascii: "]"))
-        return String(decoding: out, as: UTF8.self)
-    }
+    /// (`JSONText.stringArray`).
+    static func jsonArray(_ strings: [String]) -> String { JSONText.stringArray(strings) }
 
     /// Creates a scan row with string options and returns its id.
     public func beginScan(commandLine: String, toolVersion: String, options: [String: String], input: String?)

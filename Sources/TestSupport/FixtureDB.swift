@@ -80,8 +80,8 @@ public enum FixtureDB {
                 try db.execute(
                     sql: "UPDATE scans SET started_at = ?, finished_at = ? WHERE id = ?",
                     arguments: [
-                        ResultStore.timestamp(started),
-                        ResultStore.timestamp(started.addingTimeInterval(600)), id,
+                        Timestamp.format(started),
+                        Timestamp.format(started.addingTimeInterval(600)), id,
                     ])
             }
             ids.append(id)

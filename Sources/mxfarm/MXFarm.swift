@@ -18,11 +18,19 @@ struct MXFarm: AsyncParsableCommand {
         commandName: "mxfarm",
         abstract: "Simulated internet of mail servers on loopback addresses, with DNS zone and truth files.",
         discussion: """
-            Writes DIR/zone, DIR/domains.txt, DIR/ca.pem, DIR/truth.jsonl and DIR/domains-truth.jsonl,
-            then (unless --no-serve) listens on one loopback address per simulated host, prints
-            "ready" once every listener is up, and serves until SIGTERM or SIGINT.
+            Writes DIR/zone, DIR/domains.txt, DIR/ca.pem, DIR/truth.jsonl and \
+            DIR/domains-truth.jsonl, then (unless --no-serve) listens on one loopback address per \
+            simulated host, prints "ready" once every listener is up, and serves until SIGTERM or \
+            SIGINT (docs/mxfarm.md).
+
             Behaviour names: \(Behaviour.allCases.map(\.rawValue).joined(separator: ", ")).
+
             Certificate kinds: \(CertKind.allCases.map(\.rawValue).joined(separator: ", ")).
+
+            Examples (the farm of make demo, whose domains are datasets/demo.txt):
+              mxfarm --hosts 60 --domains 400 --seed 1 --out farm --no-serve
+              mxfarm --hosts 60 --domains 400 --seed 1 --base 127.2.0.1 \\
+                --delay uniform:0-0.2 --out farm
             """)
 
     @Option(help: "Number of simulated hosts (one IP each).")
@@ -154,7 +162,7 @@ struct MXFarm: AsyncParsableCommand {
     /// Serves `range` in this process until SIGTERM/SIGINT (or, for a worker, until its
     /// supervisor goes away: stdin reaches EOF).
     private func serve(plan: FarmPlan, range: Range<Int>, worker: Bool) async throws {
-        let stop = StopWaiter(signals: [SIGTERM, SIGINT], watchStdin: worker)
+        let stop = StopSignal(signals: [SIGTERM, SIGINT], watchStdin: worker)
         let threadCount = max(1, threads ?? System.coreCount)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threadCount)
         let started = Date()
@@ -189,7 +197,7 @@ struct MXFarm: AsyncParsableCommand {
     /// Runs `workers` copies of this program, each serving a slice of the hosts; prints
     /// `ready` when all are up, forwards SIGTERM/SIGINT, and sums their counters.
     private func supervise(plan: FarmPlan, workers: Int) async throws {
-        let stop = StopWaiter(signals: [SIGTERM, SIGINT], watchStdin: false)
+        let stop = StopSignal(signals: [SIGTERM, SIGINT])
         let threadsEach = max(1, (threads ?? System.coreCount) / workers)
         var arguments = Array(CommandLine.arguments.dropFirst())
         arguments += ["--threads", String(threadsEach)]
@@ -244,7 +252,7 @@ struct MXFarm: AsyncParsableCommand {
     }
 
     /// `--load-test`: scanner-like sessions against every host but the tarpits, then stop.
-    private func startLoadTest(plan: FarmPlan, stop: StopWaiter) {
+    private func startLoadTest(plan: FarmPlan, stop: StopSignal) {
         guard let sessions = loadTest, sessions > 0 else { return }
         let targets = plan.hosts.filter { $0.behaviour != .tarpit }.map { $0.ip.description }
         let port = plan.spec.port
@@ -352,54 +360,5 @@ actor LineQueue {
         let line = await it.next(isolation: self)
         iterator = it
         return line
-    }
-}
-
-/// Waits for the first stop request: one of `signals` (their default action is disabled
-/// while it exists), EOF on stdin (when watched), or `fire`. Yields the reason.
-final class StopWaiter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var sources: [DispatchSourceSignal] = []
-    private var reason: String?
-    private var continuation: CheckedContinuation<String, Never>?
-
-    init(signals: [Int32], watchStdin: Bool) {
-        for number in signals {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [weak self] in self?.fire("signal \(number)") }
-            source.resume()
-            sources.append(source)
-        }
-        if watchStdin {
-            let thread = Thread { [weak self] in
-                while !FileHandle.standardInput.availableData.isEmpty {}
-                self?.fire("supervisor gone")
-            }
-            thread.start()
-        }
-    }
-
-    func fire(_ why: String) {
-        lock.lock()
-        if reason == nil { reason = why }
-        let waiting = continuation
-        continuation = nil
-        let value = reason ?? why
-        lock.unlock()
-        waiting?.resume(returning: value)
-    }
-
-    func wait() async -> String {
-        await withCheckedContinuation { continuation in
-            lock.lock()
-            if let reason {
-                lock.unlock()
-                continuation.resume(returning: reason)
-            } else {
-                self.continuation = continuation
-                lock.unlock()
-            }
-        }
     }
 }

@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import Logging
 
-/// Exit codes: 0 ok, 64 usage (ArgumentParser's validation errors), 1 failure.
+/// Exit codes (README): 0 done, 64 usage (`ValidationError`), 1 failure while running
+/// (`RuntimeFailure`), 130 a scan interrupted by a signal.
 @main
 struct MXSurvey: AsyncParsableCommand {
     static let version = "0.1.0"
@@ -11,14 +12,15 @@ struct MXSurvey: AsyncParsableCommand {
         commandName: "mxsurvey",
         abstract: "Measure how the mail servers of a list of domains encrypt mail in transit.",
         discussion: """
-            Pipeline: domain list → MX records (c-ares) → an SMTP probe of every MX address on
-            port 25 (banner, EHLO, plaintext MAIL/RCPT probe — never DATA —, STARTTLS, TLS
+            Pipeline: domain list → MX records (c-ares) → an SMTP probe of every MX address on \
+            port 25 (banner, EHLO, plaintext MAIL/RCPT probe — never DATA —, STARTTLS, TLS \
             handshake, certificate checks) → SQLite → reports.
 
-            Examples:
-              mxsurvey scan --db results.db domains.txt
-              mxsurvey scan --db results.db --tag authorities datasets/authorities-de.txt
-              mxsurvey resolve --resolver 9.9.9.9 example.org
+            Examples, from the repository's root (datasets/README.md describes the lists):
+              mxsurvey check-input datasets/demo.txt
+              grep ',dpa-state,' datasets/authorities-de.csv | cut -d, -f1 \\
+                | mxsurvey scan --db results.db --tag dpa-state -
+              mxsurvey resolve --resolver 9.9.9.9 bund.de bfdi.bund.de
               mxsurvey report --db results.db --format html --out report.html
               mxsurvey query --db results.db queries/starttls_share_by_unit.sql
             """,

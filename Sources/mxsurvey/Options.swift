@@ -14,18 +14,19 @@ struct DNSOptions: ParsableArguments {
     @Option(
         parsing: .unconditional,
         help: "Timeout of the first DNS try in milliseconds, 1...60000 (c-ares doubles it for later rounds).")
-    var dnsTimeoutMs = 2000
+    var dnsTimeoutMs = ResolverConfig.defaults.timeoutMs
 
     @Option(parsing: .unconditional, help: "DNS tries per server before a query counts as failed, 1...20.")
-    var dnsTries = 3
+    var dnsTries = ResolverConfig.defaults.tries
 
     @Option(parsing: .unconditional, help: "DNS queries outstanding at most, 1...100000.")
-    var dnsInFlight = 500
+    var dnsInFlight = ResolverConfig.defaults.maxInFlight
 
     func validate() throws {
         try OptionRange.check(dnsTimeoutMs, "--dns-timeout-ms", 1...60_000)
         try OptionRange.check(dnsTries, "--dns-tries", 1...20)
         try OptionRange.check(dnsInFlight, "--dns-in-flight", 1...100_000)
+        do { _ = try config.validated() } catch { throw ValidationError(error.message) }
     }
 
     var config: ResolverConfig {
@@ -33,35 +34,8 @@ struct DNSOptions: ParsableArguments {
     }
 
     func makeResolver() throws -> Resolver {
-        do { return try Resolver(config: config) } catch { throw ValidationError(error.message) }
-    }
-}
-
-/// A flag set by SIGINT/SIGTERM; a second signal ends the process at once.
-final class StopFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stopped = false
-    private var sources: [any DispatchSourceSignal] = []
-
-    var isSet: Bool { lock.withLock { stopped } }
-
-    func install() {
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { [self] in
-                let again = lock.withLock {
-                    defer { stopped = true }
-                    return stopped
-                }
-                if again { _exit(130) }
-                FileHandle.standardError.write(
-                    Data(
-                        "\nstopping: finishing sessions in flight and flushing (signal again to abort)\n".utf8
-                    ))
-            }
-            source.resume()
-            sources.append(source)
+        do { return try Resolver(config: config) } catch {
+            throw RuntimeFailure("cannot start the resolver: \(error.message)")
         }
     }
 }

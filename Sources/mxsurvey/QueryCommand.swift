@@ -9,10 +9,12 @@ struct QueryCommand: ParsableCommand {
         commandName: "query",
         abstract: "Run a SQL file (e.g. from queries/) against the result database and print a table.",
         discussion: """
-            The database is opened read-only. Files stay runnable with
-            `sqlite3 results.db < queries/X.sql` too.
+            The database is opened read-only. The files of queries/ (listed in queries/README.md) \
+            run with the sqlite3 shell too, with the same rows.
 
-            Example: mxsurvey query --db results.db queries/starttls_share_by_unit.sql
+            Examples, from the repository's root:
+              mxsurvey query --db results.db queries/starttls_share_by_unit.sql
+              sqlite3 -header -column results.db < queries/starttls_share_by_unit.sql
             """)
 
     @Option(help: "SQLite result database.")
@@ -22,7 +24,8 @@ struct QueryCommand: ParsableCommand {
     var file: String
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: db) else { throw ValidationError("no database '\(db)'") }
+        let db = self.db
+        let store = try openDatabase(db, creating: false) { try ReadOnlyStore(path: db) }
         let sql: String
         if file == "-" {
             sql = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
@@ -32,8 +35,7 @@ struct QueryCommand: ParsableCommand {
             }
             sql = text
         }
-        let store = try ReadOnlyStore(path: db)
-        let result = try QueryRunner.run(sql: sql, store: store)
+        let result = try RuntimeFailure.mapping("query failed") { try QueryRunner.run(sql: sql, store: store) }
         print(QueryRunner.formatTable(columns: result.columns, rows: result.rows), terminator: "")
     }
 }

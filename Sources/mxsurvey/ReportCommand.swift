@@ -11,14 +11,14 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Report the figures of a scan as HTML, Markdown, CSV or JSON.",
         discussion: """
-            Every figure is given per IP, per MX host and per domain (all MX / any MX / primary
-            MX), with its numerator, denominator and what was left out and why
+            Every figure is given per IP, per MX host and per domain (all MX / any MX / primary \
+            MX), with its numerator, denominator and what was left out and why \
             (docs/reports.md). The same numbers appear in every format.
 
             Examples:
               mxsurvey report --db results.db --format html --out report.html
-              mxsurvey report --db results.db --scan 4 --compare 3 --format md
-              mxsurvey report --db results.db --tag authorities --format json
+              mxsurvey report --db results.db --scan 2 --compare 1 --format md
+              mxsurvey report --db results.db --tag dpa-state --format json
             """)
 
     @Option(help: "SQLite result database.")
@@ -40,14 +40,13 @@ struct ReportCommand: ParsableCommand {
     var out: String?
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: db) else { throw ValidationError("no database '\(db)'") }
-        let store: ReadOnlyStore
-        do { store = try ReadOnlyStore(path: db) } catch {
-            throw ValidationError("cannot open database '\(db)': \(error)")
-        }
+        let db = self.db
+        let store = try openDatabase(db, creating: false) { try ReadOnlyStore(path: db) }
         let builder = ReportBuilder(store: store)
         if scan == nil {
-            let (chosen, newer) = try builder.defaultScan()
+            let (chosen, newer) = try RuntimeFailure.mapping("cannot read '\(db)'") {
+                try builder.defaultScan()
+            }
             if !newer.isEmpty {
                 let list = newer.map { "\($0.id) (\($0.status.rawValue))" }.joined(separator: ", ")
                 let what =
@@ -59,10 +58,19 @@ struct ReportCommand: ParsableCommand {
                             .utf8))
             }
         }
-        let report = try builder.build(scan: scan, compare: compare, tag: tag)
+        let report: Report
+        do {
+            report = try builder.build(scan: scan, compare: compare, tag: tag)
+        } catch ReportError.scanNotFound(let id) {
+            throw ValidationError("\(id == compare ? "--compare" : "--scan") \(id): no such scan in '\(db)'")
+        } catch {
+            throw RuntimeFailure("cannot build the report of '\(db)'", error)
+        }
         let text = render(report, format: format)
         if let out {
-            try text.write(toFile: out, atomically: true, encoding: .utf8)
+            try RuntimeFailure.mapping("cannot write '\(out)'") {
+                try text.write(toFile: out, atomically: true, encoding: .utf8)
+            }
             FileHandle.standardError.write(Data("wrote \(out)\n".utf8))
         } else {
             print(text, terminator: text.hasSuffix("\n") ? "" : "\n")

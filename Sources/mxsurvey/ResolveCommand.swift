@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SurveyCore
 import SurveyDNS
+import SurveyScan
 
 /// `mxsurvey resolve`: the DNS stage alone, one JSON line per domain on stdout.
 struct ResolveCommand: AsyncParsableCommand {
@@ -9,10 +10,13 @@ struct ResolveCommand: AsyncParsableCommand {
         commandName: "resolve",
         abstract: "Resolve domains to MX hosts and addresses; print JSON lines (no probe, no database).",
         discussion: """
-            Each line: {"domain", "dns_status", "detail", "mx": [{"host", "preference", "implicit",
+            Each line: {"domain", "dns_status", "detail", "mx": [{"host", "preference", "implicit", \
             "dns_status", "cname_target", "addresses": [{"ip", "special_purpose"}]}]}.
 
-            Example: mxsurvey resolve --resolver 127.0.0.1:5353 example.org example.net
+            Examples, from the repository's root:
+              mxsurvey resolve --resolver 9.9.9.9 bund.de bfdi.bund.de
+              tail -n +2 datasets/authorities-de.csv | cut -d, -f1 \\
+                | mxsurvey resolve --input -
             """)
 
     @OptionGroup var dns: DNSOptions
@@ -21,7 +25,7 @@ struct ResolveCommand: AsyncParsableCommand {
     var input: String?
 
     @Option(parsing: .unconditional, help: "Domains resolved at the same time, 1...100000.")
-    var concurrency = 256
+    var concurrency = ScanDefaults.dnsConcurrency
 
     @Argument(help: "Domains to resolve.")
     var domains: [String] = []
@@ -70,6 +74,10 @@ struct ResolveCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try await RuntimeFailure.mappingAsync("resolve failed") { try await resolve() }
+    }
+
+    private func resolve() async throws {
         let resolver = try dns.makeResolver()
         defer { resolver.shutdown() }
         // A resolver that is down would print `timeout` for every domain: fail at once.
@@ -86,23 +94,18 @@ struct ResolveCommand: AsyncParsableCommand {
         // Every MX host's rendered members (one entry per distinct host), for later lines.
         var hosts: [String: String] = [:]
         var nextToken = 0
-        var inputDone = false
         let out = FileHandle.standardOutput
-        while true {
-            while !inputDone && pipeline.outstanding < concurrency {
-                guard let item = arguments.next() ?? reader?.next() else {
-                    inputDone = true
-                    break
-                }
-                switch item {
-                case .problem(let p):
-                    FileHandle.standardError.write(Data("\(input ?? "argument"): \(p.description)\n".utf8))
-                case .domain(let d):
-                    nextToken += 1
-                    pipeline.submit(domain: d.name, token: nextToken)
-                }
+        try await pipeline.run(window: concurrency) {
+            guard let item = arguments.next() ?? reader?.next() else { return false }
+            switch item {
+            case .problem(let p):
+                FileHandle.standardError.write(Data("\(input ?? "argument"): \(p.description)\n".utf8))
+            case .domain(let d):
+                nextToken += 1
+                pipeline.submit(domain: d.name, token: nextToken)
             }
-            guard let events = await pipeline.next() else { break }
+            return true
+        } round: { events, _ in
             var output = ""
             for event in events {
                 switch event {
@@ -113,6 +116,7 @@ struct ResolveCommand: AsyncParsableCommand {
                 }
             }
             if !output.isEmpty { out.write(Data(output.utf8)) }
+            return true
         }
     }
 }

@@ -10,39 +10,28 @@ import SurveyScan
 import SurveyStore
 import SurveyTLS
 
-/// What `scans.options` holds: the arguments that define the scan, so that `--resume ID`
-/// can re-run it and a re-run of the same command is recognised.
-struct StoredOptions: Codable {
-    var argv: [String]
-    init(argv: [String]) { self.argv = argv }
-    init?(_ definition: ScanDefinition) {
-        guard
-            let decoded = try? JSONDecoder().decode(StoredOptions.self, from: Data(definition.options.utf8))
-        else {
-            return nil
-        }
-        self = decoded
-    }
-}
-
 /// `mxsurvey scan`: the whole pipeline into the result store.
 struct ScanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scan",
         abstract: "Resolve a domain list and probe every MX address; store the results in SQLite.",
         discussion: """
-            Every IP is probed once per scan with one SMTP session on port 25: banner, EHLO, a
-            plaintext MAIL/RCPT probe (never DATA), STARTTLS, TLS handshake, certificate checks.
-            At most one session per IP at a time; private and reserved addresses are skipped
+            Every IP is probed once per scan with one SMTP session on port 25: banner, EHLO, a \
+            plaintext MAIL/RCPT probe (never DATA), STARTTLS, TLS handshake, certificate checks. \
+            At most one session per IP at a time; private and reserved addresses are skipped \
             unless --allow-private; --exclude lists networks and domains never to contact.
 
-            Interrupted scans (Ctrl-C, crash) continue with --resume ID, or by running the same
+            Interrupted scans (Ctrl-C, crash) continue with --resume ID, or by running the same \
             command again. Progress goes to stderr; results only to the database.
 
-            Examples:
-              mxsurvey scan --db results.db --ehlo-name survey.example.org domains.txt
-              mxsurvey scan --db results.db --tag authorities --exclude blocklist.txt list.csv
-              mxsurvey scan --db results.db --resume 3
+            Examples, from the repository's root (datasets/README.md describes the lists):
+              grep ',dpa-state,' datasets/authorities-de.csv | cut -d, -f1 \\
+                | mxsurvey scan --db results.db --tag dpa-state -
+              tail -n +2 datasets/authorities-de.csv | cut -d, -f1 > authorities.txt
+              mxsurvey scan --db results.db --exclude datasets/exclude-example.txt \\
+                --ehlo-name scanner.example.org --mail-from probe@example.org \\
+                authorities.txt
+              mxsurvey scan --db results.db --resume 1
             """)
 
     @Option(help: "SQLite result database (created if missing).")
@@ -84,23 +73,23 @@ struct ScanCommand: AsyncParsableCommand {
     var caFile: String?
 
     @Option(parsing: .unconditional, help: "SMTP sessions at the same time, 1...100000.")
-    var concurrency = 500
+    var concurrency = ScanDefaults.concurrency
 
     @Option(parsing: .unconditional, help: "Domains resolved at the same time, 1...100000.")
-    var dnsConcurrency = 500
+    var dnsConcurrency = ScanDefaults.dnsConcurrency
 
     @Option(
         parsing: .unconditional,
         help: "New SMTP sessions per second, all targets together, 0...1000000 (0 = unlimited).")
-    var rate: Double = 0
+    var rate = ScanDefaults.rate
 
     @Option(parsing: .unconditional, help: "Minimum seconds between two sessions to the same IP, 0...86400.")
-    var perIpInterval: Double = 1
+    var perIpInterval = ScanDefaults.perIPInterval.inSeconds
 
     @Option(
         parsing: .unconditional,
         help: "Seconds before a host that greylisted the plaintext probe is probed again, 0...86400.")
-    var greylistRetry: Double = 300
+    var greylistRetry = ScanDefaults.greylistRetry.inSeconds
 
     @Option(
         parsing: .unconditional, help: "Seconds to establish the TCP connection, more than 0, at most 600.")
@@ -126,7 +115,7 @@ struct ScanCommand: AsyncParsableCommand {
     @Option(
         parsing: .unconditional,
         help: ArgumentHelp("SMTP port (tests and labs; the survey is about port 25).", visibility: .hidden))
-    var port = 25
+    var port = ScanDefaults.port
 
     @Flag(help: "No progress output.")
     var quiet = false
@@ -137,7 +126,7 @@ struct ScanCommand: AsyncParsableCommand {
     @Option(
         parsing: .unconditional,
         help: "Seconds between status lines when stderr is not a terminal, more than 0, at most 86400.")
-    var progressInterval: Double = 10
+    var progressInterval = ScanDefaults.progressInterval.inSeconds
 
     func validate() throws {
         if input == nil && resume == nil { throw ValidationError("give an input list (or --resume ID)") }
@@ -170,42 +159,16 @@ struct ScanCommand: AsyncParsableCommand {
         }
     }
 
-    /// The arguments that define a scan, for storing and for recognising a re-run.
-    static func definingArguments(_ argv: [String]) -> [String] {
-        var out: [String] = []
-        var skip = false
-        for a in argv {
-            if skip {
-                skip = false
-                continue
-            }
-            if a == "--resume" || a == "--db" {
-                skip = true
-                continue
-            }
-            if a.hasPrefix("--resume=") || a.hasPrefix("--db=") || a == "--fresh" || a == "--quiet"
-                || a == "--verbose"
-            {
-                continue
-            }
-            out.append(a)
-        }
-        return out
-    }
-
     mutating func run() async throws {
         LogSetup.bootstrap(verbose: verbose, quiet: quiet)
         let logger = Logger(label: "mxsurvey.scan")
-        let store: ResultStore
-        do {
-            store = try ResultStore(path: db, onBusy: { logger.warning("\($0)") })
-        } catch {
-            throw ValidationError("cannot open database '\(db)': \(error)")
+        let db = self.db
+        let store = try openDatabase(db, creating: true) {
+            try ResultStore(path: db, onBusy: { logger.warning("\($0)") })
         }
 
         // Which scan: a new one, an explicit --resume, or an unfinished run of the same command.
-        let argv = Array(CommandLine.arguments.dropFirst(2))
-        let defining = Self.definingArguments(argv)
+        let defining = ResumePolicy.definingArguments(Array(CommandLine.arguments.dropFirst(2)))
         var scanID: Int64
         var resuming = false
         var command = self
@@ -214,13 +177,14 @@ struct ScanCommand: AsyncParsableCommand {
         // reports and queries (latest scan by default) would then pick.
         let setup: Setup
         if let id = resume {
-            guard let info = try store.scan(id), let definition = try store.definition(ofScan: id) else {
-                throw ValidationError("no scan \(id) in '\(db)'")
+            let found = try RuntimeFailure.mapping("cannot read scan \(id)") { try store.scan(id) }
+            do { _ = try ResumePolicy.explicit(id, found, database: db) } catch {
+                throw ValidationError(error.message)
             }
-            guard info.status != .done else { throw ValidationError("scan \(id) is already complete") }
+            let definition = try RuntimeFailure.mapping("cannot read scan \(id)") { try store.definition(ofScan: id) }
             if input == nil {
                 // Re-run the stored command line with this invocation's --db/--quiet/--verbose.
-                guard let stored = StoredOptions(definition) else {
+                guard let stored = definition.flatMap(StoredScanOptions.init) else {
                     throw ValidationError("scan \(id) has no stored command line")
                 }
                 var parsed = try ScanCommand.parse(stored.argv)
@@ -231,16 +195,17 @@ struct ScanCommand: AsyncParsableCommand {
             }
             scanID = id
             resuming = true
-            if let i = command.input ?? definition.input { try Self.checkInput(i) }
+            if let i = command.input ?? definition?.input { try Self.checkInput(i) }
             setup = try command.makeSetup()
             try await Self.checkResolver(setup, logger: logger)
         } else {
             if let input { try Self.checkInput(input) }
             setup = try command.makeSetup()
             try await Self.checkResolver(setup, logger: logger)
+            let scans = try RuntimeFailure.mapping("cannot read the scans of '\(db)'") { try store.scans() }
             if !fresh,
-                let previous = try store.scans().filter({ $0.status != .done }).last(where: {
-                    try store.definition(ofScan: $0.id).flatMap(StoredOptions.init)?.argv == defining
+                let previous = try RuntimeFailure.mapping("cannot read the scans of '\(db)'", {
+                    try ResumePolicy.unfinished(matching: defining, in: scans) { try store.definition(ofScan: $0) }
                 })
             {
                 scanID = previous.id
@@ -249,18 +214,26 @@ struct ScanCommand: AsyncParsableCommand {
                     "resuming unfinished scan \(previous.id) of the same command (use --fresh for a new scan)"
                 )
             } else {
-                scanID = try store.beginScan(
-                    commandLine: (["mxsurvey"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
-                    toolVersion: MXSurvey.version, encodedOptions: StoredOptions(argv: defining), input: input
-                )
+                let input = self.input
+                scanID = try RuntimeFailure.mapping("cannot start a scan in '\(db)'") {
+                    try store.beginScan(
+                        commandLine: (["mxsurvey"] + CommandLine.arguments.dropFirst()).joined(
+                            separator: " "),
+                        toolVersion: MXSurvey.version, encodedOptions: StoredScanOptions(argv: defining),
+                        input: input)
+                }
             }
         }
         defer { setup.resolver.shutdown() }
-        if resuming { try store.reopenScan(scanID) }
+        if resuming {
+            try RuntimeFailure.mapping("cannot resume scan \(scanID)") { try store.reopenScan(scanID) }
+        }
         let inputPath: String
         if let i = command.input {
             inputPath = i
-        } else if let stored = try store.definition(ofScan: scanID)?.input {
+        } else if let stored = try RuntimeFailure.mapping(
+            "cannot read scan \(scanID)", { try store.definition(ofScan: scanID)?.input })
+        {
             inputPath = stored
         } else {
             throw ValidationError("scan \(scanID) has no stored input; give the input list")
@@ -268,17 +241,12 @@ struct ScanCommand: AsyncParsableCommand {
         if inputPath == "-" && resuming {
             logger.warning("resuming from standard input: domains already stored are skipped")
         }
-        let summary: ScanSummary
-        do {
-            summary = try await command.execute(
+        let summary = try await RuntimeFailure.mappingAsync(
+            "scan \(scanID) stopped (resume it with --resume \(scanID))"
+        ) {
+            try await command.execute(
                 setup: setup, store: store, scanID: scanID, input: inputPath, resuming: resuming,
                 logger: logger)
-        } catch let failure as ScanFailure {
-            FileHandle.standardError.write(
-                Data(
-                    "scan \(scanID) interrupted: \(failure)\nresume with: mxsurvey scan --db \(db) --resume \(scanID)\n"
-                        .utf8))
-            throw ExitCode.failure
         }
         print(summary.text)
         print("results: \(db) (scan \(scanID)); e.g. mxsurvey report --db \(db) --scan \(scanID) --format md")
@@ -302,31 +270,6 @@ struct ScanCommand: AsyncParsableCommand {
     /// The input must be readable before a scan row exists.
     static func checkInput(_ path: String) throws {
         do { try InputReader.checkReadable(path) } catch { throw ValidationError(error.message) }
-    }
-
-    /// Raises the open-file limit to its hard limit and caps the session count to what fits
-    /// (each session holds one socket; c-ares, SQLite and the event loops need some more).
-    static func fitConcurrency(_ wanted: Int, logger: Logger) -> Int {
-        var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return wanted }
-        if limit.rlim_cur < limit.rlim_max {
-            limit.rlim_cur = limit.rlim_max
-            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-            _ = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-        }
-        // Besides its sessions the scanner holds about 24 descriptors (event loops, SQLite's
-        // database, WAL and shm files, the c-ares socket, input, stdio; measured by
-        // `make bench` section 4 as `little_scanner_max_other_fds`); 64 leaves room for
-        // c-ares' TCP fallback, more resolvers and SQLite's temporary files.
-        let reserve = 64
-        let fits = Int(clamping: limit.rlim_cur) - reserve
-        if wanted > fits {
-            logger.warning(
-                "--concurrency \(wanted) exceeds the open-file limit (\(limit.rlim_cur)); using \(max(1, fits))"
-            )
-            return max(1, fits)
-        }
-        return wanted
     }
 
     /// What the options name, opened and checked.
@@ -379,7 +322,7 @@ struct ScanCommand: AsyncParsableCommand {
         options.allowPrivate = allowPrivate
         options.exclusions = setup.exclusions
         options.tag = tag
-        options.concurrency = Self.fitConcurrency(concurrency, logger: logger)
+        options.concurrency = ProcessLimits.fitConcurrency(concurrency, logger: logger)
         options.dnsConcurrency = dnsConcurrency
         options.rate = rate
         options.perIPInterval = OptionRange.duration(seconds: perIpInterval)
@@ -392,8 +335,10 @@ struct ScanCommand: AsyncParsableCommand {
             ? nil
             : (options.liveProgress ? .milliseconds(500) : OptionRange.duration(seconds: progressInterval))
 
-        let stop = StopFlag()
-        stop.install()
+        let stop = StopSignal(exitOnRepeat: 130) {
+            FileHandle.standardError.write(
+                Data("\nstopping: finishing sessions in flight and flushing (signal again to abort)\n".utf8))
+        }
         let scanner = Scanner(
             resolver: setup.resolver, prober: setup.prober, store: store, options: options, logger: logger)
         return try await scanner.run(input: input, scanID: scanID, resume: resuming, stop: { stop.isSet })

@@ -26,4 +26,25 @@ import Testing
         )
         #expect(try JSONSerialization.jsonObject(with: Data(text.utf8)) is [String: Any])
     }
+
+    /// The one escaping routine equals `JSONEncoder`'s (sorted keys, slashes unescaped) byte
+    /// for byte: the store's JSON columns and the farm's truth files rely on it.
+    @Test func stringsAndStringArraysMatchJSONEncoder() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let cases: [[String]] = [
+            [], [""], ["PIPELINING", "SIZE", "STARTTLS"], ["mx.example.test", "*.example.test"],
+            ["a\"b", "c\\d", "e/f", "<>&'"], ["\u{0}\u{1}\u{8}\u{9}\u{a}\u{b}\u{c}\u{d}\u{1e}\u{1f}\u{7f}"],
+            ["ü€😀", "\u{2028}\u{2029}", "\u{feff}x", "e\u{301}"],
+            [String(decoding: (0..<128).map { UInt8($0) }, as: UTF8.self)],
+        ]
+        for strings in cases {
+            let expected = String(decoding: try encoder.encode(strings), as: UTF8.self)
+            #expect(JSONText.stringArray(strings) == expected)
+            for string in strings {
+                #expect(
+                    JSONText.string(string) == String(decoding: try encoder.encode(string), as: UTF8.self))
+            }
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SurveyCore
 import SurveyDNS
 import TestSupport
 import Testing
@@ -45,7 +46,7 @@ import Testing
             return wrong
         }
         let elapsed = clock.now - started
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         let ownCPU = Self.ownCPUSeconds() - ownCPUBefore
         let serverCPU = Self.cpuSeconds(pid: server.pid) - serverCPUBefore
         let stats = resolver.statistics

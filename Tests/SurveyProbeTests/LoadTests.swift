@@ -182,7 +182,7 @@ final class LoadTests: XCTestCase {
             }
         }
         let elapsed = clock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         print(
             "probe load: \(total) full \(offerTLS ? "STARTTLS" : "plaintext") sessions, \(concurrency) concurrent, "
                 + "\(String(format: "%.2f", seconds)) s, \(Int(Double(total) / seconds)) probes/s")

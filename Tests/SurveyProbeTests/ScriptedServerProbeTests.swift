@@ -33,7 +33,7 @@ final class ScriptedServerProbeTests: XCTestCase {
         let start = clock.now
         let result = await prober.probe(target(ip, port: port))
         let elapsed = clock.now - start
-        return (result, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        return (result, elapsed.inSeconds)
     }
 
     /// The client's lines as the server thread recorded them, once the last one is `last`

@@ -1,5 +1,7 @@
 import Foundation
+import GRDB
 import SurveyCore
+import SurveyStore
 import TestSupport
 import XCTest
 

@@ -1,4 +1,5 @@
 import Foundation
+import SurveyCore
 import SurveyTLS
 import TestSupport
 import Testing
@@ -264,13 +265,9 @@ private let day: TimeInterval = 86_400
         #expect(abs(notAfter.timeIntervalSince(notBefore) - 30 * day) < 2)
         // The dates agree with the CLI's own rendering.
         let endDate = try runOpenSSL(["x509", "-in", cert, "-noout", "-enddate", "-dateopt", "iso_8601"])
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [
-            .withFullDate, .withSpaceBetweenDateAndTime, .withTime, .withColonSeparatorInTime,
-        ]
         let cliText = endDate.replacingOccurrences(of: "notAfter=", with: "")
-            .trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "Z", with: "")
-        let cliDate = try #require(formatter.date(from: cliText), "\(endDate)")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let cliDate = try #require(Timestamp.parse(cliText), "\(endDate)")
         #expect(cliDate == notAfter)
     }
 

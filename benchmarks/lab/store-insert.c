@@ -1,6 +1,6 @@
 /* store-insert.c: SQLite's own cost for the DNS rows of a scan, per domain, outside mxsurvey.
  *
- *   cc -O2 -o /tmp/store-insert scripts/lab/store-insert.c -lsqlite3
+ *   cc -O2 -o /tmp/store-insert benchmarks/lab/store-insert.c -lsqlite3
  *   /tmp/store-insert SCHEMA.sql N [ROWS_PER_STATEMENT]
  *
  * Creates /tmp/store-insert.db with SCHEMA.sql (the store's settings: WAL, synchronous=NORMAL,

@@ -1,6 +1,6 @@
 /* udp-batch.c: what batching UDP system calls would save per DNS-sized datagram on loopback.
  *
- *   cc -O2 -o /tmp/udp-batch scripts/lab/udp-batch.c && /tmp/udp-batch
+ *   cc -O2 -o /tmp/udp-batch benchmarks/lab/udp-batch.c && /tmp/udp-batch
  *
  * Sends 200,000 datagrams of 42 bytes (an MX query with EDNS) from a connected UDP socket to a
  * socket on 127.0.0.1 and receives them, once with one send() and one recv() per datagram and

@@ -4,7 +4,7 @@
 (each message preceded by its 2-byte length). dnsperf's own text input sends neither RD nor
 EDNS. Used to check that the simpler queries are not a cheaper ceiling (docs/benchmarks.md §1):
 
-    python3 scripts/lab/dnsperf-wire.py .bench/dns/dnsperf.txt /tmp/q.bin
+    python3 benchmarks/lab/dnsperf-wire.py .bench/dns/dnsperf.txt /tmp/q.bin
     dnsperf -s 127.0.0.1 -p PORT -d /tmp/q.bin -B -n 1 -q 500 -b 8192 -t 5
 """
 import struct

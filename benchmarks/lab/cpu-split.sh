@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # cpu-split.sh CMD ARGS…: runs CMD and prints how the whole machine's CPU time was split
 # (user, sys, idle, iowait, steal from /proc/stat) while it ran. docs/benchmarks.md §1.
-#   scripts/lab/cpu-split.sh .build/release/mxsurvey scan --no-probe --quiet --db /tmp/s.db \
+#   benchmarks/lab/cpu-split.sh .build/release/mxsurvey scan --no-probe --quiet --db /tmp/s.db \
 #       --resolver 127.0.0.1:PORT --dns-in-flight 1000 --dns-concurrency 2000 .bench/dns/domains.txt
 read -r _ u n s i w q sq st _ < /proc/stat
 "$@" > /dev/null 2>&1

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Scanner CPU per full probe session (issue #4), several mxsurvey binaries side by side in
 # one invocation against the same farm and unbound (ratios, not lone times).
-#   scripts/probecpu-bench.sh OUTDIR ROUNDS BIN1 [BIN2 …]
+#   benchmarks/lab/probecpu-bench.sh OUTDIR ROUNDS BIN1 [BIN2 …]
 # Env: HOSTS (1000), DOMAINS (2×HOSTS), MIX (tls13=100), CONC (200), SEED (3), SCAN_EXTRA
 # (more scan flags), FARM (mxfarm binary, default .build/release/mxfarm), STRACE=1 (strace -c
 # each run), PERF=1 (perf record each run; PERF_CG, PERF_FREQ). Prints one line per run, then
@@ -11,7 +11,7 @@
 # Run it under `flock /work/bench.lock`. CPU time is noisy when other work shares the cores:
 # compare paired ratios over several interleaved rounds.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 out=$(realpath -m "$1"); rounds=$2; shift 2
 bins=("$@")
 HOSTS=${HOSTS:-1000}

@@ -3,9 +3,9 @@
 /proc/PID/task/*/stat, every 50 ms) until it exits, and prints the CPU seconds and share of
 wall time per thread name (mxsurvey-dns: the c-ares driver; *-qos.overcommit: GRDB's writer
 queue; *default-qos: Swift's cooperative pool). docs/benchmarks.md §1:
-    python3 scripts/lab/threads.py -- .build/release/mxsurvey scan --no-probe --quiet --db /tmp/s.db \
+    python3 benchmarks/lab/threads.py -- .build/release/mxsurvey scan --no-probe --quiet --db /tmp/s.db \
         --resolver 127.0.0.1:PORT --dns-in-flight 1000 --dns-concurrency 2000 .bench/dns/domains.txt
-    python3 scripts/lab/threads.py -- .build/release/mxsurvey resolve --resolver 127.0.0.1:PORT \
+    python3 benchmarks/lab/threads.py -- .build/release/mxsurvey resolve --resolver 127.0.0.1:PORT \
         --dns-in-flight 1000 --concurrency 2000 --input .bench/dns/domains.txt
 """
 import os, subprocess, sys, time, collections

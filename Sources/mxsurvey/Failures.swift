@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+
+/// A failure while running, as opposed to a bad option or argument: the resolver does not
+/// start, a database file cannot be opened or stays locked, an I/O error. The process
+/// prints `Error: <message>` on one line and exits 1 (ArgumentParser's handling of errors
+/// other than `ValidationError`), without the usage text a `ValidationError` (exit 64)
+/// prints. Use `ValidationError` only for what is wrong with the command line itself,
+/// found before anything runs.
+struct RuntimeFailure: Error, CustomStringConvertible {
+    var message: String
+
+    init(_ message: String) { self.message = Self.oneLine(message) }
+
+    /// `context: error`, on one line (a database error quotes its SQL, which spans lines).
+    init(_ context: String, _ error: any Error) {
+        self.init("\(context): \(error)")
+    }
+
+    var description: String { message }
+
+    static func oneLine(_ text: String) -> String {
+        text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .joined(separator: " ")
+    }
+
+    /// Runs `body`; an error that is not already a usage error, an exit code or a runtime
+    /// failure becomes a runtime failure with `context`.
+    static func mappingAsync<T>(_ context: String, _ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch let error as ValidationError {
+            throw error
+        } catch let error as ExitCode {
+            throw error
+        } catch let error as RuntimeFailure {
+            throw error
+        } catch {
+            throw RuntimeFailure(context, error)
+        }
+    }
+
+    static func mapping<T>(_ context: String, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as ValidationError {
+            throw error
+        } catch let error as ExitCode {
+            throw error
+        } catch let error as RuntimeFailure {
+            throw error
+        } catch {
+            throw RuntimeFailure(context, error)
+        }
+    }
+}
+
+/// Opening the result database: a database that is not there (`report`, `query`) or cannot
+/// be created (`scan`) is a bad `--db`, exit 64; an existing file that cannot be opened
+/// (not SQLite, no permission, locked beyond the retries) is a runtime failure, exit 1.
+func openDatabase<T>(_ path: String, creating: Bool, _ open: () throws -> T) throws -> T {
+    let existed = FileManager.default.fileExists(atPath: path)
+    if !creating && !existed { throw ValidationError("no database '\(path)'") }
+    do { return try open() } catch {
+        if existed { throw RuntimeFailure("cannot open database '\(path)'", error) }
+        throw ValidationError("cannot create database '\(path)': \(RuntimeFailure.oneLine("\(error)"))")
+    }
+}

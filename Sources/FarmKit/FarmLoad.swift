@@ -88,6 +88,7 @@ public enum FarmLoad {
     }
 }
 
+// Unchecked: a counter behind a lock.
 private final class NextIndex: @unchecked Sendable {
     private let lock = NSLock()
     private var value = 0

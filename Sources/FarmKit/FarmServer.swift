@@ -10,6 +10,7 @@ import SurveyTLS
 #endif
 
 /// State shared by every connection of a farm.
+// Unchecked: immutable after init apart from members that are themselves thread-safe.
 final class FarmSharedState: @unchecked Sendable {
     let greylist: Greylist
     let counters = FarmCounters()
@@ -163,6 +164,7 @@ public final class FarmServer: Sendable {
     }
 }
 
+// Unchecked: a list behind a lock.
 private final class ChannelCollector: @unchecked Sendable {
     private let lock = NSLock()
     private var channels: [Channel] = []

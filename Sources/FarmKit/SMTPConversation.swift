@@ -1,6 +1,7 @@
 import Foundation
 
 /// Shared greylisting memory of a farm: per (host, client IP) the first attempt.
+// Unchecked: a table behind a lock.
 final class Greylist: @unchecked Sendable {
     private struct Key: Hashable {
         var host: Int
@@ -53,6 +54,7 @@ public struct FarmStatistics: Sendable, Equatable, Codable {
     public init() {}
 }
 
+// Unchecked: counters behind a lock.
 final class FarmCounters: @unchecked Sendable {
     private let lock = NSLock()
     private var value = FarmStatistics()

@@ -69,6 +69,7 @@ public struct ResolverStatistics: Sendable, Hashable {
 /// The one owner of an `ares_channel`. Created by `Resolver.init`, then handed to the
 /// driver thread, which is the only thread that touches it and which drops it (so that
 /// `ares_destroy` runs there) when the resolver shuts down.
+// Unchecked: the c-ares handle is used only on the driver thread (handed over once).
 final class AresChannel: @unchecked Sendable {
     let raw: ares_channel
 
@@ -207,6 +208,7 @@ enum AresLibrary {
 }
 
 /// Self-pipe that wakes the driver thread from `poll`.
+// Unchecked: two file descriptors written once in init; write(2)/read(2) on them are thread-safe.
 final class WakeupPipe: @unchecked Sendable {
     let readEnd: Int32
     let writeEnd: Int32
@@ -241,6 +243,7 @@ final class WakeupPipe: @unchecked Sendable {
 
 /// Moves the channel into the driver thread without the thread's closure keeping a
 /// second reference (which would delay `ares_destroy` until the thread object dies).
+// Unchecked: taken exactly once, by the driver thread, before it starts.
 final class ChannelHandOver: @unchecked Sendable {
     private var channel: AresChannel?
     init(_ channel: AresChannel) { self.channel = channel }
@@ -302,6 +305,7 @@ private struct QueryIDs {
 /// Runs one c-ares channel on one dedicated thread. Other threads only touch the state
 /// guarded by `lock` (the submission queue, the shutdown flag and the counters); the
 /// channel, the socket table and the in-flight count belong to the driver thread.
+// Unchecked: shared state behind `lock`; the rest is confined to the driver thread.
 final class Driver: @unchecked Sendable {
     private enum State {
         case running

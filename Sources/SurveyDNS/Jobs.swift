@@ -37,6 +37,7 @@ protocol DriverFlushable: AnyObject, Sendable {
 /// chain the server left open is followed (an authoritative-only server answers NOERROR
 /// with just the CNAME when the target lies in another zone; a recursive server has done
 /// this already, then it costs nothing).
+// Unchecked: created by the submitter, then touched only on the driver thread.
 final class QueryJob: ResolverJob, @unchecked Sendable {
     private let asked: String
     private let type: RecordType
@@ -110,6 +111,7 @@ final class QueryJob: ResolverJob, @unchecked Sendable {
 private let maxAliasHops = 8
 
 /// A and AAAA of one name at the same time; `done` gets both answers once both are in.
+// Unchecked: created by the submitter, then touched only on the driver thread.
 final class AddressJob: ResolverJob, @unchecked Sendable {
     private let name: String
     private let tries: Int
@@ -142,6 +144,7 @@ final class AddressJob: ResolverJob, @unchecked Sendable {
 
 /// The mail exchangers of a domain: the MX query, and A + AAAA when there is no MX
 /// (implicit MX). See `DomainVerdict`.
+// Unchecked: created by the submitter, then touched only on the driver thread.
 final class DomainJob: ResolverJob, @unchecked Sendable {
     private let name: String
     private let tries: Int
@@ -167,6 +170,7 @@ final class DomainJob: ResolverJob, @unchecked Sendable {
 }
 
 /// The addresses of an MX host: A and AAAA at the same time. See `HostVerdict`.
+// Unchecked: created by the submitter, then touched only on the driver thread.
 final class HostJob: ResolverJob, @unchecked Sendable {
     private let name: String
     private let tries: Int

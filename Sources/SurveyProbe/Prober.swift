@@ -47,6 +47,13 @@ public final class Prober: Sendable {
     /// says how far the session got. When the calling task is cancelled, the connection is
     /// closed and the result (`connection_closed`, detail `cancelled`) returns at once.
     public func probe(_ target: ProbeTarget) async -> ProbeResult {
+        await probe(target, cutOff: nil)
+    }
+
+    /// Runs one session that ends early only when `cutOff` fires (then as a cancelled
+    /// session does), not when the calling task is cancelled: a stopping scan lets its
+    /// sessions in flight finish for a grace period before it cuts them off.
+    public func probe(_ target: ProbeTarget, cutOff: SessionCutOff?) async -> ProbeResult {
         let startedAt = Date()
         let startedUptime = NIODeadline.now()
         let port = config.port ?? target.port
@@ -82,7 +89,17 @@ public final class Prober: Sendable {
             result.durationMs = Int((NIODeadline.now() - startedUptime).nanoseconds / 1_000_000)
             promise.succeed(result)  // no-op if the session already completed it
         }
-        return await withTaskCancellationHandler {
+        // Cancelled (the scan is stopping): return at once with a result that says so, and
+        // close the connection instead of waiting for the server.
+        let cancel: @Sendable () -> Void = {
+            var result = ProbeResult(
+                ip: target.ip, sni: target.sni, status: .connectionClosed, startedAt: startedAt)
+            result.errorDetail = "cancelled"
+            result.durationMs = Int((NIODeadline.now() - startedUptime).nanoseconds / 1_000_000)
+            promise.succeed(result)
+            connecting.whenSuccess { $0.close(promise: nil) }
+        }
+        let wait: () async -> ProbeResult = {
             do {
                 return try await promise.futureResult.get()
             } catch {
@@ -92,15 +109,16 @@ public final class Prober: Sendable {
                 result.errorDetail = "\(error)"
                 return result
             }
+        }
+        if let cutOff {
+            let registration = cutOff.register(cancel)
+            defer { cutOff.unregister(registration) }
+            return await wait()
+        }
+        return await withTaskCancellationHandler {
+            await wait()
         } onCancel: {
-            // Task cancelled (the scan is stopping): return at once with a result that says
-            // so, and close the connection instead of waiting for the server.
-            var result = ProbeResult(
-                ip: target.ip, sni: target.sni, status: .connectionClosed, startedAt: startedAt)
-            result.errorDetail = "cancelled"
-            result.durationMs = Int((NIODeadline.now() - startedUptime).nanoseconds / 1_000_000)
-            promise.succeed(result)
-            connecting.whenSuccess { $0.close(promise: nil) }
+            cancel()
         }
     }
 

@@ -1,7 +1,7 @@
 import Foundation
 import NIOCore
-import Synchronization
 import SurveyCore
+import Synchronization
 
 /// How late the scanner's own work runs: its tasks (`run`: a task that sleeps `interval`
 /// and wakes much later) and the event loops its sessions run on (`watch`: a task repeated

@@ -2,7 +2,9 @@ import Foundation
 import Logging
 import SurveyCore
 import SurveyDNS
+import SurveyProbe
 import SurveyStore
+import Synchronization
 
 /// Options of one scan (the `scan` subcommand's flags).
 public struct ScanOptions: Sendable {
@@ -119,27 +121,31 @@ public struct ScanSummary: Sendable {
 /// Shared mutable state of a running scan. A lock, not an actor: the stages touch it for
 /// every session started and finished, and an actor hop each time would queue the
 /// scheduler behind thousands of probe tasks on the cooperative pool.
-final class ScanState: @unchecked Sendable {
-    private let lock = NSLock()
-    private var current = ScanCounters()
-    private var seenIPs: Set<String> = []
-    private var stopRequested = false
+final class ScanState: Sendable {
+    private struct State {
+        var counters = ScanCounters()
+        var seenIPs: Set<String> = []
+        var stopRequested = false
+    }
+    private let state = Mutex(State())
     let started = ContinuousClock.now
 
-    var counters: ScanCounters { lock.withLock { current } }
-    var stopping: Bool { lock.withLock { stopRequested } }
+    var counters: ScanCounters { state.withLock { $0.counters } }
+    var stopping: Bool { state.withLock { $0.stopRequested } }
 
-    func stop() { lock.withLock { stopRequested = true } }
-    func bump(_ update: (inout ScanCounters) -> Void) { lock.withLock { update(&current) } }
+    func stop() { state.withLock { $0.stopRequested = true } }
+    func bump(_ update: (inout ScanCounters) -> Void) { state.withLock { update(&$0.counters) } }
 
     /// The addresses seen for the first time in this scan, in order; they count as seen now.
-    func claim(ips: [String]) -> [String] { lock.withLock { ips.filter { seenIPs.insert($0).inserted } } }
-    func markIPsSeen(_ ips: [String]) { lock.withLock { seenIPs.formUnion(ips) } }
+    func claim(ips: [String]) -> [String] {
+        state.withLock { state in ips.filter { state.seenIPs.insert($0).inserted } }
+    }
+    func markIPsSeen(_ ips: [String]) { state.withLock { $0.seenIPs.formUnion(ips) } }
 }
 
 /// Runs one scan: input → DNS → probes → store, with bounded memory and concurrency.
 public final class Scanner: Sendable {
-    /// How long sessions in flight may go on once a stop is requested.
+    /// How long sessions in flight may go on once the scan is cancelled.
     static let stopGrace: Duration = .seconds(2)
     /// How long a result may wait in memory before it is committed.
     static let commitDelay: Duration = .seconds(2)
@@ -163,13 +169,14 @@ public final class Scanner: Sendable {
 
     /// Scans `input` into scan `scanID`. With `resume`, work already stored for that scan
     /// is neither repeated nor stored twice, and work that was cut off is finished.
-    /// `stop` is polled: once it returns true no new work starts, and what runs is finished
-    /// and flushed.
-    public func run(
-        input: String, scanID: Int64, resume: Bool, stop: @Sendable @escaping () -> Bool = { false }
-    )
-        async throws -> ScanSummary
-    {
+    ///
+    /// Stopping is cancellation: when the calling task is cancelled, no new input is read
+    /// and no new session starts; sessions in flight get `stopGrace` to finish, then they
+    /// are cut off (not stored: a resumed scan probes those addresses again); what was
+    /// learned is flushed, and the scan ends `interrupted` with a summary
+    /// (`interrupted == true`) instead of an error. Every stage is a child task of this
+    /// call: nothing of the scan runs on after it returns.
+    public func run(input: String, scanID: Int64, resume: Bool) async throws -> ScanSummary {
         var reader: InputReader
         do { reader = try InputReader(path: input) } catch {
             // Nothing started: the scan stays resumable, not `running` forever.
@@ -180,81 +187,82 @@ public final class Scanner: Sendable {
         let writer = StoreWriter(store: store, scanID: scanID)
         let queue = BoundedQueue<ProbeTarget>(capacity: max(64, options.concurrency * 2))
         let retries = RetryList()
-
         let progress = ProgressReporter(state: state, queue: queue, options: options)
-        let progressTask = Task { await progress.run() }
-        // Results older than `commitDelay` are committed even when no batch is full.
-        let commitTicker = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: Self.commitDelay / 2)
-                try? await writer.commitIfOlder(than: Self.commitDelay)
-            }
-        }
         let lag = LagMonitor()
         let warn: @Sendable (Duration) -> Void = { [logger] worst in
             logger.warning(
                 "the scanner's work runs \(worst.milliseconds) ms late: this machine is overloaded, and timeouts measured now may be its own; use a lower --concurrency"
             )
         }
-        let lagTask = Task { await lag.run(overloaded: warn) }
         let loopWatch = lag.watch(prober?.eventLoops ?? [], overloaded: warn)
-        let probeStage = Task {
-            await self.runProbes(queue: queue, retries: retries, state: state, writer: writer)
-        }
-        let stopWatch = Task {
-            while !Task.isCancelled {
-                if stop() {
-                    state.stop()
-                    // Sessions in flight get a short grace period; then they are cut off
-                    // (a tarpit would hold the stop for its whole timeout). Cut-off sessions
-                    // are not stored, so a resumed scan probes those addresses again.
-                    try? await Task.sleep(for: Self.stopGrace)
-                    if !Task.isCancelled { probeStage.cancel() }
-                    return
-                }
-                try? await Task.sleep(for: .milliseconds(100))
-            }
-        }
+        defer { for task in loopWatch { task.cancel() } }
 
+        let cutOff = SessionCutOff()
         var failure: (any Error)?
-        do {
-            var storedHosts: [String] = []
-            if resume {
-                storedHosts = try await repair(
-                    scanID: scanID, state: state, writer: writer, queue: queue, retries: retries)
+        await withTaskCancellationHandler {
+            await withDiscardingTaskGroup { helpers in
+                helpers.addTask { await progress.run() }
+                // Results older than `commitDelay` are committed even when no batch is full.
+                helpers.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: Self.commitDelay / 2)
+                        try? await writer.commitIfOlder(than: Self.commitDelay)
+                    }
+                }
+                helpers.addTask { await lag.run(overloaded: warn) }
+
+                await withDiscardingTaskGroup { stages in
+                    stages.addTask {
+                        await self.runProbes(
+                            queue: queue, retries: retries, state: state, writer: writer, cutOff: cutOff)
+                    }
+                    do {
+                        var storedHosts: [String] = []
+                        if resume {
+                            storedHosts = try await repair(
+                                scanID: scanID, state: state, writer: writer, queue: queue, retries: retries)
+                        }
+                        try await runDNS(
+                            reader: &reader, scanID: scanID, resume: resume, storedHosts: storedHosts,
+                            state: state, writer: writer, queue: queue)
+                    } catch {
+                        // A cancelled scan's DNS stream ends early: that is the stop, not a failure.
+                        if !Task.isCancelled { failure = error }
+                        state.stop()
+                    }
+                    reader.close()
+                    await queue.finish()
+                }  // the probe stage has ended
+
+                do {
+                    try await writer.flush()
+                    let storedDuplicates = writer.duplicateDomains
+                    state.bump {
+                        $0.duplicateLines += storedDuplicates
+                        $0.duplicatesResolved += storedDuplicates
+                    }
+                    if options.probe { try NameMatchPass(store: store).run(scanID: scanID) }
+                } catch {
+                    failure = failure ?? error
+                }
+                helpers.cancelAll()
             }
-            try await runDNS(
-                reader: &reader, scanID: scanID, resume: resume, storedHosts: storedHosts, state: state,
-                writer: writer, queue: queue)
-        } catch {
-            failure = error
+        } onCancel: {
             state.stop()
+            // A timer outside the cancelled task (a sleep in it would end at once).
+            let grace = Self.stopGrace.components
+            DispatchQueue.global().asyncAfter(
+                deadline: .now()
+                    + .milliseconds(
+                        Int(grace.seconds) * 1000 + Int(grace.attoseconds / 1_000_000_000_000_000))
+            ) { cutOff.fire() }
         }
-        reader.close()
-        await queue.finish()
-        await probeStage.value
-        stopWatch.cancel()
-        do {
-            try await writer.flush()
-            let storedDuplicates = writer.duplicateDomains
-            state.bump {
-                $0.duplicateLines += storedDuplicates
-                $0.duplicatesResolved += storedDuplicates
-            }
-            if options.probe { try NameMatchPass(store: store).run(scanID: scanID) }
-        } catch {
-            failure = failure ?? error
-        }
-        progressTask.cancel()
-        commitTicker.cancel()
-        lagTask.cancel()
-        for task in loopWatch { task.cancel() }
         await progress.finish()
         let interrupted = state.stopping
         try store.finishScan(
             scanID, status: interrupted || failure != nil ? .interrupted : .done,
             maxLagMs: lag.maxLag.milliseconds)
-        if let failure { throw failure }
+        if let failure, !(failure is CancellationError) { throw failure }
         return ScanSummary(
             scanID: scanID, counters: state.counters, duration: ContinuousClock.now - state.started,
             interrupted: interrupted, maxLag: lag.maxLag, overloadedSamples: lag.overloadedSamples)
@@ -493,7 +501,8 @@ public final class Scanner: Sendable {
     // MARK: probe stage
 
     private func runProbes(
-        queue: BoundedQueue<ProbeTarget>, retries: RetryList, state: ScanState, writer: StoreWriter
+        queue: BoundedQueue<ProbeTarget>, retries: RetryList, state: ScanState, writer: StoreWriter,
+        cutOff: SessionCutOff
     )
         async
     {
@@ -513,9 +522,9 @@ public final class Scanner: Sendable {
                 state.bump { $0.probesStarted += 1 }
                 group.addTask {
                     defer { slots.release() }
-                    var result = await prober.probe(target)
+                    var result = await prober.probe(target, cutOff: cutOff)
                     // Cut off by a stop: nothing was learned; resume probes it again.
-                    if Task.isCancelled { return }
+                    if result.status == .connectionClosed && result.errorDetail == "cancelled" { return }
                     result.attempts = attempt
                     // Only a greylisted first attempt is probed again; its row is replaced by
                     // this one, which keeps that fact (the plaintext verdict is this attempt's).
@@ -568,30 +577,32 @@ public final class Scanner: Sendable {
 /// The session slots of the probe stage (`--concurrency`). A finished session gives its slot
 /// back at once; the scheduler, when it has to wait, is woken only once a few slots are free
 /// and then takes them all, so starting sessions costs one wake-up per batch.
-final class SessionSlots: @unchecked Sendable {
-    private let lock = NSLock()
+final class SessionSlots: Sendable {
+    private struct State {
+        var free: Int
+        var waiter: (wanted: Int, continuation: CheckedContinuation<Int, Never>)?
+        var idleWaiter: CheckedContinuation<Void, Never>?
+    }
     private let total: Int
-    private var free: Int
     private let wakeBatch: Int
-    private var waiter: (wanted: Int, continuation: CheckedContinuation<Int, Never>)?
-    private var idleWaiter: CheckedContinuation<Void, Never>?
+    private let state: Mutex<State>
 
     init(_ total: Int) {
         self.total = max(1, total)
-        free = self.total
+        state = Mutex(State(free: self.total))
         wakeBatch = max(1, min(64, self.total / 64))
     }
 
     /// Waits for a free slot; takes up to `wanted` free slots and returns how many (≥ 1).
     func acquire(upTo wanted: Int) async -> Int {
         await withCheckedContinuation { (continuation: CheckedContinuation<Int, Never>) in
-            let granted: Int? = lock.withLock {
-                guard free > 0 else {
-                    waiter = (max(1, wanted), continuation)
+            let granted: Int? = state.withLock { state in
+                guard state.free > 0 else {
+                    state.waiter = (max(1, wanted), continuation)
                     return nil
                 }
-                let n = min(free, max(1, wanted))
-                free -= n
+                let n = min(state.free, max(1, wanted))
+                state.free -= n
                 return n
             }
             if let granted { continuation.resume(returning: granted) }
@@ -605,20 +616,20 @@ final class SessionSlots: @unchecked Sendable {
         guard n > 0 else { return }
         let (resume, granted, idle):
             (CheckedContinuation<Int, Never>?, Int, CheckedContinuation<Void, Never>?) =
-                lock.withLock {
-                    free += n
+                state.withLock { state in
+                    state.free += n
                     var resume: CheckedContinuation<Int, Never>?
                     var granted = 0
-                    if let w = waiter, free >= min(w.wanted, wakeBatch) {
-                        granted = min(free, w.wanted)
-                        free -= granted
+                    if let w = state.waiter, state.free >= min(w.wanted, wakeBatch) {
+                        granted = min(state.free, w.wanted)
+                        state.free -= granted
                         resume = w.continuation
-                        waiter = nil
+                        state.waiter = nil
                     }
                     var idle: CheckedContinuation<Void, Never>?
-                    if free == total, let i = idleWaiter {
+                    if state.free == total, let i = state.idleWaiter {
                         idle = i
-                        idleWaiter = nil
+                        state.idleWaiter = nil
                     }
                     return (resume, granted, idle)
                 }
@@ -629,9 +640,9 @@ final class SessionSlots: @unchecked Sendable {
     /// Returns once every slot is free (no session running).
     func waitUntilIdle() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let idle: Bool = lock.withLock {
-                if free == total { return true }
-                idleWaiter = continuation
+            let idle: Bool = state.withLock { state in
+                if state.free == total { return true }
+                state.idleWaiter = continuation
                 return false
             }
             if idle { continuation.resume() }

@@ -27,16 +27,26 @@ extension DomainResolving {
 /// The probe stage as the scheduler sees it (implemented by `SurveyProbe.Prober`).
 public protocol TargetProbing: Sendable {
     func probe(_ target: ProbeTarget) async -> ProbeResult
+    /// A session that `cutOff` can end early (a stopping scan's grace period runs out);
+    /// by default `probe(_:)`.
+    func probe(_ target: ProbeTarget, cutOff: SessionCutOff) async -> ProbeResult
     /// The event loops the sessions run on, watched by the scan's `LagMonitor` (none by default).
     var eventLoops: [any EventLoop] { get }
 }
 
 extension TargetProbing {
     public var eventLoops: [any EventLoop] { [] }
+    public func probe(_ target: ProbeTarget, cutOff: SessionCutOff) async -> ProbeResult {
+        await probe(target)
+    }
 }
 
 extension SurveyDNS.Resolver: DomainResolving {
     public func resolutionStream() -> ResolutionStream { stream() }
     public var consecutiveUnanswered: Int { statistics.consecutiveUnanswered }
 }
-extension SurveyProbe.Prober: TargetProbing {}
+extension SurveyProbe.Prober: TargetProbing {
+    public func probe(_ target: ProbeTarget, cutOff: SessionCutOff) async -> ProbeResult {
+        await probe(target, cutOff: Optional(cutOff))
+    }
+}

@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import SurveyCore
+import Synchronization
 
 /// The single writer of a scan: collects records and writes them in batched transactions,
 /// so that thousands of concurrent probes cost a few hundred transactions, not one each.

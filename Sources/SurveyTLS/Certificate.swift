@@ -35,6 +35,7 @@ public enum SignatureHash: String, Sendable, Hashable, CaseIterable {
 }
 
 /// A private key; owns one `EVP_PKEY` (freed in deinit). Immutable, so shareable across threads.
+// Unchecked: an immutable EVP_PKEY pointer.
 public final class PrivateKey: @unchecked Sendable {
     let pkey: OpaquePointer
 
@@ -104,6 +105,7 @@ public final class PrivateKey: @unchecked Sendable {
 }
 
 /// An X.509 certificate; owns one `X509` (freed in deinit). Immutable, shareable across threads.
+// Unchecked: an immutable X509 pointer.
 public final class Certificate: @unchecked Sendable {
     let x509: OpaquePointer
 

@@ -133,6 +133,7 @@ public enum CertificateInspector {
 
 /// A message digest fetched once from the default library context; owns the `EVP_MD`
 /// (freed in deinit). `EVP_MD` objects are immutable and safe to share across threads.
+// Unchecked: an immutable EVP_MD pointer, thread-safe by OpenSSL's contract.
 final class FetchedDigest: @unchecked Sendable {
     static let sha256 = FetchedDigest(name: "SHA256")
 

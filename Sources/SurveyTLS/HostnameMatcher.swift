@@ -7,6 +7,7 @@ import COpenSSL
 /// `mx.example.com`, not `a.mx.example.com` nor `example.com`; partial-label wildcards
 /// (`m*.example.com`) match nothing. The same rule as `TLSSession.verify` (one
 /// implementation: `CertificateVerifier.hostnameMatches`).
+// Unchecked: immutable after init; holds OpenSSL objects that are only read.
 public final class HostnameMatcher: @unchecked Sendable {
     private let certificate: Certificate
 

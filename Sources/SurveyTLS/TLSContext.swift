@@ -18,6 +18,7 @@ extension TLSVersion {
 
 /// Owns one `SSL_CTX` (freed in deinit). Fully configured in the factory methods and never
 /// changed afterwards, so one context serves any number of concurrent sessions.
+// Unchecked: an SSL_CTX configured once and then only read (OpenSSL allows sharing it).
 public final class TLSContext: @unchecked Sendable {
     let ctx: OpaquePointer
     public let isServer: Bool

@@ -300,6 +300,8 @@ struct MXFarm: AsyncParsableCommand {
 }
 
 /// One worker process: stdout read line by line; stdin a pipe it watches for EOF.
+// Unchecked: Process and Pipe are not marked Sendable; they are set up in init and then only
+// queried (isRunning, processIdentifier, waitUntilExit); lines come through an actor.
 final class WorkerProcess: @unchecked Sendable {
     private let process = Process()
     private let stdinPipe = Pipe()

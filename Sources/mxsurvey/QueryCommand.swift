@@ -35,7 +35,9 @@ struct QueryCommand: ParsableCommand {
             }
             sql = text
         }
-        let result = try RuntimeFailure.mapping("query failed") { try QueryRunner.run(sql: sql, store: store) }
+        let result = try RuntimeFailure.mapping("query failed") {
+            try QueryRunner.run(sql: sql, store: store)
+        }
         print(QueryRunner.formatTable(columns: result.columns, rows: result.rows), terminator: "")
     }
 }

@@ -181,7 +181,9 @@ struct ScanCommand: AsyncParsableCommand {
             do { _ = try ResumePolicy.explicit(id, found, database: db) } catch {
                 throw ValidationError(error.message)
             }
-            let definition = try RuntimeFailure.mapping("cannot read scan \(id)") { try store.definition(ofScan: id) }
+            let definition = try RuntimeFailure.mapping("cannot read scan \(id)") {
+                try store.definition(ofScan: id)
+            }
             if input == nil {
                 // Re-run the stored command line with this invocation's --db/--quiet/--verbose.
                 guard let stored = definition.flatMap(StoredScanOptions.init) else {
@@ -204,9 +206,13 @@ struct ScanCommand: AsyncParsableCommand {
             try await Self.checkResolver(setup, logger: logger)
             let scans = try RuntimeFailure.mapping("cannot read the scans of '\(db)'") { try store.scans() }
             if !fresh,
-                let previous = try RuntimeFailure.mapping("cannot read the scans of '\(db)'", {
-                    try ResumePolicy.unfinished(matching: defining, in: scans) { try store.definition(ofScan: $0) }
-                })
+                let previous = try RuntimeFailure.mapping(
+                    "cannot read the scans of '\(db)'",
+                    {
+                        try ResumePolicy.unfinished(matching: defining, in: scans) {
+                            try store.definition(ofScan: $0)
+                        }
+                    })
             {
                 scanID = previous.id
                 resuming = true
@@ -335,12 +341,20 @@ struct ScanCommand: AsyncParsableCommand {
             ? nil
             : (options.liveProgress ? .milliseconds(500) : OptionRange.duration(seconds: progressInterval))
 
-        let stop = StopSignal(exitOnRepeat: 130) {
-            FileHandle.standardError.write(
-                Data("\nstopping: finishing sessions in flight and flushing (signal again to abort)\n".utf8))
-        }
         let scanner = Scanner(
             resolver: setup.resolver, prober: setup.prober, store: store, options: options, logger: logger)
-        return try await scanner.run(input: input, scanID: scanID, resume: resuming, stop: { stop.isSet })
+        // A signal cancels the scan's task: sessions in flight are cut off, what was learned
+        // is stored, and the scan ends `interrupted` (resumable).
+        let scan = Task { try await scanner.run(input: input, scanID: scanID, resume: resuming) }
+        let stop = StopSignal(exitOnRepeat: 130) {
+            FileHandle.standardError.write(
+                Data("\nstopping: storing what was learned (signal again to abort)\n".utf8))
+        }
+        stop.onStop { scan.cancel() }
+        return try await withTaskCancellationHandler {
+            try await scan.value
+        } onCancel: {
+            scan.cancel()
+        }
     }
 }

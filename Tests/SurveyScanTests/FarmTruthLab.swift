@@ -87,8 +87,12 @@ final class CountingProber: TargetProbing, @unchecked Sendable {
     init(_ inner: Prober) { self.inner = inner }
 
     func probe(_ target: ProbeTarget) async -> ProbeResult {
+        await probe(target, cutOff: SessionCutOff())
+    }
+
+    func probe(_ target: ProbeTarget, cutOff: SessionCutOff) async -> ProbeResult {
         lock.withLock { calls[target.ip, default: 0] += 1 }
-        let result = await inner.probe(target)
+        let result = await inner.probe(target, cutOff: cutOff)
         lock.withLock {
             completed += 1
             if result.greylisted { greylistedResults += 1 }
@@ -235,7 +239,7 @@ final class FarmTruthLab: @unchecked Sendable {
         let stage: any DomainResolving =
             domainPause.map { PacedResolver(inner: resolver, pause: $0) } ?? resolver
         let scanner = Scanner(resolver: stage, prober: prober, store: store, options: options)
-        return try await scanner.run(input: domainsFile, scanID: scanID, resume: resume, stop: stop)
+        return try await scanner.run(input: domainsFile, scanID: scanID, resume: resume, stopWhen: stop)
     }
 
     /// A new store in a temporary file with one scan row; returns (store, scan id, path).

@@ -1,10 +1,10 @@
 import Foundation
 import GRDB
 import SurveyCore
-@testable import SurveyStore
 import Testing
 
 @testable import SurveyScan
+@testable import SurveyStore
 
 /// A resolver that stops answering: for domains whose number is in `silent`, the MX query
 /// times out and the run of unanswered queries grows; any answer ends the run.

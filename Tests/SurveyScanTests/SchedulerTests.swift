@@ -171,7 +171,7 @@ func quietOptions() -> ScanOptions {
         let s1 = try await Scanner(resolver: counter, prober: first, store: store, options: options)
             .run(
                 input: list, scanID: scan, resume: false,
-                stop: { counter.lock.withLock { counter.hostQueries.count } >= 20 })
+                stopWhen: { counter.lock.withLock { counter.hostQueries.count } >= 20 })
         #expect(s1.interrupted)
         #expect(try store.scan(scan)?.status == .interrupted)
         let stored = try await store.pool.read { db in
@@ -305,5 +305,26 @@ final class ConcurrencyProber: TargetProbing, @unchecked Sendable {
         #expect(await waiting == 2)
         slots.giveBack(128)
         await slots.waitUntilIdle()
+    }
+}
+
+extension SurveyScan.Scanner {
+    /// Runs the scan in a task of its own and cancels that task — the way a signal stops a
+    /// scan — once `condition` holds (looked at every 20 ms).
+    func run(input: String, scanID: Int64, resume: Bool, stopWhen condition: @escaping @Sendable () -> Bool)
+        async throws -> ScanSummary
+    {
+        let scan = Task { try await self.run(input: input, scanID: scanID, resume: resume) }
+        let watcher = Task {
+            while !Task.isCancelled {
+                if condition() {
+                    scan.cancel()
+                    return
+                }
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        defer { watcher.cancel() }
+        return try await scan.value
     }
 }

@@ -1,0 +1,33 @@
+import SurveyCore
+
+/// Options of one scan (the `scan` subcommand's flags).
+public struct ScanOptions: Sendable {
+    /// Probe private/loopback/reserved addresses (RFC 6890) too.
+    public var allowPrivate = false
+    public var exclusions = ExclusionList()
+    public var tag: String?
+    /// Domains resolved at the same time.
+    public var dnsConcurrency = ScanDefaults.dnsConcurrency
+    /// SMTP sessions at the same time.
+    public var concurrency = ScanDefaults.concurrency
+    /// New sessions per second over all targets (0 = unlimited).
+    public var rate = ScanDefaults.rate
+    /// Minimum time between two sessions to the same IP (applies to re-probes).
+    public var perIPInterval = ScanDefaults.perIPInterval
+    /// Wait before re-probing a host that greylisted the plaintext probe.
+    public var greylistRetry = ScanDefaults.greylistRetry
+    /// TCP port of the SMTP probe.
+    public var port = ScanDefaults.port
+    /// Run the probe stage (false: DNS only).
+    public var probe = true
+    /// How often to print a status line (nil: quiet).
+    public var progressInterval: Duration? = ScanDefaults.progressInterval
+    /// Draw a live bar (a TTY) instead of plain status lines.
+    public var liveProgress = false
+    /// Queries in a row without any reply from the resolver after which the scan stops
+    /// (`ScanFailure.resolverStoppedAnswering`) instead of storing `timeout`/`error`
+    /// verdicts that describe the resolver, not the domains.
+    public var resolverFailureThreshold = 200
+
+    public init() {}
+}

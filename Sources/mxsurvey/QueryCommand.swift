@@ -24,12 +24,7 @@ struct QueryCommand: ParsableCommand {
     var file: String
 
     func run() throws {
-        let db = self.db
-        let reader = try openDatabase(db, creating: false) {
-            var config = Configuration()
-            config.readonly = true
-            return try DatabaseQueue(path: db, configuration: config)
-        }
+        let reader = try openReadOnlyDatabase(db)
         let sql: String
         if file == "-" {
             sql = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)

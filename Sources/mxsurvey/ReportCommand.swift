@@ -40,12 +40,7 @@ struct ReportCommand: ParsableCommand {
     var out: String?
 
     func run() throws {
-        let db = self.db
-        let reader = try openDatabase(db, creating: false) {
-            var config = Configuration()
-            config.readonly = true
-            return try DatabaseQueue(path: db, configuration: config)
-        }
+        let reader = try openReadOnlyDatabase(db)
         let builder = ReportBuilder(db: reader)
         if scan == nil {
             let (chosen, newer) = try RuntimeFailure.mapping("cannot read '\(db)'") {

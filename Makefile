@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/release
 
-.PHONY: all build test leakcheck demo bench format lint deps clean
+.PHONY: all build test leakcheck demo sample-report bench format lint deps clean
 
 all: build
 
@@ -27,6 +27,10 @@ leakcheck: deps
 
 demo: build
 	bash scripts/demo.sh
+
+# Regenerates the committed reports/sample-report.* from a demo run (on purpose only).
+sample-report: build
+	SAMPLE=1 bash scripts/demo.sh
 
 bench: build
 	bash scripts/bench.sh

@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "mxsurvey",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "mxsurvey", targets: ["mxsurvey"]),
         .executable(name: "mxfarm", targets: ["mxfarm"]),
@@ -24,14 +24,12 @@ let package = Package(
             name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]),
 
-        // Pipeline stages.
+        // Pipeline stages. Each target lists exactly what its sources import; only
+        // SurveyStore (and the tests' fixtures) may use GRDB.
         .target(name: "SurveyCore"),
         .target(
             name: "SurveyDNS",
-            dependencies: [
-                "CAres", "SurveyCore", .product(name: "DequeModule", package: "swift-collections"),
-                .product(name: "Logging", package: "swift-log"),
-            ]),
+            dependencies: ["CAres", "SurveyCore", .product(name: "DequeModule", package: "swift-collections")]),
         .target(
             name: "SurveyStore",
             dependencies: [
@@ -45,30 +43,30 @@ let package = Package(
                 "SurveyCore", "SurveyTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
             name: "SurveyScan",
             dependencies: [
                 "SurveyCore", "SurveyDNS", "SurveyProbe", "SurveyStore", "SurveyTLS",
                 .product(name: "DequeModule", package: "swift-collections"),
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
-        .target(
-            name: "SurveyReport",
-            dependencies: ["SurveyCore", "SurveyStore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "SurveyReport", dependencies: ["SurveyCore", "SurveyStore"]),
         .target(
             name: "FarmKit",
             dependencies: [
-                "SurveyCore", "SurveyTLS", "COpenSSL",
+                "SurveyCore", "SurveyTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),
-        // Starts and stops the real peers (unbound, Postfix) and the farm for tests.
-        .target(name: "TestSupport", dependencies: ["SurveyCore", "SurveyStore", "SurveyTLS"]),
+        // Starts and stops the real peers (unbound, Postfix) and the farm for tests; builds
+        // fixture stores (with a little SQL of its own, GRDB).
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "SurveyCore", "SurveyStore", "SurveyTLS", .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
 
         // Thin command-line front ends.
         .executableTarget(
@@ -76,7 +74,6 @@ let package = Package(
             dependencies: [
                 "SurveyCore", "SurveyDNS", "SurveyStore", "SurveyProbe", "SurveyScan", "SurveyReport",
                 "SurveyTLS",
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -86,23 +83,50 @@ let package = Package(
             name: "mxfarm",
             dependencies: [
                 "FarmKit", "SurveyCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .testTarget(name: "SurveyCoreTests", dependencies: ["SurveyCore"]),
-        .testTarget(name: "SurveyDNSTests", dependencies: ["SurveyDNS", "TestSupport"]),
-        .testTarget(name: "SurveyStoreTests", dependencies: ["SurveyStore"]),
-        .testTarget(name: "SurveyTLSTests", dependencies: ["SurveyTLS", "TestSupport"]),
-        .testTarget(name: "SurveyProbeTests", dependencies: ["SurveyProbe", "TestSupport"]),
+        .testTarget(name: "SurveyDNSTests", dependencies: ["SurveyCore", "SurveyDNS", "TestSupport"]),
+        .testTarget(
+            name: "SurveyStoreTests",
+            dependencies: ["SurveyCore", "SurveyStore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "SurveyTLSTests", dependencies: ["SurveyCore", "SurveyTLS", "TestSupport"]),
+        .testTarget(
+            name: "SurveyProbeTests",
+            dependencies: [
+                "SurveyCore", "SurveyProbe", "SurveyTLS", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]),
         .testTarget(
             name: "SurveyScanTests",
             dependencies: [
-                "SurveyScan", "TestSupport", "FarmKit", "SurveyReport",
+                "FarmKit", "SurveyCore", "SurveyDNS", "SurveyProbe", "SurveyReport", "SurveyScan",
+                "SurveyStore",
+                "SurveyTLS", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),
-        .testTarget(name: "SurveyReportTests", dependencies: ["SurveyReport", "TestSupport"]),
-        .testTarget(name: "FarmKitTests", dependencies: ["FarmKit", "TestSupport"]),
+        .testTarget(
+            name: "SurveyReportTests",
+            dependencies: [
+                "SurveyCore", "SurveyReport", "SurveyStore", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
+        .testTarget(
+            name: "FarmKitTests",
+            dependencies: [
+                "FarmKit", "SurveyCore", "SurveyTLS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
         // Runs the built executables as a user would.
         .testTarget(
             name: "mxsurveyTests",

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make demo`: the whole tool on a machine without internet. Starts a simulated MX farm
 # (mxfarm, 127.2.0.0/16) and a private unbound serving its zone, scans datasets/demo.txt,
-# prints the summary and the report, and regenerates reports/sample-report.*.
-# Everything it starts is stopped by PID on exit.
+# prints the summary and the report. Everything it writes goes to demo/ (git-ignored), so a
+# clone stays clean; `make sample-report` (SAMPLE=1) also copies the reports over the
+# committed reports/sample-report.*, on purpose. Everything it starts is stopped by PID on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.build/release}
@@ -29,11 +30,16 @@ echo "== mxsurvey scan (resolver 127.0.0.1:$UNBOUND_PORT)"
     --progress-interval 2 datasets/demo.txt
 
 echo
-echo "== report (Markdown; HTML in reports/sample-report.html)"
-"$BIN/mxsurvey" report --db "$OUT/demo.db" --format md --out reports/sample-report.md
-"$BIN/mxsurvey" report --db "$OUT/demo.db" --format html --out reports/sample-report.html
+echo "== report (Markdown; HTML in $OUT/report.html)"
+"$BIN/mxsurvey" report --db "$OUT/demo.db" --format md --out "$OUT/report.md"
+"$BIN/mxsurvey" report --db "$OUT/demo.db" --format html --out "$OUT/report.html"
 "$BIN/mxsurvey" report --db "$OUT/demo.db" --format json --out "$OUT/report.json"
-sed -n '1,60p' reports/sample-report.md
+sed -n '1,60p' "$OUT/report.md"
+if [ "${SAMPLE:-0}" = 1 ]; then
+    cp "$OUT/report.md" reports/sample-report.md
+    cp "$OUT/report.html" reports/sample-report.html
+    echo "== reports/sample-report.{md,html} regenerated"
+fi
 echo
 echo "== a ready-made query: queries/probe_status_counts.sql"
 "$BIN/mxsurvey" query --db "$OUT/demo.db" queries/probe_status_counts.sql

@@ -7,7 +7,8 @@ free_port() {
 }
 
 # start_unbound DIR ZONEFILE ORIGIN → sets UNBOUND_PORT; serves ZONEFILE as an auth-zone for
-# ORIGIN on 127.0.0.1:UNBOUND_PORT and refuses everything else (never queries the internet).
+# ORIGIN on 127.0.0.1:UNBOUND_PORT, answers the root's SOA and NS from local data and refuses
+# everything else (never queries the internet).
 start_unbound() {
     local dir zone=$2 origin=$3
     dir=$(realpath -m "$1")
@@ -34,6 +35,10 @@ server:
     so-rcvbuf: 8m
     module-config: "iterator"
     local-zone: "." refuse
+    # The root answers SOA and NS like any recursive resolver: mxsurvey asks '. NS' to
+    # check that the resolver answers before it starts.
+    local-data: ". 3600 IN SOA localhost. nobody.invalid. 1 3600 600 86400 60"
+    local-data: ". 3600 IN NS localhost."
     local-zone: "$origin" transparent
 auth-zone:
     name: "$origin"

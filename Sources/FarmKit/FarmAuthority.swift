@@ -88,7 +88,7 @@ final class FarmCertificates: Sendable {
         struct Job: Sendable {
             var kind: CertKind
             var name: String
-            var version: FarmTLSVersion
+            var version: TLSVersion
         }
         var jobs: [Job] = []
         var jobIndex: [String: Int] = [:]
@@ -155,7 +155,7 @@ final class FarmCertificates: Sendable {
                     } else {
                         leaf = try CertificateFactory.selfSigned(request, key: subjectKey)
                     }
-                    let version = job.version.surveyVersion
+                    let version = job.version
                     let context = try TLSContext.server(
                         chain: [leaf] + above, key: subjectKey, minVersion: version, maxVersion: version)
                     results.set(j, .success((context, leaf)))
@@ -168,17 +168,6 @@ final class FarmCertificates: Sendable {
         contexts = hostJob.map { $0.map { built[$0].0 } }
         leaves = hostJob.map { $0.map { built[$0].1 } }
         contextCount = built.count
-    }
-}
-
-extension FarmTLSVersion {
-    var surveyVersion: TLSVersion {
-        switch self {
-        case .tls10: return .tls1
-        case .tls11: return .tls11
-        case .tls12: return .tls12
-        case .tls13: return .tls13
-        }
     }
 }
 

@@ -13,7 +13,7 @@ public struct FarmHost: Sendable, Hashable {
     public var implicitMX: Bool
     public var behaviour: Behaviour
     /// The version the server is pinned to (hosts that negotiate TLS only).
-    public var tlsVersion: FarmTLSVersion?
+    public var tlsVersion: TLSVersion?
     /// The certificate presented (hosts that negotiate TLS only).
     public var certKind: CertKind?
     /// Delay before the banner (not used by tarpits, which never send one).

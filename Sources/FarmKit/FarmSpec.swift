@@ -22,7 +22,7 @@ public enum Behaviour: String, CaseIterable, Sendable, Codable {
 
     /// The TLS version a host of this behaviour is pinned to, when it is fixed by the
     /// behaviour itself.
-    public var pinnedVersion: FarmTLSVersion? {
+    public var pinnedVersion: TLSVersion? {
         switch self {
         case .tls13: return .tls13
         case .tls12: return .tls12
@@ -50,14 +50,6 @@ public enum Behaviour: String, CaseIterable, Sendable, Codable {
         case .tarpit: return "banner_timeout"
         }
     }
-}
-
-/// Protocol versions named as `SSL_get_version` (and the `results.tls_version` column) name them.
-public enum FarmTLSVersion: String, CaseIterable, Sendable, Codable {
-    case tls10 = "TLSv1"
-    case tls11 = "TLSv1.1"
-    case tls12 = "TLSv1.2"
-    case tls13 = "TLSv1.3"
 }
 
 /// The certificate a TLS host presents (independent of the behaviour).

@@ -41,6 +41,11 @@ public enum HostDNSStatus: String, Sendable, Codable, CaseIterable {
 }
 
 public struct MXRecord: Sendable, Hashable, Codable {
+    /// The target in RFC 1035 §5.1 presentation form as `dig` prints it, lower-case, without
+    /// the trailing dot ("" for the root of a null MX): `.` and `\` inside a label (and
+    /// `" ; ( ) @ $`) escaped with a backslash, octets outside 0x21–0x7E as `\DDD`, e.g.
+    /// "a\009b.example" for a tab. It names exactly one wire name; the DNS stage asks for
+    /// that name (SurveyDNS `DNSName`).
     public var host: String
     public var preference: Int
     public init(host: String, preference: Int) {
@@ -69,6 +74,7 @@ public struct DomainResolution: Sendable, Hashable {
 
 /// The DNS stage's answer for one MX host name.
 public struct HostResolution: Sendable, Hashable {
+    /// The MX host name, in the form of `MXRecord.host`.
     public var host: String
     public var status: HostDNSStatus
     /// Set when the MX target is a CNAME (RFC 5321 §5.1 forbids it; we follow and flag it).

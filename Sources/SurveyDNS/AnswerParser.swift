@@ -49,27 +49,37 @@ enum AnswerParser {
         return String(cString: text)
     }
 
+    /// The status `ares_query` would report for a query that `ares_send` finished with
+    /// `status` and `message`: c-ares 1.18's `ares_query` callback turns a reply's RCODE
+    /// into an error code (NOERROR without answers → ENODATA, FORMERR → EFORMERR, SERVFAIL →
+    /// ESERVFAIL, NXDOMAIN → ENOTFOUND, NOTIMP → ENOTIMP, REFUSED → EREFUSED); `ares_send`
+    /// reports every reply as success.
+    static func queryStatus(_ status: Int32, message: [UInt8]) -> Int32 {
+        guard status == ARES_SUCCESS, message.count >= 12 else { return status }
+        switch message[3] & 0x0F {
+        case 0: return message[6] != 0 || message[7] != 0 ? ARES_SUCCESS : ARES_ENODATA
+        case 1: return ARES_EFORMERR
+        case 2: return ARES_ESERVFAIL
+        case 3: return ARES_ENOTFOUND
+        case 4: return ARES_ENOTIMP
+        case 5: return ARES_EREFUSED
+        default: return ARES_SUCCESS
+        }
+    }
+
     /// The RCODE of a DNS message (low nibble of the 4th header byte).
     static func rcode(_ message: [UInt8]) -> UInt8? {
         message.count >= 12 ? message[3] & 0x0F : nil
     }
 
     private static func parseRecords(into answer: inout DNSAnswer, message: [UInt8]) {
-        let result: Int32 = message.withUnsafeBufferPointer { buffer in
-            guard let base = buffer.baseAddress, buffer.count <= Int(Int32.max) else { return ARES_EBADRESP }
-            let length = Int32(buffer.count)
-            switch answer.type {
-            case .mx: return parseMX(base, length, into: &answer.records)
-            case .a: return parseAddresses(base, length, family: AF_INET, into: &answer.records)
-            case .aaaa: return parseAddresses(base, length, family: AF_INET6, into: &answer.records)
-            case .txt: return parseTXT(base, length, into: &answer.records)
-            case .cname:
-                if let first = answer.cnameChain.first {
-                    answer.records = [.cname(first)]
-                    return ARES_SUCCESS
-                }
-                return ARES_ENODATA
-            }
+        let result: Int32
+        switch answer.type {
+        case .a, .aaaa:
+            // Not ares_parse_a_reply: c-ares 1.18 rejects the whole reply as malformed when an
+            // alias in it names a target with an octet outside letters, digits and hyphens.
+            result = parseAddresses(message, of: answer, into: &answer.records)
+        default: result = parseWithCAres(into: &answer, message: message)
         }
         switch result {
         case ARES_SUCCESS: answer.status = answer.records.isEmpty ? .nodata : .ok
@@ -78,6 +88,24 @@ enum AnswerParser {
         default:
             answer.records = []
             answer.status = .error("cannot parse \(answer.type) reply: \(errorText(result))")
+        }
+    }
+
+    private static func parseWithCAres(into answer: inout DNSAnswer, message: [UInt8]) -> Int32 {
+        message.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress, buffer.count <= Int(Int32.max) else { return ARES_EBADRESP }
+            let length = Int32(buffer.count)
+            switch answer.type {
+            case .mx: return parseMX(base, length, into: &answer.records)
+            case .txt: return parseTXT(base, length, into: &answer.records)
+            case .cname:
+                if let first = answer.cnameChain.first {
+                    answer.records = [.cname(first)]
+                    return ARES_SUCCESS
+                }
+                return ARES_ENODATA
+            case .a, .aaaa: return ARES_ENOTIMP
+            }
         }
     }
 
@@ -90,6 +118,7 @@ enum AnswerParser {
         guard status == ARES_SUCCESS else { return status }
         var node = head
         while let current = node {
+            // ares_expand_name's form (`\DDD`, `\.`) but for a raw space: made canonical.
             let host = current.pointee.host.map { normalizedName(String(cString: $0)) } ?? ""
             records.append(.mx(MXRecord(host: host, preference: Int(current.pointee.priority))))
             node = current.pointee.next
@@ -97,26 +126,24 @@ enum AnswerParser {
         return ARES_SUCCESS
     }
 
+    /// The A or AAAA records of the answer section that belong to the name asked or to a
+    /// name of its alias chain, in their order (what `ares_parse_a_reply` keeps).
     private static func parseAddresses(
-        _ base: UnsafePointer<UInt8>, _ length: Int32, family: Int32, into records: inout [DNSRecord]
+        _ message: [UInt8], of answer: DNSAnswer, into records: inout [DNSRecord]
     ) -> Int32 {
-        var host: UnsafeMutablePointer<hostent>? = nil
-        let status =
-            family == AF_INET
-            ? ares_parse_a_reply(base, length, &host, nil, nil)
-            : ares_parse_aaaa_reply(base, length, &host, nil, nil)
-        defer { if let host { ares_free_hostent(host) } }
-        guard status == ARES_SUCCESS else { return status }
-        guard let entry = host?.pointee, entry.h_addrtype == family, var list = entry.h_addr_list else {
-            return ARES_ENODATA
+        let v4 = answer.type == .a
+        let owners = [answer.name] + answer.cnameChain
+        guard
+            let found = DNSMessage(message).addresses(
+                type: answer.type.rawValue, length: v4 ? 4 : 16, owners: owners)
+        else { return ARES_EBADRESP }
+        let family = v4 ? AF_INET : AF_INET6
+        for raw in found {
+            guard let text = raw.withUnsafeBytes({ presentation(ofRaw: $0.baseAddress!, family: family) })
+            else { continue }
+            records.append(v4 ? .a(text) : .aaaa(text))
         }
-        while let address = list.pointee {
-            if let text = presentation(ofRaw: UnsafeRawPointer(address), family: family) {
-                records.append(family == AF_INET ? .a(text) : .aaaa(text))
-            }
-            list += 1
-        }
-        return ARES_SUCCESS
+        return found.isEmpty ? ARES_ENODATA : ARES_SUCCESS
     }
 
     private static func parseTXT(
@@ -145,17 +172,11 @@ enum AnswerParser {
     }
 }
 
-/// Lower-case, no trailing dot; the root becomes "".
+/// `name` in the presentation form of `DNSName`: lower-case, no trailing dot, the root "",
+/// octets outside letters, digits and the like escaped. A plain name (letters, digits,
+/// hyphens, underscores, dots) comes back as it is, unallocated.
 func normalizedName(_ name: String) -> String {
-    // Most names already are (the input reader normalises domains; servers mostly answer in
-    // lowercase): ASCII without capitals or a trailing dot is returned as it is, unallocated.
-    let bytes = name.utf8
-    if bytes.last != UInt8(ascii: "."), !bytes.contains(where: { $0 >= 0x80 || (0x41...0x5A).contains($0) }) {
-        return name
-    }
-    var out = name.lowercased()
-    while out.hasSuffix(".") { out.removeLast() }
-    return out
+    DNSName.canonical(name)
 }
 
 /// A minimal reader for the parts of a DNS message c-ares' parsers do not expose: the
@@ -168,10 +189,10 @@ struct DNSMessage {
         at + 1 < bytes.count ? Int(bytes[at]) << 8 | Int(bytes[at + 1]) : nil
     }
 
-    /// Reads a possibly compressed name at `offset`; returns it (lower-case, no trailing dot)
-    /// and the offset after it.
+    /// Reads a possibly compressed name at `offset`; returns it in the presentation form of
+    /// `DNSName` and the offset after it.
     func readName(at offset: Int) -> (name: String, next: Int)? {
-        var labels = [String]()
+        var out = [UInt8]()
         var position = offset
         var next: Int? = nil
         var jumps = 0
@@ -180,7 +201,7 @@ struct DNSMessage {
             guard position < bytes.count else { return nil }
             let length = Int(bytes[position])
             if length == 0 {
-                return (labels.joined(separator: "."), next ?? position + 1)
+                return (String(decoding: out, as: UTF8.self), next ?? position + 1)
             }
             switch length & 0xC0 {
             case 0xC0:
@@ -194,7 +215,8 @@ struct DNSMessage {
                 guard start + length <= bytes.count else { return nil }
                 total += length + 1
                 guard total <= 255 else { return nil }
-                labels.append(String(decoding: bytes[start..<start + length], as: UTF8.self).lowercased())
+                if !out.isEmpty { out.append(0x2E) }
+                DNSName.appendLabel(bytes[start..<start + length], to: &out)
                 position = start + length
             default:
                 return nil
@@ -218,6 +240,53 @@ struct DNSMessage {
             steps += 1
         }
         return nil
+    }
+
+    /// The RDATA of the records of class IN and type `type` in the answer section whose RDATA
+    /// is `length` octets and whose owner is one of `owners` (`DNSName`'s form), in order; nil
+    /// when the message is cut short or malformed.
+    func addresses(type: UInt16, length: Int, owners: [String]) -> [ArraySlice<UInt8>]? {
+        guard bytes.count >= 12, let questions = u16(4), let answers = u16(6), questions == 1 else {
+            return nil
+        }
+        guard let afterName = skipName(at: 12), afterName + 4 <= bytes.count else { return nil }
+        var position = afterName + 4
+        var found: [ArraySlice<UInt8>] = []
+        for _ in 0..<answers {
+            guard let next = skipName(at: position), let rrType = u16(next), let rrClass = u16(next + 2),
+                let rdlength = u16(next + 8)
+            else { return nil }
+            let rdata = next + 10
+            guard rdata + rdlength <= bytes.count else { return nil }
+            if rrType == Int(type), rrClass == 1, rdlength == length {
+                // Usually the owner is a pointer to the question, which is the name asked.
+                let isQuestion = bytes[position] == 0xC0 && bytes[position + 1] == 12
+                if isQuestion || readName(at: position).map({ owners.contains($0.name) }) == true {
+                    found.append(bytes[rdata..<rdata + rdlength])
+                }
+            }
+            position = rdata + rdlength
+        }
+        return found
+    }
+
+    /// Whether the message carries an OPT record (RFC 6891) in its additional section.
+    var hasOPT: Bool {
+        guard bytes.count >= 12, let questions = u16(4), let answers = u16(6), let authority = u16(8),
+            let additional = u16(10)
+        else { return false }
+        var position = 12
+        for _ in 0..<questions {
+            guard let next = skipName(at: position) else { return false }
+            position = next + 4
+        }
+        for index in 0..<(answers + authority + additional) {
+            guard let next = skipName(at: position), let type = u16(next), let rdlength = u16(next + 8)
+            else { return false }
+            if index >= answers + authority, type == 41 { return true }
+            position = next + 10 + rdlength
+        }
+        return false
     }
 
     /// CNAME targets starting from `name`, following the answer section's aliases in order.

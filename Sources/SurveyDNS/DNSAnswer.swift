@@ -69,14 +69,15 @@ public enum DNSRecord: Sendable, Hashable {
 
 /// The answer to one query.
 public struct DNSAnswer: Sendable, Hashable {
-    /// The name as asked (lower-case, no trailing dot).
+    /// The name as asked, in `DNSName`'s presentation form (lower-case, no trailing dot,
+    /// unusual octets escaped as `\DDD`).
     public var name: String
     public var type: RecordType
     public var status: DNSStatus
     /// Records of the asked type, in the order of the reply. For `.cname` queries the
-    /// alias target; MX host names lower-case without trailing dot ("" for the root).
+    /// alias target; MX host names in the same form ("" for the root).
     public var records: [DNSRecord]
-    /// When `name` is an alias: the CNAME targets the server followed, in order.
+    /// When `name` is an alias: the CNAME targets the server followed, in order (same form).
     public var cnameChain: [String]
 
     public init(

@@ -24,6 +24,17 @@ public struct ResolverStatistics: Sendable, Hashable {
     public var inFlight = 0
     /// Highest `inFlight` seen.
     public var peakInFlight = 0
+    /// How many of the last queries in a row ended without a reply from any server: timed
+    /// out after all tries on every server, or refused at the socket (ICMP port
+    /// unreachable). Any DNS reply, whatever its RCODE (NXDOMAIN, SERVFAIL, REFUSED …),
+    /// sets it back to 0; queries cut short by `shutdown` or rejected as invalid names
+    /// leave it as it is. Counted in the order the queries finish.
+    ///
+    /// A few such queries are normal (zones whose own servers do not answer make the
+    /// resolver time out too); a run of them far above what the scan's domains explain
+    /// means the resolver itself has stopped answering: a scan should then stop instead of
+    /// recording `timeout` and `error` verdicts as facts about the domains.
+    public var consecutiveUnanswered = 0
 
     public init() {}
 
@@ -108,11 +119,87 @@ final class AresChannel: @unchecked Sendable {
         raw = channel
     }
 
+    /// The servers the channel asks, in its order (call before the driver thread owns it).
+    func servers() -> [ServerAddress] {
+        var head: UnsafeMutablePointer<ares_addr_port_node>? = nil
+        guard ares_get_servers_ports(raw, &head) == ARES_SUCCESS else { return [] }
+        defer { if let head { ares_free_data(head) } }
+        var out: [ServerAddress] = []
+        var node = head
+        while let current = node {
+            var entry = current.pointee
+            // c-ares leaves the port 0 when it is the default.
+            let port = UInt16(clamping: entry.udp_port == 0 ? 53 : entry.udp_port)
+            switch entry.family {
+            case AF_INET:
+                if let host = presentation(
+                    of: &entry.addr.addr4, family: AF_INET, length: Int(INET_ADDRSTRLEN))
+                {
+                    out.append(ServerAddress(host: host, port: port, family: .ipv4))
+                }
+            case AF_INET6:
+                if let host = presentation(
+                    of: &entry.addr.addr6, family: AF_INET6, length: Int(INET6_ADDRSTRLEN))
+                {
+                    out.append(ServerAddress(host: host, port: port, family: .ipv6))
+                }
+            default: break
+            }
+            node = current.pointee.next
+        }
+        return out
+    }
+
     deinit { ares_destroy(raw) }
 }
 
 /// DNS class IN (RFC 1035 §3.2.4).
-private let dnsClassIN: Int32 = 1
+private let dnsClassIN: UInt16 = 1
+
+/// A DNS query message laid out as c-ares 1.18's `ares_create_query` lays it out: header
+/// with `id`, RD set and one question; with `ednsPayloadSize`, an OPT record (RFC 6891) that
+/// advertises it, last, in the 11 octets c-ares strips when it retries without EDNS after a
+/// FORMERR. The name is `DNSName`'s presentation form (or any RFC 1035 escaping) and goes
+/// out with exactly the labels it denotes. Returns nil when `name` is not a valid name.
+func queryMessage(id: UInt16, name: String, type: UInt16, ednsPayloadSize: Int?) -> [UInt8]? {
+    var name = name
+    return name.withUTF8 { utf8 -> [UInt8]? in
+        let capacity = 12 + DNSName.maxWireLength(utf8.count) + 4 + 11
+        var valid = true
+        let message = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+            buffer.initialize(repeating: 0)
+            buffer[0] = UInt8(id >> 8)
+            buffer[1] = UInt8(id & 0xFF)
+            buffer[2] = 0x01  // RD
+            buffer[5] = 1  // QDCOUNT
+            buffer[11] = ednsPayloadSize == nil ? 0 : 1  // ARCOUNT
+            guard
+                let nameLength = DNSName.writeWire(
+                    utf8, to: UnsafeMutableBufferPointer(rebasing: buffer[12...]))
+            else {
+                valid = false
+                count = 0
+                return
+            }
+            var end = 12 + nameLength
+            buffer[end] = UInt8(type >> 8)
+            buffer[end + 1] = UInt8(type & 0xFF)
+            buffer[end + 2] = UInt8(dnsClassIN >> 8)
+            buffer[end + 3] = UInt8(dnsClassIN & 0xFF)
+            end += 4
+            if let size = ednsPayloadSize {
+                // Root owner, TYPE 41, CLASS = payload size, TTL 0 (no extended RCODE,
+                // version 0, no DO bit), no RDATA: 11 octets, zero but for these.
+                buffer[end + 2] = 41
+                buffer[end + 3] = UInt8(size >> 8 & 0xFF)
+                buffer[end + 4] = UInt8(size & 0xFF)
+                end += 11
+            }
+            count = end
+        }
+        return valid ? message : nil
+    }
+}
 
 enum AresLibrary {
     private static let status: Int32 = ares_library_init(ARES_LIB_INIT_ALL)
@@ -166,18 +253,50 @@ final class ChannelHandOver: @unchecked Sendable {
 /// Passed through c-ares as the callback argument of one query.
 private final class QueryContext {
     unowned let driver: Driver
-    let handler: ReplyHandler
-    init(driver: Driver, handler: @escaping ReplyHandler) {
+    let query: OutgoingQuery
+    let id: UInt16
+    /// Whether the message carried an OPT record.
+    let edns: Bool
+    init(driver: Driver, query: OutgoingQuery, id: UInt16, edns: Bool) {
         self.driver = driver
-        self.handler = handler
+        self.query = query
+        self.id = id
+        self.edns = edns
     }
 }
 
 /// One query the driver thread has yet to hand to c-ares.
 private struct OutgoingQuery {
     let name: String
-    let type: RecordType
+    let type: UInt16
     let handler: ReplyHandler
+}
+
+/// Query IDs for the driver's queries: random (RFC 5452 §4.3), and distinct among the
+/// queries outstanding, because c-ares 1.18 matches a reply to the first outstanding query
+/// with its ID and drops it when the question differs. `ares_query` picks such IDs itself;
+/// `ares_send`, which the driver uses, sends the ID of the message it is given.
+private struct QueryIDs {
+    private var inUse = Set<UInt16>()
+    private var bits: UInt64 = 0
+    private var left = 0
+    private var random = SystemRandomNumberGenerator()
+
+    /// A random ID not in use; the caller keeps fewer than 65536 in use.
+    mutating func take() -> UInt16 {
+        while true {
+            if left == 0 {
+                bits = random.next()
+                left = 4
+            }
+            let id = UInt16(truncatingIfNeeded: bits)
+            bits >>= 16
+            left -= 1
+            if inUse.insert(id).inserted { return id }
+        }
+    }
+
+    mutating func release(_ id: UInt16) { inUse.remove(id) }
 }
 
 /// Runs one c-ares channel on one dedicated thread. Other threads only touch the state
@@ -189,6 +308,9 @@ final class Driver: @unchecked Sendable {
         case stopping
         case stopped
     }
+
+    /// Outstanding queries at most; each needs its own query ID, so at most 32768.
+    static let inFlightLimit = 32768
 
     private let maxInFlight: Int
     private let wakeup: WakeupPipe
@@ -209,12 +331,18 @@ final class Driver: @unchecked Sendable {
     private var socketsChanged = true
     private var completedCounts = ResolverStatistics()
     private var countsChanged = false
+    private var queryIDs = QueryIDs()
+    /// The EDNS payload size the queries advertise; nil once a server answered FORMERR
+    /// without an OPT record (it does not speak EDNS; c-ares makes the same switch).
+    private var ednsPayloadSize: Int?
+    private var consecutiveUnanswered = 0
     /// Replies since the streams were last flushed, and when the oldest of them arrived.
     private var repliesSinceFlush = 0
     private var oldestUnflushed: ContinuousClock.Instant?
 
-    init(maxInFlight: Int) throws(ResolverError) {
-        self.maxInFlight = maxInFlight
+    init(maxInFlight: Int, ednsPayloadSize: Int?) throws(ResolverError) {
+        self.maxInFlight = min(maxInFlight, Self.inFlightLimit)
+        self.ednsPayloadSize = ednsPayloadSize
         self.wakeup = try WakeupPipe()
     }
 
@@ -288,18 +416,45 @@ final class Driver: @unchecked Sendable {
         socketsChanged = true
     }
 
-    /// Queues a query for c-ares; `handler` runs on this thread with the reply.
-    func send(_ name: String, _ type: RecordType, _ handler: @escaping ReplyHandler) {
+    /// Queues a query of class IN for c-ares; `handler` runs on this thread with the reply.
+    func send(_ name: String, _ type: UInt16, _ handler: @escaping ReplyHandler) {
         outgoing.append(OutgoingQuery(name: name, type: type, handler: handler))
     }
 
-    private func completed(_ context: QueryContext, status: Int32, timeouts: Int32, message: [UInt8]) {
+    /// A query c-ares has finished with `status` (of `ares_send`: success for any reply).
+    private func completed(_ context: QueryContext, status sent: Int32, timeouts: Int32, message: [UInt8]) {
         inFlight -= 1
+        queryIDs.release(context.id)
+        let status = AnswerParser.queryStatus(sent, message: message)
+        if status == ARES_EFORMERR, context.edns, !DNSMessage(message).hasOPT {
+            // The server does not speak EDNS: ask again without it, and so from now on.
+            ednsPayloadSize = nil
+            outgoing.append(context.query)
+            completedCounts.retransmissionsAfterTimeout += Int(timeouts)
+            return
+        }
+        finished(context.query, status: status, timeouts: timeouts, message: message)
+    }
+
+    private func finished(_ query: OutgoingQuery, status: Int32, timeouts: Int32, message: [UInt8]) {
         completedCounts.count(status, timeouts: timeouts)
+        let unanswered: Int
+        switch status {
+        case ARES_ETIMEOUT, ARES_ECONNREFUSED: unanswered = consecutiveUnanswered + 1
+        case ARES_EDESTRUCTION, ARES_ECANCELLED, ARES_EBADNAME, ARES_EBADQUERY, ARES_ENOMEM:
+            unanswered = consecutiveUnanswered
+        default: unanswered = 0
+        }
+        if unanswered != consecutiveUnanswered {
+            // Published before the handler runs, so that whoever its result wakes sees it;
+            // a lock only when it changes (not while the resolver answers).
+            consecutiveUnanswered = unanswered
+            lock.withLock { shared.consecutiveUnanswered = unanswered }
+        }
         countsChanged = true
         repliesSinceFlush += 1
         if oldestUnflushed == nil { oldestUnflushed = .now }
-        context.handler(RawReply(status: status, timeouts: timeouts, message: message))
+        query.handler(RawReply(status: status, timeouts: timeouts, message: message))
     }
 
     /// Starts queued queries while slots are free: follow-ups of running jobs first, then
@@ -321,13 +476,26 @@ final class Driver: @unchecked Sendable {
         }
     }
 
+    /// Hands `query` to c-ares with `ares_send` and a message built here (`queryMessage`):
+    /// `ares_query` would build it with `ares_create_query`, which reads a name's `\DDD`
+    /// escape as the three digits (the label "a\009b" would go out as "a009b"), cannot
+    /// send a NUL octet and drops an escaped dot that ends the name.
     private func issue(_ query: OutgoingQuery, _ raw: ares_channel) {
-        inFlight += 1
         countsChanged = true
         completedCounts.queriesSent += 1
-        let context = Unmanaged.passRetained(QueryContext(driver: self, handler: query.handler))
-        ares_query(
-            raw, query.name, dnsClassIN, Int32(query.type.rawValue),
+        let id = queryIDs.take()
+        let edns = ednsPayloadSize
+        guard let message = queryMessage(id: id, name: query.name, type: query.type, ednsPayloadSize: edns)
+        else {
+            queryIDs.release(id)
+            finished(query, status: ARES_EBADNAME, timeouts: 0, message: [])
+            return
+        }
+        inFlight += 1
+        let context = Unmanaged.passRetained(
+            QueryContext(driver: self, query: query, id: id, edns: edns != nil))
+        ares_send(
+            raw, message, Int32(message.count),
             { arg, status, timeouts, abuf, alen in
                 guard let arg else { return }
                 let context = Unmanaged<QueryContext>.fromOpaque(arg).takeRetainedValue()

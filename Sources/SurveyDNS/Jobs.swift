@@ -6,14 +6,15 @@ typealias ReplyHandler = (RawReply) -> Void
 /// Where a job sends its queries: the driver (replies arrive later, on its thread) or,
 /// once the resolver is shut down, `ShutDownSender` (the reply is "shut down", at once).
 protocol QuerySender: AnyObject {
-    func send(_ name: String, _ type: RecordType, _ handler: @escaping ReplyHandler)
+    /// One query of class IN for `name` (`DNSName`'s form) and the record type `type`.
+    func send(_ name: String, _ type: UInt16, _ handler: @escaping ReplyHandler)
 }
 
 extension Driver: QuerySender {}
 
 /// Answers every query with "resolver shut down" on the caller's thread.
 final class ShutDownSender: QuerySender {
-    func send(_ name: String, _ type: RecordType, _ handler: @escaping ReplyHandler) {
+    func send(_ name: String, _ type: UInt16, _ handler: @escaping ReplyHandler) {
         handler(.shutDown)
     }
 }
@@ -66,7 +67,7 @@ final class QueryJob: ResolverJob, @unchecked Sendable {
     private func ask(_ name: String, _ sender: any QuerySender) {
         current = name
         attempts += 1
-        sender.send(name, type) { [self] reply in received(reply, sender) }
+        sender.send(name, type.rawValue) { [self] reply in received(reply, sender) }
     }
 
     private func received(_ reply: RawReply, _ sender: any QuerySender) {

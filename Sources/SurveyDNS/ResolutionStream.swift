@@ -1,5 +1,6 @@
 import Foundation
 import SurveyCore
+import Synchronization
 
 /// One lookup handed to a `ResolutionStream`; `token` comes back with its outcome.
 public struct ResolutionJob: Sendable, Hashable {
@@ -99,10 +100,9 @@ public final class ResolutionStream: Sendable {
 
 /// Collects a driver-backed stream's outcomes during a round of replies; the driver
 /// flushes it at the end of the round, so the consumer wakes once per round.
-private final class Outbox: DriverFlushable, @unchecked Sendable {
-    private let lock = NSLock()
-    private var items: [ResolutionOutcome] = []
-    private var scheduled = false
+private final class Outbox: DriverFlushable, Sendable {
+    /// Outcomes of the round, and whether a flush is scheduled.
+    private let pending = Mutex((items: [ResolutionOutcome](), scheduled: false))
     private let driver: Driver
     private let continuation: AsyncStream<[ResolutionOutcome]>.Continuation
 
@@ -112,19 +112,19 @@ private final class Outbox: DriverFlushable, @unchecked Sendable {
     }
 
     func add(_ outcome: ResolutionOutcome) {
-        let first: Bool = lock.withLock {
-            items.append(outcome)
-            defer { scheduled = true }
-            return !scheduled
+        let first: Bool = pending.withLock { pending in
+            pending.items.append(outcome)
+            defer { pending.scheduled = true }
+            return !pending.scheduled
         }
         if first && !driver.scheduleFlush(self) { flush() }
     }
 
     func flush() {
-        let batch: [ResolutionOutcome] = lock.withLock {
-            scheduled = false
-            defer { items.removeAll(keepingCapacity: true) }
-            return items
+        let batch: [ResolutionOutcome] = pending.withLock { pending in
+            pending.scheduled = false
+            defer { pending.items.removeAll(keepingCapacity: true) }
+            return pending.items
         }
         if !batch.isEmpty { continuation.yield(batch) }
     }

@@ -16,13 +16,17 @@ public final class Resolver: Sendable {
     public let config: ResolverConfig
     /// The parsed `config.servers` (empty: the system's resolv.conf).
     public let servers: [ServerAddress]
+    /// The servers the channel uses: `servers`, or those c-ares read from resolv.conf.
+    let channelServers: [ServerAddress]
     private let driver: Driver
 
     public init(config: ResolverConfig = ResolverConfig()) throws(ResolverError) {
         self.servers = try config.validated()
         self.config = config
-        let driver = try Driver(maxInFlight: config.maxInFlight)
+        let driver = try Driver(maxInFlight: config.maxInFlight, ednsPayloadSize: config.ednsPayloadSize)
         let channel = try AresChannel(config: config, servers: servers, driver: driver)
+        // Before the driver thread owns the channel.
+        self.channelServers = servers.isEmpty ? channel.servers() : servers
         driver.start(channel)
         self.driver = driver
     }

@@ -18,7 +18,8 @@ public struct ResolverConfig: Sendable, Hashable {
     /// Number of tries per server before a query times out; also the number of times a
     /// query that gets SERVFAIL is sent.
     public var tries: Int
-    /// Queries outstanding in c-ares at most; further queries wait in a queue.
+    /// Queries outstanding in c-ares at most (32768 at most are used: each needs a query ID
+    /// of its own); further queries wait in a queue.
     public var maxInFlight: Int
     /// Advertise an EDNS0 UDP payload size (fewer truncated answers and TCP retries).
     public var ednsPayloadSize: Int?

@@ -15,7 +15,8 @@ protocol DeadlineWheelClient: AnyObject {
 /// registering is O(1) and nothing is ever cancelled: a session whose deadline moved simply
 /// re-registers when its stale tick comes up. Clients are held weakly.
 ///
-/// Use only on `loop`.
+/// Time is the loop's own (`EventLoop.now`): the monotonic clock on a real loop, the
+/// virtual clock of an `EmbeddedEventLoop` in tests. Use only on `loop`.
 final class DeadlineWheel {
     let loop: any EventLoop
     private let tickNanoseconds: Int64
@@ -30,7 +31,8 @@ final class DeadlineWheel {
     init(loop: any EventLoop, tick: TimeAmount = .milliseconds(100)) {
         self.loop = loop
         self.tickNanoseconds = max(tick.nanoseconds, 1_000_000)
-        self.lastProcessedTick = Int64(NIODeadline.now().uptimeNanoseconds) / max(tick.nanoseconds, 1_000_000)
+        self.lastProcessedTick =
+            Int64(clamping: loop.now.uptimeNanoseconds) / max(tick.nanoseconds, 1_000_000)
     }
 
     /// The tick at or after `deadline`.
@@ -45,7 +47,7 @@ final class DeadlineWheel {
         if !running {
             // Idle until now: nothing is filed, skip the ticks that passed meanwhile.
             running = true
-            let currentTick = Int64(clamping: NIODeadline.now().uptimeNanoseconds) / tickNanoseconds
+            let currentTick = Int64(clamping: loop.now.uptimeNanoseconds) / tickNanoseconds
             lastProcessedTick = max(lastProcessedTick, currentTick)
             scheduleWakeup()
         }
@@ -60,7 +62,7 @@ final class DeadlineWheel {
     }
 
     private func advance() {
-        let now = NIODeadline.now()
+        let now = loop.now
         let currentTick = Int64(clamping: now.uptimeNanoseconds) / tickNanoseconds
         while lastProcessedTick < currentTick {
             lastProcessedTick += 1

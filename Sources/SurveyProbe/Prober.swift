@@ -67,11 +67,11 @@ public final class Prober: Sendable {
             .connectTimeout(.nanoseconds(connectTimeout.nanoseconds))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { [self] channel in
-                let handler = SMTPProbeHandler(
-                    config: config, target: target, startedAt: startedAt, startedUptime: startedUptime,
-                    wheel: wheel(for: channel.eventLoop), promise: promise)
-                return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(handler)
+                channel.eventLoop.makeCompletedFuture {
+                    try SMTPProbeHandler.addHandlers(
+                        to: channel.pipeline.syncOperations, config: config, target: target,
+                        startedAt: startedAt, startedUptime: startedUptime,
+                        wheel: wheel(for: channel.eventLoop), promise: promise)
                 }
             }
         let connecting = bootstrap.connect(to: address)

@@ -133,7 +133,7 @@ public enum LeftOutReason: String, CaseIterable, Sendable, Codable {
 }
 
 /// The figures of a report.
-public enum FigureID: String, CaseIterable, Sendable {
+public enum FigureID: String, CaseIterable, Sendable, Codable {
     case starttlsOffered = "starttls_offered"
     case tlsNegotiated = "tls_negotiated"
     case tlsV13 = "tls_v1_3"
@@ -156,7 +156,9 @@ public enum FigureID: String, CaseIterable, Sendable {
     public var isProblem: Bool {
         switch self {
         case .tlsLegacy, .certExpired, .certSelfSigned, .certUntrusted, .certNameMismatch: true
-        default: false
+        case .starttlsOffered, .tlsNegotiated, .tlsV13, .tlsV12, .certValid,
+            .forwardSecrecy, .plaintextRefused, .dskCompliant, .bsiCompliant:
+            false
         }
     }
 
@@ -207,7 +209,7 @@ public enum FigureID: String, CaseIterable, Sendable {
         switch self {
         case .tlsV13, .tlsV12, .tlsLegacy, .forwardSecrecy: " with TLS"
         case .certValid, .certExpired, .certSelfSigned, .certUntrusted, .certNameMismatch: " with TLS"
-        default: ""
+        case .starttlsOffered, .tlsNegotiated, .plaintextRefused, .dskCompliant, .bsiCompliant: ""
         }
     }
 

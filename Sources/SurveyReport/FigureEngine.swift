@@ -1,4 +1,6 @@
 import Foundation
+import SurveyCore
+import SurveyStore
 
 /// Whether one unit satisfies a figure, does not, or cannot be counted (and why).
 enum Outcome: Equatable, Sendable {
@@ -7,47 +9,24 @@ enum Outcome: Equatable, Sendable {
     case out(LeftOutReason)
 }
 
-/// Negotiated protocol version, normalised from OpenSSL's names (`TLSv1.3`, `TLSv1`, `SSLv3`).
-enum TLSVersion: String, Sendable {
-    case ssl = "SSL 3.0 or older"
-    case tls10 = "TLS 1.0"
-    case tls11 = "TLS 1.1"
-    case tls12 = "TLS 1.2"
-    case tls13 = "TLS 1.3"
-    case other = "other"
-
-    init(_ raw: String) {
-        let t = raw.uppercased().replacingOccurrences(of: " ", with: "").replacingOccurrences(
-            of: "V", with: "")
-        switch t {
-        case "TLS1.3", "TLS13": self = .tls13
-        case "TLS1.2", "TLS12": self = .tls12
-        case "TLS1.1", "TLS11": self = .tls11
-        case "TLS1", "TLS1.0", "TLS10": self = .tls10
-        case "SSL3", "SSL3.0", "SSL2", "SSL2.0": self = .ssl
-        default: self = .other
-        }
-    }
-
-    var isLegacy: Bool { self == .ssl || self == .tls10 || self == .tls11 }
-    var isModern: Bool { self == .tls12 || self == .tls13 }
-}
-
 /// Decides each figure for one (MX host, IP) pair, and combines pairs into units.
 enum Evaluator {
     /// Why a probe did not get far enough to decide a figure.
     static func failureReason(_ p: PairFacts) -> LeftOutReason {
         if p.excluded { return .excluded }
-        guard let status = p.status else { return .notProbed }
+        guard let stored = p.status else { return .notProbed }
+        guard case .known(let status) = stored else { return .notTested }
         switch status {
-        case "excluded": return .excluded
-        case "connect_refused", "connect_error": return .connectFailed
-        case "connect_timeout", "banner_timeout", "timeout": return .timeout
-        case "banner_rejected": return p.bannerCode == 421 ? .rateLimited : .bannerRejected
-        case "ehlo_failed": return .ehloFailed
-        case "protocol_violation": return .protocolViolation
-        case "connection_closed": return .connectionClosed
-        default: return .notTested
+        case .excluded: return .excluded
+        case .connectRefused, .connectError: return .connectFailed
+        case .connectTimeout, .bannerTimeout, .timeout: return .timeout
+        case .bannerRejected: return p.bannerCode == 421 ? .rateLimited : .bannerRejected
+        case .ehloFailed: return .ehloFailed
+        case .protocolViolation: return .protocolViolation
+        case .connectionClosed: return .connectionClosed
+        // The session got past the point of failure, or failed on the client's side
+        // (`client_error`): the fact a figure needs was not recorded.
+        case .ok, .starttlsNotOffered, .starttlsRejected, .tlsFailed, .clientError: return .notTested
         }
     }
 
@@ -63,9 +42,14 @@ enum Evaluator {
         case .no: return .no
         case .yes:
             if p.tlsVersion != nil { return .yes }
-            switch p.status {
-            case "starttls_rejected", "tls_failed", "ok": return .no
-            default: return .out(failureReason(p))
+            guard case .known(let status)? = p.status else { return .out(failureReason(p)) }
+            switch status {
+            // STARTTLS was answered and TLS did not come of it.
+            case .starttlsRejected, .tlsFailed, .ok: return .no
+            case .connectRefused, .connectTimeout, .connectError, .bannerTimeout, .bannerRejected,
+                .ehloFailed,
+                .starttlsNotOffered, .timeout, .protocolViolation, .connectionClosed, .excluded, .clientError:
+                return .out(failureReason(p))
             }
         }
     }
@@ -114,7 +98,7 @@ enum Evaluator {
                 "WITH-AES-256-CBC-SHA384",
             ]
             return allowed.contains(String(rest))
-        default:
+        case .ssl, .tls10, .tls11, .other:
             return false
         }
     }
@@ -229,8 +213,7 @@ struct Tally {
     func figure(_ id: FigureID, _ unit: ReportUnit) -> Figure {
         var left: [String: Int] = [:]
         for (i, n) in out.enumerated() where n > 0 { left[LeftOutReason.allCases[i].rawValue] = n }
-        return Figure(
-            id: id.rawValue, unit: unit.rawValue, numerator: yes, denominator: yes + no, leftOut: left)
+        return Figure(id: id, unit: unit, numerator: yes, denominator: yes + no, leftOut: left)
     }
 }
 
@@ -251,15 +234,20 @@ struct Computation {
         var c = DomainCounts()
         for d in domains {
             c.total += 1
-            switch d.status {
-            case "ok": c.withMail += 1
-            case "implicit_mx":
+            guard case .known(let status) = d.status else {
+                c.dnsFailure += 1  // a status this version does not know
+                continue
+            }
+            switch status {
+            case .ok: c.withMail += 1
+            case .implicitMX:
                 c.withMail += 1
                 c.implicitMX += 1
-            case "null_mx": c.nullMX += 1
-            case "nxdomain": c.nxdomain += 1
-            case "nodata": c.nodata += 1
-            default: c.dnsFailure += 1
+            case .nullMX: c.nullMX += 1
+            case .nxdomain: c.nxdomain += 1
+            case .nodata: c.nodata += 1
+            // Not queried (exclusion list) counts with the failures, as no answer.
+            case .servfail, .timeout, .refused, .error, .excluded: c.dnsFailure += 1
             }
         }
         return c
@@ -277,11 +265,12 @@ struct Computation {
         ips = ipSeen.indices.filter { ipSeen[$0] }.sorted { data.ipNames[$0] < data.ipNames[$1] }
 
         // Hosts without addresses are left out by their DNS outcome.
-        let noAddressCode: [UInt8] = data.hostDNS.map { status in
+        let noAddressCode: [UInt8] = data.hostDNS.map { stored in
+            guard let stored else { return OutcomeCode.reason(.notProbed) }
+            guard case .known(let status) = stored else { return OutcomeCode.reason(.dnsFailure) }
             switch status {
-            case nil: OutcomeCode.reason(.notProbed)
-            case "ok", "no_address", "nxdomain": OutcomeCode.reason(.noAddress)
-            default: OutcomeCode.reason(.dnsFailure)
+            case .ok, .noAddress, .nxdomain: return OutcomeCode.reason(.noAddress)
+            case .servfail, .timeout, .refused, .error, .excluded: return OutcomeCode.reason(.dnsFailure)
             }
         }
         let noMX = OutcomeCode.reason(.noAddress)

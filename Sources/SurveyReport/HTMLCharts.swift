@@ -40,7 +40,7 @@ extension HTMLRenderer {
             let gx = left + Double(gi) * groupW
             let start = gx + (groupW - barW * Double(units.count)) / 2
             for (ui, u) in units.enumerated() {
-                guard let f = report.figure(id.rawValue, u.rawValue) else { continue }
+                guard let f = report.figure(id, u) else { continue }
                 let x = start + Double(ui) * barW
                 let share = f.share ?? 0
                 let bh = plotH * share
@@ -107,9 +107,9 @@ extension HTMLRenderer {
     }
 
     /// A small bar for a table cell.
-    func miniBar(_ f: Figure, problem: Bool) -> String {
+    func miniBar(share: Double?, problem: Bool) -> String {
         let w = 120.0
-        let filled = w * (f.share ?? 0)
+        let filled = w * (share ?? 0)
         let color = problem ? "#b8483e" : "#2458a6"
         return "<svg class=\"mini\" viewBox=\"0 0 120 10\" width=\"120\" height=\"10\" aria-hidden=\"true\">"
             + "<rect width=\"120\" height=\"10\" rx=\"2\" class=\"track\"/>"
@@ -151,7 +151,7 @@ extension HTMLRenderer {
             let color = Self.seriesColors[ci % Self.seriesColors.count]
             var coords: [(Double, Double, Figure)] = []
             for (i, p) in points.enumerated() {
-                guard let f = p.figure(id.rawValue, ReportUnit.mxHost.rawValue), let share = f.share else {
+                guard let f = p.figure(id, .mxHost), let share = f.share else {
                     continue
                 }
                 coords.append((x(i), top + plotH - plotH * share, f))

@@ -1,4 +1,5 @@
 import Foundation
+import SurveyStore
 
 /// Escapes text for HTML element content and quoted attribute values.
 func htmlEscape(_ s: String) -> String {
@@ -79,12 +80,12 @@ struct HTMLRenderer {
         h += "</h1>\n<dl class=\"meta\">"
         h += "<div><dt>Started</dt><dd>\(e(s.startedAt)) UTC</dd></div>"
         h += "<div><dt>Finished</dt><dd>\(e(s.finishedAt.map { $0 + " UTC" } ?? "not finished"))</dd></div>"
-        h += "<div><dt>Status</dt><dd>\(e(s.status))</dd></div>"
+        h += "<div><dt>Status</dt><dd>\(e(s.status.rawValue))</dd></div>"
         h += "<div><dt>Tool</dt><dd>\(e(s.toolVersion))</dd></div>"
         h += "<div class=\"wide\"><dt>Command</dt><dd><code>\(e(s.commandLine))</code></dd></div>"
         if let lag = s.maxLagMs {
             h += "<div class=\"wide\"><dt>Scheduling lag</dt><dd>max \(lag) ms"
-            if lag >= ScanSummary.overloadLagMs { h += " — <strong>\(e(Fmt.overloadWarning))</strong>" }
+            if lag >= ScanRecord.overloadLagMs { h += " — <strong>\(e(Fmt.overloadWarning))</strong>" }
             h += "</dd></div>"
         }
         h += "</dl>\n</header>\n"
@@ -94,8 +95,8 @@ struct HTMLRenderer {
     private func cards() -> String {
         var h = "<div class=\"cards\">\n"
         for id in FigureID.key {
-            guard let f = report.figure(id.rawValue, ReportUnit.mxHost.rawValue) else { continue }
-            let d = report.figure(id.rawValue, ReportUnit.domainAllMX.rawValue)
+            guard let f = report.figure(id, .mxHost) else { continue }
+            let d = report.figure(id, .domainAllMX)
             h += "<div class=\"card\"><div class=\"label\">\(e(id.title))</div>"
             h += "<div class=\"big\">\(e(Fmt.percent(f.share)))</div>"
             h += "<div class=\"sub\">of MX hosts (\(f.numerator) of \(f.denominator))</div>"
@@ -115,7 +116,7 @@ struct HTMLRenderer {
             for id in FigureID.key { items += [(id, .mxHost), (id, .domainAllMX)] }
             items += [(.tlsLegacy, .mxHost), (.plaintextRefused, .mxHost)]
             for (id, unit) in items {
-                guard let f = report.figure(id.rawValue, unit.rawValue) else { continue }
+                guard let f = report.figure(id, unit) else { continue }
                 let (main, tail) = Fmt.sentenceParts(f)
                 h += "<li>\(e(main)); <span class=\"muted small\">\(e(tail))</span></li>\n"
             }
@@ -176,11 +177,11 @@ struct HTMLRenderer {
                 }
                 h += "</tr></thead><tbody>\n"
                 for f in figures {
-                    let problem = FigureID(rawValue: f.id)?.isProblem ?? false
-                    h += "<tr data-figure=\"\(e(f.id))\" data-unit=\"\(e(f.unit))\">"
-                    h += "<td>\(e(Fmt.figureTitle(f.id)))</td>"
+                    let problem = f.id.isProblem
+                    h += "<tr data-figure=\"\(e(f.id.rawValue))\" data-unit=\"\(e(f.unit.rawValue))\">"
+                    h += "<td>\(e(f.id.title))</td>"
                     h += "<td class=\"num share\">\(e(Fmt.percent(f.share)))</td>"
-                    h += "<td>\(miniBar(f, problem: problem))</td>"
+                    h += "<td>\(miniBar(share: f.share, problem: problem))</td>"
                     h += "<td class=\"num n\">\(f.numerator)</td><td class=\"num d\">\(f.denominator)</td>"
                     for r in reasons {
                         let n = f.leftOut[r] ?? 0
@@ -241,10 +242,9 @@ struct HTMLRenderer {
             h +=
                 "<th class=\"num\">MX hosts</th><th class=\"num\">MX hosts with STARTTLS</th></tr></thead><tbody>\n"
             for i in p.items {
-                let f = Figure(
-                    id: "", unit: "", numerator: i.domains, denominator: p.denominator, leftOut: [:])
                 h += "<tr><td class=\"mono\">\(e(i.provider))</td><td class=\"num\">\(i.domains)</td>"
-                h += "<td class=\"num\">\(e(Fmt.percent(i.share)))</td><td>\(miniBar(f, problem: false))</td>"
+                h +=
+                    "<td class=\"num\">\(e(Fmt.percent(i.share)))</td><td>\(miniBar(share: i.share, problem: false))</td>"
                 h +=
                     "<td class=\"num\">\(i.mxHosts)</td><td class=\"num\">\(i.mxHostsStarttls) of \(i.mxHostsTestable)"
                 h += "</td></tr>\n"
@@ -272,7 +272,7 @@ struct HTMLRenderer {
             h += "</tr></thead><tbody>\n"
             for t in report.tags {
                 h += "<tr><td class=\"tagname\">\(e(t.tag))</td><td class=\"num\">\(t.domains.withMail)</td>"
-                for c in columns { h += cell(t.figure(c.0.rawValue, c.1.rawValue)) }
+                for c in columns { h += cell(t.figure(c.0, c.1)) }
                 h += "</tr>\n"
             }
             return h + "</tbody></table>"
@@ -305,7 +305,7 @@ struct HTMLRenderer {
                 for id in FigureID.allCases {
                     h += "<tr><td>\(e(id.title))</td>"
                     for u in units {
-                        guard let i = t.items.first(where: { $0.id == id.rawValue && $0.unit == u.rawValue })
+                        guard let i = t.items.first(where: { $0.id == id && $0.unit == u })
                         else {
                             h += "<td></td><td></td><td></td>"
                             continue
@@ -339,7 +339,7 @@ struct HTMLRenderer {
                 for p in report.series {
                     h += "<tr><td>\(p.scan)</td><td class=\"nowrap\">\(e(p.startedAt))</td>"
                     h += "<td class=\"num\">\(p.domains.withMail)</td>"
-                    for id in FigureID.key { h += cell(p.figure(id.rawValue, ReportUnit.mxHost.rawValue)) }
+                    for id in FigureID.key { h += cell(p.figure(id, .mxHost)) }
                     h += "</tr>\n"
                 }
                 return h + "</tbody></table>"

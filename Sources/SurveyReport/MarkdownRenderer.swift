@@ -1,4 +1,5 @@
 import Foundation
+import SurveyStore
 
 /// Markdown for mail and wikis: headline sentences and pipe tables. Every text from the
 /// network or the store is escaped so that it renders literally (no HTML, no table breaks).
@@ -39,20 +40,21 @@ struct MarkdownRenderer {
     func render() -> String {
         let r = report
         var out = "# Mail transport encryption report: scan \(r.scan.id)\n\n"
-        out += "- Scan: \(r.scan.id) (\(Self.esc(r.scan.status))), started \(Self.esc(r.scan.startedAt))"
+        out +=
+            "- Scan: \(r.scan.id) (\(Self.esc(r.scan.status.rawValue))), started \(Self.esc(r.scan.startedAt))"
         out += ", finished \(Self.esc(r.scan.finishedAt ?? "not finished"))\n"
         out += "- Tool version: \(Self.esc(r.scan.toolVersion))\n"
         out += "- Command line: \(Self.esc(r.scan.commandLine))\n"
         if let lag = r.scan.maxLagMs {
             out += "- Scanner scheduling lag: max \(lag) ms"
-            if lag >= ScanSummary.overloadLagMs { out += " — \(Fmt.overloadWarning)" }
+            if lag >= ScanRecord.overloadLagMs { out += " — \(Fmt.overloadWarning)" }
             out += "\n"
         }
         if let tag = r.tag { out += "- Restricted to tag: \(Self.esc(tag))\n" }
         out += "\n## Headlines\n\n"
         for id in FigureID.key {
             for unit in [ReportUnit.mxHost, .domainAllMX] {
-                if let f = r.figure(id.rawValue, unit.rawValue) { out += "- \(Self.esc(Fmt.sentence(f)))\n" }
+                if let f = r.figure(id, unit) { out += "- \(Self.esc(Fmt.sentence(f)))\n" }
             }
         }
         out += "\n## Domains\n\n"
@@ -74,7 +76,7 @@ struct MarkdownRenderer {
                 ["Figure", "Id", "Share", "n", "N", "Left out"],
                 figures.map {
                     [
-                        Fmt.figureTitle($0.id), "`\($0.id)`", Fmt.percent($0.share), "\($0.numerator)",
+                        $0.id.title, "`\($0.id.rawValue)`", Fmt.percent($0.share), "\($0.numerator)",
                         "\($0.denominator)", Self.esc(Fmt.leftOut($0)),
                     ]
                 })
@@ -106,13 +108,13 @@ struct MarkdownRenderer {
                 r.tags.map { t in
                     [Self.esc(t.tag), "\(t.domains.withMail)"]
                         + ids.map { id in
-                            t.figure(id.rawValue, ReportUnit.mxHost.rawValue).map {
+                            t.figure(id, .mxHost).map {
                                 "\(Fmt.percent($0.share)) (\(Fmt.ratio($0)))"
                             }
                                 ?? "n/a"
                         }
                         + [
-                            t.figure(FigureID.dskCompliant.rawValue, ReportUnit.domainAllMX.rawValue).map {
+                            t.figure(.dskCompliant, .domainAllMX).map {
                                 "\(Fmt.percent($0.share)) (\(Fmt.ratio($0)))"
                             } ?? "n/a"
                         ]
@@ -129,7 +131,7 @@ struct MarkdownRenderer {
                         + units.flatMap { u -> [String] in
                             guard
                                 let i = trend.items.first(where: {
-                                    $0.id == id.rawValue && $0.unit == u.rawValue
+                                    $0.id == id && $0.unit == u
                                 })
                             else { return ["", "", ""] }
                             return [
@@ -147,7 +149,7 @@ struct MarkdownRenderer {
                 r.series.map { p in
                     ["\(p.scan)", Self.esc(p.startedAt), "\(p.domains.withMail)"]
                         + FigureID.key.map { id in
-                            p.figure(id.rawValue, ReportUnit.mxHost.rawValue).map {
+                            p.figure(id, .mxHost).map {
                                 "\(Fmt.percent($0.share)) (\(Fmt.ratio($0)))"
                             } ?? "n/a"
                         }

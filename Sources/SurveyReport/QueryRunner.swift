@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+import SurveyStore
 
 /// Runs the SQL files of `queries/` (or any read-only SQL) for `mxsurvey query`.
 public enum QueryRunner {
@@ -8,40 +8,26 @@ public enum QueryRunner {
     /// shell dot-commands such as `.headers on`) are skipped, so files stay runnable with
     /// both `sqlite3 results.db < file.sql` and this runner. Values are rendered as the
     /// sqlite3 shell renders them (`NULL` → `nil`, reals with 15 significant digits).
-    public static func run(sql: String, db: any DatabaseReader) throws -> (
+    public static func run(sql: String, store: any ResultReading) throws -> (
         columns: [String], rows: [[String?]]
     ) {
         let cleaned = sql.split(separator: "\n", omittingEmptySubsequences: false)
             .map { $0.trimmingCharacters(in: .whitespaces).hasPrefix(".") ? "" : String($0) }
             .joined(separator: "\n")
-        return try db.read { db in
-            var columns: [String] = []
-            var rows: [[String?]] = []
-            let statements = try db.allStatements(sql: cleaned)
-            while let statement = try statements.next() {
-                if statement.columnCount > 0 {
-                    columns = statement.columnNames
-                    rows = try Row.fetchAll(statement).map { row in
-                        (0..<row.count).map { text(row[$0] as DatabaseValue) }
-                    }
-                } else {
-                    try statement.execute()
-                }
-            }
-            return (columns, rows)
-        }
+        let result = try store.query(sql: cleaned)
+        return (result.columns, result.rows.map { $0.map(text) })
     }
 
     /// A value as the sqlite3 shell prints it.
-    static func text(_ value: DatabaseValue) -> String? {
-        switch value.storage {
+    static func text(_ value: SQLValue) -> String? {
+        switch value {
         case .null: return nil
-        case .int64(let i): return String(i)
-        case .double(let d):
+        case .integer(let i): return String(i)
+        case .real(let d):
             if d.isFinite, d == d.rounded(), abs(d) < 1e15 { return String(format: "%.1f", d) }
             return String(format: "%.15g", d)
-        case .string(let s): return s
-        case .blob(let data): return "x'" + data.map { String(format: "%02x", $0) }.joined() + "'"
+        case .text(let s): return s
+        case .blob(let bytes): return "x'" + bytes.map { String(format: "%02x", $0) }.joined() + "'"
         }
     }
 

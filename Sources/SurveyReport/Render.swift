@@ -22,7 +22,7 @@ public func render(_ report: Report, format: ReportFormat) -> String {
 
 /// Number formatting shared by every renderer, so that all formats print the same values.
 enum Fmt {
-    /// Said next to a scan whose scheduling lag reached `ScanSummary.overloadLagMs`.
+    /// Said next to a scan whose scheduling lag reached `ScanRecord.overloadLagMs`.
     static let overloadWarning =
         "the scanning machine was overloaded during this scan, so some timeouts (e.g. banner_timeout)"
         + " may be the scanner's own; repeat the scan with a lower --concurrency before publishing"
@@ -68,9 +68,6 @@ enum Fmt {
         }
     }
 
-    static func figureTitle(_ id: String) -> String { FigureID(rawValue: id)?.title ?? id }
-    static func unitTitle(_ id: String) -> String { ReportUnit(rawValue: id)?.title ?? id }
-
     /// A plain-language sentence: "71.4% of MX hosts (5 of 7) offered STARTTLS; left out: 2 timeout."
     static func sentence(_ f: Figure) -> String {
         let (main, tail) = sentenceParts(f)
@@ -79,10 +76,8 @@ enum Fmt {
 
     /// The sentence's statement and its left-out clause.
     static func sentenceParts(_ f: Figure) -> (String, String) {
-        let figure = FigureID(rawValue: f.id)
-        let unit = ReportUnit(rawValue: f.unit)
-        let noun = (unit?.noun ?? f.unit) + (figure?.populationPhrase ?? "")
-        let verb = (figure?.verb ?? f.id) + (unit?.sentenceSuffix ?? "")
+        let noun = f.unit.noun + f.id.populationPhrase
+        let verb = f.id.verb + f.unit.sentenceSuffix
         let left = f.leftOut.values.reduce(0, +)
         let tail = left == 0 ? "nothing left out." : "left out: \(leftOut(f))."
         if f.denominator == 0 {
@@ -125,7 +120,7 @@ enum Fmt {
             (
                 u,
                 FigureID.allCases.compactMap { id in
-                    figures.first { $0.id == id.rawValue && $0.unit == u.rawValue }
+                    figures.first { $0.id == id && $0.unit == u }
                 }
             )
         }.filter { !$0.1.isEmpty }
@@ -171,7 +166,8 @@ enum CSVRenderer {
             for f in figures {
                 out +=
                     [
-                        field(f.id), field(f.unit), String(f.numerator), String(f.denominator),
+                        field(f.id.rawValue), field(f.unit.rawValue), String(f.numerator),
+                        String(f.denominator),
                         Fmt.fraction(f.share),
                         field(leftOut(f.leftOut)), field(tag),
                     ].joined(separator: ",") + "\r\n"

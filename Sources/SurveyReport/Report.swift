@@ -1,4 +1,6 @@
 import Foundation
+import SurveyCore
+import SurveyStore
 
 // The report model. Every key below is part of the documented, stable JSON format
 // (docs/reports.md); add keys, never rename or remove them.
@@ -8,7 +10,8 @@ import Foundation
 public struct Report: Codable, Sendable, Equatable {
     /// Format version of this JSON document.
     public var formatVersion: Int
-    public var scan: ScanSummary
+    /// The scan reported (its `scans` row; JSON keys are the column names).
+    public var scan: ScanRecord
     /// The tag the report is restricted to (`--tag`), or `nil` for all domains.
     public var tag: String?
     public var domains: DomainCounts
@@ -61,45 +64,19 @@ public struct Report: Codable, Sendable, Equatable {
     }
 
     /// The figure with this id and unit.
-    public func figure(_ id: String, _ unit: String) -> Figure? {
+    public func figure(_ id: FigureID, _ unit: ReportUnit) -> Figure? {
         figures.first { $0.id == id && $0.unit == unit }
+    }
+
+    /// The figure with this id and unit, named as in the JSON (`starttls_offered`, `mx_host`).
+    public func figure(_ id: String, _ unit: String) -> Figure? {
+        figures.first { $0.id.rawValue == id && $0.unit.rawValue == unit }
     }
 }
 
-/// The scan a report describes (from the `scans` table).
-public struct ScanSummary: Codable, Sendable, Equatable {
-    public var id: Int64
-    public var startedAt: String
-    public var finishedAt: String?
-    public var status: String
-    public var commandLine: String
-    public var toolVersion: String
-    /// The scanner's largest scheduling lag in ms (`scans.max_lag_ms`; nil when not recorded).
-    public var maxLagMs: Int? = nil
-
+extension ScanRecord {
     /// A lag from which the scan's timeouts may be partly the scanner's own.
     public static let overloadLagMs = 1000
-
-    enum CodingKeys: String, CodingKey {
-        case id
-        case startedAt = "started_at"
-        case finishedAt = "finished_at"
-        case status
-        case commandLine = "command_line"
-        case toolVersion = "tool_version"
-        case maxLagMs = "max_lag_ms"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(startedAt, forKey: .startedAt)
-        try c.encode(finishedAt, forKey: .finishedAt)
-        try c.encode(status, forKey: .status)
-        try c.encode(commandLine, forKey: .commandLine)
-        try c.encode(toolVersion, forKey: .toolVersion)
-        try c.encode(maxLagMs, forKey: .maxLagMs)
-    }
 }
 
 /// How the input domains split by their DNS outcome. Only `with_mail` domains enter the
@@ -144,15 +121,15 @@ public struct DomainCounts: Codable, Sendable, Equatable {
 /// One measured share: `numerator` of `denominator` units satisfy the figure; the units of
 /// the population that could not be counted are in `left_out`, by reason.
 public struct Figure: Codable, Sendable, Equatable {
-    public var id: String
-    public var unit: String
+    public var id: FigureID
+    public var unit: ReportUnit
     public var numerator: Int
     public var denominator: Int
     /// `numerator / denominator`, `nil` (JSON `null`) when the denominator is 0.
     public var share: Double?
     public var leftOut: [String: Int]
 
-    public init(id: String, unit: String, numerator: Int, denominator: Int, leftOut: [String: Int]) {
+    public init(id: FigureID, unit: ReportUnit, numerator: Int, denominator: Int, leftOut: [String: Int]) {
         self.id = id
         self.unit = unit
         self.numerator = numerator
@@ -284,8 +261,13 @@ public struct TagBreakdown: Codable, Sendable, Equatable {
     public var domains: DomainCounts
     public var figures: [Figure]
 
-    public func figure(_ id: String, _ unit: String) -> Figure? {
+    public func figure(_ id: FigureID, _ unit: ReportUnit) -> Figure? {
         figures.first { $0.id == id && $0.unit == unit }
+    }
+
+    /// The figure with this id and unit, named as in the JSON.
+    public func figure(_ id: String, _ unit: String) -> Figure? {
+        figures.first { $0.id.rawValue == id && $0.unit.rawValue == unit }
     }
 }
 
@@ -305,13 +287,13 @@ public struct ComplianceRule: Codable, Sendable, Equatable {
 
 /// Each figure compared with the same figure of an earlier scan.
 public struct Trend: Codable, Sendable, Equatable {
-    public var compare: ScanSummary
+    public var compare: ScanRecord
     public var items: [TrendItem]
 }
 
 public struct TrendItem: Codable, Sendable, Equatable {
-    public var id: String
-    public var unit: String
+    public var id: FigureID
+    public var unit: ReportUnit
     public var numerator: Int
     public var denominator: Int
     public var share: Double?
@@ -348,7 +330,7 @@ public struct TrendItem: Codable, Sendable, Equatable {
 public struct SeriesPoint: Codable, Sendable, Equatable {
     public var scan: Int64
     public var startedAt: String
-    public var status: String
+    public var status: ScanStatus
     public var domains: DomainCounts
     public var figures: [Figure]
 
@@ -358,8 +340,13 @@ public struct SeriesPoint: Codable, Sendable, Equatable {
         case status, domains, figures
     }
 
-    public func figure(_ id: String, _ unit: String) -> Figure? {
+    public func figure(_ id: FigureID, _ unit: ReportUnit) -> Figure? {
         figures.first { $0.id == id && $0.unit == unit }
+    }
+
+    /// The figure with this id and unit, named as in the JSON.
+    public func figure(_ id: String, _ unit: String) -> Figure? {
+        figures.first { $0.id.rawValue == id && $0.unit.rawValue == unit }
     }
 }
 

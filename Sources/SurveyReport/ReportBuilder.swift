@@ -1,6 +1,6 @@
 import Foundation
-import GRDB
 import SurveyCore
+import SurveyStore
 
 public enum ReportError: Error, CustomStringConvertible, Equatable {
     case noScans
@@ -16,7 +16,8 @@ public enum ReportError: Error, CustomStringConvertible, Equatable {
 
 /// Builds a `Report` from a result store (see docs/reports.md for every definition).
 public struct ReportBuilder: Sendable {
-    public let db: any DatabaseReader
+    /// The store read: a `ReadOnlyStore` (never migrated), or the `ResultStore` of a scan.
+    public let store: any ResultReading
     /// Rows kept per detail table.
     public var detailLimit = 50
     /// Rows kept in the cipher, group and provider rankings.
@@ -24,30 +25,15 @@ public struct ReportBuilder: Sendable {
     /// Certificates whose notAfter lies within this many days after the scan start are listed.
     public var expiryDays = 30
 
-    public init(db: any DatabaseReader) {
-        self.db = db
+    public init(store: any ResultReading) {
+        self.store = store
     }
 
     /// Builds the report of `scan` (the latest when `nil`), compared with `compare` when
     /// given, restricted to the domains tagged `tag` when given. All figures are read in one
     /// transaction, so a scan still running yields a consistent snapshot.
     public func build(scan: Int64? = nil, compare: Int64? = nil, tag: String? = nil) throws -> Report {
-        try db.read { db in try build(scan: scan, compare: compare, tag: tag, db: db) }
-    }
-
-    private func summaries(_ db: Database) throws -> [ScanSummary] {
-        // Reports open a store read-only, without migrating it: a store written before
-        // migration v4 has no `max_lag_ms`.
-        let lag = try db.columns(in: "scans").contains { $0.name == "max_lag_ms" } ? "max_lag_ms" : "NULL"
-        return try Row.fetchAll(
-            db,
-            sql:
-                "SELECT id, started_at, finished_at, status, command_line, tool_version, \(lag) FROM scans ORDER BY id"
-        ).map {
-            ScanSummary(
-                id: $0[0], startedAt: $0[1], finishedAt: $0[2], status: $0[3], commandLine: $0[4],
-                toolVersion: $0[5], maxLagMs: $0[6])
-        }
+        try store.read { snapshot in try build(scan: scan, compare: compare, tag: tag, snapshot) }
     }
 
     private static func subset(_ data: ScanData, tag: String?) -> [DomainRecord] {
@@ -58,24 +44,26 @@ public struct ReportBuilder: Sendable {
     /// The scan a report shows when none is named: the latest finished (`done`) one; when no
     /// scan has finished, the latest of any status. `newer` lists the scans after it that
     /// are not finished (running, interrupted), which the caller should mention.
-    public func defaultScan() throws -> (scan: ScanSummary, newer: [ScanSummary]) {
-        try db.read { db in
-            let scans = try summaries(db)
+    public func defaultScan() throws -> (scan: ScanRecord, newer: [ScanRecord]) {
+        try store.read { snapshot in
+            let scans = try snapshot.scans()
             guard let chosen = Self.defaultScan(scans) else { throw ReportError.noScans }
             return (chosen, scans.filter { $0.id > chosen.id })
         }
     }
 
-    private static func defaultScan(_ scans: [ScanSummary]) -> ScanSummary? {
-        scans.last(where: { $0.status == "done" }) ?? scans.last
+    private static func defaultScan(_ scans: [ScanRecord]) -> ScanRecord? {
+        scans.last(where: { $0.status == .done }) ?? scans.last
     }
 
-    private func build(scan: Int64?, compare: Int64?, tag: String?, db: Database) throws -> Report {
-        let scans = try summaries(db)
+    private func build(scan: Int64?, compare: Int64?, tag: String?, _ snapshot: StoreSnapshot) throws
+        -> Report
+    {
+        let scans = try snapshot.scans()
         guard let latest = Self.defaultScan(scans) else { throw ReportError.noScans }
         let id = scan ?? latest.id
         guard let info = scans.first(where: { $0.id == id }) else { throw ReportError.scanNotFound(id) }
-        let data = try ScanData.load(scan: id, db: db)
+        let data = try ScanData.load(scan: id, from: snapshot)
         let comp = Computation(data: data, domains: Self.subset(data, tag: tag))
 
         var tagNames = Set(data.domains.compactMap(\.tag))
@@ -90,7 +78,7 @@ public struct ReportBuilder: Sendable {
             guard let other = scans.first(where: { $0.id == compare }) else {
                 throw ReportError.scanNotFound(compare)
             }
-            let otherData = try ScanData.load(scan: compare, db: db)
+            let otherData = try ScanData.load(scan: compare, from: snapshot)
             let previous = Computation(data: otherData, domains: Self.subset(otherData, tag: tag))
             trend = Trend(compare: other, items: Self.trendItems(comp.figures, previous.figures))
         }
@@ -101,10 +89,10 @@ public struct ReportBuilder: Sendable {
             if s.id == id {
                 c = comp
             } else {
-                let d = try ScanData.load(scan: s.id, db: db)
+                let d = try ScanData.load(scan: s.id, from: snapshot)
                 c = Computation(data: d, domains: Self.subset(d, tag: tag), figureIDs: FigureID.key)
             }
-            let keyIDs = Set(FigureID.key.map(\.rawValue))
+            let keyIDs = Set(FigureID.key)
             series.append(
                 SeriesPoint(
                     scan: s.id, startedAt: s.startedAt, status: s.status, domains: c.domainCounts,
@@ -126,14 +114,18 @@ public struct ReportBuilder: Sendable {
             groups: tlsAttribute(
                 data, comp, population: "IPs that negotiated TLS", \.group, missing: "(none recorded)"),
             providers: providers(data, comp), tags: tags, compliance: ComplianceCatalog.rules, trend: trend,
-            series: series, details: try details(data, comp, info, db))
+            series: series, details: try details(data, comp, info, snapshot))
     }
 
     static func trendItems(_ current: [Figure], _ previous: [Figure]) -> [TrendItem] {
-        var before: [String: Figure] = [:]
-        for f in previous { before[f.id + "\u{0}" + f.unit] = f }
+        struct Key: Hashable {
+            var id: FigureID
+            var unit: ReportUnit
+        }
+        var before: [Key: Figure] = [:]
+        for f in previous { before[Key(id: f.id, unit: f.unit)] = f }
         return current.map { f in
-            let p = before[f.id + "\u{0}" + f.unit]
+            let p = before[Key(id: f.id, unit: f.unit)]
             let delta: Double? =
                 if let s = f.share, let ps = p?.share { s - ps } else { nil }
             return TrendItem(
@@ -146,7 +138,9 @@ public struct ReportBuilder: Sendable {
     private func probeStatus(_ data: ScanData, _ comp: Computation) -> Distribution {
         var counts: [String: Int] = [:]
         for ip in comp.ips {
-            let status = data.facts(ip: ip).map { $0.excluded ? "excluded" : ($0.status ?? "not_probed") }
+            let status = data.facts(ip: ip).map {
+                $0.excluded ? "excluded" : ($0.status?.text ?? "not_probed")
+            }
             counts[status ?? "not_probed", default: 0] += 1
         }
         return Distribution(unit: ReportUnit.ip.rawValue, population: "all IPs", counts: counts, limit: 1000)
@@ -156,7 +150,7 @@ public struct ReportBuilder: Sendable {
         var counts: [String: Int] = [:]
         for ip in comp.ips where comp.ipTLS[ip] == OutcomeCode.yes {
             guard let v = data.facts(ip: ip)?.tlsVersion else { continue }
-            counts[TLSVersion(v).rawValue, default: 0] += 1
+            counts[TLSVersion(v).title, default: 0] += 1
         }
         return Distribution(
             unit: ReportUnit.ip.rawValue, population: "IPs that negotiated TLS", counts: counts, limit: 1000)
@@ -212,8 +206,8 @@ public struct ReportBuilder: Sendable {
         return s.count > n ? String(s.prefix(n)) + "…" : s
     }
 
-    private func details(_ data: ScanData, _ comp: Computation, _ scan: ScanSummary, _ db: Database) throws
-        -> [DetailTable]
+    private func details(_ data: ScanData, _ comp: Computation, _ scan: ScanRecord, _ store: StoreSnapshot)
+        throws -> [DetailTable]
     {
         var legacy: [Int] = []
         var plain: [Int] = []
@@ -238,15 +232,10 @@ public struct ReportBuilder: Sendable {
         }
         expiring.sort { $0.1 != $1.1 ? $0.1 < $1.1 : names($0.0) < names($1.0) }
 
-        func banner(_ ip: String) throws -> String? {
-            try String.fetchOne(
-                db, sql: "SELECT banner FROM probes WHERE scan_id = ? AND ip = ? ORDER BY port LIMIT 1",
-                arguments: [scan.id, ip])
-        }
+        func banner(_ ip: String) throws -> String? { try store.banner(scan: scan.id, ip: ip) }
         func subject(_ sha: String?) throws -> String? {
             guard let sha else { return nil }
-            return try String.fetchOne(
-                db, sql: "SELECT subject FROM certificates WHERE sha256 = ?", arguments: [sha])
+            return try store.certificateSubject(sha256: sha)
         }
         func plaintext(_ p: PairFacts) -> String {
             switch Evaluator.plaintextRefused(p) {

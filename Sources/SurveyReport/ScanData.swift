@@ -1,12 +1,13 @@
 import Foundation
-import GRDB
+import SurveyCore
+import SurveyStore
 
 /// What the `results` view says about one (MX host, IP) pair of a scan. Every field except
 /// the name match is the same for all pairs of one IP (they come from its single probe row).
 struct PairFacts: Sendable, Equatable {
     var excluded: Bool
     /// `results.probe_status` (`excluded` for excluded addresses, `nil` when there is no probe row).
-    var status: String?
+    var status: StoredStatus<ProbeStatus>?
     var bannerCode: Int?
     var starttls: Bool?
     var tlsVersion: String?
@@ -25,11 +26,18 @@ struct PairFacts: Sendable, Equatable {
 struct DomainRecord: Sendable {
     var name: String
     var tag: String?
-    var status: String
+    var status: StoredStatus<DomainDNSStatus>
     /// MX hosts as (index into `ScanData.hostNames`, preference), in the order first seen.
     var mx: [(host: Int, preference: Int)]
 
-    var acceptsMail: Bool { status == "ok" || status == "implicit_mx" }
+    /// The domain takes mail (`DomainDNSStatus.acceptsMail`); a status this version does not
+    /// know does not.
+    var acceptsMail: Bool {
+        switch status {
+        case .known(let s): s.acceptsMail
+        case .unknown: false
+        }
+    }
 }
 
 /// The rows of one scan from the `results` view, de-duplicated into domains, MX hosts, IPs
@@ -38,7 +46,7 @@ struct ScanData: Sendable {
     var domains: [DomainRecord]
     var hostNames: [String]
     /// `hosts.dns_status`; `nil` when the host was never resolved.
-    var hostDNS: [String?]
+    var hostDNS: [StoredStatus<HostDNSStatus>?]
     /// Pair indices of each host, in the order its addresses were seen.
     var hostPairs: [[Int]]
     var ipNames: [String]
@@ -51,7 +59,7 @@ struct ScanData: Sendable {
     /// `FigureID.allCases` order.
     var codes: [[UInt8]] = []
 
-    static func load(scan: Int64, db: Database) throws -> ScanData {
+    static func load(scan: Int64, from store: StoreSnapshot) throws -> ScanData {
         var data = ScanData(
             domains: [], hostNames: [], hostDNS: [], hostPairs: [], ipNames: [], ipPairs: [], pairs: [],
             pairHost: [], pairIP: [])
@@ -59,19 +67,10 @@ struct ScanData: Sendable {
         var hostIndex: [String: Int] = [:]
         var ipIndex: [String: Int] = [:]
         var pairIndex: [Int: [Int: Int]] = [:]  // host → ip → pair
-        let cursor = try Row.fetchCursor(
-            db,
-            sql: """
-                SELECT domain, tag, dns_status, mx_host, mx_preference, mx_dns_status, ip, excluded,
-                       probe_status, banner_code, starttls_offered, tls_version, tls_cipher, tls_group,
-                       cert_sha256, cert_trusted, cert_hostname_match, cert_expired, cert_self_signed,
-                       cert_not_after, plaintext_refused, greylisted
-                FROM results WHERE scan_id = ?
-                """, arguments: [scan])
         var lastDomain = ""
         var lastIndex = -1
-        while let row = try cursor.next() {
-            let name: String = row[0]
+        try store.forEachResult(scan: scan) { row in
+            let name = row.domain
             let d: Int
             if name == lastDomain && lastIndex >= 0 {
                 d = lastIndex
@@ -80,11 +79,11 @@ struct ScanData: Sendable {
             } else {
                 d = data.domains.count
                 domainIndex[name] = d
-                data.domains.append(DomainRecord(name: name, tag: row[1], status: row[2], mx: []))
+                data.domains.append(DomainRecord(name: name, tag: row.tag, status: row.dnsStatus, mx: []))
             }
             lastDomain = name
             lastIndex = d
-            guard let hostName: String = row[3] else { continue }
+            guard let hostName = row.mxHost else { return }
             let h: Int
             if let i = hostIndex[hostName] {
                 h = i
@@ -92,13 +91,13 @@ struct ScanData: Sendable {
                 h = data.hostNames.count
                 hostIndex[hostName] = h
                 data.hostNames.append(hostName)
-                data.hostDNS.append(row[5])
+                data.hostDNS.append(row.mxDNSStatus)
                 data.hostPairs.append([])
             }
             if !data.domains[d].mx.contains(where: { $0.host == h }) {
-                data.domains[d].mx.append((h, row[4] ?? 0))
+                data.domains[d].mx.append((h, row.mxPreference ?? 0))
             }
-            guard let ipName: String = row[6] else { continue }
+            guard let ipName = row.ip else { return }
             let ip: Int
             if let i = ipIndex[ipName] {
                 ip = i
@@ -108,16 +107,18 @@ struct ScanData: Sendable {
                 data.ipNames.append(ipName)
                 data.ipPairs.append([])
             }
-            if pairIndex[h]?[ip] != nil { continue }
+            if pairIndex[h]?[ip] != nil { return }
             let p = data.pairs.count
             pairIndex[h, default: [:]][ip] = p
             data.pairs.append(
                 PairFacts(
-                    excluded: (row[7] as Int?) == 1, status: row[8], bannerCode: row[9], starttls: row[10],
-                    tlsVersion: row[11], cipher: row[12], group: row[13], certSHA256: row[14],
-                    trusted: row[15],
-                    nameMatch: row[16], expired: row[17], selfSigned: row[18], notAfter: row[19],
-                    plaintextRefused: row[20], greylisted: (row[21] as Int?) == 1))
+                    excluded: row.excluded == true, status: row.probeStatus, bannerCode: row.bannerCode,
+                    starttls: row.starttlsOffered, tlsVersion: row.tlsVersion, cipher: row.tlsCipher,
+                    group: row.tlsGroup, certSHA256: row.certSHA256, trusted: row.certTrusted,
+                    nameMatch: row.certHostnameMatch, expired: row.certExpired,
+                    selfSigned: row.certSelfSigned,
+                    notAfter: row.certNotAfter, plaintextRefused: row.plaintextRefused,
+                    greylisted: row.greylisted == true))
             data.pairHost.append(h)
             data.pairIP.append(ip)
             data.hostPairs[h].append(p)

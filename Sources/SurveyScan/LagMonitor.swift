@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import Synchronization
 import SurveyCore
 
 /// How late the scanner's own work runs: its tasks (`run`: a task that sleeps `interval`
@@ -9,12 +10,11 @@ import SurveyCore
 /// slowness, e.g. a greeting that arrived in time but was read after its deadline counts as
 /// `banner_timeout`. The largest lag goes into the scan's summary and `scans.max_lag_ms`;
 /// the first lag of `threshold` or more is reported at once (the scanner logs a warning).
-public final class LagMonitor: @unchecked Sendable {
+public final class LagMonitor: Sendable {
     public let interval: Duration
     public let threshold: Duration
-    private let lock = NSLock()
-    private var largest: Duration = .zero
-    private var over = 0
+    /// The largest lag, and how many samples reached the threshold.
+    private let samples = Mutex((largest: Duration.zero, over: 0))
 
     public init(interval: Duration = .milliseconds(100), threshold: Duration = .seconds(1)) {
         self.interval = interval
@@ -22,9 +22,9 @@ public final class LagMonitor: @unchecked Sendable {
     }
 
     /// The largest lag seen so far.
-    public var maxLag: Duration { lock.withLock { largest } }
+    public var maxLag: Duration { samples.withLock { $0.largest } }
     /// How many samples lagged by `threshold` or more.
-    public var overloadedSamples: Int { lock.withLock { over } }
+    public var overloadedSamples: Int { samples.withLock { $0.over } }
 
     /// Samples until cancelled; `overloaded` gets the first lag of `threshold` or more.
     /// `sleep` is `Task.sleep` (tests give one that wakes late). Pass both by label: an
@@ -61,23 +61,22 @@ public final class LagMonitor: @unchecked Sendable {
     /// Adds one sample; true when it is the first at or over the threshold.
     @discardableResult
     func record(_ lag: Duration) -> Bool {
-        lock.withLock {
-            largest = max(largest, lag)
+        samples.withLock {
+            $0.largest = max($0.largest, lag)
             guard lag >= threshold else { return false }
-            over += 1
-            return over == 1
+            $0.over += 1
+            return $0.over == 1
         }
     }
 }
 
 /// When a watched loop's repeated task last ran.
-private final class LoopClock: @unchecked Sendable {
-    private let lock = NSLock()
-    private var last: NIODeadline
-    init(_ start: NIODeadline) { last = start }
+private final class LoopClock: Sendable {
+    private let last: Mutex<NIODeadline>
+    init(_ start: NIODeadline) { last = Mutex(start) }
     /// Stores `now`; returns the time it replaces.
     func swap(_ now: NIODeadline) -> NIODeadline {
-        lock.withLock {
+        last.withLock { last in
             defer { last = now }
             return last
         }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SurveyStore
 import SurveyTLS
 
@@ -12,46 +11,24 @@ struct NameMatchPass {
     let store: ResultStore
 
     func run(scanID: Int64) throws {
-        // CROSS JOIN fixes the join order (probe → its addresses by IP → their hosts): left
-        // to itself, SQLite scanned every host of the scan for each probe, quadratic in the
-        // number of hosts (56 % of a 10,000-host scan's CPU).
-        let pending = try store.pool.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT DISTINCT p.id AS probe_id, h.name AS name, c.der AS der
-                    FROM probes p
-                    CROSS JOIN addresses a ON a.ip = p.ip
-                    CROSS JOIN hosts h ON h.id = a.host_id AND h.scan_id = p.scan_id
-                    JOIN certificates c ON c.sha256 = p.cert_sha256
-                    LEFT JOIN probe_names pn ON pn.probe_id = p.id AND pn.name = h.name
-                    WHERE p.scan_id = ? AND pn.probe_id IS NULL
-                    """, arguments: [scanID])
-        }
+        let pending = try store.pendingNameChecks(scan: scanID)
         guard !pending.isEmpty else { return }
-        var cache: [Data: HostnameMatcher] = [:]
-        var rows: [(Int64, String, Bool)] = []
-        for row in pending {
-            let der: Data = row["der"]
+        // One matcher per certificate (an IP's leaf serves all its names).
+        var cache: [String: HostnameMatcher] = [:]
+        var matches: [NameMatch] = []
+        for check in pending {
             let matcher: HostnameMatcher
-            if let m = cache[der] {
+            if let m = cache[check.certSHA256] {
                 matcher = m
-            } else if let m = HostnameMatcher(der: [UInt8](der)) {
-                cache[der] = m
+            } else if let m = HostnameMatcher(der: [UInt8](check.der)) {
+                cache[check.certSHA256] = m
                 matcher = m
             } else {
                 continue
             }
-            let name: String = row["name"]
-            rows.append((row["probe_id"], name, matcher.matches(name)))
+            matches.append(
+                NameMatch(probeID: check.probeID, name: check.name, matches: matcher.matches(check.name)))
         }
-        try store.write { db in
-            for (probe, name, match) in rows {
-                try db.execute(
-                    sql:
-                        "INSERT OR IGNORE INTO probe_names (probe_id, name, hostname_match) VALUES (?, ?, ?)",
-                    arguments: [probe, name, match ? 1 : 0])
-            }
-        }
+        try store.storeNameMatches(matches)
     }
 }

@@ -9,9 +9,9 @@ public struct StoredScanOptions: Codable, Equatable, Sendable {
 
     public init(argv: [String]) { self.argv = argv }
 
-    /// The stored arguments of `info`; nil when it has none (a scan started another way).
-    public init?(_ info: ScanInfo) {
-        guard let decoded = try? JSONDecoder().decode(Self.self, from: Data(info.options.utf8)) else {
+    /// The stored arguments of a scan; nil when it has none (a scan started another way).
+    public init?(_ definition: ScanDefinition) {
+        guard let decoded = try? JSONDecoder().decode(Self.self, from: Data(definition.options.utf8)) else {
             return nil
         }
         self = decoded
@@ -52,18 +52,29 @@ public enum ResumePolicy {
         return out
     }
 
-    /// `--resume ID`: that scan (`info`, nil when the database has none), which must not
+    /// `--resume ID`: that scan (`scan`, nil when the database has none), which must not
     /// be finished.
-    public static func explicit(_ id: Int64, _ info: ScanInfo?, database: String) throws(Refusal) -> ScanInfo
-    {
-        guard let info else { throw Refusal(message: "no scan \(id) in '\(database)'") }
-        guard info.status != "done" else { throw Refusal(message: "scan \(id) is already complete") }
-        return info
+    public static func explicit(_ id: Int64, _ scan: ScanRecord?, database: String) throws(Refusal) -> ScanRecord {
+        guard let scan else { throw Refusal(message: "no scan \(id) in '\(database)'") }
+        switch scan.status {
+        case .done: throw Refusal(message: "scan \(id) is already complete")
+        case .running, .interrupted: return scan
+        }
     }
 
     /// Without `--resume`: the latest unfinished scan (of `scans`, in id order) that was
-    /// started with the same defining arguments; nil means a new scan.
-    public static func unfinished(matching defining: [String], in scans: [ScanInfo]) -> ScanInfo? {
-        scans.last { $0.status != "done" && StoredScanOptions($0)?.argv == defining }
+    /// started with the same defining arguments (`definition` reads a scan's); nil means a
+    /// new scan.
+    public static func unfinished(
+        matching defining: [String], in scans: [ScanRecord], definition: (Int64) throws -> ScanDefinition?
+    ) rethrows -> ScanRecord? {
+        for scan in scans.reversed() {
+            switch scan.status {
+            case .done: continue
+            case .running, .interrupted:
+                if try definition(scan.id).flatMap(StoredScanOptions.init)?.argv == defining { return scan }
+            }
+        }
+        return nil
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Logging
 import SurveyCore
 import SurveyDNS
@@ -29,8 +28,28 @@ public struct ScanOptions: Sendable {
     public var progressInterval: Duration? = ScanDefaults.progressInterval
     /// Draw a live bar (a TTY) instead of plain status lines.
     public var liveProgress = false
+    /// Queries in a row without any reply from the resolver after which the scan stops
+    /// (`ScanFailure.resolverStoppedAnswering`) instead of storing `timeout`/`error`
+    /// verdicts that describe the resolver, not the domains.
+    public var resolverFailureThreshold = 200
 
     public init() {}
+}
+
+/// Why a scan stopped before its end, beyond a signal.
+public enum ScanFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The resolver gave no reply to `count` queries in a row: it is down or unreachable.
+    /// The verdicts of the lookups that went unanswered were not stored; a resumed scan
+    /// asks for them again.
+    case resolverStoppedAnswering(count: Int)
+
+    public var description: String {
+        switch self {
+        case .resolverStoppedAnswering(let count):
+            return "the resolver stopped answering (\(count) queries in a row got no reply); "
+                + "the lookups it left unanswered were not stored"
+        }
+    }
 }
 
 /// Counts shown while scanning and in the final summary.
@@ -49,8 +68,8 @@ public struct ScanCounters: Sendable {
     public var probesStarted = 0
     public var probesDone = 0
     public var retriesScheduled = 0
-    public var domainStatus: [String: Int] = [:]
-    public var probeStatus: [String: Int] = [:]
+    public var domainStatus: [DomainDNSStatus: Int] = [:]
+    public var probeStatus: [ProbeStatus: Int] = [:]
     public var excludedAddresses = 0
 }
 
@@ -76,14 +95,18 @@ public struct ScanSummary: Sendable {
                 + (counters.domainsSkipped > 0 ? ", already stored: \(counters.domainsSkipped)" : "")
                 + (counters.inputProblems > 0 ? ", input problems: \(counters.inputProblems)" : ""),
         ]
-        for (k, v) in counters.domainStatus.sorted(by: { $0.key < $1.key }) { lines.append("    \(k): \(v)") }
+        for (k, v) in counters.domainStatus.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            lines.append("    \(k.rawValue): \(v)")
+        }
         lines.append(
             "  MX hosts resolved: \(counters.hostsResolved), addresses excluded: \(counters.excludedAddresses)"
         )
         lines.append(
             "  probes: \(counters.probesDone) (\(String(format: "%.0f", Double(counters.probesDone) / seconds))/s)"
                 + (counters.retriesScheduled > 0 ? ", greylist re-probes: \(counters.retriesScheduled)" : ""))
-        for (k, v) in counters.probeStatus.sorted(by: { $0.key < $1.key }) { lines.append("    \(k): \(v)") }
+        for (k, v) in counters.probeStatus.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            lines.append("    \(k.rawValue): \(v)")
+        }
         lines.append(
             "  scheduling lag: max \(maxLag.milliseconds) ms"
                 + (overloadedSamples > 0
@@ -150,7 +173,7 @@ public final class Scanner: Sendable {
         var reader: InputReader
         do { reader = try InputReader(path: input) } catch {
             // Nothing started: the scan stays resumable, not `running` forever.
-            try store.finishScan(scanID, status: "interrupted")
+            try store.finishScan(scanID, status: .interrupted)
             throw error
         }
         let state = ScanState()
@@ -229,7 +252,7 @@ public final class Scanner: Sendable {
         await progress.finish()
         let interrupted = state.stopping
         try store.finishScan(
-            scanID, status: interrupted || failure != nil ? "interrupted" : "done",
+            scanID, status: interrupted || failure != nil ? .interrupted : .done,
             maxLagMs: lag.maxLag.milliseconds)
         if let failure { throw failure }
         return ScanSummary(
@@ -246,14 +269,14 @@ public final class Scanner: Sendable {
         var domainsSkipped = 0
         var duplicateLines = 0
         var domainsResolved = 0
-        var domainStatus: [String: Int] = [:]
+        var domainStatus: [DomainDNSStatus: Int] = [:]
         var hostsResolved = 0
         var excludedAddresses = 0
         var targetsQueued = 0
 
         mutating func domain(_ status: DomainDNSStatus) {
             domainsResolved += 1
-            domainStatus[status.rawValue, default: 0] += 1
+            domainStatus[status, default: 0] += 1
         }
 
         func apply(to c: inout ScanCounters) {
@@ -288,6 +311,12 @@ public final class Scanner: Sendable {
         // resolved again, so the first line's rank and line number are the ones stored. A
         // duplicate of a name already stored is turned away by the store (first one wins).
         var inFlight: Set<String> = []
+        // While the resolver leaves queries unanswered, `timeout`/`error` verdicts (and the
+        // domains that name such a host) wait here: once it answers again they are stored;
+        // if it has stopped answering for good they are dropped, and a resumed scan asks again.
+        var held: [StoreRecord] = []
+        var heldHosts: Set<String> = []
+        let resolver = self.resolver
         var nextToken = 0
         var lastLine = 0
         var inputCounted = false
@@ -307,7 +336,7 @@ public final class Scanner: Sendable {
                 lastLine = d.line
                 if inFlight.contains(d.name) {
                     tally.duplicateLines += 1
-                } else if resume, try domainStored(scanID: scanID, name: d.name) {
+                } else if resume, try store.isDomainStored(scan: scanID, name: d.name) {
                     tally.domainsSkipped += 1
                 } else if let entry = exclusions.matching(name: d.name) {
                     let resolution = DomainResolution(
@@ -335,16 +364,43 @@ public final class Scanner: Sendable {
             for event in events {
                 switch event {
                 case .host(let resolution, let firstDomain):
-                    await handleHost(
-                        resolution, recipientDomain: firstDomain, state: state, queue: queue,
-                        records: &records,
-                        tally: &tally)
+                    let unanswered = resolution.status == .timeout || resolution.status == .error
+                    if unanswered && resolver.consecutiveUnanswered > 0 {
+                        heldHosts.insert(resolution.host)
+                        await handleHost(
+                            resolution, recipientDomain: firstDomain, state: state, queue: queue,
+                            records: &held, tally: &tally)
+                    } else {
+                        await handleHost(
+                            resolution, recipientDomain: firstDomain, state: state, queue: queue,
+                            records: &records, tally: &tally)
+                    }
                 case .domain(let resolution, let token):
                     guard let d = inputs.removeValue(forKey: token) else { continue }
                     inFlight.remove(d.name)
-                    records.append(.domain(resolution, tag: options.tag, rank: d.rank, line: d.line))
+                    let record = StoreRecord.domain(resolution, tag: options.tag, rank: d.rank, line: d.line)
+                    let unanswered =
+                        resolution.status == .timeout || resolution.status == .error
+                        || resolution.mx.contains { heldHosts.contains($0.host) }
+                    if unanswered && (resolver.consecutiveUnanswered > 0 || !heldHosts.isEmpty) {
+                        held.append(record)
+                    } else {
+                        records.append(record)
+                    }
                     tally.domain(resolution.status)
                 }
+            }
+            let unanswered = resolver.consecutiveUnanswered
+            if unanswered >= options.resolverFailureThreshold {
+                if !records.isEmpty { try await writer.add(contentsOf: records) }
+                throw ScanFailure.resolverStoppedAnswering(count: unanswered)
+            }
+            if !held.isEmpty && (unanswered == 0 || (inputDone && pipeline.outstanding == 0)) {
+                // The resolver answers again (or the input is done with it still answering
+                // now and then): the verdicts are the domains' own.
+                records = held + records
+                held = []
+                heldHosts = []
             }
             if !records.isEmpty { try await writer.add(contentsOf: records) }
             state.bump { tally.apply(to: &$0) }
@@ -352,14 +408,6 @@ public final class Scanner: Sendable {
             tally = DNSTally()
             // A stop reads no more input; domains already asked for are still stored.
             return !state.stopping
-        }
-    }
-
-    private func domainStored(scanID: Int64, name: String) throws -> Bool {
-        try store.pool.read { db in
-            try Bool.fetchOne(
-                db, sql: "SELECT 1 FROM domains WHERE scan_id = ? AND name = ?", arguments: [scanID, name])
-                ?? false
         }
     }
 
@@ -414,50 +462,11 @@ public final class Scanner: Sendable {
     )
         async throws -> [String]
     {
-        let (hosts, probed, pending, regrey) = try await store.pool.read { db in
-            let hosts = try String.fetchAll(
-                db, sql: "SELECT name FROM hosts WHERE scan_id = ?", arguments: [scanID])
-            let probed = try String.fetchAll(
-                db, sql: "SELECT ip FROM probes WHERE scan_id = ?", arguments: [scanID])
-            // The first stored domain (by input line, then name) of each MX host, found in
-            // one pass over the scan's MX rows (binds the scan id).
-            let recipients = """
-                WITH recipients AS (
-                    SELECT host, name FROM (
-                        SELECT m.host AS host, d.name AS name,
-                               row_number() OVER (PARTITION BY m.host ORDER BY d.input_line, d.name) AS k
-                        FROM domains d JOIN mx m ON m.domain_id = d.id
-                        WHERE d.scan_id = ?)
-                    WHERE k = 1)
-                """
-            let pending = try Row.fetchAll(
-                db,
-                sql: """
-                    \(recipients)
-                    SELECT x.ip AS ip, x.host AS host, COALESCE(r.name, x.host) AS domain
-                    FROM (SELECT a.ip AS ip, min(h.name) AS host
-                          FROM addresses a JOIN hosts h ON h.id = a.host_id
-                          LEFT JOIN probes p ON p.scan_id = h.scan_id AND p.ip = a.ip
-                          WHERE h.scan_id = ? AND a.excluded = 0 AND p.id IS NULL
-                          GROUP BY a.ip) x
-                    LEFT JOIN recipients r ON r.host = x.host
-                    """, arguments: [scanID, scanID]
-            ).map { (ip: $0["ip"] as String, host: $0["host"] as String, domain: $0["domain"] as String) }
-            // Greylisted first attempts: the re-probe is still due.
-            let regrey = try Row.fetchAll(
-                db,
-                sql: """
-                    \(recipients)
-                    SELECT p.ip AS ip, p.port AS port, p.sni AS sni, COALESCE(r.name, p.sni) AS domain
-                    FROM probes p LEFT JOIN recipients r ON r.host = p.sni
-                    WHERE p.scan_id = ? AND p.greylisted = 1 AND p.attempts = 1
-                    """, arguments: [scanID, scanID]
-            ).map {
-                ProbeTarget(
-                    ip: $0["ip"], port: $0["port"], sni: $0["sni"], names: [$0["sni"]],
-                    recipientDomain: $0["domain"])
-            }
-            return (hosts, probed, pending, regrey)
+        let stored = try await store.resumeState(scan: scanID)
+        let (hosts, probed) = (stored.hosts, stored.probedIPs)
+        let regrey = stored.greylisted.map {
+            ProbeTarget(
+                ip: $0.ip, port: $0.port, sni: $0.sni, names: [$0.sni], recipientDomain: $0.recipientDomain)
         }
         state.markIPsSeen(probed)
         if !hosts.isEmpty || !probed.isEmpty {
@@ -470,12 +479,13 @@ public final class Scanner: Sendable {
             state.bump { $0.retriesScheduled += 1 }
             await retries.add(target, due: .now + wait)
         }
-        let fresh = Set(state.claim(ips: pending.map(\.ip)))
-        for p in pending where fresh.contains(p.ip) {
+        let fresh = Set(state.claim(ips: stored.unprobed.map(\.ip)))
+        for p in stored.unprobed where fresh.contains(p.ip) {
             state.bump { $0.targetsQueued += 1 }
             await queue.send(
                 ProbeTarget(
-                    ip: p.ip, port: options.port, sni: p.host, names: [p.host], recipientDomain: p.domain))
+                    ip: p.ip, port: options.port, sni: p.host, names: [p.host],
+                    recipientDomain: p.recipientDomain))
         }
         return hosts
     }
@@ -511,7 +521,7 @@ public final class Scanner: Sendable {
                     // this one, which keeps that fact (the plaintext verdict is this attempt's).
                     if attempt > 1 { result.greylisted = true }
                     try? await writer.add(.probe(result, port: target.port))
-                    let status = result.status.rawValue
+                    let status = result.status
                     let retry = result.greylisted && attempt == 1
                     state.bump {
                         $0.probesDone += 1

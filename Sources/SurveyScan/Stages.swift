@@ -10,9 +10,14 @@ public protocol DomainResolving: Sendable {
     /// Many lookups at once (the scan's path). By default each lookup is a task over
     /// `resolveDomain`/`resolveHost`; `Resolver` runs them on its driver thread instead.
     func resolutionStream() -> ResolutionStream
+    /// Queries in a row that got no reply at all (every server timed out or refused the
+    /// connection); any DNS reply resets it. 0 for resolvers that cannot tell.
+    var consecutiveUnanswered: Int { get }
 }
 
 extension DomainResolving {
+    public var consecutiveUnanswered: Int { 0 }
+
     public func resolutionStream() -> ResolutionStream {
         ResolutionStream(
             resolveDomain: { await self.resolveDomain($0) }, resolveHost: { await self.resolveHost($0) })
@@ -32,5 +37,6 @@ extension TargetProbing {
 
 extension SurveyDNS.Resolver: DomainResolving {
     public func resolutionStream() -> ResolutionStream { stream() }
+    public var consecutiveUnanswered: Int { statistics.consecutiveUnanswered }
 }
 extension SurveyProbe.Prober: TargetProbing {}

@@ -1,5 +1,5 @@
-import GRDB
-import GRDBSQLite
+internal import GRDB
+internal import GRDBSQLite
 
 /// A prepared INSERT whose values are bound through SQLite's C API, for the rows a scan
 /// writes hundreds of thousands of (domains, MX rows, hosts, addresses). GRDB prepares and

@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+internal import GRDB
 import SurveyCore
 
 /// One fact for the store. The scan pipeline sends these to a `StoreWriter`, which writes
@@ -14,42 +14,18 @@ public enum StoreRecord: Sendable {
     case inputProgress(lines: Int)
 }
 
-/// Scan metadata as stored in `scans`.
-public struct ScanInfo: Sendable, Hashable, Codable, FetchableRecord {
-    public var id: Int64
-    public var startedAt: String
-    public var finishedAt: String?
-    public var status: String
-    public var commandLine: String
-    public var toolVersion: String
-    public var options: String
-    public var input: String?
-    public var inputLines: Int
-    /// The scanner's largest scheduling lag in ms (nil: not recorded, scans before v4).
-    public var maxLagMs: Int?
-
-    enum CodingKeys: String, CodingKey {
-        case id
-        case startedAt = "started_at"
-        case finishedAt = "finished_at"
-        case status
-        case commandLine = "command_line"
-        case toolVersion = "tool_version"
-        case options
-        case input
-        case inputLines = "input_lines"
-        case maxLagMs = "max_lag_ms"
-    }
-}
-
-/// The SQLite result store (WAL mode, one writer, readers concurrent with a running scan).
+/// The SQLite result store (WAL mode, one writer, readers concurrent with a running scan):
+/// the only owner of the schema and of the SQL over the scan's tables. It opens (and
+/// migrates) the database for writing; `ReadOnlyStore` opens one for reading only.
 ///
 /// Another process may hold the database's write lock for a while (an analyst creating an
 /// index): each write waits up to `busyTimeout` for it (SQLite's busy handler), and a
 /// transaction that still finds the database locked is run again, up to `busyRetries`
 /// times, each retry reported through `onBusy`. Readers never block the writer (WAL).
-public final class ResultStore: Sendable {
-    public let pool: DatabasePool
+public final class ResultStore: ResultReading {
+    /// The database. Internal: every read and write goes through the store's methods (tests
+    /// reach it with `@testable import`).
+    let pool: DatabasePool
     /// Further tries of a transaction that found the database locked.
     public let busyRetries: Int
     private let busyReport: BusyReport
@@ -104,16 +80,19 @@ public final class ResultStore: Sendable {
             try db.execute(
                 sql: """
                     INSERT INTO scans (started_at, status, command_line, tool_version, options, input)
-                    VALUES (?, 'running', ?, ?, ?, ?)
-                    """, arguments: [Self.timestamp(), commandLine, toolVersion, json, input])
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    Self.timestamp(), ScanStatus.running.rawValue, commandLine, toolVersion, json, input,
+                ])
             return db.lastInsertedRowID
         }
     }
 
-    /// Marks a scan `done` or `interrupted` and sets its end time.
-    /// Ends a scan (or a resumed run of it). `maxLagMs`: the scanner's largest scheduling lag
-    /// in this run; a resumed scan keeps the larger of its runs'.
-    public func finishScan(_ id: Int64, status: String, maxLagMs: Int? = nil) throws {
+    /// Ends a scan (or a resumed run of it) as `done` or `interrupted` and sets its end time.
+    /// `maxLagMs`: the scanner's largest scheduling lag in this run; a resumed scan keeps the
+    /// larger of its runs'.
+    public func finishScan(_ id: Int64, status: ScanStatus, maxLagMs: Int? = nil) throws {
         try write { db in
             try db.execute(
                 sql: """
@@ -121,7 +100,7 @@ public final class ResultStore: Sendable {
                         max_lag_ms = CASE WHEN ? IS NULL THEN max_lag_ms ELSE max(coalesce(max_lag_ms, 0), ?) END
                     WHERE id = ?
                     """,
-                arguments: [Self.timestamp(), status, maxLagMs, maxLagMs, id])
+                arguments: [Self.timestamp(), status.rawValue, maxLagMs, maxLagMs, id])
         }
     }
 
@@ -129,18 +108,18 @@ public final class ResultStore: Sendable {
     public func reopenScan(_ id: Int64) throws {
         try write { db in
             try db.execute(
-                sql: "UPDATE scans SET status = 'running', finished_at = NULL WHERE id = ?", arguments: [id])
+                sql: "UPDATE scans SET status = ?, finished_at = NULL WHERE id = ?",
+                arguments: [ScanStatus.running.rawValue, id])
         }
     }
 
-    public func scan(_ id: Int64) throws -> ScanInfo? {
-        try pool.read { db in
-            try ScanInfo.fetchOne(db, sql: "SELECT * FROM scans WHERE id = ?", arguments: [id])
-        }
+    public func read<T>(_ body: (StoreSnapshot) throws -> T) throws -> T {
+        try pool.read { db in try body(StoreSnapshot(db: db)) }
     }
 
-    public func scans() throws -> [ScanInfo] {
-        try pool.read { db in try ScanInfo.fetchAll(db, sql: "SELECT * FROM scans ORDER BY id") }
+    /// The options, input and progress of a scan (what resuming it needs).
+    public func definition(ofScan id: Int64) throws -> ScanDefinition? {
+        try read { try $0.definition(ofScan: id) }
     }
 
     /// Writes a batch of records in one transaction.
@@ -191,7 +170,7 @@ public final class ResultStore: Sendable {
     }
 
     /// A write transaction that is run again when it finds the database locked.
-    public func write<T>(_ updates: (Database) throws -> T) throws -> T {
+    func write<T>(_ updates: (Database) throws -> T) throws -> T {
         try Self.retryingWhenBusy(retries: busyRetries, report: busyReport.call) {
             try pool.write(updates)
         }

@@ -1,4 +1,4 @@
-import GRDB
+internal import GRDB
 
 /// The result store's schema, built by migrations. `docs/schema.md` documents it; the
 /// `results` view is the stable contract analysts and reports query.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import SurveyCore
 
 /// The single writer of a scan: collects records and writes them in batched transactions,
@@ -93,41 +94,43 @@ public actor StoreWriter {
 }
 
 /// Batches queued on the writer queue and not yet committed, and the first error.
-final class PendingWrites: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
-    private var duplicates = 0
-    private var failure: (any Error)?
-    private var waiters: [CheckedContinuation<Void, Never>] = []
+final class PendingWrites: Sendable {
+    private struct State {
+        var count = 0
+        var duplicates = 0
+        var failure: (any Error)?
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+    private let state = Mutex(State())
 
-    var isIdle: Bool { lock.withLock { count == 0 } }
+    var isIdle: Bool { state.withLock { $0.count == 0 } }
 
-    func begin() { lock.withLock { count += 1 } }
+    func begin() { state.withLock { $0.count += 1 } }
 
-    var duplicateDomains: Int { lock.withLock { duplicates } }
+    var duplicateDomains: Int { state.withLock { $0.duplicates } }
 
     func end(_ error: (any Error)?, duplicateDomains: Int = 0) {
-        let ready: [CheckedContinuation<Void, Never>] = lock.withLock {
-            count -= 1
-            duplicates += duplicateDomains
-            if let error, failure == nil { failure = error }
-            guard count == 0 else { return [] }
-            defer { waiters.removeAll() }
-            return waiters
+        let ready: [CheckedContinuation<Void, Never>] = state.withLock { state in
+            state.count -= 1
+            state.duplicates += duplicateDomains
+            if let error, state.failure == nil { state.failure = error }
+            guard state.count == 0 else { return [] }
+            defer { state.waiters.removeAll() }
+            return state.waiters
         }
         for continuation in ready { continuation.resume() }
     }
 
     func check() throws {
-        if let failure = lock.withLock({ failure }) { throw failure }
+        if let failure = state.withLock({ $0.failure }) { throw failure }
     }
 
     /// Returns once no batch is pending.
     func waitUntilIdle() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let ready: Bool = lock.withLock {
-                if count == 0 { return true }
-                waiters.append(continuation)
+            let ready: Bool = state.withLock {
+                if $0.count == 0 { return true }
+                $0.waiters.append(continuation)
                 return false
             }
             if ready { continuation.resume() }

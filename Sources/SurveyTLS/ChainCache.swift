@@ -1,6 +1,7 @@
 import COpenSSL
 import Foundation
 import SurveyCore
+import Synchronization
 
 /// A SHA-256 digest as a dictionary key.
 struct SHA256Key: Hashable, Sendable {
@@ -64,32 +65,32 @@ struct SHA256Key: Hashable, Sendable {
 
 /// A bounded, thread-safe map shared by the sessions of one client context. When full it
 /// starts over (a scan's working set of repeated chains refills it at once).
-final class BoundedCache<Key: Hashable & Sendable, Value: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var entries: [Key: Value] = [:]
+final class BoundedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    private let state = Mutex((entries: [Key: Value](), hits: 0))
     private let capacity: Int
-    private(set) var hits = 0
 
     init(capacity: Int) {
         self.capacity = max(1, capacity)
     }
 
+    var hits: Int { state.withLock { $0.hits } }
+
     func value(for key: Key) -> Value? {
-        lock.withLock {
-            let value = entries[key]
-            if value != nil { hits += 1 }
+        state.withLock {
+            let value = $0.entries[key]
+            if value != nil { $0.hits += 1 }
             return value
         }
     }
 
     func store(_ value: Value, for key: Key) {
-        lock.withLock {
-            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-            entries[key] = value
+        state.withLock {
+            if $0.entries.count >= capacity { $0.entries.removeAll(keepingCapacity: true) }
+            $0.entries[key] = value
         }
     }
 
-    var count: Int { lock.withLock { entries.count } }
+    var count: Int { state.withLock { $0.entries.count } }
 }
 
 /// What a client context remembers across sessions, keyed by SHA-256 of DER encodings:
@@ -101,7 +102,7 @@ final class BoundedCache<Key: Hashable & Sendable, Value: Sendable>: @unchecked 
 ///
 /// Many MX hosts of the internet present the same chain (large providers serve thousands
 /// of IP addresses with one certificate), and intermediates repeat across nearly all.
-final class ChainCache: @unchecked Sendable {
+final class ChainCache: Sendable {
     let verdicts: BoundedCache<SHA256Key, Int32>
     let certificates: BoundedCache<SHA256Key, CertificateInfo>
 

@@ -1,19 +1,17 @@
 import COpenSSL
 import Foundation
+import SurveyCore
 
-/// Protocol versions, named as `SSL_get_version` names them.
-public enum TLSVersion: String, Sendable, CaseIterable {
-    case tls1 = "TLSv1"
-    case tls11 = "TLSv1.1"
-    case tls12 = "TLSv1.2"
-    case tls13 = "TLSv1.3"
-
-    var protocolVersion: Int32 {
+extension TLSVersion {
+    /// OpenSSL's protocol version constant; nil for `other`.
+    var protocolVersion: Int32? {
         switch self {
-        case .tls1: return TLS1_VERSION
+        case .ssl: return SSL3_VERSION
+        case .tls10: return TLS1_VERSION
         case .tls11: return TLS1_1_VERSION
         case .tls12: return TLS1_2_VERSION
         case .tls13: return TLS1_3_VERSION
+        case .other: return nil
         }
     }
 }
@@ -56,7 +54,7 @@ public final class TLSContext: @unchecked Sendable {
     /// caller verifies afterwards with `TLSSession.verify`). Trust store: `caFile` (a PEM
     /// bundle) when given, else the system's default paths; loaded once here.
     public static func client(
-        caFile: String? = nil, minVersion: TLSVersion = .tls1, maxVersion: TLSVersion = .tls13
+        caFile: String? = nil, minVersion: TLSVersion = .tls10, maxVersion: TLSVersion = .tls13
     ) throws -> TLSContext {
         OpenSSLErrors.clear()
         guard let ctx = SSL_CTX_new(TLS_client_method()) else { throw TLSError.fromQueue("SSL_CTX_new") }
@@ -105,7 +103,7 @@ public final class TLSContext: @unchecked Sendable {
     /// servers and weak certificates work. `ciphers`/`tls13Suites`/`groups` narrow what the
     /// server accepts (OpenSSL cipher-list / suite / group-list syntax).
     public static func server(
-        chainPEM: String, keyPEM: String, minVersion: TLSVersion = .tls1, maxVersion: TLSVersion = .tls13,
+        chainPEM: String, keyPEM: String, minVersion: TLSVersion = .tls10, maxVersion: TLSVersion = .tls13,
         ciphers: String = permissiveCiphers, tls13Suites: String = allTLS13Suites, groups: String? = nil
     ) throws -> TLSContext {
         let chain = try Certificate.parseChain(pem: chainPEM)
@@ -117,7 +115,7 @@ public final class TLSContext: @unchecked Sendable {
 
     /// Same as `server(chainPEM:keyPEM:…)` reading PEM files.
     public static func server(
-        chainFile: String, keyFile: String, minVersion: TLSVersion = .tls1, maxVersion: TLSVersion = .tls13,
+        chainFile: String, keyFile: String, minVersion: TLSVersion = .tls10, maxVersion: TLSVersion = .tls13,
         ciphers: String = permissiveCiphers, tls13Suites: String = allTLS13Suites, groups: String? = nil
     ) throws -> TLSContext {
         let chainPEM: String
@@ -135,7 +133,7 @@ public final class TLSContext: @unchecked Sendable {
 
     /// Same as `server(chainPEM:keyPEM:…)` from already parsed objects (no PEM round trip).
     public static func server(
-        chain: [Certificate], key: PrivateKey, minVersion: TLSVersion = .tls1,
+        chain: [Certificate], key: PrivateKey, minVersion: TLSVersion = .tls10,
         maxVersion: TLSVersion = .tls13,
         ciphers: String = permissiveCiphers, tls13Suites: String = allTLS13Suites, groups: String? = nil
     ) throws -> TLSContext {
@@ -176,8 +174,9 @@ public final class TLSContext: @unchecked Sendable {
         SSL_CTX_set_security_level(ctx, 0)
         // Idle sessions give their record buffers back: thousands of sessions stay small.
         _ = mxs_SSL_CTX_set_mode(ctx, mxs_SSL_MODE_RELEASE_BUFFERS())
-        guard mxs_SSL_CTX_set_min_proto_version(ctx, minVersion.protocolVersion) == 1,
-            mxs_SSL_CTX_set_max_proto_version(ctx, maxVersion.protocolVersion) == 1
+        guard let min = minVersion.protocolVersion, let max = maxVersion.protocolVersion,
+            mxs_SSL_CTX_set_min_proto_version(ctx, min) == 1,
+            mxs_SSL_CTX_set_max_proto_version(ctx, max) == 1
         else { throw TLSError.fromQueue("cannot set protocol range \(minVersion)…\(maxVersion)") }
         guard SSL_CTX_set_cipher_list(ctx, ciphers) == 1 else {
             throw TLSError.fromQueue("invalid cipher list \"\(ciphers)\"")

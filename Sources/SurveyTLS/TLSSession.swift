@@ -143,10 +143,15 @@ public final class TLSSession {
     /// Encrypts `plaintext` into the output buffer (send `takeOutput()` afterwards). Only
     /// after the handshake is done.
     public func write(_ plaintext: [UInt8]) throws {
-        guard !plaintext.isEmpty else { return }
+        try plaintext.withUnsafeBytes { try write($0) }
+    }
+
+    /// Encrypts the bytes `plaintext` points to (no intermediate copy), as `write(_:)` does.
+    public func write(_ plaintext: UnsafeRawBufferPointer) throws {
+        guard let base = plaintext.baseAddress, !plaintext.isEmpty else { return }
         OpenSSLErrors.clear()
         var written = 0
-        let rc = plaintext.withUnsafeBytes { SSL_write_ex(ssl, $0.baseAddress, $0.count, &written) }
+        let rc = SSL_write_ex(ssl, base, plaintext.count, &written)
         guard rc == 1, written == plaintext.count else {
             throw TLSError(describe(errorCode: SSL_get_error(ssl, rc), phase: "write"))
         }

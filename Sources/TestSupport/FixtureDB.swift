@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import SurveyCore
 import SurveyStore
 
@@ -70,10 +71,12 @@ public enum FixtureDB {
             for p in spec.probes { records.append(.probe(p, port: 25)) }
             records.append(.inputProgress(lines: spec.domains.count))
             try store.write(scan: id, records)
-            try store.finishScan(id, status: "done")
-            // Date the scans like nightly runs: the earlier one a week before `now`.
+            try store.finishScan(id, status: .done)
+            // Date the scans like nightly runs: the earlier one a week before `now`. No store
+            // method rewrites a scan's times (only a fixture needs to), so this is the
+            // fixture's own SQL, on a connection of its own.
             let started = now.addingTimeInterval(Double(i - specs.count + 1) * 7 * 86_400)
-            try store.pool.write { db in
+            try DatabaseQueue(path: path).write { db in
                 try db.execute(
                     sql: "UPDATE scans SET started_at = ?, finished_at = ? WHERE id = ?",
                     arguments: [

@@ -37,6 +37,8 @@ public final class ScriptedSMTPServer: @unchecked Sendable {
     private let script: Script
     private let lock = NSLock()
     private var connections: [ScriptedConnection] = []
+    private var waiters: [UUID: (index: Int, last: String, continuation: CheckedContinuation<Void, Never>)] =
+        [:]
     private var stopped = false
     private let threads = DispatchGroup()
 
@@ -92,6 +94,46 @@ public final class ScriptedSMTPServer: @unchecked Sendable {
         lock.withLock { connections.map(\.receivedLines) }
     }
 
+    /// Waits (without polling) until connection `index` has received `last` as its latest
+    /// line, or `timeout` has passed; returns that connection's lines then (empty if it
+    /// never came).
+    public func transcript(connection index: Int, endingWith last: String, timeout: Duration = .seconds(2))
+        async -> [String]
+    {
+        let id = UUID()
+        let timer = Task {
+            try? await Task.sleep(for: timeout)
+            self.resumeWaiter(id)
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done: Bool = lock.withLock {
+                if index < connections.count, connections[index].receivedLines.last == last { return true }
+                waiters[id] = (index, last, continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+        timer.cancel()
+        let all = transcripts
+        return index < all.count ? all[index] : []
+    }
+
+    private func wakeWaiters() {
+        let ready: [CheckedContinuation<Void, Never>] = lock.withLock {
+            let done = waiters.filter { _, w in
+                w.index < connections.count && connections[w.index].receivedLines.last == w.last
+            }
+            for id in done.keys { waiters[id] = nil }
+            return done.values.map(\.continuation)
+        }
+        for continuation in ready { continuation.resume() }
+    }
+
+    private func resumeWaiter(_ id: UUID) {
+        let waiter = lock.withLock { waiters.removeValue(forKey: id) }
+        waiter?.continuation.resume()
+    }
+
     /// Stops accepting, shuts every connection down, and waits (bounded) for the threads.
     public func stop() {
         let open: [ScriptedConnection] = lock.withLock {
@@ -113,6 +155,7 @@ public final class ScriptedSMTPServer: @unchecked Sendable {
                 return
             }
             let connection = ScriptedConnection(socket: ScriptedSocket(fd), index: index)
+            connection.onLine = { [weak self] in self?.wakeWaiters() }
             index += 1
             let accepted: Bool = lock.withLock {
                 if stopped { return false }
@@ -196,7 +239,13 @@ public final class ScriptedConnection: @unchecked Sendable {
     public var receivedLines: [String] { lock.withLock { lines } }
 
     /// Adds a line to the transcript (lines read under TLS).
-    func record(_ line: String) { lock.withLock { lines.append(line) } }
+    func record(_ line: String) {
+        lock.withLock { lines.append(line) }
+        onLine?()
+    }
+
+    /// Called after each line is recorded (the server wakes its waiters).
+    var onLine: (@Sendable () -> Void)?
 
     /// Bounds each blocking read.
     public func setReadTimeout(seconds: Double) {
@@ -243,7 +292,7 @@ public final class ScriptedConnection: @unchecked Sendable {
                 pending.removeSubrange(...newline)
                 if line.last == UInt8(ascii: "\r") { line.removeLast() }
                 let text = String(decoding: line, as: UTF8.self)
-                lock.withLock { lines.append(text) }
+                record(text)
                 return text
             }
             guard let chunk = readSome(max: 4096) else { return nil }

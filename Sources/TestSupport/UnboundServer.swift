@@ -8,7 +8,8 @@ import Foundation
 ///
 /// It never talks to anything outside the machine: every name outside the configured
 /// zones is answered REFUSED locally (`local-zone: "." refuse`), so root hints are never
-/// used. What it serves:
+/// used. The root itself answers SOA and NS from local data, like any recursive resolver
+/// (what `Resolver.checkReachable` asks). What it serves:
 /// - `zone` (and `extraZones`) from master-file text as auth-zones;
 /// - each of `servfailZones` answers SERVFAIL at once: an auth-zone that is never loaded
 ///   (its only primary is a loopback port that holds a silent UDP socket) with fallback
@@ -150,6 +151,8 @@ public final class UnboundServer: @unchecked Sendable {
               minimal-responses: yes
               rrset-roundrobin: no
               local-zone: "." refuse
+              local-data: ". 3600 IN SOA localhost. nobody.invalid. 1 3600 600 86400 60"
+              local-data: ". 3600 IN NS localhost."
 
             """
         for (name, _) in zones { conf += "  local-zone: \"\(name)\" transparent\n" }

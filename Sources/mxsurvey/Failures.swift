@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import GRDB
+import SurveyStore
 
 /// A failure while running, as opposed to a bad option or argument: the resolver does not
 /// start, a database file cannot be opened or stays locked, an I/O error. The process
@@ -57,10 +57,6 @@ func openDatabase<T>(_ path: String, creating: Bool, _ open: () throws -> T) thr
 }
 
 /// The result database opened read-only (`report`, `query`), as `openDatabase` judges it.
-func openReadOnlyDatabase(_ path: String) throws -> DatabaseQueue {
-    try openDatabase(path, creating: false) {
-        var config = Configuration()
-        config.readonly = true
-        return try DatabaseQueue(path: path, configuration: config)
-    }
+func openReadOnlyStore(_ path: String) throws -> ReadOnlyStore {
+    try openDatabase(path, creating: false) { try ReadOnlyStore(path: path) }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import GRDB
 import SurveyReport
+import SurveyStore
 
 /// `mxsurvey query`: run a ready-made question from `queries/` (or any SQL) as a table.
 struct QueryCommand: ParsableCommand {
@@ -24,7 +24,7 @@ struct QueryCommand: ParsableCommand {
     var file: String
 
     func run() throws {
-        let reader = try openReadOnlyDatabase(db)
+        let store = try openReadOnlyStore(db)
         let sql: String
         if file == "-" {
             sql = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
@@ -34,7 +34,9 @@ struct QueryCommand: ParsableCommand {
             }
             sql = text
         }
-        let result = try RuntimeFailure.mapping("query failed") { try QueryRunner.run(sql: sql, db: reader) }
+        let result = try RuntimeFailure.mapping("query failed") {
+            try QueryRunner.run(sql: sql, store: store)
+        }
         print(QueryRunner.formatTable(columns: result.columns, rows: result.rows), terminator: "")
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import GRDB
 import SurveyReport
+import SurveyStore
 
 extension ReportFormat: ExpressibleByArgument {}
 
@@ -40,16 +40,15 @@ struct ReportCommand: ParsableCommand {
     var out: String?
 
     func run() throws {
-        let reader = try openReadOnlyDatabase(db)
-        let builder = ReportBuilder(db: reader)
+        let builder = ReportBuilder(store: try openReadOnlyStore(db))
         if scan == nil {
             let (chosen, newer) = try RuntimeFailure.mapping("cannot read '\(db)'") {
                 try builder.defaultScan()
             }
             if !newer.isEmpty {
-                let list = newer.map { "\($0.id) (\($0.status))" }.joined(separator: ", ")
+                let list = newer.map { "\($0.id) (\($0.status.rawValue))" }.joined(separator: ", ")
                 let what =
-                    chosen.status == "done"
+                    chosen.status == .done
                     ? "the latest finished scan" : "the latest scan (none has finished)"
                 FileHandle.standardError.write(
                     Data(

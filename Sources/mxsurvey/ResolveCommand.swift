@@ -80,6 +80,10 @@ struct ResolveCommand: AsyncParsableCommand {
     private func resolve() async throws {
         let resolver = try dns.makeResolver()
         defer { resolver.shutdown() }
+        // A resolver that is down would print `timeout` for every domain: fail at once.
+        for check in try await resolver.checkReachable() where check.result != .answered {
+            FileHandle.standardError.write(Data("warning: resolver \(check)\n".utf8))
+        }
         var reader: InputReader?
         if let input {
             do { reader = try InputReader(path: input) } catch { throw ValidationError("\(error)") }

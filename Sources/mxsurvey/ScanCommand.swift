@@ -178,13 +178,15 @@ struct ScanCommand: AsyncParsableCommand {
         let setup: Setup
         if let id = resume {
             let found = try RuntimeFailure.mapping("cannot read scan \(id)") { try store.scan(id) }
-            let info: ScanInfo
-            do { info = try ResumePolicy.explicit(id, found, database: db) } catch {
+            do { _ = try ResumePolicy.explicit(id, found, database: db) } catch {
                 throw ValidationError(error.message)
+            }
+            let definition = try RuntimeFailure.mapping("cannot read scan \(id)") {
+                try store.definition(ofScan: id)
             }
             if input == nil {
                 // Re-run the stored command line with this invocation's --db/--quiet/--verbose.
-                guard let stored = StoredScanOptions(info) else {
+                guard let stored = definition.flatMap(StoredScanOptions.init) else {
                     throw ValidationError("scan \(id) has no stored command line")
                 }
                 var parsed = try ScanCommand.parse(stored.argv)
@@ -195,13 +197,23 @@ struct ScanCommand: AsyncParsableCommand {
             }
             scanID = id
             resuming = true
-            if let i = command.input ?? info.input { try Self.checkInput(i) }
+            if let i = command.input ?? definition?.input { try Self.checkInput(i) }
             setup = try command.makeSetup()
+            try await Self.checkResolver(setup, logger: logger)
         } else {
             if let input { try Self.checkInput(input) }
             setup = try command.makeSetup()
+            try await Self.checkResolver(setup, logger: logger)
             let scans = try RuntimeFailure.mapping("cannot read the scans of '\(db)'") { try store.scans() }
-            if !fresh, let previous = ResumePolicy.unfinished(matching: defining, in: scans) {
+            if !fresh,
+                let previous = try RuntimeFailure.mapping(
+                    "cannot read the scans of '\(db)'",
+                    {
+                        try ResumePolicy.unfinished(matching: defining, in: scans) {
+                            try store.definition(ofScan: $0)
+                        }
+                    })
+            {
                 scanID = previous.id
                 resuming = true
                 logger.notice(
@@ -226,7 +238,7 @@ struct ScanCommand: AsyncParsableCommand {
         if let i = command.input {
             inputPath = i
         } else if let stored = try RuntimeFailure.mapping(
-            "cannot read scan \(scanID)", { try store.scan(scanID)?.input })
+            "cannot read scan \(scanID)", { try store.definition(ofScan: scanID)?.input })
         {
             inputPath = stored
         } else {
@@ -245,6 +257,20 @@ struct ScanCommand: AsyncParsableCommand {
         print(summary.text)
         print("results: \(db) (scan \(scanID)); e.g. mxsurvey report --db \(db) --scan \(scanID) --format md")
         if summary.interrupted { throw ExitCode(130) }
+    }
+
+    /// The resolver must answer before a scan row exists: a resolver that is down would
+    /// otherwise turn into `timeout` verdicts about every domain. Servers that did not
+    /// answer while another did are warned about.
+    static func checkResolver(_ setup: Setup, logger: Logger) async throws {
+        do {
+            for check in try await setup.resolver.checkReachable() where check.result != .answered {
+                logger.warning("resolver \(check)")
+            }
+        } catch {
+            setup.resolver.shutdown()
+            throw error
+        }
     }
 
     /// The input must be readable before a scan row exists.

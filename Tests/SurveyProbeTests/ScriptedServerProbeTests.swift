@@ -36,18 +36,12 @@ final class ScriptedServerProbeTests: XCTestCase {
         return (result, elapsed.inSeconds)
     }
 
-    /// Waits (bounded) until the server thread has recorded the client's last line.
-    private func transcript(_ server: ScriptedSMTPServer, connection: Int = 0, endingWith last: String? = nil)
+    /// The client's lines as the server thread recorded them, once the last one is `last`
+    /// (waits for it without polling, at most 2 s).
+    private func transcript(_ server: ScriptedSMTPServer, connection: Int = 0, endingWith last: String) async
         -> [String]
     {
-        let deadline = Date().addingTimeInterval(2)
-        while Date() < deadline {
-            let all = server.transcripts
-            if connection < all.count, let last, all[connection].last == last { return all[connection] }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-        let all = server.transcripts
-        return connection < all.count ? all[connection] : []
+        await server.transcript(connection: connection, endingWith: last)
     }
 
     /// The command writer refuses a command with CR or LF in it, whatever its source (here a
@@ -63,7 +57,7 @@ final class ScriptedServerProbeTests: XCTestCase {
         XCTAssertEqual(result.status, .clientError)
         XCTAssertTrue(result.errorDetail?.contains("control character") ?? false, "\(result)")
         XCTAssertFalse(result.errorDetail?.contains("\r") ?? true, "detail is escaped")
-        let lines = transcript(server, endingWith: "QUIT")
+        let lines = await transcript(server, endingWith: "QUIT")
         XCTAssertEqual(lines, ["EHLO probe.test.example", "QUIT"])
 
         var ehlo = try self.config()
@@ -94,7 +88,7 @@ final class ScriptedServerProbeTests: XCTestCase {
         XCTAssertTrue(first.greylisted)
         XCTAssertNil(first.plaintextRefused)
         XCTAssertEqual(first.ehloExtensions, ["PIPELINING"])
-        let lines = transcript(server, connection: 0, endingWith: "QUIT")
+        let lines = await transcript(server, connection: 0, endingWith: "QUIT")
         XCTAssertEqual(
             lines,
             [
@@ -130,8 +124,8 @@ final class ScriptedServerProbeTests: XCTestCase {
         XCTAssertEqual(result.ehloExtensions, ["SIZE", "STARTTLS"])
         XCTAssertNil(result.tlsVersion)
         XCTAssertNil(result.mailFromCode, "plaintext probe disabled")
-        XCTAssertEqual(
-            transcript(server, endingWith: "QUIT"), ["EHLO probe.test.example", "STARTTLS", "QUIT"])
+        let lines = await transcript(server, endingWith: "QUIT")
+        XCTAssertEqual(lines, ["EHLO probe.test.example", "STARTTLS", "QUIT"])
     }
 
     func testStarttlsAcceptedThenConnectionDropped() async throws {
@@ -237,7 +231,8 @@ final class ScriptedServerProbeTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(elapsed, 3.9)
         XCTAssertLessThan(elapsed, 4 + 1)
         // The stalled server still got a QUIT.
-        XCTAssertEqual(transcript(server, endingWith: "QUIT").last, "QUIT")
+        let lines = await transcript(server, endingWith: "QUIT")
+        XCTAssertEqual(lines.last, "QUIT")
     }
 
     func testRateLimitBannerIsRejectedAndQuitIsSent() async throws {
@@ -253,7 +248,8 @@ final class ScriptedServerProbeTests: XCTestCase {
         XCTAssertEqual(result.bannerCode, 421)
         XCTAssertEqual(result.banner, "4.7.0 mx.scripted.example Too many connections")
         XCTAssertNil(result.starttlsOffered)
-        XCTAssertEqual(transcript(server, endingWith: "QUIT"), ["QUIT"])
+        let lines = await transcript(server, endingWith: "QUIT")
+        XCTAssertEqual(lines, ["QUIT"])
     }
 
     func testRateLimitBannerFollowedByHangUp() async throws {
@@ -324,7 +320,7 @@ final class ScriptedServerProbeTests: XCTestCase {
         XCTAssertEqual(result.plaintextReplyCode, 550)
         XCTAssertNil(result.plaintextRefused, "an unknown user says nothing about TLS")
         XCTAssertFalse(result.greylisted)
-        let lines = transcript(server, endingWith: "QUIT")
+        let lines = await transcript(server, endingWith: "QUIT")
         XCTAssertEqual(lines.prefix(2), ["EHLO probe.test.example", "HELO probe.test.example"])
         XCTAssertFalse(lines.contains("STARTTLS"))
     }
@@ -363,6 +359,7 @@ final class ScriptedServerProbeTests: XCTestCase {
         XCTAssertEqual(result.errorDetail, "mail_from: 421 4.7.0 Too many errors, closing connection")
         XCTAssertEqual(result.starttlsOffered, true)
         XCTAssertNil(result.plaintextRefused)
-        XCTAssertEqual(transcript(server, endingWith: "QUIT").last, "QUIT")
+        let lines = await transcript(server, endingWith: "QUIT")
+        XCTAssertEqual(lines.last, "QUIT")
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 
 @testable import SurveyReport
+@testable import SurveyStore
 
 /// Writes the fixture's reports for a human to look at when REPORT_ARTIFACTS_DIR is set.
 final class ArtifactTests: XCTestCase {
@@ -11,7 +12,7 @@ final class ArtifactTests: XCTestCase {
         }
         let t = try TempFixture()
         defer { t.cleanup() }
-        let report = try ReportBuilder(db: t.db).build(scan: nil, compare: t.previous, tag: nil)
+        let report = try ReportBuilder(store: t.store).build(scan: nil, compare: t.previous, tag: nil)
         for format in ReportFormat.allCases {
             try render(report, format: format).write(
                 toFile: out + "/report-fixture.\(format.rawValue)", atomically: true, encoding: .utf8)

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SurveyCore
 import SurveyStore
 import TestSupport
@@ -19,7 +18,7 @@ struct TempFixture {
         fixture = try FixtureDB.create(at: dir.appendingPathComponent("results.db").path)
     }
 
-    var db: any DatabaseReader { fixture.store.pool }
+    var store: ResultStore { fixture.store }
     var latest: Int64 { fixture.scans[1] }
     var previous: Int64 { fixture.scans[0] }
 

@@ -4,6 +4,7 @@ import TestSupport
 import XCTest
 
 @testable import SurveyReport
+@testable import SurveyStore
 
 /// Runs every file of `queries/` against the fixture and checks its answer.
 final class QueryTests: XCTestCase {
@@ -17,7 +18,7 @@ final class QueryTests: XCTestCase {
     private func run(_ name: String) throws -> (columns: [String], rows: [[String?]]) {
         let sql = try String(contentsOf: Self.queries.appendingPathComponent(name), encoding: .utf8)
         XCTAssertTrue(sql.hasPrefix("-- Question: "), "\(name) must start with the question it answers")
-        return try QueryRunner.run(sql: sql, db: t.db)
+        return try QueryRunner.run(sql: sql, store: t.store)
     }
 
     /// Expected answers per file: columns, and rows (or the first rows and the row count).
@@ -134,7 +135,7 @@ final class QueryTests: XCTestCase {
 
     /// The SQL answers agree with the report's figures where they compute the same thing.
     func testQueriesAgreeWithTheReport() throws {
-        let report = try ReportBuilder(db: t.db).build(scan: nil, compare: nil, tag: nil)
+        let report = try ReportBuilder(store: t.store).build(scan: nil, compare: nil, tag: nil)
         for row in try run("starttls_share_by_unit.sql").rows {
             let f = try XCTUnwrap(report.figure("starttls_offered", row[0] ?? ""))
             XCTAssertEqual(row[1], String(f.numerator))
@@ -192,11 +193,11 @@ final class QueryTests: XCTestCase {
         let r = try QueryRunner.run(
             sql:
                 ".headers on\n.mode column\nSELECT 1 AS i, 2.5 AS r, 100.0 AS whole, NULL AS n, x'00ff' AS b, 'x' AS s;",
-            db: t.db)
+            store: t.store)
         XCTAssertEqual(r.columns, ["i", "r", "whole", "n", "b", "s"])
         XCTAssertEqual(r.rows, [["1", "2.5", "100.0", nil, "x'00ff'", "x"]])
-        XCTAssertThrowsError(try QueryRunner.run(sql: "DELETE FROM scans;", db: t.db))
-        XCTAssertEqual(try QueryRunner.run(sql: "SELECT count(*) FROM scans", db: t.db).rows, [["2"]])
+        XCTAssertThrowsError(try QueryRunner.run(sql: "DELETE FROM scans;", store: t.store))
+        XCTAssertEqual(try QueryRunner.run(sql: "SELECT count(*) FROM scans", store: t.store).rows, [["2"]])
     }
 
     func testFormatTable() {

@@ -3,6 +3,7 @@ import TestSupport
 import XCTest
 
 @testable import SurveyReport
+@testable import SurveyStore
 
 final class RenderTests: XCTestCase {
     var t: TempFixture!
@@ -10,7 +11,7 @@ final class RenderTests: XCTestCase {
 
     override func setUpWithError() throws {
         t = try TempFixture()
-        report = try ReportBuilder(db: t.db).build(scan: nil, compare: t.previous, tag: nil)
+        report = try ReportBuilder(store: t.store).build(scan: nil, compare: t.previous, tag: nil)
     }
     override func tearDown() { t?.cleanup() }
 
@@ -30,7 +31,7 @@ final class RenderTests: XCTestCase {
     func testSameNumbersInEveryFormat() throws {
         var expected: [String: [String]] = [:]
         for f in report.figures {
-            expected[key(f.id, f.unit)] = [
+            expected[key(f.id.rawValue, f.unit.rawValue)] = [
                 String(f.numerator), String(f.denominator), Fmt.percent(f.share),
                 CSVRenderer.leftOut(f.leftOut),
             ]
@@ -176,7 +177,8 @@ final class RenderTests: XCTestCase {
         XCTAssertEqual(positions.compactMap { $0 }.count, 4)
 
         // A figure without denominator has "share": null.
-        let hostile = try ReportBuilder(db: t.db).build(scan: nil, compare: nil, tag: FixtureDB.hostileTag)
+        let hostile = try ReportBuilder(store: t.store).build(
+            scan: nil, compare: nil, tag: FixtureDB.hostileTag)
         let hostileJSON = render(hostile, format: .json)
         XCTAssertTrue(hostileJSON.contains("\"share\" : null"))
         XCTAssertTrue(hostileJSON.contains("\"trend\" : null"))
@@ -190,7 +192,7 @@ final class RenderTests: XCTestCase {
             try db.execute(sql: "UPDATE scans SET max_lag_ms = 1500 WHERE id = ?", arguments: [t.latest])
             try db.execute(sql: "UPDATE scans SET max_lag_ms = 12 WHERE id = ?", arguments: [t.previous])
         }
-        let latest = try ReportBuilder(db: t.db).build(scan: t.latest, compare: nil, tag: nil)
+        let latest = try ReportBuilder(store: t.store).build(scan: t.latest, compare: nil, tag: nil)
         let md = render(latest, format: .md)
         XCTAssertTrue(
             md.contains("- Scanner scheduling lag: max 1500 ms — the scanning machine was overloaded"), md)
@@ -202,7 +204,7 @@ final class RenderTests: XCTestCase {
         XCTAssertEqual((json["scan"] as? [String: Any])?["max_lag_ms"] as? Int, 1500)
 
         let previous = render(
-            try ReportBuilder(db: t.db).build(scan: t.previous, compare: nil, tag: nil), format: .md)
+            try ReportBuilder(store: t.store).build(scan: t.previous, compare: nil, tag: nil), format: .md)
         XCTAssertTrue(previous.contains("- Scanner scheduling lag: max 12 ms\n"))
         XCTAssertFalse(previous.contains("overloaded"))
 
@@ -210,7 +212,7 @@ final class RenderTests: XCTestCase {
             try db.execute(sql: "ALTER TABLE scans DROP COLUMN max_lag_ms")
         }
         let old = render(
-            try ReportBuilder(db: t.db).build(scan: t.latest, compare: nil, tag: nil), format: .md)
+            try ReportBuilder(store: t.store).build(scan: t.latest, compare: nil, tag: nil), format: .md)
         XCTAssertFalse(old.contains("scheduling lag"))
     }
 

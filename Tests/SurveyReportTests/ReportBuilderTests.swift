@@ -6,6 +6,7 @@ import TestSupport
 import XCTest
 
 @testable import SurveyReport
+@testable import SurveyStore
 
 final class ReportBuilderTests: XCTestCase {
     var t: TempFixture!
@@ -19,7 +20,7 @@ final class ReportBuilderTests: XCTestCase {
 
     /// Every figure of every unit equals the independent computation from the fixture's facts.
     func testEveryFigureMatchesReferenceModel() throws {
-        let report = try ReportBuilder(db: t.db).build(scan: nil, compare: nil, tag: nil)
+        let report = try ReportBuilder(store: t.store).build(scan: nil, compare: nil, tag: nil)
         XCTAssertEqual(report.scan.id, t.latest)
         let model = ReferenceModel(scan: t.fixture.specs[1])
         XCTAssertEqual(report.figures.count, ReferenceModel.figureIDs.count * ReferenceModel.units.count)
@@ -32,7 +33,7 @@ final class ReportBuilderTests: XCTestCase {
             }
         }
         // Also the earlier scan, and each tag.
-        let before = try ReportBuilder(db: t.db).build(scan: t.previous, compare: nil, tag: nil)
+        let before = try ReportBuilder(store: t.store).build(scan: t.previous, compare: nil, tag: nil)
         let beforeModel = ReferenceModel(scan: t.fixture.specs[0])
         for id in ReferenceModel.figureIDs {
             for unit in ReferenceModel.units {
@@ -56,7 +57,7 @@ final class ReportBuilderTests: XCTestCase {
 
     /// A few figures counted by hand from the fixture (see FixtureDB), as a check on the model.
     func testHandCountedFigures() throws {
-        let r = try ReportBuilder(db: t.db).build(scan: nil, compare: nil, tag: nil)
+        let r = try ReportBuilder(store: t.store).build(scan: nil, compare: nil, tag: nil)
         func check(
             _ id: String, _ unit: String, _ n: Int, _ d: Int, _ left: [String: Int], line: UInt = #line
         ) {
@@ -122,16 +123,16 @@ final class ReportBuilderTests: XCTestCase {
     }
 
     func testDomainCountsAndPopulations() throws {
-        let r = try ReportBuilder(db: t.db).build(scan: nil, compare: nil, tag: nil)
+        let r = try ReportBuilder(store: t.store).build(scan: nil, compare: nil, tag: nil)
         XCTAssertEqual(
             r.domains,
             DomainCounts(
                 total: 28, withMail: 24, implicitMX: 1, nullMX: 1, nxdomain: 1, nodata: 1, dnsFailure: 1))
         for f in r.figures {
-            switch f.unit {
-            case "ip": XCTAssertEqual(f.population, 23, f.id)
-            case "mx_host": XCTAssertEqual(f.population, 24, f.id)
-            default: XCTAssertEqual(f.population, r.domains.withMail, "\(f.id) \(f.unit)")
+            switch f.unit.rawValue {
+            case "ip": XCTAssertEqual(f.population, 23, f.id.rawValue)
+            case "mx_host": XCTAssertEqual(f.population, 24, f.id.rawValue)
+            default: XCTAssertEqual(f.population, r.domains.withMail, "\(f.id.rawValue) \(f.unit.rawValue)")
             }
             XCTAssertLessThanOrEqual(f.numerator, f.denominator)
         }
@@ -140,7 +141,7 @@ final class ReportBuilderTests: XCTestCase {
     }
 
     func testDistributionsProvidersAndDetails() throws {
-        let r = try ReportBuilder(db: t.db).build(scan: nil, compare: nil, tag: nil)
+        let r = try ReportBuilder(store: t.store).build(scan: nil, compare: nil, tag: nil)
         XCTAssertEqual(r.versions.total, 14)
         XCTAssertEqual(
             r.versions.items.map { [$0.value, String($0.count)] },
@@ -179,7 +180,7 @@ final class ReportBuilderTests: XCTestCase {
     }
 
     func testDetailTablesAreBounded() throws {
-        var builder = ReportBuilder(db: t.db)
+        var builder = ReportBuilder(store: t.store)
         builder.detailLimit = 2
         let r = try builder.build(scan: nil, compare: nil, tag: nil)
         let expiring = try XCTUnwrap(r.details.first { $0.id == "expiring_certificates" })
@@ -189,12 +190,13 @@ final class ReportBuilderTests: XCTestCase {
     }
 
     func testTrendAndSeries() throws {
-        let r = try ReportBuilder(db: t.db).build(scan: nil, compare: t.previous, tag: nil)
+        let r = try ReportBuilder(store: t.store).build(scan: nil, compare: t.previous, tag: nil)
         let trend = try XCTUnwrap(r.trend)
         XCTAssertEqual(trend.compare.id, t.previous)
         XCTAssertEqual(trend.items.count, r.figures.count)
         // Previous scan: mx1/mx2.good.example offer STARTTLS, mx.legacy/mx.notls do not.
-        let item = try XCTUnwrap(trend.items.first { $0.id == "starttls_offered" && $0.unit == "mx_host" })
+        let item = try XCTUnwrap(
+            trend.items.first { $0.id.rawValue == "starttls_offered" && $0.unit.rawValue == "mx_host" })
         XCTAssertEqual(item.previousNumerator, 2)
         XCTAssertEqual(item.previousDenominator, 4)
         XCTAssertEqual(item.numerator, 15)
@@ -205,16 +207,16 @@ final class ReportBuilderTests: XCTestCase {
         let first = try XCTUnwrap(r.series.first)
         XCTAssertEqual(first.domains.total, 4)
         XCTAssertEqual(first.domains.withMail, 3)
-        XCTAssertEqual(Set(first.figures.map(\.id)), Set(FigureID.key.map(\.rawValue)))
+        XCTAssertEqual(Set(first.figures.map(\.id.rawValue)), Set(FigureID.key.map(\.rawValue)))
         // Earlier scan: mx1 on TLS 1.2, mx2 on TLS 1.0.
         XCTAssertEqual(first.figure("dsk_compliant", "mx_host")?.numerator, 1)
         XCTAssertEqual(
             r.series.last?.figure("starttls_offered", "mx_host"), r.figure("starttls_offered", "mx_host"))
-        XCTAssertNil(try ReportBuilder(db: t.db).build(scan: nil, compare: nil, tag: nil).trend)
+        XCTAssertNil(try ReportBuilder(store: t.store).build(scan: nil, compare: nil, tag: nil).trend)
     }
 
     func testTagFilter() throws {
-        let r = try ReportBuilder(db: t.db).build(scan: nil, compare: t.previous, tag: "gov")
+        let r = try ReportBuilder(store: t.store).build(scan: nil, compare: t.previous, tag: "gov")
         XCTAssertEqual(r.tag, "gov")
         XCTAssertEqual(r.domains.total, 8)
         XCTAssertEqual(r.tags.map(\.tag), ["gov"])
@@ -227,20 +229,46 @@ final class ReportBuilderTests: XCTestCase {
         // The comparison is restricted to the tag too: the earlier scan had 4 gov domains.
         XCTAssertEqual(r.series.first?.domains.total, 4)
         // A tag without domains with mail: every share is nil.
-        let hostile = try ReportBuilder(db: t.db).build(scan: nil, compare: nil, tag: FixtureDB.hostileTag)
+        let hostile = try ReportBuilder(store: t.store).build(
+            scan: nil, compare: nil, tag: FixtureDB.hostileTag)
         XCTAssertTrue(hostile.figures.allSatisfy { $0.share == nil && $0.denominator == 0 })
         XCTAssertEqual(hostile.figure("starttls_offered", "mx_host")?.leftOut, ["rate_limited": 1])
     }
 
+    /// A status this version does not know (a store written by a newer mxsurvey) is shown
+    /// as stored and left out as not tested; a DNS status it does not know counts as a DNS
+    /// failure.
+    func testStatusesThisVersionDoesNotKnow() throws {
+        let before = try ReportBuilder(store: t.store).build(scan: nil, compare: nil, tag: nil)
+        try t.fixture.store.pool.write { db in
+            try db.execute(
+                sql: "UPDATE probes SET status = 'from_the_future' WHERE ip = '192.0.2.61' AND scan_id = ?",
+                arguments: [t.latest])
+            try db.execute(
+                sql: "UPDATE domains SET dns_status = 'also_new' WHERE name = 'nx.example' AND scan_id = ?",
+                arguments: [t.latest])
+        }
+        let after = try ReportBuilder(store: t.store).build(scan: nil, compare: nil, tag: nil)
+        XCTAssertEqual(after.probeStatus.items.first { $0.value == "from_the_future" }?.count, 1)
+        XCTAssertNil(after.probeStatus.items.first { $0.value == "protocol_violation" })
+        let was = try XCTUnwrap(before.figure(.starttlsOffered, .ip)).leftOut
+        let now = try XCTUnwrap(after.figure(.starttlsOffered, .ip)).leftOut
+        XCTAssertEqual(now["protocol_violation"], nil)
+        XCTAssertEqual(was["protocol_violation"], 1)
+        XCTAssertEqual(now["not_tested", default: 0], was["not_tested", default: 0] + 1)
+        XCTAssertEqual(after.domains.nxdomain, before.domains.nxdomain - 1)
+        XCTAssertEqual(after.domains.dnsFailure, before.domains.dnsFailure + 1)
+    }
+
     func testErrors() throws {
-        XCTAssertThrowsError(try ReportBuilder(db: t.db).build(scan: 99, compare: nil, tag: nil)) {
+        XCTAssertThrowsError(try ReportBuilder(store: t.store).build(scan: 99, compare: nil, tag: nil)) {
             XCTAssertEqual($0 as? ReportError, .scanNotFound(99))
         }
-        XCTAssertThrowsError(try ReportBuilder(db: t.db).build(scan: nil, compare: 42, tag: nil)) {
+        XCTAssertThrowsError(try ReportBuilder(store: t.store).build(scan: nil, compare: 42, tag: nil)) {
             XCTAssertEqual($0 as? ReportError, .scanNotFound(42))
         }
         let empty = try ResultStore(path: t.dir.appendingPathComponent("empty.db").path)
-        XCTAssertThrowsError(try ReportBuilder(db: empty.pool).build(scan: nil, compare: nil, tag: nil)) {
+        XCTAssertThrowsError(try ReportBuilder(store: empty).build(scan: nil, compare: nil, tag: nil)) {
             XCTAssertEqual($0 as? ReportError, .noScans)
         }
     }

@@ -19,7 +19,7 @@ import Testing
             let summary = try await lab.scan(
                 store: store, scanID: scanID, prober: lab.makeProber(), options: lab.options())
             #expect(!summary.interrupted)
-            let report = try ReportBuilder(db: store.pool).build(scan: scanID)
+            let report = try ReportBuilder(store: store).build(scan: scanID)
             let text = render(report, format: .json)
             json = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         } catch {

@@ -2,8 +2,9 @@ import FarmKit
 import Foundation
 import GRDB
 import SurveyCore
-import SurveyStore
 import Testing
+
+@testable import SurveyStore
 
 /// Correctness at scale: the whole pipeline (c-ares against a real unbound, NIO/OpenSSL
 /// prober against FarmKit's farm, SQLite store) scans a farm of 80 simulated mail servers
@@ -48,7 +49,7 @@ import Testing
         let prober = lab.makeProber()
         let summary = try await lab.scan(store: store, scanID: scanID, prober: prober, options: lab.options())
         #expect(!summary.interrupted)
-        #expect(try store.scan(scanID)?.status == "done")
+        #expect(try store.scan(scanID)?.status == .done)
 
         let mismatches = try compareWithTruth(store: store, scanID: scanID, truth: lab.truth)
         reportDifferences(mismatches, "results differ from the truth")
@@ -83,7 +84,7 @@ import Testing
             store: store, scanID: scanID, prober: first, options: partOne, domainPause: .milliseconds(20),
             stop: { first.completedCount >= 12 && first.greylistedCount >= 1 })
         #expect(s1.interrupted)
-        #expect(try store.scan(scanID)?.status == "interrupted")
+        #expect(try store.scan(scanID)?.status == .interrupted)
         let (domains, probes, pendingRetries) = try await store.pool.read { db in
             (
                 try Int.fetchOne(
@@ -109,7 +110,7 @@ import Testing
         let s2 = try await lab.scan(
             store: store, scanID: scanID, prober: second, options: lab.options(), resume: true)
         #expect(!s2.interrupted)
-        #expect(try store.scan(scanID)?.status == "done")
+        #expect(try store.scan(scanID)?.status == .done)
 
         let mismatches = try compareWithTruth(store: store, scanID: scanID, truth: lab.truth)
         reportDifferences(mismatches, "resumed scan: results differ from the truth")

@@ -1,4 +1,5 @@
 import Foundation
+import SurveyCore
 import Testing
 
 @testable import SurveyScan
@@ -6,16 +7,19 @@ import Testing
 
 /// Which scan `mxsurvey scan` continues, and how many sessions fit the open-file limit.
 @Suite struct ResumePolicyTests {
-    static func scan(_ id: Int64, _ status: String, argv: [String]?) -> ScanInfo {
+    static func scan(_ id: Int64, _ status: ScanStatus) -> ScanRecord {
+        ScanRecord(
+            id: id, startedAt: "2026-01-01T00:00:00", finishedAt: nil, status: status,
+            commandLine: "mxsurvey scan", toolVersion: "t")
+    }
+
+    static func definition(_ id: Int64, argv: [String]?) -> ScanDefinition {
         let options =
             argv.map {
                 String(decoding: try! JSONEncoder().encode(StoredScanOptions(argv: $0)), as: UTF8.self)
             }
             ?? "{}"
-        return ScanInfo(
-            id: id, startedAt: "2026-01-01T00:00:00", finishedAt: nil, status: status,
-            commandLine: "mxsurvey scan",
-            toolVersion: "t", options: options, input: "list.txt", inputLines: 0)
+        return ScanDefinition(scanID: id, options: options, input: "list.txt", inputLines: 0)
     }
 
     @Test func definingArgumentsLeaveOutWhereAndHowNotWhat() {
@@ -28,13 +32,13 @@ import Testing
     }
 
     @Test func anExplicitResumeNeedsAnUnfinishedScan() throws {
-        let open = Self.scan(3, "interrupted", argv: ["a.txt"])
+        let open = Self.scan(3, .interrupted)
         #expect(try ResumePolicy.explicit(3, open, database: "r.db") == open)
         #expect(throws: ResumePolicy.Refusal(message: "no scan 4 in 'r.db'")) {
             try ResumePolicy.explicit(4, nil, database: "r.db")
         }
         #expect(throws: ResumePolicy.Refusal(message: "scan 5 is already complete")) {
-            try ResumePolicy.explicit(5, Self.scan(5, "done", argv: ["a.txt"]), database: "r.db")
+            try ResumePolicy.explicit(5, Self.scan(5, .done), database: "r.db")
         }
     }
 
@@ -43,14 +47,15 @@ import Testing
     @Test func theSameCommandContinuesItsLatestUnfinishedScan() {
         let same = ["--tag", "x", "a.txt"]
         let scans = [
-            Self.scan(1, "interrupted", argv: same), Self.scan(2, "running", argv: same),
-            Self.scan(3, "done", argv: same), Self.scan(4, "interrupted", argv: ["b.txt"]),
-            Self.scan(5, "interrupted", argv: nil),
+            Self.scan(1, .interrupted), Self.scan(2, .running), Self.scan(3, .done), Self.scan(4, .interrupted),
+            Self.scan(5, .interrupted),
         ]
-        #expect(ResumePolicy.unfinished(matching: same, in: scans)?.id == 2)
-        #expect(ResumePolicy.unfinished(matching: ["b.txt"], in: scans)?.id == 4)
-        #expect(ResumePolicy.unfinished(matching: ["c.txt"], in: scans) == nil)
-        #expect(ResumePolicy.unfinished(matching: same, in: [Self.scan(3, "done", argv: same)]) == nil)
+        let argv: [Int64: [String]?] = [1: same, 2: same, 3: same, 4: ["b.txt"], 5: nil]
+        let definition = { (id: Int64) in argv[id].map { Self.definition(id, argv: $0) } }
+        #expect(ResumePolicy.unfinished(matching: same, in: scans, definition: definition)?.id == 2)
+        #expect(ResumePolicy.unfinished(matching: ["b.txt"], in: scans, definition: definition)?.id == 4)
+        #expect(ResumePolicy.unfinished(matching: ["c.txt"], in: scans, definition: definition) == nil)
+        #expect(ResumePolicy.unfinished(matching: same, in: [Self.scan(3, .done)], definition: definition) == nil)
     }
 
     @Test func sessionsFitUnderTheOpenFileLimitWithItsReserve() {

@@ -1,10 +1,10 @@
 import Foundation
 import GRDB
 import SurveyCore
-import SurveyStore
 import Testing
 
 @testable import SurveyScan
+@testable import SurveyStore
 
 /// A deterministic DNS stage: `dN.example` has MX `mxK.example` (K = N mod hosts), each MX
 /// host one address. These tests check the scheduler's own logic; the real resolver and
@@ -105,7 +105,7 @@ func quietOptions() -> ScanOptions {
             try Int.fetchOne(db, sql: "SELECT count(*) FROM results WHERE probe_status = 'ok'")
         }
         #expect(rows == 300)
-        #expect(try store.scan(scan)?.status == "done")
+        #expect(try store.scan(scan)?.status == .done)
     }
 
     @Test func exclusionListAndPrivateRangesAreNeverProbed() async throws {
@@ -173,7 +173,7 @@ func quietOptions() -> ScanOptions {
                 input: list, scanID: scan, resume: false,
                 stop: { counter.lock.withLock { counter.hostQueries.count } >= 20 })
         #expect(s1.interrupted)
-        #expect(try store.scan(scan)?.status == "interrupted")
+        #expect(try store.scan(scan)?.status == .interrupted)
         let stored = try await store.pool.read { db in
             try Int.fetchOne(db, sql: "SELECT count(*) FROM domains") ?? 0
         }
@@ -200,7 +200,7 @@ func quietOptions() -> ScanOptions {
         #expect(domains == 500)
         #expect(probes == 50)
         #expect(rows == 500)
-        #expect(try store.scan(scan)?.status == "done")
+        #expect(try store.scan(scan)?.status == .done)
     }
 }
 
@@ -238,7 +238,7 @@ extension SchedulerTests {
             domain("d4.example", line: 4, mx: "mx-c.example"), .probe(greylisted, port: 25),
         ])
         try await writer.flush()
-        try store.finishScan(scan, status: "interrupted")
+        try store.finishScan(scan, status: .interrupted)
 
         let prober = RecordingProber()
         _ = try await Scanner(

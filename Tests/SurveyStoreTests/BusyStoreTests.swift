@@ -63,8 +63,8 @@ import Testing
         }
         #expect(stored == (1...5).map { "d\($0).example" }, "no batch dropped")
         // Small writes (the scan's end) go through the same retry.
-        try store.finishScan(scan, status: "done")
-        #expect(try store.scan(scan)?.status == "done")
+        try store.finishScan(scan, status: .done)
+        #expect(try store.scan(scan)?.status == .done)
     }
 
     @Test func retriesAreBoundedAndTheErrorSurfaces() async throws {

@@ -105,13 +105,13 @@ import Testing
         let store = try ResultStore(path: path)
         let scan = try store.beginScan(commandLine: "c", toolVersion: "t", options: [:], input: nil)
         #expect(try store.scan(scan)?.maxLagMs == nil)
-        try store.finishScan(scan, status: "interrupted", maxLagMs: 120)
+        try store.finishScan(scan, status: .interrupted, maxLagMs: 120)
         #expect(try store.scan(scan)?.maxLagMs == 120)
-        try store.finishScan(scan, status: "done", maxLagMs: 40)
+        try store.finishScan(scan, status: .done, maxLagMs: 40)
         #expect(try store.scan(scan)?.maxLagMs == 120)
-        try store.finishScan(scan, status: "done", maxLagMs: 1500)
+        try store.finishScan(scan, status: .done, maxLagMs: 1500)
         #expect(try store.scan(scan)?.maxLagMs == 1500)
-        try store.finishScan(scan, status: "done")
+        try store.finishScan(scan, status: .done)
         #expect(try store.scan(scan)?.maxLagMs == 1500)
     }
 
@@ -126,8 +126,8 @@ import Testing
         try store.write(scan: scan, [.domain(d, tag: nil, rank: nil, line: 1)])
         let n = try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM mx") }
         #expect(n == 1)
-        try store.finishScan(scan, status: "done")
-        #expect(try store.scan(scan)?.status == "done")
+        try store.finishScan(scan, status: .done)
+        #expect(try store.scan(scan)?.status == .done)
         #expect(try store.scan(scan)?.finishedAt != nil)
     }
 

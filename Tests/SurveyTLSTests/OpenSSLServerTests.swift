@@ -1,4 +1,5 @@
 import Foundation
+import SurveyCore
 import SurveyTLS
 import TestSupport
 import Testing

@@ -118,6 +118,24 @@ final class HardeningTests: XCTestCase {
         XCTAssertEqual(try scans(db), [])
     }
 
+    /// A resolver that does not answer (nothing listens on its port) is a failure of the run,
+    /// named, before a scan row exists — not `timeout` verdicts about every domain, exit 0.
+    func testUnreachableResolverFailsBeforeTheScanStarts() throws {
+        let work = try Workspace("noresolver")
+        let input = try work.write("domains.txt", "example.org\nexample.net\n")
+        let db = work.path("r.db")
+        let scan = try work.run([
+            "scan", "--db", db, "--resolver", "127.0.0.1:1", "--no-probe", "--quiet", input,
+        ])
+        XCTAssertEqual(scan.exitCode, 1, scan.summary)
+        XCTAssertTrue(
+            scan.stderr.contains("127.0.0.1:1") && scan.stderr.contains("did not answer"), scan.stderr)
+        XCTAssertEqual(try scans(db), [])
+        let resolve = try work.run(["resolve", "--resolver", "127.0.0.1:1", "example.org"])
+        XCTAssertEqual(resolve.exitCode, 1, resolve.summary)
+        XCTAssertTrue(resolve.stdout.isEmpty, resolve.stdout)
+    }
+
     /// A directory or a missing file as input is an error naming it, not an empty scan
     /// that "finished in 0.0 s".
     func testInputThatIsNotAListIsRefused() throws {

@@ -54,7 +54,9 @@ public enum ResumePolicy {
 
     /// `--resume ID`: that scan (`scan`, nil when the database has none), which must not
     /// be finished.
-    public static func explicit(_ id: Int64, _ scan: ScanRecord?, database: String) throws(Refusal) -> ScanRecord {
+    public static func explicit(_ id: Int64, _ scan: ScanRecord?, database: String) throws(Refusal)
+        -> ScanRecord
+    {
         guard let scan else { throw Refusal(message: "no scan \(id) in '\(database)'") }
         switch scan.status {
         case .done: throw Refusal(message: "scan \(id) is already complete")

@@ -47,7 +47,8 @@ import Testing
     @Test func theSameCommandContinuesItsLatestUnfinishedScan() {
         let same = ["--tag", "x", "a.txt"]
         let scans = [
-            Self.scan(1, .interrupted), Self.scan(2, .running), Self.scan(3, .done), Self.scan(4, .interrupted),
+            Self.scan(1, .interrupted), Self.scan(2, .running), Self.scan(3, .done),
+            Self.scan(4, .interrupted),
             Self.scan(5, .interrupted),
         ]
         let argv: [Int64: [String]?] = [1: same, 2: same, 3: same, 4: ["b.txt"], 5: nil]
@@ -55,7 +56,8 @@ import Testing
         #expect(ResumePolicy.unfinished(matching: same, in: scans, definition: definition)?.id == 2)
         #expect(ResumePolicy.unfinished(matching: ["b.txt"], in: scans, definition: definition)?.id == 4)
         #expect(ResumePolicy.unfinished(matching: ["c.txt"], in: scans, definition: definition) == nil)
-        #expect(ResumePolicy.unfinished(matching: same, in: [Self.scan(3, .done)], definition: definition) == nil)
+        #expect(
+            ResumePolicy.unfinished(matching: same, in: [Self.scan(3, .done)], definition: definition) == nil)
     }
 
     @Test func sessionsFitUnderTheOpenFileLimitWithItsReserve() {

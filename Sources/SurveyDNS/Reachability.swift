@@ -258,7 +258,5 @@ enum RootNSProbe {
 
 /// Whole milliseconds of `duration` (at least 1).
 private func milliseconds(_ duration: Duration) -> Int {
-    let (seconds, attoseconds) = duration.components
-    let value = seconds * 1000 + attoseconds / 1_000_000_000_000_000
-    return Int(max(1, min(value, Int64(Int32.max))))
+    max(1, min(duration.milliseconds, Int(Int32.max)))
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SurveyStore
 
 /// A failure while running, as opposed to a bad option or argument: the resolver does not
 /// start, a database file cannot be opened or stays locked, an I/O error. The process
@@ -24,30 +25,22 @@ struct RuntimeFailure: Error, CustomStringConvertible {
             .joined(separator: " ")
     }
 
-    /// Runs `body`; an error that is not already a usage error, an exit code or a runtime
-    /// failure becomes a runtime failure with `context`.
-    static func mappingAsync<T>(_ context: String, _ body: () async throws -> T) async throws -> T {
-        do { return try await body() } catch let error as ValidationError {
-            throw error
-        } catch let error as ExitCode {
-            throw error
-        } catch let error as RuntimeFailure {
-            throw error
-        } catch {
-            throw RuntimeFailure(context, error)
+    /// `error` as what this process reports: usage errors, exit codes and runtime failures as
+    /// they are, anything else as a runtime failure with `context`.
+    static func classify(_ error: any Error, _ context: String) -> any Error {
+        switch error {
+        case is ValidationError, is ExitCode, is RuntimeFailure: error
+        default: RuntimeFailure(context, error)
         }
     }
 
+    /// Runs `body`; its errors go through `classify`.
     static func mapping<T>(_ context: String, _ body: () throws -> T) throws -> T {
-        do { return try body() } catch let error as ValidationError {
-            throw error
-        } catch let error as ExitCode {
-            throw error
-        } catch let error as RuntimeFailure {
-            throw error
-        } catch {
-            throw RuntimeFailure(context, error)
-        }
+        do { return try body() } catch { throw classify(error, context) }
+    }
+
+    static func mappingAsync<T>(_ context: String, _ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch { throw classify(error, context) }
     }
 }
 
@@ -61,4 +54,9 @@ func openDatabase<T>(_ path: String, creating: Bool, _ open: () throws -> T) thr
         if existed { throw RuntimeFailure("cannot open database '\(path)'", error) }
         throw ValidationError("cannot create database '\(path)': \(RuntimeFailure.oneLine("\(error)"))")
     }
+}
+
+/// The result database opened read-only (`report`, `query`), as `openDatabase` judges it.
+func openReadOnlyStore(_ path: String) throws -> ReadOnlyStore {
+    try openDatabase(path, creating: false) { try ReadOnlyStore(path: path) }
 }

@@ -24,8 +24,7 @@ struct QueryCommand: ParsableCommand {
     var file: String
 
     func run() throws {
-        let db = self.db
-        let store = try openDatabase(db, creating: false) { try ReadOnlyStore(path: db) }
+        let store = try openReadOnlyStore(db)
         let sql: String
         if file == "-" {
             sql = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)

@@ -40,9 +40,7 @@ struct ReportCommand: ParsableCommand {
     var out: String?
 
     func run() throws {
-        let db = self.db
-        let store = try openDatabase(db, creating: false) { try ReadOnlyStore(path: db) }
-        let builder = ReportBuilder(store: store)
+        let builder = ReportBuilder(store: try openReadOnlyStore(db))
         if scan == nil {
             let (chosen, newer) = try RuntimeFailure.mapping("cannot read '\(db)'") {
                 try builder.defaultScan()

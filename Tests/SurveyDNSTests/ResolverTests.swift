@@ -97,6 +97,9 @@ func withResolver<T>(
         #expect(answer.status == .timeout)
         // 150 ms then 300 ms (c-ares doubles the timeout on the second round).
         #expect(Date().timeIntervalSince(started) >= 0.4)
+        // The driver publishes its counters at the end of its round, just after the handler
+        // that woke this task: wait for that round (asynchronously, bounded).
+        for _ in 0..<200 where slow.statistics.timedOut == 0 { try await Task.sleep(for: .milliseconds(5)) }
         let stats = slow.statistics
         #expect(stats.timedOut == 1)
         #expect(stats.retransmissionsAfterTimeout == 2)

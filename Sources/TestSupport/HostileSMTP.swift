@@ -205,41 +205,26 @@ extension ScriptedSMTPServer {
     /// (CVE-2011-0411 style): RFC 3207 says the client must discard them; the handshake
     /// and the EHLO under TLS then proceed normally.
     public static func injectionAfterStarttls(tls: TLSContext) -> Script {
-        { connection in
-            try connection.reply(["220 hostile.test.example ESMTP"])
-            while let command = connection.readLine() {
-                switch verb(of: command) {
-                case "EHLO": try connection.reply(["250-hostile.test.example", "250 STARTTLS"])
-                case "STARTTLS":
-                    try connection.reply(["220 2.0.0 Ready", "250-INJECTED", "250 INJECTED"])
-                    let secure = try connection.acceptTLS(tls)
-                    try secure.serve { command in
-                        verb(of: command) == "EHLO"
-                            ? .reply(["250-hostile.test.example", "250 SIZE 1000"])
-                            : standardReply(to: command)
-                    }
-                    return
-                default:
-                    switch standardReply(to: command) {
-                    case .reply(let lines): try connection.reply(lines)
-                    default: return
-                    }
-                }
-            }
+        starttls(tls: tls, ready: ["220 2.0.0 Ready", "250-INJECTED", "250 INJECTED"]) { command in
+            verb(of: command) == "EHLO"
+                ? .reply(["250-hostile.test.example", "250 SIZE 1000"]) : standardReply(to: command)
         }
     }
 
-    /// A STARTTLS server whose certificate chain is `context`'s (e.g. an oversized one).
-    public static func starttls(tls: TLSContext) -> Script {
+    /// A STARTTLS server whose certificate chain is `context`'s (e.g. an oversized one):
+    /// `ready` answers STARTTLS, `secure` the commands under TLS.
+    public static func starttls(
+        tls: TLSContext, ready: [String] = ["220 2.0.0 Ready"],
+        secure: @escaping @Sendable (String) -> ScriptedAction = { standardReply(to: $0) }
+    ) -> Script {
         { connection in
             try connection.reply(["220 hostile.test.example ESMTP"])
             while let command = connection.readLine() {
                 switch verb(of: command) {
                 case "EHLO": try connection.reply(["250-hostile.test.example", "250 STARTTLS"])
                 case "STARTTLS":
-                    try connection.reply(["220 2.0.0 Ready"])
-                    let secure = try connection.acceptTLS(tls)
-                    try secure.serve { standardReply(to: $0) }
+                    try connection.reply(ready)
+                    try connection.acceptTLS(tls).serve(secure)
                     return
                 default:
                     switch standardReply(to: command) {

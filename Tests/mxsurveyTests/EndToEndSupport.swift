@@ -178,3 +178,11 @@ func waitUntil(timeout: Double, _ condition: () -> Bool) -> Bool {
     }
     return condition()
 }
+
+/// The values of `sql` (one column) in the database at `path`, opened read-only.
+func query<T: DatabaseValueConvertible>(_ path: String, _ sql: String, as: T.Type = T.self) throws -> [T] {
+    var config = Configuration()
+    config.readonly = true
+    let queue = try DatabaseQueue(path: path, configuration: config)
+    return try queue.read { db in try T.fetchAll(db, sql: sql) }
+}

@@ -11,21 +11,7 @@ final class HardeningTests: XCTestCase {
 
     private func scans(_ db: String) throws -> [String] {
         guard FileManager.default.fileExists(atPath: db) else { return [] }
-        var config = Configuration()
-        config.readonly = true
-        let queue = try DatabaseQueue(path: db, configuration: config)
-        return try queue.read { db in
-            try String.fetchAll(db, sql: "SELECT id || ' ' || status FROM scans ORDER BY id")
-        }
-    }
-
-    private func query<T: DatabaseValueConvertible>(_ db: String, _ sql: String, as: T.Type = T.self) throws
-        -> [T]
-    {
-        var config = Configuration()
-        config.readonly = true
-        let queue = try DatabaseQueue(path: db, configuration: config)
-        return try queue.read { db in try T.fetchAll(db, sql: sql) }
+        return try query(db, "SELECT id || ' ' || status FROM scans ORDER BY id")
     }
 
     /// CR/LF in --mail-from or --ehlo-name used to reach the server as commands of their

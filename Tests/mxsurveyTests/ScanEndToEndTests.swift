@@ -310,15 +310,6 @@ final class ScanEndToEndTests: XCTestCase {
         }.sorted { $0.key < $1.key }
     }
 
-    private func query<T: DatabaseValueConvertible>(_ db: String, _ sql: String, as: T.Type = T.self) throws
-        -> [T]
-    {
-        var config = Configuration()
-        config.readonly = true
-        let queue = try DatabaseQueue(path: db, configuration: config)
-        return try queue.read { db in try T.fetchAll(db, sql: sql) }
-    }
-
     private func assertRows(
         _ actual: [ResultRow], _ expected: [ResultRow], file: StaticString = #filePath,
         line: UInt = #line

@@ -44,13 +44,15 @@ final class PostfixProbeTests: XCTestCase {
         }
         try check(results, postfix)
         XCTAssertEqual(postfix.queuedMessageCount(), 0, "the probe must never queue a message")
-        assertEverySessionQuit(postfix, probes: services.count)
+        await assertEverySessionQuit(postfix, probes: services.count)
     }
 
     /// Postfix logs each session's commands at disconnect ("ehlo=2 starttls=1 mail=1 rcpt=1
     /// rset=1 quit=1 commands=7"): every probe session must have ended with QUIT, none may
     /// have used DATA/BDAT.
-    private func assertEverySessionQuit(_ postfix: PostfixServer, probes: Int) {
+    private func assertEverySessionQuit(_ postfix: PostfixServer, probes: Int) async {
+        // Postfix writes the lines when it has closed the sessions, a moment after the probes
+        // returned: look again (asynchronously) for at most 3 s.
         let deadline = Date().addingTimeInterval(3)
         var probeLines: [Substring] = []
         repeat {
@@ -58,7 +60,7 @@ final class PostfixProbeTests: XCTestCase {
                 $0.contains(" disconnect from ") && $0.contains(" mail=")
             }
             if probeLines.count >= probes { break }
-            Thread.sleep(forTimeInterval: 0.05)
+            try? await Task.sleep(for: .milliseconds(50))
         } while Date() < deadline
         XCTAssertEqual(probeLines.count, probes, postfix.log())
         for line in probeLines {

@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/release
 
-.PHONY: all build test demo bench format lint deps clean
+.PHONY: all build test demo bench fuzz fuzz-smoke format lint deps clean
 
 all: build
 
@@ -27,6 +27,13 @@ demo: build
 bench: build
 	bash scripts/bench.sh
 
+# libFuzzer targets for the parsers (Tests/Fuzz/README.md): 1,000,000 runs each, or 20 s each.
+fuzz: deps
+	bash scripts/fuzz.sh run
+
+fuzz-smoke: deps
+	bash scripts/fuzz.sh smoke
+
 format:
 	$(SWIFT) format -i -r Sources Tests Package.swift
 
@@ -34,4 +41,4 @@ lint:
 	$(SWIFT) format lint -r Sources Tests
 
 clean:
-	rm -rf .build demo
+	rm -rf .build .build-fuzz demo

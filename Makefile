@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/release
 
-.PHONY: all build test leakcheck demo sample-report bench format lint deps clean
+.PHONY: all build test leakcheck demo sample-report bench fuzz fuzz-smoke format lint deps clean
 
 all: build
 
@@ -35,6 +35,13 @@ sample-report: build
 bench: build
 	bash scripts/bench.sh
 
+# libFuzzer targets for the parsers (Tests/Fuzz/README.md): 1,000,000 runs each, or 20 s each.
+fuzz: deps
+	bash scripts/fuzz.sh run
+
+fuzz-smoke: deps
+	bash scripts/fuzz.sh smoke
+
 format:
 	$(SWIFT) format -i -r Sources Tests Package.swift
 
@@ -42,4 +49,4 @@ lint:
 	$(SWIFT) format lint -r Sources Tests
 
 clean:
-	rm -rf .build demo
+	rm -rf .build .build-fuzz demo

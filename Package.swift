@@ -89,7 +89,7 @@ let package = Package(
             ]),
 
         .testTarget(name: "SurveyCoreTests", dependencies: ["SurveyCore"]),
-        .testTarget(name: "SurveyDNSTests", dependencies: ["SurveyCore", "SurveyDNS", "TestSupport"]),
+        .testTarget(name: "SurveyDNSTests", dependencies: ["CAres", "SurveyCore", "SurveyDNS", "TestSupport"]),
         .testTarget(
             name: "SurveyStoreTests",
             dependencies: ["SurveyCore", "SurveyStore", .product(name: "GRDB", package: "GRDB.swift")]),

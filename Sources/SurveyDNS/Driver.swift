@@ -368,7 +368,7 @@ final class Driver: @unchecked Sendable {
     /// Hands jobs to the driver thread, which starts them in order as query slots free up.
     /// Returns the jobs it did not take because the resolver is shut down; the caller runs
     /// those with `ShutDownSender` (they finish at once with "resolver shut down").
-    func submit(_ jobs: [any ResolverJob]) -> [any ResolverJob] {
+    func submit(_ jobs: sending [any ResolverJob]) -> [any ResolverJob] {
         guard !jobs.isEmpty else { return [] }
         let wake: Bool? = lock.withLock {
             guard state == .running else { return nil }

@@ -23,7 +23,7 @@ final class ShutDownSender: QuerySender {
 /// queries, reacts to their replies and reports its result through its completion
 /// closure. A job is created on the caller's thread and then touched by one thread only
 /// (the driver's, or the caller's when the resolver is already shut down).
-protocol ResolverJob: AnyObject, Sendable {
+protocol ResolverJob: AnyObject {
     func start(_ sender: any QuerySender)
 }
 
@@ -37,8 +37,7 @@ protocol DriverFlushable: AnyObject, Sendable {
 /// chain the server left open is followed (an authoritative-only server answers NOERROR
 /// with just the CNAME when the target lies in another zone; a recursive server has done
 /// this already, then it costs nothing).
-// Unchecked: created by the submitter, then touched only on the driver thread.
-final class QueryJob: ResolverJob, @unchecked Sendable {
+final class QueryJob: ResolverJob {
     private let asked: String
     private let type: RecordType
     private let tries: Int
@@ -111,8 +110,7 @@ final class QueryJob: ResolverJob, @unchecked Sendable {
 private let maxAliasHops = 8
 
 /// A and AAAA of one name at the same time; `done` gets both answers once both are in.
-// Unchecked: created by the submitter, then touched only on the driver thread.
-final class AddressJob: ResolverJob, @unchecked Sendable {
+final class AddressJob: ResolverJob {
     private let name: String
     private let tries: Int
     private let done: (_ a: DNSAnswer, _ aaaa: DNSAnswer) -> Void
@@ -144,8 +142,7 @@ final class AddressJob: ResolverJob, @unchecked Sendable {
 
 /// The mail exchangers of a domain: the MX query, and A + AAAA when there is no MX
 /// (implicit MX). See `DomainVerdict`.
-// Unchecked: created by the submitter, then touched only on the driver thread.
-final class DomainJob: ResolverJob, @unchecked Sendable {
+final class DomainJob: ResolverJob {
     private let name: String
     private let tries: Int
     private let done: (DomainResolution) -> Void
@@ -170,8 +167,7 @@ final class DomainJob: ResolverJob, @unchecked Sendable {
 }
 
 /// The addresses of an MX host: A and AAAA at the same time. See `HostVerdict`.
-// Unchecked: created by the submitter, then touched only on the driver thread.
-final class HostJob: ResolverJob, @unchecked Sendable {
+final class HostJob: ResolverJob {
     private let name: String
     private let tries: Int
     private let done: (HostResolution) -> Void

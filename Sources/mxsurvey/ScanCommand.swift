@@ -256,7 +256,13 @@ struct ScanCommand: AsyncParsableCommand {
         }
         print(summary.text)
         print("results: \(db) (scan \(scanID)); e.g. mxsurvey report --db \(db) --scan \(scanID) --format md")
-        if summary.interrupted { throw ExitCode(130) }
+        if summary.interrupted {
+            FileHandle.standardError.write(
+                Data(
+                    "scan \(scanID) interrupted; resume with: mxsurvey scan --db \(db) --resume \(scanID)\n"
+                        .utf8))
+            throw ExitCode(130)
+        }
     }
 
     /// The resolver must answer before a scan row exists: a resolver that is down would

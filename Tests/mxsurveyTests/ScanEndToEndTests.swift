@@ -625,6 +625,9 @@ final class ScanEndToEndTests: XCTestCase {
         XCTAssertEqual(ended, .exited(130), "stderr: \(Workspace.read(stderrFile))")
         XCTAssertLessThan(stopTime, 5, "SIGINT must stop the scan within seconds")
         XCTAssertTrue(Workspace.read(stdoutFile).contains("scan 1 interrupted"), Workspace.read(stdoutFile))
+        XCTAssertTrue(
+            Workspace.read(stderrFile).contains("resume with: mxsurvey scan --db \(db) --resume 1"),
+            Workspace.read(stderrFile))
         XCTAssertEqual(
             try query(db, "SELECT id || ' ' || status FROM scans", as: String.self), ["1 interrupted"])
         XCTAssertEqual(

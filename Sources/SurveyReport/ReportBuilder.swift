@@ -5,11 +5,18 @@ import SurveyStore
 public enum ReportError: Error, CustomStringConvertible, Equatable {
     case noScans
     case scanNotFound(Int64)
+    /// `--tag` names no domain of the scan; `available` lists the scan's tags.
+    case tagNotFound(String, scan: Int64, available: [String])
 
     public var description: String {
         switch self {
         case .noScans: "the result store holds no scan"
         case .scanNotFound(let id): "scan \(id) not found in the result store"
+        case .tagNotFound(let tag, let scan, let available):
+            "no domain of scan \(scan) has the tag '\(TerminalText.escape(tag))'; "
+                + (available.isEmpty
+                    ? "the scan has no tags"
+                    : "its tags: " + available.map { TerminalText.escape($0) }.joined(separator: ", "))
         }
     }
 }
@@ -64,6 +71,11 @@ public struct ReportBuilder: Sendable {
         let id = scan ?? latest.id
         guard let info = scans.first(where: { $0.id == id }) else { throw ReportError.scanNotFound(id) }
         let data = try ScanData.load(scan: id, from: snapshot)
+        if let tag, !data.domains.contains(where: { $0.tag == tag }) {
+            // A mistyped tag would otherwise give an empty report.
+            throw ReportError.tagNotFound(
+                tag, scan: id, available: Set(data.domains.compactMap(\.tag)).sorted())
+        }
         let comp = Computation(data: data, domains: Self.subset(data, tag: tag))
 
         var tagNames = Set(data.domains.compactMap(\.tag))

@@ -61,6 +61,9 @@ struct ReportCommand: ParsableCommand {
             report = try builder.build(scan: scan, compare: compare, tag: tag)
         } catch ReportError.scanNotFound(let id) {
             throw ValidationError("\(id == compare ? "--compare" : "--scan") \(id): no such scan in '\(db)'")
+        } catch let error as ReportError {
+            if case .tagNotFound = error { throw ValidationError("--tag: \(error)") }
+            throw RuntimeFailure("cannot build the report of '\(db)'", error)
         } catch {
             throw RuntimeFailure("cannot build the report of '\(db)'", error)
         }

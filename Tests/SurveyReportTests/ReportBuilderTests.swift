@@ -215,6 +215,20 @@ final class ReportBuilderTests: XCTestCase {
         XCTAssertNil(try ReportBuilder(store: t.store).build(scan: nil, compare: nil, tag: nil).trend)
     }
 
+    /// A tag no domain of the scan has (a typo) is an error that lists the scan's tags, not an
+    /// empty report.
+    func testUnknownTagIsAnErrorListingTheTags() throws {
+        XCTAssertThrowsError(try ReportBuilder(store: t.store).build(scan: nil, compare: nil, tag: "gvo")) {
+            error in
+            guard case .tagNotFound(let tag, _, let available) = error as? ReportError else {
+                return XCTFail("\(error)")
+            }
+            XCTAssertEqual(tag, "gvo")
+            XCTAssertTrue(available.contains("gov"), "\(available)")
+            XCTAssertTrue("\(error)".contains("its tags: "), "\(error)")
+        }
+    }
+
     func testTagFilter() throws {
         let r = try ReportBuilder(store: t.store).build(scan: nil, compare: t.previous, tag: "gov")
         XCTAssertEqual(r.tag, "gov")

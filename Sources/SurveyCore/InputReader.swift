@@ -6,10 +6,13 @@ public struct InputDomain: Sendable, Hashable {
     public var rank: Int?
     /// 1-based line number in the input.
     public var line: Int
-    public init(name: String, rank: Int?, line: Int) {
+    /// The line's group (a CSV input's `tag` column); nil when the input has none.
+    public var tag: String?
+    public init(name: String, rank: Int?, line: Int, tag: String? = nil) {
         self.name = name
         self.rank = rank
         self.line = line
+        self.tag = tag
     }
 }
 
@@ -87,6 +90,10 @@ public struct InputReader: Sequence, IteratorProtocol {
     private var end = 0
     private var eof = false
     private var lineNumber = 0
+    /// Whether a line with content has been read (the first may be a CSV header).
+    private var sawContent = false
+    /// The columns named by a CSV header line, when the input has one.
+    public private(set) var columns: CSVColumns?
     /// Lines longer than this are reported as problems and skipped.
     public static let maxLineLength = 4096
 
@@ -161,7 +168,23 @@ public struct InputReader: Sequence, IteratorProtocol {
             guard let text = String(validating: bytes, as: UTF8.self) else {
                 return .problem(InputProblem(line: number, text: "", reason: "not valid UTF-8"))
             }
-            if let item = parseInputLine(Substring(text), lineNumber: number) { return item }
+            let line = Substring(text)
+            if !sawContent {
+                // The first line that is neither blank nor a comment may be a CSV header that
+                // names its columns (`domain,tag,name,source`, `rank,domain`).
+                let content = line.trimmingCharacters(in: .whitespaces)
+                if content.isEmpty || content.hasPrefix("#") { continue }
+                sawContent = true
+                if let header = CSVColumns(header: line) {
+                    columns = header
+                    continue
+                }
+            }
+            if let columns {
+                if let item = parseCSVLine(line, lineNumber: number, columns: columns) { return item }
+            } else if let item = parseInputLine(line, lineNumber: number) {
+                return item
+            }
         }
         return nil
     }

@@ -88,7 +88,7 @@ extension Scanner {
                 } else if let entry = exclusions.matching(name: d.name) {
                     let resolution = DomainResolution(
                         domain: d.name, status: .excluded, detail: "exclusion list: \(entry)")
-                    records.append(.domain(resolution, tag: options.tag, rank: d.rank, line: d.line))
+                    records.append(.domain(resolution, tag: d.tag ?? options.tag, rank: d.rank, line: d.line))
                     tally.domain(.excluded)
                 } else {
                     nextToken += 1
@@ -125,7 +125,8 @@ extension Scanner {
                 case .domain(let resolution, let token):
                     guard let d = inputs.removeValue(forKey: token) else { continue }
                     inFlight.remove(d.name)
-                    let record = StoreRecord.domain(resolution, tag: options.tag, rank: d.rank, line: d.line)
+                    let record = StoreRecord.domain(
+                        resolution, tag: d.tag ?? options.tag, rank: d.rank, line: d.line)
                     let unanswered =
                         resolution.status == .timeout || resolution.status == .error
                         || resolution.mx.contains { heldHosts.contains($0.host) }

@@ -22,18 +22,26 @@ struct CheckInputCommand: ParsableCommand {
         }
         var domains = 0
         var problems = 0
+        var tags: [String: Int] = [:]
         let out = FileHandle.standardOutput
         while let item = reader.next() {
             switch item {
             case .domain(let d):
                 domains += 1
+                if let tag = d.tag { tags[tag, default: 0] += 1 }
                 if print { out.write(Data("\(d.name)\n".utf8)) }
             case .problem(let p):
                 problems += 1
                 FileHandle.standardError.write(Data("\(TerminalText.escape(input)): \(p.description)\n".utf8))
             }
         }
-        FileHandle.standardError.write(Data("\(domains) domains, \(problems) problems\n".utf8))
+        let perTag =
+            tags.isEmpty
+            ? ""
+            : " (by tag: "
+                + tags.sorted { $0.key < $1.key }.map { "\(TerminalText.escape($0.key)) \($0.value)" }
+                .joined(separator: ", ") + ")"
+        FileHandle.standardError.write(Data("\(domains) domains\(perTag), \(problems) problems\n".utf8))
         if problems > 0 && domains == 0 { throw ExitCode.failure }
     }
 }

@@ -80,3 +80,46 @@ public struct ScanSummary: Sendable {
         return lines.joined(separator: "\n")
     }
 }
+
+extension ScanCounters {
+    /// A one-line diagnosis when the scan measured (almost) nothing, nil otherwise: probes
+    /// were made and less than `minMeasured` of them got past the TCP connect (outbound port
+    /// 25 blocked, as at many cloud providers), or domains were looked up and none got a DNS
+    /// answer. Excluded domains and addresses do not count either way.
+    public func nothingMeasured(minMeasured: Double) -> String? {
+        var sessions = 0
+        var connected = 0
+        for (status, n) in probeStatus {
+            switch status {
+            case .excluded: continue
+            case .connectRefused, .connectTimeout, .connectError: sessions += n
+            case .ok, .bannerTimeout, .bannerRejected, .ehloFailed, .starttlsNotOffered, .starttlsRejected,
+                .tlsFailed, .timeout, .protocolViolation, .connectionClosed, .clientError:
+                sessions += n
+                connected += n
+            }
+        }
+        if sessions > 0 && Double(connected) < minMeasured * Double(sessions) {
+            let share = String(format: "%.1f", 100 * Double(connected) / Double(sessions))
+            return
+                "measured almost nothing: \(connected) of \(sessions) SMTP sessions got past the TCP connect (\(share) %); "
+                + "is outbound port 25 blocked here (common at cloud providers)?"
+        }
+        var looked = 0
+        var answered = 0
+        for (status, n) in domainStatus {
+            switch status {
+            case .excluded: continue
+            case .servfail, .timeout, .refused, .error: looked += n
+            case .ok, .implicitMX, .nullMX, .nxdomain, .nodata:
+                looked += n
+                answered += n
+            }
+        }
+        if looked > 0 && answered == 0 {
+            return
+                "measured nothing: none of \(looked) domains got a DNS answer (SERVFAIL, REFUSED, timeouts); check --resolver"
+        }
+        return nil
+    }
+}

@@ -125,6 +125,13 @@ struct ScanCommand: AsyncParsableCommand {
 
     @Option(
         parsing: .unconditional,
+        help:
+            "Share of SMTP sessions, 0...1, that must get past the TCP connect; below it the scan exits 3 with a diagnosis (port 25 blocked?). 0 turns the check off."
+    )
+    var minMeasured = 0.05
+
+    @Option(
+        parsing: .unconditional,
         help: "Seconds between status lines when stderr is not a terminal, more than 0, at most 86400.")
     var progressInterval = ScanDefaults.progressInterval.inSeconds
 
@@ -141,6 +148,7 @@ struct ScanCommand: AsyncParsableCommand {
         try OptionRange.check(sessionTimeout, "--session-timeout", 0...3600, exclusiveLower: true)
         try OptionRange.check(progressInterval, "--progress-interval", 0...86_400, exclusiveLower: true)
         try OptionRange.check(port, "--port", 1...65535)
+        try OptionRange.check(minMeasured, "--min-measured", 0...1)
         if let resume, resume < 1 {
             throw ValidationError("--resume takes a scan id (1 or more), got \(resume)")
         }
@@ -256,6 +264,10 @@ struct ScanCommand: AsyncParsableCommand {
         }
         print(summary.text)
         print("results: \(db) (scan \(scanID)); e.g. mxsurvey report --db \(db) --scan \(scanID) --format md")
+        if !summary.interrupted, let diagnosis = summary.counters.nothingMeasured(minMeasured: minMeasured) {
+            FileHandle.standardError.write(Data("scan \(scanID) \(diagnosis)\n".utf8))
+            throw ExitCode(3)
+        }
         if summary.interrupted {
             FileHandle.standardError.write(
                 Data(

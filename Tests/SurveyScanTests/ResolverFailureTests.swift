@@ -102,3 +102,27 @@ final class FailingResolver: DomainResolving, @unchecked Sendable {
         #expect(try store.scan(scan)?.status == .done)
     }
 }
+
+/// The diagnosis a nightly run exits on when it measured (almost) nothing.
+@Suite struct NothingMeasuredTests {
+    @Test func blockedPort25IsDiagnosed() {
+        var c = ScanCounters()
+        c.probeStatus = [.connectTimeout: 98, .ok: 1, .excluded: 50]
+        c.domainStatus = [.ok: 99]
+        let diagnosis = c.nothingMeasured(minMeasured: 0.05)
+        #expect(diagnosis?.contains("1 of 99 SMTP sessions") ?? false, "\(diagnosis ?? "nil")")
+        #expect(diagnosis?.contains("port 25") ?? false)
+        #expect(c.nothingMeasured(minMeasured: 0) == nil, "0 turns the check off")
+        c.probeStatus = [.connectTimeout: 90, .starttlsNotOffered: 10]
+        #expect(c.nothingMeasured(minMeasured: 0.05) == nil)
+    }
+
+    @Test func noDNSAnswerAtAllIsDiagnosed() {
+        var c = ScanCounters()
+        c.domainStatus = [.timeout: 10, .servfail: 2, .excluded: 3]
+        #expect(
+            c.nothingMeasured(minMeasured: 0.05)?.contains("none of 12 domains got a DNS answer") ?? false)
+        c.domainStatus[.nxdomain] = 1
+        #expect(c.nothingMeasured(minMeasured: 0.05) == nil, "an NXDOMAIN is an answer")
+    }
+}

@@ -122,6 +122,28 @@ final class HardeningTests: XCTestCase {
         XCTAssertTrue(resolve.stdout.isEmpty, resolve.stdout)
     }
 
+    /// Every connection refused (as when outbound port 25 is blocked): exit 3 with a
+    /// diagnosis, not exit 0; `--min-measured 0` turns the check off.
+    func testAScanThatMeasuredNothingExitsNonZero() throws {
+        let work = try Workspace("nothing")
+        let unbound = try UnboundServer.start(
+            zone: "a MX 10 mx\nb MX 10 mx2\nmx A 127.0.29.30\nmx2 A 127.0.29.31", zoneName: Self.zoneName)
+        defer { unbound.stop() }
+        let input = try work.write("domains.txt", "a.hard.test\nb.hard.test\n")
+        let db = work.path("r.db")
+        let base = [
+            "scan", "--db", db, "--resolver", unbound.address, "--allow-private", "--quiet", "--ehlo-name",
+            "scanner.example.org", "--connect-timeout", "2",
+        ]
+        let blocked = try work.run(base + [input])
+        XCTAssertEqual(blocked.exitCode, 3, blocked.summary)
+        XCTAssertTrue(
+            blocked.stderr.contains("0 of 2 SMTP sessions got past the TCP connect"), blocked.stderr)
+        XCTAssertEqual(try scans(db), ["1 done"], "what was measured is kept")
+        let accepted = try work.run(base + ["--min-measured", "0", input])
+        XCTAssertEqual(accepted.exitCode, 0, accepted.summary)
+    }
+
     /// A directory or a missing file as input is an error naming it, not an empty scan
     /// that "finished in 0.0 s".
     func testInputThatIsNotAListIsRefused() throws {

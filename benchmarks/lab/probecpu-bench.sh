@@ -8,7 +8,7 @@
 # per binary the median and minimum and the median of the per-round ratios to the first
 # binary. The stored facts of every run (probe rows, chains, names, certificates, the results
 # view; times left out) must equal those of the first run ("identical=yes").
-# Run it under `flock /work/bench.lock`. CPU time is noisy when other work shares the cores:
+# Run it under `flock /tmp/mxsurvey-bench.lock`. CPU time is noisy when other work shares the cores:
 # compare paired ratios over several interleaved rounds.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

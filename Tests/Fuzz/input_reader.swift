@@ -53,12 +53,29 @@ private func linesParsedOneByOne(_ input: UnsafeBufferPointer<UInt8>) -> [InputI
     var lines = input.split(separator: 0x0A, omittingEmptySubsequences: false)
     if lines.last?.isEmpty == true { lines.removeLast() }
     var items: [InputItem] = []
+    // The first line that is neither blank nor a `#` comment may be a CSV header naming its
+    // columns (`domain,tag,…`): then every later line is a CSV line of those columns.
+    var sawContent = false
+    var columns: CSVColumns?
     for (index, bytes) in lines.enumerated() {
         let number = index + 1
         if bytes.count > InputReader.maxLineLength {
             items.append(.problem(InputProblem(line: number, text: "", reason: "line too long")))
         } else if let text = String(validating: bytes, as: UTF8.self) {
-            if let item = parseInputLine(Substring(text), lineNumber: number) { items.append(item) }
+            let line = Substring(text)
+            if !sawContent {
+                let content = line.trimmingCharacters(in: .whitespaces)
+                if content.isEmpty || content.hasPrefix("#") { continue }
+                sawContent = true
+                if let header = CSVColumns(header: line) {
+                    columns = header
+                    continue
+                }
+            }
+            let item =
+                columns.map { parseCSVLine(line, lineNumber: number, columns: $0) }
+                ?? parseInputLine(line, lineNumber: number)
+            if let item { items.append(item) }
         } else {
             items.append(.problem(InputProblem(line: number, text: "", reason: "not valid UTF-8")))
         }

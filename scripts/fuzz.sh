@@ -28,6 +28,7 @@ SCRIPT=scripts/fuzz.sh
 SCRATCH=.build-fuzz
 OUT=$SCRATCH/fuzz
 SWIFTC=${SWIFTC:-swiftc}
+SEED_OPTION=
 FLAGS=(-O -g -sanitize=fuzzer,address -swift-version 6 -parse-as-library)
 # NIOCore and the modules it depends on (SwiftPM builds them; their objects are linked).
 NIO_MODULES=(NIOCore NIOConcurrencyHelpers _NIOBase64 _NIODataStructures DequeModule
@@ -108,7 +109,7 @@ fuzz() {
     [[ -d Tests/Fuzz/regressions/$target ]] && corpora+=("Tests/Fuzz/regressions/$target")
     local status=0 started=$SECONDS
     # Swift's own crash backtracer would trip AddressSanitizer; libFuzzer prints the stack.
-    SWIFT_BACKTRACE=enable=no "$OUT/bin/$target" "$limit" -max_len="$(field "$target" 2)" -timeout=10 -print_final_stats=1 \
+    SWIFT_BACKTRACE=enable=no "$OUT/bin/$target" "$limit" ${SEED_OPTION:+"$SEED_OPTION"} -max_len="$(field "$target" 2)" -timeout=10 -print_final_stats=1 \
         -artifact_prefix="$artifacts/" "${corpora[@]}" > "$log" 2>&1 || status=$?
     local corpus
     corpus=$(find "$work" -type f | wc -l)
@@ -136,6 +137,8 @@ case $command in
     run | smoke)
         build
         if [[ $command == run ]]; then limit=-runs=${FUZZ_RUNS:-1000000}; else limit=-max_total_time=${FUZZ_SECONDS:-20}; fi
+        # The smoke (CI) starts from a fixed seed, so a red run can be replayed; `run` explores anew.
+        [[ $command == smoke ]] && SEED_OPTION=-seed=${FUZZ_SEED:-1} || SEED_OPTION=
         echo "== fuzzing ($limit)"
         failed=()
         for target in "${selected[@]}"; do fuzz "$target" "$limit" || failed+=("$target"); done

@@ -29,6 +29,8 @@ SCRATCH=.build-fuzz
 OUT=$SCRATCH/fuzz
 SWIFTC=${SWIFTC:-swiftc}
 SEED_OPTION=
+WORK_DIR=
+trap 'if [[ -n $WORK_DIR ]]; then rm -rf "$WORK_DIR"; fi' EXIT
 FLAGS=(-O -g -sanitize=fuzzer,address -swift-version 6 -parse-as-library)
 # NIOCore and the modules it depends on (SwiftPM builds them; their objects are linked).
 NIO_MODULES=(NIOCore NIOConcurrencyHelpers _NIOBase64 _NIODataStructures DequeModule
@@ -104,6 +106,7 @@ fuzz() {
     local target=$1 limit=$2
     local work artifacts=$OUT/artifacts/$target log=$OUT/logs/$target.log
     work=$(mktemp -d "${TMPDIR:-/tmp}/fuzz-$target.XXXXXX")
+    WORK_DIR=$work  # removed by the EXIT trap too, when a run is interrupted
     mkdir -p "$artifacts" "$OUT/logs"
     local corpora=("$work" "Tests/Fuzz/corpus/$target")
     [[ -d Tests/Fuzz/regressions/$target ]] && corpora+=("Tests/Fuzz/regressions/$target")

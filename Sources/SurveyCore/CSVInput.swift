@@ -24,6 +24,33 @@ public struct CSVColumns: Sendable, Hashable {
     }
 }
 
+/// The lines of one input in order: the first line that is neither blank nor a `#` comment
+/// may be a CSV header naming its columns (`domain,tag,name,source`, `rank,domain`); then
+/// every later line is a CSV line of those columns, otherwise each line is parsed alone
+/// (`parseInputLine`). `InputReader` feeds it the lines of a file.
+public struct InputLines: Sendable {
+    private var sawContent = false
+    /// The columns named by the header, when the input has one.
+    public private(set) var columns: CSVColumns?
+
+    public init() {}
+
+    /// What line `lineNumber` holds; nil for a blank line, a comment or the header.
+    public mutating func item(_ line: Substring, lineNumber: Int) -> InputItem? {
+        if !sawContent {
+            let content = line.trimmingCharacters(in: .whitespaces)
+            if content.isEmpty || content.hasPrefix("#") { return nil }
+            sawContent = true
+            if let header = CSVColumns(header: line) {
+                columns = header
+                return nil
+            }
+        }
+        if let columns { return parseCSVLine(line, lineNumber: lineNumber, columns: columns) }
+        return parseInputLine(line, lineNumber: lineNumber)
+    }
+}
+
 /// Parses one line of a CSV input with a header (`columns`). Returns nil for blank lines and
 /// lines starting with `#`.
 public func parseCSVLine(_ raw: Substring, lineNumber: Int, columns: CSVColumns) -> InputItem? {

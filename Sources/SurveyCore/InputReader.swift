@@ -90,10 +90,10 @@ public struct InputReader: Sequence, IteratorProtocol {
     private var end = 0
     private var eof = false
     private var lineNumber = 0
-    /// Whether a line with content has been read (the first may be a CSV header).
-    private var sawContent = false
+    /// The meaning of each line (plain list, Tranco CSV, or CSV with a header).
+    private var lines = InputLines()
     /// The columns named by a CSV header line, when the input has one.
-    public private(set) var columns: CSVColumns?
+    public var columns: CSVColumns? { lines.columns }
     /// Lines longer than this are reported as problems and skipped.
     public static let maxLineLength = 4096
 
@@ -168,23 +168,7 @@ public struct InputReader: Sequence, IteratorProtocol {
             guard let text = String(validating: bytes, as: UTF8.self) else {
                 return .problem(InputProblem(line: number, text: "", reason: "not valid UTF-8"))
             }
-            let line = Substring(text)
-            if !sawContent {
-                // The first line that is neither blank nor a comment may be a CSV header that
-                // names its columns (`domain,tag,name,source`, `rank,domain`).
-                let content = line.trimmingCharacters(in: .whitespaces)
-                if content.isEmpty || content.hasPrefix("#") { continue }
-                sawContent = true
-                if let header = CSVColumns(header: line) {
-                    columns = header
-                    continue
-                }
-            }
-            if let columns {
-                if let item = parseCSVLine(line, lineNumber: number, columns: columns) { return item }
-            } else if let item = parseInputLine(line, lineNumber: number) {
-                return item
-            }
+            if let item = lines.item(Substring(text), lineNumber: number) { return item }
         }
         return nil
     }

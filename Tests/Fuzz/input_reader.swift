@@ -53,29 +53,15 @@ private func linesParsedOneByOne(_ input: UnsafeBufferPointer<UInt8>) -> [InputI
     var lines = input.split(separator: 0x0A, omittingEmptySubsequences: false)
     if lines.last?.isEmpty == true { lines.removeLast() }
     var items: [InputItem] = []
-    // The first line that is neither blank nor a `#` comment may be a CSV header naming its
-    // columns (`domain,tag,…`): then every later line is a CSV line of those columns.
-    var sawContent = false
-    var columns: CSVColumns?
+    // What each line means (plain, or CSV after a header) is InputLines' job; this oracle
+    // checks how the reader finds the lines, whatever its buffer size.
+    var parsed = InputLines()
     for (index, bytes) in lines.enumerated() {
         let number = index + 1
         if bytes.count > InputReader.maxLineLength {
             items.append(.problem(InputProblem(line: number, text: "", reason: "line too long")))
         } else if let text = String(validating: bytes, as: UTF8.self) {
-            let line = Substring(text)
-            if !sawContent {
-                let content = line.trimmingCharacters(in: .whitespaces)
-                if content.isEmpty || content.hasPrefix("#") { continue }
-                sawContent = true
-                if let header = CSVColumns(header: line) {
-                    columns = header
-                    continue
-                }
-            }
-            let item =
-                columns.map { parseCSVLine(line, lineNumber: number, columns: $0) }
-                ?? parseInputLine(line, lineNumber: number)
-            if let item { items.append(item) }
+            if let item = parsed.item(Substring(text), lineNumber: number) { items.append(item) }
         } else {
             items.append(.problem(InputProblem(line: number, text: "", reason: "not valid UTF-8")))
         }

@@ -183,13 +183,25 @@ extension ProbeConfig {
     /// Checks the values that go into commands: the EHLO name and the MAIL FROM address.
     /// The error names the option a user sets them with.
     public func checkIdentity() throws(SMTPSyntaxError) {
-        do { try SMTPSyntax.checkEHLOName(ehloName) } catch {
-            throw SMTPSyntaxError(
-                "--ehlo-name '\(TerminalText.escape(ehloName, limit: 80))' \(error.message)")
+        try SMTPSyntax.checkOptions(ehloName: ehloName, mailFrom: mailFrom)
+    }
+}
+
+extension SMTPSyntax {
+    /// Checks the values given for `--ehlo-name` and `--mail-from` (nil: not given); the
+    /// error names the option and quotes the value escaped.
+    public static func checkOptions(ehloName: String?, mailFrom: String?) throws(SMTPSyntaxError) {
+        if let ehloName {
+            do { try checkEHLOName(ehloName) } catch {
+                throw SMTPSyntaxError(
+                    "--ehlo-name '\(TerminalText.escape(ehloName, limit: 80))' \(error.message)")
+            }
         }
-        do { try SMTPSyntax.checkMailbox(mailFrom) } catch {
-            throw SMTPSyntaxError(
-                "--mail-from '\(TerminalText.escape(mailFrom, limit: 80))' \(error.message)")
+        if let mailFrom {
+            do { try checkMailbox(mailFrom) } catch {
+                throw SMTPSyntaxError(
+                    "--mail-from '\(TerminalText.escape(mailFrom, limit: 80))' \(error.message)")
+            }
         }
     }
 }

@@ -153,17 +153,8 @@ struct ScanCommand: AsyncParsableCommand {
             throw ValidationError("--resume takes a scan id (1 or more), got \(resume)")
         }
         // The values that go into SMTP commands: checked before anything is sent.
-        if let ehloName {
-            do { try SMTPSyntax.checkEHLOName(ehloName) } catch {
-                throw ValidationError(
-                    "--ehlo-name '\(TerminalText.escape(ehloName, limit: 80))' \(error.message)")
-            }
-        }
-        if let mailFrom {
-            do { try SMTPSyntax.checkMailbox(mailFrom) } catch {
-                throw ValidationError(
-                    "--mail-from '\(TerminalText.escape(mailFrom, limit: 80))' \(error.message)")
-            }
+        do { try SMTPSyntax.checkOptions(ehloName: ehloName, mailFrom: mailFrom) } catch {
+            throw ValidationError(error.message)
         }
     }
 

@@ -116,7 +116,9 @@ func withResolver<T>(
         resolver.shutdown()
         let answer = await pending
         #expect(answer.status == .error("resolver shut down"))
-        #expect(Date().timeIntervalSince(started) < 5)
+        // Well below the queries' 30 s timeout: shutdown does not wait for them. (A tighter
+        // bound measured how long this task waited for a thread of a busy test run.)
+        #expect(Date().timeIntervalSince(started) < 25)
         let later = await resolver.query("multi.test", type: .mx)
         #expect(later.status == .error("resolver shut down"))
         resolver.shutdown()
@@ -138,7 +140,9 @@ func withResolver<T>(
             return
         }
         #expect(d.status == .error && d.detail == "MX query: resolver shut down")
-        #expect(Date().timeIntervalSince(started) < 5)
+        // Well below the queries' 30 s timeout: shutdown does not wait for them. (A tighter
+        // bound measured how long this task waited for a thread of a busy test run.)
+        #expect(Date().timeIntervalSince(started) < 25)
         // A job submitted after the shutdown finishes at once, with the same verdict.
         pipeline.submit(domain: "other.test", token: 2)
         let later = await pipeline.next() ?? []

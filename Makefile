@@ -14,7 +14,7 @@ build: deps
 # only when something is missing, so `make demo` and `make test` work on a fresh machine.
 deps:
 	@pkg-config --exists libcares openssl sqlite3 && command -v unbound >/dev/null \
-	  && command -v postfix >/dev/null && command -v dnsperf >/dev/null && command -v heaptrack >/dev/null \
+	  && command -v postfix >/dev/null && command -v dnsperf >/dev/null && command -v heaptrack >/dev/null && command -v ldns-signzone >/dev/null && command -v nginx >/dev/null \
 	  || bash scripts/install-deps.sh
 
 test: deps

@@ -1,308 +1,222 @@
 import Foundation
 
-/// The units a figure can be counted in (see docs/reports.md, "Units").
-public enum ReportUnit: String, CaseIterable, Sendable, Codable {
-    case ip
-    case mxHost = "mx_host"
-    case domainAllMX = "domain_all_mx"
-    case domainAnyMX = "domain_any_mx"
-    case domainPrimaryMX = "domain_primary_mx"
+/// The languages a report can be written in (`mxsurvey report --lang`).
+public enum ReportLanguage: String, CaseIterable, Sendable, Codable {
+    case en
+    case de
+}
 
-    public var title: String {
-        switch self {
-        case .ip: "IP addresses"
-        case .mxHost: "MX hosts"
-        case .domainAllMX: "Domains, all MX hosts"
-        case .domainAnyMX: "Domains, at least one MX host"
-        case .domainPrimaryMX: "Domains, primary MX hosts"
-        }
+/// One reader-visible text in every report language. Placeholders `{0}`, `{1}`, … are
+/// filled by `Catalog`; both languages of a text use the same placeholders.
+public struct Text: Sendable, Equatable {
+    public let en: String
+    public let de: String
+
+    public init(en: String, de: String) {
+        self.en = en
+        self.de = de
     }
 
-    /// Plural noun used in sentences ("62.5% of MX hosts …").
-    public var noun: String {
-        switch self {
-        case .ip: "IP addresses"
-        case .mxHost: "MX hosts"
-        case .domainAllMX, .domainAnyMX, .domainPrimaryMX: "domains"
-        }
+    /// The same text in both languages (names, codes, numbers).
+    public init(_ both: String) {
+        self.en = both
+        self.de = both
     }
 
-    /// Appended to the verb phrase of a domain figure ("… offered STARTTLS on all MX hosts").
-    var sentenceSuffix: String {
-        switch self {
-        case .ip, .mxHost: ""
-        case .domainAllMX: " on all their MX hosts"
-        case .domainAnyMX: " on at least one MX host"
-        case .domainPrimaryMX: " on their primary MX hosts"
-        }
-    }
-
-    public var definition: String {
-        switch self {
-        case .ip:
-            "Distinct IP addresses of the MX hosts of the domains with mail. An IP that serves several MX host "
-                + "names satisfies a name-dependent figure (cert_valid, cert_name_mismatch) only when it does so "
-                + "for every one of those names."
-        case .mxHost:
-            "Distinct MX host names (for an implicit MX, the domain itself). A host satisfies a figure when "
-                + "every one of its IPs that could be tested satisfies it; IPs that could not be tested are "
-                + "left aside; a host none of whose IPs could be tested is left out with their reason."
-        case .domainAllMX:
-            "Domains with mail. A domain satisfies a figure when every one of its MX hosts that could be "
-                + "tested satisfies it (hosts by the mx_host rule)."
-        case .domainAnyMX:
-            "Domains with mail. A domain satisfies a figure when at least one of its MX hosts that could be "
-                + "tested satisfies it."
-        case .domainPrimaryMX:
-            "Domains with mail. Only the MX hosts with the lowest preference value (the ones a sender tries "
-                + "first) are considered; the domain satisfies a figure when every one of them that could be "
-                + "tested satisfies it. When none of them could be tested the domain is left out (no fall-back "
-                + "to backup MX hosts)."
+    public func callAsFunction(_ language: ReportLanguage) -> String {
+        switch language {
+        case .en: en
+        case .de: de
         }
     }
 }
 
-/// Why a unit of the population is not in a figure's denominator.
-public enum LeftOutReason: String, CaseIterable, Sendable, Codable {
-    case rateLimited = "rate_limited"
-    case timeout
-    case connectFailed = "connect_failed"
-    case bannerRejected = "banner_rejected"
-    case ehloFailed = "ehlo_failed"
-    case protocolViolation = "protocol_violation"
-    case connectionClosed = "connection_closed"
-    case greylistedUnresolved = "greylisted_unresolved"
-    case notTested = "not_tested"
-    case notProbed = "not_probed"
-    case notApplicable = "not_applicable"
-    case excluded
-    case noAddress = "no_address"
-    case dnsFailure = "dns_failure"
-
-    /// When none of a unit's members could be tested, the unit takes the reason of its
-    /// members that comes first in this order (measurement failures before "not applicable"
-    /// before "not probed at all").
-    var priority: Int { Self.allCases.firstIndex(of: self) ?? Self.allCases.count }
-
-    public var title: String {
-        switch self {
-        case .rateLimited: "rate limited (421 banner)"
-        case .timeout: "timeout"
-        case .connectFailed: "connection failed"
-        case .bannerRejected: "banner rejected (4xx/5xx)"
-        case .ehloFailed: "EHLO and HELO failed"
-        case .protocolViolation: "protocol violation"
-        case .connectionClosed: "connection closed early"
-        case .greylistedUnresolved: "greylisted, undecided"
-        case .notTested: "not tested"
-        case .notProbed: "not probed"
-        case .notApplicable: "not applicable"
-        case .excluded: "excluded address"
-        case .noAddress: "no address"
-        case .dnsFailure: "MX host DNS failure"
+/// The report's one rounding rule. A share is printed from its integer counts: `n / N`
+/// scaled to the digits shown (percent with one decimal: `n × 1000 / N` tenths of a
+/// percent), rounded half away from zero in integer arithmetic, so 1 of 16 is 6.3 % — the
+/// same as SQLite's `round(100.0 * n / N, 1)` in `queries/`. A difference of two shares is
+/// rounded the same way from the four counts. Every format and language prints through this.
+public enum Rounding {
+    /// `numerator / denominator × scale`, rounded half away from zero; `nil` when the
+    /// denominator is 0.
+    public static func scaled(_ numerator: Int, _ denominator: Int, scale: Int) -> Int? {
+        guard denominator != 0 else { return nil }
+        let num = numerator.multipliedReportingOverflow(by: scale)
+        guard !num.overflow else {
+            // Counts this large do not occur; fall back on the double (same rule).
+            return Int(
+                (Double(numerator) / Double(denominator) * Double(scale)).rounded(.toNearestOrAwayFromZero))
         }
+        let negative = (num.partialValue < 0) != (denominator < 0)
+        let a = num.partialValue.magnitude
+        let b = denominator.magnitude
+        let q = Int((2 * a + b) / (2 * b))
+        return negative ? -q : q
     }
 
-    public var definition: String {
-        switch self {
-        case .rateLimited:
-            "The server greeted with 421 (typically too many connections); says nothing about encryption."
-        case .timeout:
-            "Connect, banner or a later phase ran past its deadline (probe status connect_timeout, "
-                + "banner_timeout or timeout) before the figure could be decided."
-        case .connectFailed: "TCP connection refused or failed (connect_refused, connect_error)."
-        case .bannerRejected: "The server greeted with a 4xx/5xx code other than 421."
-        case .ehloFailed: "Neither EHLO nor HELO was accepted."
-        case .protocolViolation: "The server sent something that is not SMTP (or over-long replies)."
-        case .connectionClosed: "The server closed the connection before the figure could be decided."
-        case .greylistedUnresolved:
-            "plaintext_refused only: the plaintext RCPT was answered 4xx (greylisting or similar) on every try, "
-                + "so whether plaintext is refused stays open."
-        case .notTested: "The session ran but did not record the fact this figure needs."
-        case .notProbed: "The address was resolved but has no probe row (e.g. an interrupted scan)."
-        case .notApplicable:
-            "The figure does not apply to this unit, e.g. TLS version and certificate figures for units that "
-                + "did not negotiate TLS."
-        case .excluded:
-            "The address was not probed: special-purpose range (RFC 6890, e.g. private) or exclusion list."
-        case .noAddress:
-            "The MX host name has no A/AAAA records (NODATA or NXDOMAIN), or the domain lists no MX."
-        case .dnsFailure: "The MX host name could not be resolved (SERVFAIL, timeout, REFUSED, other error)."
-        }
+    /// A value that is not one ratio of counts (a share without its counts), by the same rule.
+    public static func scaled(_ value: Double, scale: Int) -> Int {
+        Int((value * Double(scale)).rounded(.toNearestOrAwayFromZero))
+    }
+
+    /// `value / 10^decimals` as text with `separator` before the decimals (`-0.5`, `12,3`).
+    public static func decimal(_ value: Int, decimals: Int, separator: String) -> String {
+        let sign = value < 0 ? "-" : ""
+        let digits = String(value.magnitude)
+        guard decimals > 0 else { return sign + digits }
+        let padded = String(repeating: "0", count: max(0, decimals + 1 - digits.count)) + digits
+        return sign + padded.dropLast(decimals) + separator + padded.suffix(decimals)
     }
 }
 
-/// The figures of a report.
-public enum FigureID: String, CaseIterable, Sendable, Codable {
-    case starttlsOffered = "starttls_offered"
-    case tlsNegotiated = "tls_negotiated"
-    case tlsV13 = "tls_v1_3"
-    case tlsV12 = "tls_v1_2"
-    case tlsLegacy = "tls_legacy"
-    case certValid = "cert_valid"
-    case certExpired = "cert_expired"
-    case certSelfSigned = "cert_self_signed"
-    case certUntrusted = "cert_untrusted"
-    case certNameMismatch = "cert_name_mismatch"
-    case forwardSecrecy = "forward_secrecy"
-    case plaintextRefused = "plaintext_refused"
-    case dskCompliant = "dsk_compliant"
-    case bsiCompliant = "bsi_tr03116_compliant"
+/// Every text a reader sees in a report, in the report's language, and the number and date
+/// formats of that language. Renderers and the builder take their words only from here.
+public struct Catalog: Sendable {
+    public let language: ReportLanguage
 
-    /// Figures shown first and kept in the time series.
-    public static let key: [FigureID] = [.starttlsOffered, .tlsNegotiated, .dskCompliant, .certValid]
-
-    /// `true` for figures that count a problem (lower is better).
-    public var isProblem: Bool {
-        switch self {
-        case .tlsLegacy, .certExpired, .certSelfSigned, .certUntrusted, .certNameMismatch: true
-        case .starttlsOffered, .tlsNegotiated, .tlsV13, .tlsV12, .certValid,
-            .forwardSecrecy, .plaintextRefused, .dskCompliant, .bsiCompliant:
-            false
-        }
+    public init(_ language: ReportLanguage) {
+        self.language = language
     }
 
-    /// `true` for figures where neither direction is better by itself (TLS 1.2 falls as TLS 1.3 rises).
-    public var isNeutral: Bool { self == .tlsV12 }
-
-    public var title: String {
-        switch self {
-        case .starttlsOffered: "STARTTLS offered"
-        case .tlsNegotiated: "TLS negotiated"
-        case .tlsV13: "TLS 1.3"
-        case .tlsV12: "TLS 1.2"
-        case .tlsLegacy: "TLS 1.0/1.1 (legacy)"
-        case .certValid: "Certificate valid"
-        case .certExpired: "Certificate expired"
-        case .certSelfSigned: "Certificate self-signed"
-        case .certUntrusted: "Certificate untrusted"
-        case .certNameMismatch: "Certificate name mismatch"
-        case .forwardSecrecy: "Forward secrecy"
-        case .plaintextRefused: "Plaintext refused"
-        case .dskCompliant: "DSK compliant"
-        case .bsiCompliant: "BSI TR-03116-4 compliant"
-        }
+    /// The text of `key` with its placeholders filled in order.
+    public func callAsFunction(_ key: Key, _ args: String...) -> String {
+        Self.fill(key.text(language), args)
     }
 
-    /// Verb phrase for sentences ("… offered STARTTLS").
-    var verb: String {
-        switch self {
-        case .starttlsOffered: "offered STARTTLS"
-        case .tlsNegotiated: "negotiated TLS"
-        case .tlsV13: "negotiated TLS 1.3"
-        case .tlsV12: "negotiated TLS 1.2"
-        case .tlsLegacy: "negotiated only TLS 1.0/1.1"
-        case .certValid: "presented a valid certificate"
-        case .certExpired: "presented an expired certificate"
-        case .certSelfSigned: "presented a self-signed certificate"
-        case .certUntrusted: "presented an untrusted certificate"
-        case .certNameMismatch: "presented a certificate for another name"
-        case .forwardSecrecy: "used a key exchange with forward secrecy"
-        case .plaintextRefused: "refused mail without TLS"
-        case .dskCompliant: "met the DSK rule (STARTTLS with TLS 1.2 or newer)"
-        case .bsiCompliant: "met BSI TR-03116-4 (TLS 1.2/1.3 with approved suites)"
-        }
+    public func callAsFunction(_ text: Text, _ args: String...) -> String {
+        Self.fill(text(language), args)
     }
 
-    /// Qualifier of the population in sentences ("… of MX hosts with TLS …").
-    var populationPhrase: String {
-        switch self {
-        case .tlsV13, .tlsV12, .tlsLegacy, .forwardSecrecy: " with TLS"
-        case .certValid, .certExpired, .certSelfSigned, .certUntrusted, .certNameMismatch: " with TLS"
-        case .starttlsOffered, .tlsNegotiated, .plaintextRefused, .dskCompliant, .bsiCompliant: ""
-        }
+    static func fill(_ template: String, _ args: [String]) -> String {
+        var out = template
+        for (i, a) in args.enumerated() { out = out.replacingOccurrences(of: "{\(i)}", with: a) }
+        return out
     }
 
-    public var definition: String {
-        switch self {
-        case .starttlsOffered: "EHLO advertised STARTTLS (probes.starttls_offered = 1)."
-        case .tlsNegotiated:
-            "STARTTLS was offered, answered 220 and the TLS handshake completed (a TLS version was recorded). "
-                + "Units that do not offer STARTTLS count as not negotiated."
-        case .tlsV13: "The negotiated version was TLS 1.3."
-        case .tlsV12: "The negotiated version was TLS 1.2."
-        case .tlsLegacy: "The negotiated version was TLS 1.1, TLS 1.0 or older (SSL)."
-        case .certValid:
-            "The leaf certificate chains to a trusted root (cert_trusted), is not expired, and matches the MX "
-                + "host name (RFC 6125/7817 rules; for an implicit MX the domain)."
-        case .certExpired: "The leaf certificate's notAfter lies before the probe time."
-        case .certSelfSigned: "The leaf certificate is self-signed (issuer = subject, signed by its own key)."
-        case .certUntrusted:
-            "Chain verification against the trust store failed for any reason (self-signed, unknown issuer, "
-                + "expired, …)."
-        case .certNameMismatch: "The leaf certificate does not match the MX host name."
-        case .forwardSecrecy:
-            "The key exchange was ephemeral: TLS 1.3, or a TLS 1.2 and older suite with ECDHE or DHE."
-        case .plaintextRefused:
-            "Without STARTTLS, RCPT TO:<postmaster@domain> was refused with 5xx (the server insists on TLS). "
-                + "RFC 3207 forbids a public MX to require TLS, so this is expected to be rare."
-        case .dskCompliant:
-            "STARTTLS offered and TLS 1.2 or 1.3 negotiated (DSK Orientierungshilfe 2021, §5.1, "
-                + "obligatorische Transportverschlüsselung). See the compliance section."
-        case .bsiCompliant:
-            "TLS 1.3 with an AES-GCM/AES-CCM suite, or TLS 1.2 with an ECDHE suite using AES-GCM or AES-CBC "
-                + "with SHA-256/384 (BSI TR-03116-4, 2023). See the compliance section."
-        }
+    // MARK: numbers
+
+    var decimalSeparator: String { language == .de ? "," : "." }
+
+    /// A count (`1234`; no grouping, so every format shows the same digits).
+    public func count(_ n: Int) -> String { String(n) }
+
+    /// `n / N` as a percentage with one decimal: `78.4%`, `78,4 %` (no-break space); the
+    /// catalog's "n/a" without a denominator.
+    public func percent(_ n: Int, of d: Int) -> String {
+        guard let tenths = Rounding.scaled(n, d, scale: 1000) else { return self(.notAvailable) }
+        return percentText(tenths)
     }
 
-    public var denominator: String {
-        switch self {
-        case .starttlsOffered, .tlsNegotiated, .dskCompliant, .bsiCompliant:
-            "Units whose probe got as far as EHLO (and, for TLS, through the handshake attempt)."
-        case .tlsV13, .tlsV12, .tlsLegacy, .forwardSecrecy:
-            "Units that negotiated TLS; the others are left out as not_applicable."
-        case .certValid, .certExpired, .certSelfSigned, .certUntrusted, .certNameMismatch:
-            "Units that negotiated TLS and sent a certificate; the others are left out as not_applicable."
-        case .plaintextRefused:
-            "Units where the plaintext RCPT got a final answer (2xx/3xx or 5xx); 4xx answers are left out as "
-                + "greylisted_unresolved."
-        }
+    public func percent(_ f: Figure) -> String { percent(f.numerator, of: f.denominator) }
+
+    func percentText(_ tenths: Int) -> String {
+        let number = Rounding.decimal(tenths, decimals: 1, separator: decimalSeparator)
+        return language == .de ? number + "\u{00A0}%" : number + "%"
     }
 
-    var definitionRecord: FigureDefinition {
-        FigureDefinition(id: rawValue, title: title, definition: definition, denominator: denominator)
+    /// A share without its counts (chart labels of a share only), by the same rule.
+    public func percent(share: Double?) -> String {
+        guard let share else { return self(.notAvailable) }
+        return percentText(Rounding.scaled(share, scale: 1000))
+    }
+
+    /// Whole percent for chart labels (`78`), `–` without a denominator.
+    public func wholePercent(_ f: Figure) -> String {
+        Rounding.scaled(f.numerator, f.denominator, scale: 100).map(String.init) ?? "–"
+    }
+
+    /// `n / N` as a fraction with four decimals (`0.7143`), empty without a denominator.
+    public static func fraction(_ n: Int, of d: Int, separator: String = ".") -> String {
+        guard let v = Rounding.scaled(n, d, scale: 10_000) else { return "" }
+        return Rounding.decimal(v, decimals: 4, separator: separator)
+    }
+
+    /// The change of a share in percentage points, from the four counts (`+5.0 pp`).
+    public func delta(_ i: TrendItem) -> String {
+        guard i.share != nil, i.previousShare != nil else { return self(.notAvailable) }
+        let num = i.numerator * i.previousDenominator - i.previousNumerator * i.denominator
+        guard let tenths = Rounding.scaled(num, i.denominator * i.previousDenominator, scale: 1000) else {
+            return self(.notAvailable)
+        }
+        return deltaText(tenths)
+    }
+
+    /// A share difference given as a fraction (0.05 = 5 percentage points).
+    public func delta(_ d: Double?) -> String {
+        guard let d else { return self(.notAvailable) }
+        return deltaText(Rounding.scaled(d, scale: 1000))
+    }
+
+    func deltaText(_ tenths: Int) -> String {
+        let sign = tenths > 0 ? "+" : tenths == 0 ? "±" : ""
+        return sign + Rounding.decimal(tenths, decimals: 1, separator: decimalSeparator) + " " + self(.pp)
+    }
+
+    /// "40 of 51" / "40 von 51".
+    public func nOfN(_ n: Int, _ d: Int) -> String { self(.nOfN, count(n), count(d)) }
+
+    // MARK: dates
+
+    /// A stored UTC time (`2026-12-04T20:50:50`) as a reader's date: `4 December 2026, 20:50
+    /// UTC`, `4. Dezember 2026, 20:50 UTC`; text that is not such a time is returned as is.
+    public func dateTime(_ stored: String) -> String {
+        guard let p = Self.parts(stored) else { return stored }
+        return self(.dateTimeFormat, String(p.day), monthName(p.month), String(p.year), p.time)
+    }
+
+    /// The date alone (`4. Dezember 2026`).
+    public func date(_ stored: String) -> String {
+        guard let p = Self.parts(stored) else { return stored }
+        return self(.dateFormat, String(p.day), monthName(p.month), String(p.year))
+    }
+
+    /// ISO 8601 with the `Z` of UTC (`2026-12-04T20:50:50Z`).
+    public static func iso(_ stored: String) -> String {
+        parts(stored) == nil || stored.hasSuffix("Z") ? stored : stored + "Z"
+    }
+
+    func monthName(_ m: Int) -> String {
+        let names = self(.monthNames).split(separator: ",").map(String.init)
+        return m >= 1 && m <= names.count ? names[m - 1] : String(m)
+    }
+
+    static func parts(_ s: String) -> (year: Int, month: Int, day: Int, time: String)? {
+        let chars = Array(s)
+        guard chars.count >= 16, chars[4] == "-", chars[7] == "-", chars[10] == "T" || chars[10] == " ",
+            let y = Int(String(chars[0..<4])), let m = Int(String(chars[5..<7])),
+            let d = Int(String(chars[8..<10])), (1...12).contains(m), (1...31).contains(d)
+        else { return nil }
+        return (y, m, d, String(chars[11..<16]))
     }
 }
 
-/// The compliance classes the report applies, with their sources (see /docs/reports.md).
-enum ComplianceCatalog {
-    static let rules: [ComplianceRule] = [
-        ComplianceRule(
-            id: FigureID.dskCompliant.rawValue,
-            title: "DSK: obligatorische Transportverschlüsselung",
-            requirement:
-                "For normal risk the sender must use mandatory transport encryption: if the receiving server "
-                + "does not support TLS, the connection is aborted. For high risk, additionally qualified "
-                + "transport encryption (authenticated receiver, e.g. DANE) and end-to-end encryption.",
-            check:
-                "A unit is compliant when it offered STARTTLS and a TLS 1.2 or TLS 1.3 handshake completed, "
-                + "i.e. a sender enforcing TLS according to the state of the art can deliver to it.",
-            limits:
-                "The rule binds the sender; the report measures whether receivers make it possible. The "
-                + "certificate is not required (opportunistic TLS); DANE and end-to-end encryption for high "
-                + "risk are not evaluated.",
-            source:
-                "Datenschutzkonferenz (DSK), Orientierungshilfe \"Maßnahmen zum Schutz personenbezogener Daten "
-                + "bei der Übermittlung per E-Mail\", 16 June 2021, §5.1; GDPR Art. 32 (1) a; BDSG §64 (3) Nr. 8."
-        ),
-        ComplianceRule(
-            id: FigureID.bsiCompliant.rawValue,
-            title: "BSI TR-03116-4 (2023)",
-            requirement:
-                "TLS 1.2 is required and TLS 1.3 recommended; older protocol versions are forbidden. TLS 1.2 "
-                + "cipher suites use ECDHE key exchange with AES-GCM or AES-CBC with SHA-256/SHA-384.",
-            check:
-                "A unit is compliant when the negotiated connection is TLS 1.3 with TLS_AES_128_GCM_SHA256, "
-                + "TLS_AES_256_GCM_SHA384 or TLS_AES_128_CCM_SHA256, or TLS 1.2 with an ECDHE-RSA/ECDHE-ECDSA "
-                + "suite with AES-128/256 in GCM mode or CBC mode with SHA-256/SHA-384.",
-            limits:
-                "Only the negotiated connection is seen: whether the server would also accept TLS 1.0/1.1 or "
-                + "weaker suites with another client is not tested, nor are the key-exchange group, key "
-                + "lengths or the certificate.",
-            source:
-                "BSI Technische Richtlinie TR-03116-4, Kryptographische Vorgaben für Projekte der "
-                + "Bundesregierung, Teil 4: Kommunikationsverfahren in Anwendungen (2023); see also "
-                + "BSI TR-03108 (2023) Secure E-Mail Transport."
-        ),
-    ]
+/// Checks the reader-supplied texts of a report (`--title`, `--scope`).
+public enum ReportText {
+    public static let titleLimit = 200
+    public static let scopeLimit = 400
+
+    /// `text` trimmed, or an error naming `option` when it is empty, longer than `limit`
+    /// characters, or holds a character that does not print (control, format such as bidi
+    /// overrides, private use, unassigned, line breaks).
+    public static func validate(_ text: String, option: String, limit: Int) throws -> String {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        if t.isEmpty { throw ReportError.invalidText(option: option, problem: "is empty") }
+        if t.count > limit {
+            throw ReportError.invalidText(
+                option: option, problem: "has \(t.count) characters, at most \(limit) are allowed")
+        }
+        for (i, scalar) in t.unicodeScalars.enumerated() {
+            switch scalar.properties.generalCategory {
+            case .control, .format, .privateUse, .unassigned, .surrogate, .lineSeparator,
+                .paragraphSeparator:
+                throw ReportError.invalidText(
+                    option: option,
+                    problem: String(
+                        format: "holds the non-printing character U+%04X at position %d", scalar.value, i + 1)
+                )
+            default: continue
+            }
+        }
+        return t
+    }
 }

@@ -12,6 +12,11 @@ extension HTMLRenderer {
 
     func fmt(_ v: Double) -> String { String(format: "%.1f", v) }
 
+    /// A figure's name under its column group: short enough for the column's width.
+    func chartLabel(_ id: FigureID) -> String {
+        id == .bsiCompliant ? "BSI TR-03116-4" : t(id.titleText)
+    }
+
     /// Grouped columns: for each headline figure, one column per unit.
     func headlineChart() -> String {
         let ids: [FigureID] = [
@@ -26,14 +31,14 @@ extension HTMLRenderer {
         let plotH = height - top - bottom
         let groupW = (width - left - 10) / Double(ids.count)
         let barW = min(22, (groupW - 24) / Double(units.count))
-        var s = svgOpen(width: width, height: height, label: "Headline shares by unit")
+        var s = svgOpen(width: width, height: height, label: t(.chartTitle))
         // Legend
         var lx = left
         for u in units {
             s +=
                 "<rect x=\"\(fmt(lx))\" y=\"6\" width=\"12\" height=\"12\" rx=\"2\" fill=\"\(Self.unitColors[u] ?? "#888")\"/>"
-            s += "<text x=\"\(fmt(lx + 17))\" y=\"16\" class=\"lg\">\(e(u.title))</text>"
-            lx += 18 + Double(u.title.count) * 6.3 + 16
+            s += "<text x=\"\(fmt(lx + 17))\" y=\"16\" class=\"lg\">\(e(t(u.titleText)))</text>"
+            lx += 18 + Double(t(u.titleText).count) * 6.3 + 16
         }
         s += axis(left: left, top: top, width: width - left - 10, height: plotH)
         for (gi, id) in ids.enumerated() {
@@ -46,15 +51,16 @@ extension HTMLRenderer {
                 let bh = plotH * share
                 let y = top + plotH - bh
                 let title =
-                    "\(id.title), \(u.title): \(Fmt.percent(f.share)) (\(f.numerator) of \(f.denominator))"
+                    "\(t(id.titleText)), \(t(u.titleText)): \(t.percent(f)) \(t.ofPopulation(id, u)) "
+                    + "(\(t.nOfN(f.numerator, f.denominator)))"
                 s +=
                     "<rect x=\"\(fmt(x + 1))\" y=\"\(fmt(y))\" width=\"\(fmt(barW - 2))\" height=\"\(fmt(bh))\" "
                 s += "fill=\"\(Self.unitColors[u] ?? "#888")\"><title>\(e(title))</title></rect>"
-                let label = f.share.map { String(format: "%.0f", $0 * 100) } ?? "–"
+                let label = t.wholePercent(f)
                 s += "<text x=\"\(fmt(x + barW / 2))\" y=\"\(fmt(y - 3))\" class=\"vl\">\(e(label))</text>"
             }
             s +=
-                "<text x=\"\(fmt(gx + groupW / 2))\" y=\"\(fmt(top + plotH + 18))\" class=\"gl\">\(e(id.title))</text>"
+                "<text x=\"\(fmt(gx + groupW / 2))\" y=\"\(fmt(top + plotH + 18))\" class=\"gl\">\(e(chartLabel(id)))</text>"
         }
         return s + "</svg>"
     }
@@ -80,9 +86,9 @@ extension HTMLRenderer {
     func barChart(_ d: Distribution, label: String) -> String {
         var items = d.items.map { ($0.value, $0.count, $0.share ?? 0) }
         if d.other > 0 {
-            items.append(("(other)", d.other, d.total == 0 ? 0 : Double(d.other) / Double(d.total)))
+            items.append((t(.other), d.other, d.total == 0 ? 0 : Double(d.other) / Double(d.total)))
         }
-        guard !items.isEmpty else { return "<p class=\"note\">None.</p>" }
+        guard !items.isEmpty else { return "<p class=\"note\">\(e(t(.detailNone)))</p>" }
         let width = 960.0
         let longest = items.map { min(40, $0.0.count) }.max() ?? 10
         let labelW = min(300, max(70, Double(longest) * 7 + 16))
@@ -101,7 +107,7 @@ extension HTMLRenderer {
                 "<rect x=\"\(fmt(labelW))\" y=\"\(fmt(y + 3))\" width=\"\(fmt(w))\" height=\"16\" rx=\"2\" fill=\"#2458a6\">"
             s += "<title>\(e(item.0)): \(item.1)</title></rect>"
             s += "<text x=\"\(fmt(labelW + barMax + 8))\" y=\"\(fmt(y + 15))\" class=\"bv\">"
-            s += "\(e(Fmt.percent(item.2))) (\(item.1))</text>"
+            s += "\(e(t.percent(item.1, of: d.total))) (\(item.1))</text>"
         }
         return s + "</svg>"
     }
@@ -127,12 +133,13 @@ extension HTMLRenderer {
         let bottom = 50.0
         let plotW = width - left - right
         let plotH = height - top - bottom
-        var s = svgOpen(width: width, height: height, label: "Key figures of MX hosts over all scans")
+        var s = svgOpen(width: width, height: height, label: t(.keyFiguresMXHosts))
         var lx = left
         for (i, id) in FigureID.key.enumerated() {
             let color = Self.seriesColors[i % Self.seriesColors.count]
             s += "<rect x=\"\(fmt(lx))\" y=\"6\" width=\"14\" height=\"4\" fill=\"\(color)\"/>"
-            s += "<text x=\"\(fmt(lx + 19))\" y=\"12\" class=\"lg\">\(e(id.title)), MX hosts</text>"
+            s +=
+                "<text x=\"\(fmt(lx + 19))\" y=\"12\" class=\"lg\">\(e(t(.seriesLegend, t(id.titleText))))</text>"
             lx += 19 + Double(id.title.count + 10) * 6.3 + 18
         }
         s += axis(left: left, top: top, width: plotW, height: plotH)
@@ -142,7 +149,7 @@ extension HTMLRenderer {
             let anchor = i == 0 ? "start" : (i == points.count - 1 ? "end" : "middle")
             s +=
                 "<text x=\"\(fmt(x(i)))\" y=\"\(fmt(top + plotH + 18))\" class=\"gl\" text-anchor=\"\(anchor)\">"
-            s += "scan \(p.scan)</text>"
+            s += "\(e(t(.seriesPoint, String(p.scan))))</text>"
             s +=
                 "<text x=\"\(fmt(x(i)))\" y=\"\(fmt(top + plotH + 32))\" class=\"ax2\" text-anchor=\"\(anchor)\">"
             s += "\(e(String(p.startedAt.prefix(10))))</text>"
@@ -163,7 +170,7 @@ extension HTMLRenderer {
             for c in coords {
                 s += "<circle cx=\"\(fmt(c.0))\" cy=\"\(fmt(c.1))\" r=\"4\" fill=\"\(color)\">"
                 s +=
-                    "<title>\(e(id.title)): \(e(Fmt.percent(c.2.share))) (\(c.2.numerator) of \(c.2.denominator))"
+                    "<title>\(e(t(id.titleText))): \(e(t.percent(c.2))) (\(e(t.nOfN(c.2.numerator, c.2.denominator))))"
                 s += "</title></circle>"
             }
         }

@@ -4,6 +4,7 @@ import SurveyReport
 import SurveyStore
 
 extension ReportFormat: ExpressibleByArgument {}
+extension ReportLanguage: ExpressibleByArgument {}
 
 /// `mxsurvey report`: the survey's figures, each with unit, denominator and what was left out.
 struct ReportCommand: ParsableCommand {
@@ -19,6 +20,9 @@ struct ReportCommand: ParsableCommand {
               mxsurvey report --db results.db --format html --out report.html
               mxsurvey report --db results.db --scan 2 --compare 1 --format md
               mxsurvey report --db results.db --tag dpa-state --format json
+              mxsurvey report --db results.db --lang de --format html --out bericht.html \
+                --title "Transportverschlüsselung der Bundesbehörden" \
+                --scope "60 Domains von Bundesbehörden"
             """)
 
     @Option(help: "SQLite result database.")
@@ -39,8 +43,40 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Write to this file instead of standard output.")
     var out: String?
 
+    @Option(help: "Language of every text a reader sees: en or de.")
+    var lang: ReportLanguage = .en
+
+    @Option(help: "Title of the report (default: names the scan; at most 200 characters).")
+    var title: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "What the report covers, shown as its scope line (default: the number of input domains and the tag; at most 400 characters).",
+            valueName: "text"))
+    var scope: String?
+
+    func validate() throws {
+        do {
+            if let title {
+                _ = try ReportText.validate(title, option: "--title", limit: ReportText.titleLimit)
+            }
+            if let scope {
+                _ = try ReportText.validate(scope, option: "--scope", limit: ReportText.scopeLimit)
+            }
+        } catch let error as ReportError {
+            throw ValidationError("\(error)")
+        }
+    }
+
     func run() throws {
-        let builder = ReportBuilder(store: try openReadOnlyStore(db))
+        var builder = ReportBuilder(store: try openReadOnlyStore(db))
+        builder.language = lang
+        builder.title = try title.map {
+            try ReportText.validate($0, option: "--title", limit: ReportText.titleLimit)
+        }
+        builder.scope = try scope.map {
+            try ReportText.validate($0, option: "--scope", limit: ReportText.scopeLimit)
+        }
         if scan == nil {
             let (chosen, newer) = try RuntimeFailure.mapping("cannot read '\(db)'") {
                 try builder.defaultScan()

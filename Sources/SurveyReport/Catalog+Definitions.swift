@@ -129,7 +129,7 @@ public enum LeftOutReason: String, CaseIterable, Sendable, Codable {
         case .ehloFailed: Text(en: "EHLO and HELO failed", de: "EHLO und HELO fehlgeschlagen")
         case .protocolViolation: Text(en: "protocol violation", de: "Protokollverletzung")
         case .connectionClosed: Text(en: "connection closed early", de: "Verbindung vorzeitig beendet")
-        case .greylistedUnresolved: Text(en: "greylisted, undecided", de: "Greylisting, unentschieden")
+        case .greylistedUnresolved: Text(en: "greylisted (undecided)", de: "Greylisting (unentschieden)")
         case .notTested: Text(en: "not tested", de: "nicht getestet")
         case .notProbed: Text(en: "not probed", de: "nicht untersucht")
         case .notApplicable: Text(en: "not applicable", de: "nicht anwendbar")

@@ -9,7 +9,7 @@ extension Catalog {
         case notAvailable, pp, nOfN, dateTimeFormat, dateFormat, monthNames
         // Title, scope, header
         case defaultTitle, kicker, scopeLine, defaultScope, defaultScopeTag, started, finished, notFinished
-        case status, statusDone, statusRunning, statusInterrupted, tool, command, schedulingLag, lagValue
+        case statusDone, statusRunning, statusInterrupted, tool, command, schedulingLag, lagValue
         case overloadWarning, restrictedToTag, footer, scanLabel
         // Population phrases and sentences
         case ofPopulation, populationTested, populationTLS, populationPlaintext, cardUnitAllMX
@@ -66,7 +66,6 @@ extension Catalog {
             case .started: Text(en: "Started", de: "Beginn")
             case .finished: Text(en: "Finished", de: "Ende")
             case .notFinished: Text(en: "not finished", de: "nicht beendet")
-            case .status: Text(en: "Status", de: "Stand")
             case .statusDone: Text(en: "finished", de: "abgeschlossen")
             case .statusRunning: Text(en: "running", de: "läuft")
             case .statusInterrupted: Text(en: "interrupted", de: "unterbrochen")

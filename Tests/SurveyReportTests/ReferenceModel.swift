@@ -176,6 +176,8 @@ struct ReferenceModel {
     func hostVerdict(_ figure: String, _ host: String) -> Verdict {
         guard let h = hosts[host] else { return .out("not_probed") }
         if h.resolution.addresses.isEmpty {
+            // A host name on the exclusion list was never queried: excluded, not a DNS failure.
+            if h.resolution.status == .excluded { return .out("excluded") }
             return .out(
                 [.noAddress, .nxdomain, .ok].contains(h.resolution.status) ? "no_address" : "dns_failure")
         }

@@ -608,7 +608,7 @@ extension Catalog {
     /// Left-out reasons in catalog order with their titles: `2 timeout, 1 rate limited (421 banner)`.
     public func leftOut(_ map: [String: Int]) -> String {
         let parts = Fmt.orderedReasons(map).map { id, n in
-            "\(n) \(LeftOutReason(rawValue: id).map { self($0.titleText) } ?? id)"
+            self(.leftOutItem, count(n), LeftOutReason(rawValue: id).map { self($0.titleText) } ?? id)
         }
         return parts.isEmpty ? self(.noneWord) : parts.joined(separator: ", ")
     }

@@ -13,7 +13,8 @@ extension Catalog {
         case overloadWarning, restrictedToTag, footer, scanLabel
         // Population phrases and sentences
         case ofPopulation, populationTested, populationTLS, populationPlaintext, cardUnitAllMX
-        case sentence, sentenceNoShare, leftOutClause, nothingLeftOut, domainsSentence, domainsNotCounted
+        case sentence, sentenceNoShare, leftOutClause, leftOutItem, nothingLeftOut, domainsSentence,
+            domainsNotCounted
         case domainsLeftOut, noneLeftOut
         // Sections
         case inBrief, headlines, chartTitle, chartNote, domainsTitle, allFigures, figuresNote, figuresNoteMD
@@ -102,6 +103,7 @@ extension Catalog {
             case .sentenceNoShare:
                 Text(en: "{0}: no share — {1}: {2}", de: "{0}: kein Anteil — {1}: {2}")
             case .leftOutClause: Text(en: "left out: {0}.", de: "nicht gezählt: {0}.")
+            case .leftOutItem: Text(en: "{0} {1}", de: "{0} × {1}")
             case .nothingLeftOut: Text(en: "nothing left out.", de: "nichts ausgelassen.")
             case .domainsSentence:
                 Text(

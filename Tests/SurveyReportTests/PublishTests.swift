@@ -522,6 +522,11 @@ import Testing
                 "| Ausgeschlossen | 2 | ausgelassen: durch die Ausschlussliste des Betreibers ausgeschlossen (nicht abgefragt) |"
             ))
         #expect(deMD.contains("ausgelassen: 2 durch die Ausschlussliste des Betreibers ausgeschlossen."))
+        let deStarttls = try #require(de.figure(.starttlsOffered, .mxHost))
+        #expect(
+            Catalog(.de).sentence(deStarttls)
+                == "50,0\u{00A0}% der getesteten MX-Hosts (1 von 2) boten STARTTLS an; nicht gezählt: 2 × "
+                + "ausgeschlossen (Ausschlussliste oder Sonderadresse).")
         let json =
             try JSONSerialization.jsonObject(with: Data(render(de, format: .json).utf8)) as? [String: Any]
         #expect((json?["domains"] as? [String: Any])?["excluded"] as? Int == 2)

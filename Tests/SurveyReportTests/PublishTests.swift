@@ -502,7 +502,7 @@ import Testing
         #expect(domainHeadline.main == "7 input domains: 4 take mail and are counted")
         #expect(
             domainHeadline.tail
-                == "not counted: 0 null MX, 0 NXDOMAIN, 0 without MX or address, 1 DNS failures; left out: 2 "
+                == "not counted: 0 null MX, 0 NXDOMAIN, 0 without MX or address, 1 with a DNS failure; left out: 2 "
                 + "excluded by the operator's exclusion list.")
         let md = render(r, format: .md)
         #expect(

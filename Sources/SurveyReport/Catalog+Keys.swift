@@ -111,7 +111,8 @@ extension Catalog {
                     de: "{0} Domains der Eingabeliste: {1} nehmen E-Mail an und werden gezählt")
             case .domainsNotCounted:
                 Text(
-                    en: "not counted: {0} null MX, {1} NXDOMAIN, {2} without MX or address, {3} with a DNS failure",
+                    en: "not counted: {0} null MX, {1} NXDOMAIN, {2} without MX or address, "
+                        + "{3} with a DNS failure",
                     de: "nicht gezählt: {0} Null-MX, {1} NXDOMAIN, {2} ohne MX und Adresse, {3} DNS-Fehler")
             case .domainsLeftOut:
                 Text(

@@ -196,14 +196,16 @@ public enum ReportText {
     public static let scopeLimit = 400
 
     /// `text` trimmed, or an error naming `option` when it is empty, longer than `limit`
-    /// characters, or holds a character that does not print (control, format such as bidi
+    /// characters (Unicode code points), or holds a character that does not print (control, format such as bidi
     /// overrides, private use, unassigned, line breaks).
     public static func validate(_ text: String, option: String, limit: Int) throws -> String {
         let t = text.trimmingCharacters(in: .whitespaces)
         if t.isEmpty { throw ReportError.invalidText(option: option, problem: "is empty") }
-        if t.count > limit {
+        // Counted in Unicode code points, as JSON Schema's maxLength counts them.
+        let length = t.unicodeScalars.count
+        if length > limit {
             throw ReportError.invalidText(
-                option: option, problem: "has \(t.count) characters, at most \(limit) are allowed")
+                option: option, problem: "has \(length) characters, at most \(limit) are allowed")
         }
         for (i, scalar) in t.unicodeScalars.enumerated() {
             switch scalar.properties.generalCategory {

@@ -230,6 +230,10 @@ import Testing
                 #expect("\(error)".contains(problem), "\(error)")
             }
         }
+        // The limit counts code points (as JSON Schema's maxLength does): 101 flags are 202.
+        #expect(throws: ReportError.self) {
+            try ReportText.validate(String(repeating: "🇩🇪", count: 101), option: "--title", limit: 200)
+        }
         #expect(throws: ReportError.self) {
             try ReportText.validate(
                 String(repeating: "y", count: 401), option: "--scope", limit: ReportText.scopeLimit)

@@ -104,7 +104,10 @@ public final class Scanner: Sendable {
                         $0.duplicateLines += storedDuplicates
                         $0.duplicatesResolved += storedDuplicates
                     }
-                    if options.probe { try NameMatchPass(store: store).run(scanID: scanID) }
+                    if options.probe {
+                        try NameMatchPass(store: store).run(scanID: scanID)
+                        try DANEPass(store: store).run(scanID: scanID)
+                    }
                 } catch {
                     failure = failure ?? error
                 }

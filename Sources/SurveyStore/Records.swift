@@ -129,6 +129,13 @@ public struct ResultRow: Sendable, Hashable {
     public var mxCNAMETarget: String?
     public var rank: Int?
     public var greylisted: Bool?
+    /// DNSSEC status of the domain's MX answer; nil for scans stored before migration v5.
+    public var mxDNSSEC: StoredStatus<DNSSECStatus>? = nil
+    /// DNSSEC status of the MX host's address lookup; nil as `mxDNSSEC`.
+    public var hostDNSSEC: StoredStatus<DNSSECStatus>? = nil
+    /// The MX host's DANE verdict for this IP; nil before v5, and when usable TLSA records
+    /// exist but the probe received no certificate.
+    public var daneStatus: StoredStatus<DANEStatus>? = nil
 }
 
 /// A value of a query's result, as SQLite holds it.

@@ -31,7 +31,7 @@ import Testing
         let before = try pool.read { db in try Row.fetchAll(db, sql: query) }
         #expect(before.count == 3)
 
-        try Schema.migrator.migrate(pool)
+        try Schema.migrator.migrate(pool, upTo: "v4: scheduling lag of a scan")
 
         let (after, mxSQL, domainsSQL, hostIndex, orphans) = try pool.read { db in
             let sql = { (name: String) throws -> String? in

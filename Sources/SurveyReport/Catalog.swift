@@ -148,6 +148,8 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
     case plaintextRefused = "plaintext_refused"
     case dskCompliant = "dsk_compliant"
     case bsiCompliant = "bsi_tr03116_compliant"
+    case dnssecSignedMX = "dnssec_signed_mx"
+    case daneProtected = "dane_protected"
 
     /// Figures shown first and kept in the time series.
     public static let key: [FigureID] = [.starttlsOffered, .tlsNegotiated, .dskCompliant, .certValid]
@@ -157,7 +159,7 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
         switch self {
         case .tlsLegacy, .certExpired, .certSelfSigned, .certUntrusted, .certNameMismatch: true
         case .starttlsOffered, .tlsNegotiated, .tlsV13, .tlsV12, .certValid,
-            .forwardSecrecy, .plaintextRefused, .dskCompliant, .bsiCompliant:
+            .forwardSecrecy, .plaintextRefused, .dskCompliant, .bsiCompliant, .dnssecSignedMX, .daneProtected:
             false
         }
     }
@@ -181,6 +183,8 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
         case .plaintextRefused: "Plaintext refused"
         case .dskCompliant: "DSK compliant"
         case .bsiCompliant: "BSI TR-03116-4 compliant"
+        case .dnssecSignedMX: "DNSSEC-signed MX"
+        case .daneProtected: "DANE-protected"
         }
     }
 
@@ -201,6 +205,8 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
         case .plaintextRefused: "refused mail without TLS"
         case .dskCompliant: "met the DSK rule (STARTTLS with TLS 1.2 or newer)"
         case .bsiCompliant: "met BSI TR-03116-4 (TLS 1.2/1.3 with approved suites)"
+        case .dnssecSignedMX: "had DNSSEC-secure MX and address records"
+        case .daneProtected: "matched their DANE TLSA records"
         }
     }
 
@@ -209,7 +215,9 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
         switch self {
         case .tlsV13, .tlsV12, .tlsLegacy, .forwardSecrecy: " with TLS"
         case .certValid, .certExpired, .certSelfSigned, .certUntrusted, .certNameMismatch: " with TLS"
-        case .starttlsOffered, .tlsNegotiated, .plaintextRefused, .dskCompliant, .bsiCompliant: ""
+        case .starttlsOffered, .tlsNegotiated, .plaintextRefused, .dskCompliant, .bsiCompliant,
+            .dnssecSignedMX, .daneProtected:
+            ""
         }
     }
 
@@ -242,6 +250,14 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
         case .bsiCompliant:
             "TLS 1.3 with an AES-GCM/AES-CCM suite, or TLS 1.2 with an ECDHE suite using AES-GCM or AES-CBC "
                 + "with SHA-256/384 (BSI TR-03116-4, 2023). See the compliance section."
+        case .dnssecSignedMX:
+            "The validating resolver vouched (AD bit) for the MX host's A/AAAA answer (host_dnssec = secure); "
+                + "a domain also needs its own MX answer secure (mx_dnssec). Insecure, bogus and "
+                + "indeterminate count as no."
+        case .daneProtected:
+            "A usable TLSA record at _25._tcp.<MX host> (DNSSEC-secure, RFC 7672) matched the chain the "
+                + "IP presented (dane_status = match); a domain is DANE-protected when every MX host matches. "
+                + "Hosts without TLSA, with unusable records, insecure or bogus DNS count as no."
         }
     }
 
@@ -256,6 +272,12 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
         case .plaintextRefused:
             "Units where the plaintext RCPT got a final answer (2xx/3xx or 5xx); 4xx answers are left out as "
                 + "greylisted_unresolved."
+        case .dnssecSignedMX:
+            "Units with a stored DNSSEC status (domains: with mail); scans stored before DNSSEC statuses "
+                + "existed are left out as not_tested."
+        case .daneProtected:
+            "Units with a DANE verdict; IPs whose probe got no certificate although TLSA records exist are "
+                + "left out by the probe's outcome, scans without DANE data as not_tested."
         }
     }
 

@@ -88,6 +88,10 @@ struct HTMLRenderer {
             if lag >= ScanRecord.overloadLagMs { h += " — <strong>\(e(Fmt.overloadWarning))</strong>" }
             h += "</dd></div>"
         }
+        if Fmt.resolverMayNotValidate(report) {
+            h +=
+                "<div class=\"wide\"><dt>DNSSEC</dt><dd><strong>\(e(Fmt.nonValidatingWarning))</strong></dd></div>"
+        }
         h += "</dl>\n</header>\n"
         return h
     }

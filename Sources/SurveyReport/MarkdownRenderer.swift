@@ -50,6 +50,7 @@ struct MarkdownRenderer {
             if lag >= ScanRecord.overloadLagMs { out += " — \(Fmt.overloadWarning)" }
             out += "\n"
         }
+        if Fmt.resolverMayNotValidate(r) { out += "- DNSSEC: \(Fmt.nonValidatingWarning)\n" }
         if let tag = r.tag { out += "- Restricted to tag: \(Self.esc(tag))\n" }
         out += "\n## Headlines\n\n"
         for id in FigureID.key {

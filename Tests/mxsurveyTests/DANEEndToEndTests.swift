@@ -108,5 +108,54 @@ import Testing
         #expect(
             try query(db, "SELECT dns_detail FROM domains WHERE name = 'bogus.test'", as: String.self).first?
                 .contains("DNSSEC bogus") == true)
+
+        // The report's figures over the 7 domains with mail (bogus.test has none: SERVFAIL).
+        let report = try work.run(["report", "--db", db, "--format", "json"])
+        #expect(report.exitCode == 0, "\(report.summary)")
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any])
+        let figures = (json["figures"] as? [[String: Any]]) ?? []
+        func figure(_ id: String, _ unit: String) -> String {
+            guard let f = figures.first(where: { $0["id"] as? String == id && $0["unit"] as? String == unit })
+            else { return "missing" }
+            let left = ((f["left_out"] as? [String: Int]) ?? [:]).sorted { $0.key < $1.key }.map {
+                "\($0.key)=\($0.value)"
+            }
+            return "\(f["numerator"] ?? "-")/\(f["denominator"] ?? "-") \(left.joined(separator: ","))"
+        }
+        // MX answer and every MX host's addresses secure: all dane.test domains but bogushost
+        // (its MX host is bogus); plain.test is insecure.
+        #expect(figure("dnssec_signed_mx", "domain_all_mx") == "5/7 ")
+        // Hosts: 5 secure in dane.test, mx.bogus.test bogus, mx.plain.test insecure.
+        #expect(figure("dnssec_signed_mx", "mx_host") == "5/7 ")
+        // DANE: ee-match and ta-match; the rest mismatch, none, bogus or not applicable.
+        #expect(figure("dane_protected", "domain_all_mx") == "2/7 ")
+        #expect(figure("dane_protected", "mx_host") == "2/7 ")
+        #expect(!report.stdout.contains("resolver most likely does not validate"))
+
+        // The ready-made query lists the two mismatches with their reasons.
+        let queryFile = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("queries/dane_mismatches.sql").path
+        let mismatches = try work.run(["query", "--db", db, queryFile])
+        #expect(mismatches.exitCode == 0, "\(mismatches.summary)")
+        #expect(mismatches.stdout.contains("mx-ee-mismatch.dane.test"), "\(mismatches.stdout)")
+        #expect(mismatches.stdout.contains("mx-ta-name.dane.test"), "\(mismatches.stdout)")
+        #expect(!mismatches.stdout.contains("mx-ee-match.dane.test"), "\(mismatches.stdout)")
+
+        // The same domains through the authoritative server (it sets no AD bit): nothing is
+        // secure, and the report says that the resolver probably does not validate.
+        let plain = try work.run([
+            "scan", "--db", db, "--resolver", lab.authoritative.address, "--no-probe", "--quiet", input,
+        ])
+        #expect(plain.exitCode == 0, "\(plain.summary)")
+        let warned = try work.run(["report", "--db", db, "--format", "md"])
+        #expect(
+            warned.stdout.contains("- DNSSEC: no MX host's address answer in this scan was DNSSEC-secure"))
+        #expect(
+            try query(
+                db, "SELECT DISTINCT COALESCE(mx_dnssec, '-') FROM results WHERE scan_id = 2", as: String.self
+            )
+                == ["insecure"])
     }
 }

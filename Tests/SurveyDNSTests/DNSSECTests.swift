@@ -101,8 +101,11 @@ import Testing
     /// SERVFAIL that is not a validation failure (the zone's server is broken): the CD query
     /// fails too, so the answer is indeterminate, not bogus; no timeout either.
     @Test func brokenZoneIsIndeterminate() async throws {
+        // `big` has an MX RRset far larger than the 1,232 octets the queries advertise.
+        let big = (0..<100).map { "big MX \($0) mx\($0).a-rather-long-mail-host-name.test." }
         let unbound = try UnboundServer.start(
-            zone: "@ MX 10 mx.servfail.test.", servfailZones: ["servfail.test."])
+            zone: (["@ MX 10 mx.servfail.test."] + big).joined(separator: "\n"),
+            servfailZones: ["servfail.test."])
         let resolver = try Resolver(
             config: ResolverConfig(servers: [unbound.address], timeoutMs: 2000, tries: 1))
         defer {
@@ -117,6 +120,11 @@ import Testing
         #expect(domain.status == .ok)
         #expect(domain.mxDNSSEC == .insecure)
         #expect(resolver.statistics.timedOut == 0)
+        // The UDP reply is truncated (TC); c-ares asks again over TCP and the whole RRset is
+        // the answer, never the truncated reply.
+        let large = await resolver.query("big.test", type: .mx)
+        #expect(large.status == .ok)
+        #expect(large.mx.count == 100)
     }
 }
 

@@ -21,7 +21,7 @@ struct DANEPass {
             guard chain.count == check.chain.count, !chain.isEmpty else { continue }
             let verdict = DANE.verify(
                 records: check.records, malformed: check.malformed, chain: chain, hostname: check.host,
-                at: date)
+                alsoNames: check.cnameTarget.map { [$0] } ?? [], at: date)
             results.append(
                 DANECheckResult(
                     probeID: check.probeID, host: check.host, status: verdict.status,

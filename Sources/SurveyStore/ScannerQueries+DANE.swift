@@ -8,6 +8,8 @@ public struct DANECheck: Sendable {
     public var probeID: Int64
     /// The MX host name (TLSA owner `_25._tcp.<host>`, and the name DANE-TA checks).
     public var host: String
+    /// The host's CNAME target, when it is an alias (a second name DANE-TA accepts).
+    public var cnameTarget: String?
     public var records: [TLSARecord]
     /// TLSA RDATA too short to read (`hosts.tlsa_malformed`).
     public var malformed: Int
@@ -48,7 +50,7 @@ extension ResultStore {
             let pairs = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT DISTINCT p.id AS probe_id, h.id AS host_id, h.name AS host,
+                    SELECT DISTINCT p.id AS probe_id, h.id AS host_id, h.name AS host, h.cname_target AS cname,
                            COALESCE(h.tlsa_malformed, 0) AS malformed
                     FROM probes p
                     CROSS JOIN addresses a ON a.ip = p.ip
@@ -89,7 +91,8 @@ extension ResultStore {
                 }
                 checks.append(
                     DANECheck(
-                        probeID: probeID, host: pair["host"], records: records[hostID] ?? [],
+                        probeID: probeID, host: pair["host"], cnameTarget: pair["cname"],
+                        records: records[hostID] ?? [],
                         malformed: pair["malformed"], chain: chains[probeID] ?? []))
             }
             return checks

@@ -15,7 +15,8 @@ import SurveyCore
 /// - DANE-TA(2) matches a certificate the server sent above the leaf (RFC 7671 §5.2.2: the
 ///   server must include its TA); the chain from the leaf up to that certificate must
 ///   verify with it as the trust anchor, dates included, and the leaf must carry the MX host
-///   name (RFC 7672 §3.2.2; `X509_check_host`, no partial wildcards).
+///   name or one of `alsoNames` (its CNAME target; RFC 7672 §3.2.2; `X509_check_host`, no
+///   partial wildcards).
 public enum DANE {
     /// The verdict for one chain: `status` is `.match`, `.mismatch` or `.unusable`.
     public struct Verdict: Sendable, Hashable {
@@ -33,7 +34,8 @@ public enum DANE {
     /// Matches `records` (a secure TLSA RRset, with `malformed` RDATA too short to read)
     /// against `chain` (leaf first, as presented) for the MX host `hostname`, at `date`.
     public static func verify(
-        records: [TLSARecord], malformed: Int = 0, chain: [Certificate], hostname: String, at date: Date
+        records: [TLSARecord], malformed: Int = 0, chain: [Certificate], hostname: String,
+        alsoNames: [String] = [], at date: Date
     ) -> Verdict {
         var verdict = Verdict(status: .mismatch, matched: [], failed: [], unusable: [], detail: nil)
         var reasons: [String] = []
@@ -53,7 +55,7 @@ public enum DANE {
             if record.usage == 3 {
                 failure = matches(record, leaf) ? nil : "leaf does not match"
             } else {
-                failure = trustAnchorFailure(record, chain: chain, hostname: hostname, at: date)
+                failure = trustAnchorFailure(record, chain: chain, names: [hostname] + alsoNames, at: date)
             }
             if let failure {
                 verdict.failed.append(position)
@@ -112,7 +114,7 @@ public enum DANE {
     /// nil when a certificate above the leaf matches `record` and the chain up to it
     /// verifies with it as the only trust anchor, dates and the MX name included.
     private static func trustAnchorFailure(
-        _ record: TLSARecord, chain: [Certificate], hostname: String, at date: Date
+        _ record: TLSARecord, chain: [Certificate], names: [String], at date: Date
     ) -> String? {
         guard chain.count > 1 else { return "no certificate above the leaf to match" }
         guard let index = (1..<chain.count).first(where: { matches(record, chain[$0]) }) else {
@@ -138,10 +140,14 @@ public enum DANE {
         X509_STORE_CTX_set_time(context, 0, time_t(date.timeIntervalSince1970))
         let param = X509_STORE_CTX_get0_param(context)
         X509_VERIFY_PARAM_set_hostflags(param, CertificateVerifier.hostCheckFlags)
-        let named = hostname.utf8CString.withUnsafeBufferPointer {
-            X509_VERIFY_PARAM_set1_host(param, $0.baseAddress, $0.count - 1)
+        for (index, name) in names.enumerated() {
+            let named = name.utf8CString.withUnsafeBufferPointer {
+                index == 0
+                    ? X509_VERIFY_PARAM_set1_host(param, $0.baseAddress, $0.count - 1)
+                    : X509_VERIFY_PARAM_add1_host(param, $0.baseAddress, $0.count - 1)
+            }
+            guard named == 1 else { return "cannot check the name \(name)" }
         }
-        guard named == 1 else { return "cannot check the name \(hostname)" }
         if X509_verify_cert(context) == 1 { return nil }
         let code = X509_STORE_CTX_get_error(context)
         let text = X509_verify_cert_error_string(Int(code)).map { String(cString: $0) } ?? "error \(code)"

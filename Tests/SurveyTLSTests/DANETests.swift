@@ -99,6 +99,10 @@ import Testing
         #expect(wrongName.status == .mismatch)
         #expect(wrongName.failed == [0])
         #expect(wrongName.detail?.contains("chain does not verify") == true)
+        // An alias MX host: its CNAME target's name is accepted too.
+        let alias = DANE.verify(
+            records: [ta], chain: chain, hostname: "mx.other.test", alsoNames: [host], at: Date())
+        #expect(alias.status == .match)
     }
 
     @Test func daneTARequiresTheAnchorInThePresentedChainAndValidDates() throws {

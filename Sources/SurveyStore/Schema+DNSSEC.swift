@@ -38,8 +38,10 @@ extension Schema {
     }
 
     /// The `results` view as of migration v5: the v1 columns, then `mx_dnssec`,
-    /// `host_dnssec` and `dane_status`. A later migration that changes the view replaces
-    /// this text with its own (and leaves this one to v5).
+    /// `host_dnssec` and `dane_status`: the view every migrated store has (v1 in Schema.swift
+    /// creates the first one, without them). A later migration that changes the view must not
+    /// edit this text — v5 would then create, on an older store, a view over tables that do
+    /// not exist yet — but define its own text from this one, run after v5.
     static let resultsView = """
         CREATE VIEW results AS
         SELECT d.scan_id AS scan_id,

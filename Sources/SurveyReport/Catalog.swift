@@ -336,7 +336,7 @@ enum SeriesText {
         switch s.scope {
         case .same:
             let input = s.input.map { "'\($0)'" } ?? "(none stored)"
-            let options = s.options.isEmpty ? "no options" : s.options.joined(separator: " ")
+            let options = s.options.isEmpty ? "none set" : s.options.joined(separator: " ")
             out +=
                 "scan \(reported) and the finished scans before it of the same input list \(input) with the "
             out += "same measurement options (\(options)); --series all takes every scan"

@@ -20,7 +20,7 @@ struct ReportCommand: ParsableCommand {
               mxsurvey report --db results.db --format html --out report.html
               mxsurvey report --db results.db --scan 2 --compare 1 --format md
               mxsurvey report --db results.db --tag dpa-state --format json
-              mxsurvey report --db results.db --since 2026-01-01 --format html --out year.html
+              mxsurvey report --db results.db --since 2026-01-01 --format html
 
             The series of scans (chart and table) holds the reported scan and the finished \
             scans before it of the same input list with the same measurement options \

@@ -44,10 +44,17 @@ extension ScanCommand {
                 guard var name = child.label else { return nil }
                 if name.hasPrefix("_") { name.removeFirst() }
                 if Self.nonDefining.contains(name) { return nil }
-                return ScanSetting(Self.optionNames[name] ?? "--" + Self.kebab(name), "\(child.value)")
+                return ScanSetting(Self.optionNames[name] ?? "--" + Self.kebab(name), Self.shown(child.value))
             }
         }
         return settings(of: self) + settings(of: dns)
+    }
+
+    /// A parsed value as a person reads it: `x` for `Optional("x")`, `unset` for nil.
+    static func shown(_ value: Any) -> String {
+        var text = "\(value)"
+        while text.hasPrefix("Optional("), text.hasSuffix(")") { text = String(text.dropFirst(9).dropLast()) }
+        return text == "nil" ? "unset" : text
     }
 
     static func kebab(_ name: String) -> String {

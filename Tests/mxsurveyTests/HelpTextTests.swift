@@ -73,11 +73,11 @@ import Testing
             let commands = try Self.commands(executable)
             #expect(commands.count >= (executable == Workspace.mxsurvey ? 6 : 1))
             for command in commands {
-                let where_ = ([URL(fileURLWithPath: executable).lastPathComponent] + command.path).joined(
+                let place = ([URL(fileURLWithPath: executable).lastPathComponent] + command.path).joined(
                     separator: " ")
-                #expect(!command.abstract.contains("\n"), "\(where_): \(command.abstract.debugDescription)")
+                #expect(!command.abstract.contains("\n"), "\(place): \(command.abstract.debugDescription)")
                 for (name, text) in command.arguments {
-                    #expect(!text.contains("\n"), "\(where_) --\(name): \(text.debugDescription)")
+                    #expect(!text.contains("\n"), "\(place) --\(name): \(text.debugDescription)")
                 }
                 for paragraph in command.discussion.components(separatedBy: "\n\n") {
                     let lines = paragraph.split(separator: "\n", omittingEmptySubsequences: false)
@@ -85,7 +85,7 @@ import Testing
                     let example =
                         lines[0].hasSuffix(":") && lines.dropFirst().allSatisfy { $0.hasPrefix("  ") }
                     #expect(
-                        example, "\(where_): a line break inside a paragraph: \(paragraph.debugDescription)")
+                        example, "\(place): a line break inside a paragraph: \(paragraph.debugDescription)")
                 }
             }
         }

@@ -22,8 +22,6 @@ enum ResumeRequest: ExpressibleByArgument, Equatable {
             self = .input(argument)
         }
     }
-
-    var defaultValueDescription: String { "" }
 }
 
 extension ScanCommand {

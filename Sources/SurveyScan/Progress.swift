@@ -285,8 +285,15 @@ enum ProgressLine {
 enum TerminalWidth {
     static func standardError() -> Int? {
         var size = winsize()
-        if ioctl(2, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
-        if let text = ProcessInfo.processInfo.environment["COLUMNS"], let n = Int(text), n > 0 { return n }
+        let reported = ioctl(2, UInt(TIOCGWINSZ), &size) == 0 ? Int(size.ws_col) : nil
+        return choose(terminal: reported, columns: ProcessInfo.processInfo.environment["COLUMNS"])
+    }
+
+    /// The terminal's own width when it reports one (0 means unknown), else a positive
+    /// `COLUMNS`.
+    static func choose(terminal: Int?, columns: String?) -> Int? {
+        if let terminal, terminal > 0 { return terminal }
+        if let columns, let n = Int(columns.trimmingCharacters(in: .whitespaces)), n > 0 { return n }
         return nil
     }
 }

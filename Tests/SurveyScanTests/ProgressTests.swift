@@ -199,6 +199,16 @@ import Testing
         #expect(ProgressLine.duration(.seconds(7500)) == "2h05m")
     }
 
+    /// The terminal's own width wins; `COLUMNS` when it reports none; else unknown.
+    @Test func theWidthComesFromTheTerminalThenColumns() {
+        #expect(TerminalWidth.choose(terminal: 80, columns: "200") == 80)
+        #expect(TerminalWidth.choose(terminal: 0, columns: "132") == 132)
+        #expect(TerminalWidth.choose(terminal: nil, columns: " 90 ") == 90)
+        #expect(TerminalWidth.choose(terminal: nil, columns: "wide") == nil)
+        #expect(TerminalWidth.choose(terminal: nil, columns: "-5") == nil)
+        #expect(TerminalWidth.choose(terminal: nil, columns: nil) == nil)
+    }
+
     /// Not a terminal: one plain line with every part, no carriage return and no bar.
     @Test func thePlainLineHasEveryPartAndNoControlCharacters() {
         let line = ProgressLine.plain(Self.busyStatus())

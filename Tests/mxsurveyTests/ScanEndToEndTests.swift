@@ -671,6 +671,11 @@ final class ScanEndToEndTests: XCTestCase {
             arguments.map { $0 == "nightly" ? "weekly" : $0 } + ["--resume"], timeout: 30)
         XCTAssertEqual(relabelled.exitCode, 64, relabelled.summary)
         XCTAssertTrue(relabelled.stderr.contains("scan 2 has 'nightly', not 'weekly'"), relabelled.stderr)
+        let other = try work.write("other.txt", "fast.e2e.test\n")
+        let otherInput = try work.run(Array(arguments.dropLast()) + ["--resume", "1", other], timeout: 30)
+        XCTAssertEqual(otherInput.exitCode, 64, otherInput.summary)
+        XCTAssertTrue(
+            otherInput.stderr.contains("input list '\(input)' (this command: '\(other)')"), otherInput.stderr)
         XCTAssertEqual(try scans(), ["1 interrupted nightly", "2 interrupted nightly"])
 
         // --resume: the latest unfinished scan of this input, scan 2.

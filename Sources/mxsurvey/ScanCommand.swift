@@ -226,7 +226,7 @@ struct ScanCommand: AsyncParsableCommand {
             logger.warning("resuming from standard input: domains already stored are skipped")
         }
         let summary = try await RuntimeFailure.mappingAsync(
-            "scan \(scanID) stopped (resume it with --resume \(scanID))"
+            "scan \(scanID) stopped (resume with: \(resumeCommand(scanID, input: inputPath)))"
         ) {
             try await command.execute(
                 setup: setup, store: store, scanID: scanID, input: inputPath, resuming: resuming,

@@ -252,10 +252,12 @@ enum ProgressLine {
             } else if fixed <= limit {
                 return [head, rest.isEmpty ? nil : rest].compactMap { $0 }.joined(separator: " ")
             }
+            // Without a percentage the most important part is cut rather than left out.
+            if parts.count == 1 && head == nil { break }
             guard let drop = parts.indices.max(by: { parts[$0].rank < parts[$1].rank }) else { break }
             parts.remove(at: drop)
         }
-        // Not even the percentage and the narrowest bar fit.
+        // Not even the percentage and the narrowest bar (or the one part left) fit.
         let line = head ?? parts.first?.text ?? ""
         return String(line.prefix(limit))
     }

@@ -44,6 +44,7 @@ import Testing
             for width in 1...240 {
                 let line = ProgressLine.live(status, width: width)
                 #expect(line.count <= max(1, width - 1), "width \(width): \(line)")
+                #expect(!line.isEmpty, "width \(width)")
                 #expect(line.unicodeScalars.allSatisfy { $0.isASCII && $0.value >= 0x20 }, "\(line)")
             }
         }

@@ -81,6 +81,7 @@ struct HTMLRenderer {
         h += "<div><dt>Started</dt><dd>\(e(s.startedAt)) UTC</dd></div>"
         h += "<div><dt>Finished</dt><dd>\(e(s.finishedAt.map { $0 + " UTC" } ?? "not finished"))</dd></div>"
         h += "<div><dt>Status</dt><dd>\(e(s.status.rawValue))</dd></div>"
+        if let label = s.label { h += "<div><dt>Label</dt><dd>\(e(label))</dd></div>" }
         h += "<div><dt>Tool</dt><dd>\(e(s.toolVersion))</dd></div>"
         h += "<div class=\"wide\"><dt>Command</dt><dd><code>\(e(s.commandLine))</code></dd></div>"
         if let lag = s.maxLagMs {

@@ -43,6 +43,7 @@ struct MarkdownRenderer {
         out +=
             "- Scan: \(r.scan.id) (\(Self.esc(r.scan.status.rawValue))), started \(Self.esc(r.scan.startedAt))"
         out += ", finished \(Self.esc(r.scan.finishedAt ?? "not finished"))\n"
+        if let label = r.scan.label { out += "- Label: \(Self.esc(label))\n" }
         out += "- Tool version: \(Self.esc(r.scan.toolVersion))\n"
         out += "- Command line: \(Self.esc(r.scan.commandLine))\n"
         if let lag = r.scan.maxLagMs {

@@ -111,7 +111,7 @@ enum Evaluator {
     }
 
     /// A DNSSEC status as a figure: secure is yes, any other status no, none stored (a scan
-    /// before store v5) not tested.
+    /// before store v6) not tested.
     static func dnssecSecure(_ status: StoredStatus<DNSSECStatus>?) -> Outcome {
         guard let status else { return .out(.notTested) }
         guard case .known(let s) = status else { return .out(.notTested) }
@@ -122,7 +122,7 @@ enum Evaluator {
     }
 
     /// DANE protection of a pair: `match` is yes, any other verdict no; without a verdict
-    /// (no certificate from the probe, or a scan before store v5) the probe's failure reason.
+    /// (no certificate from the probe, or a scan before store v6) the probe's failure reason.
     static func daneMatch(_ status: StoredStatus<DANEStatus>?, _ p: PairFacts) -> Outcome {
         if p.excluded { return .out(.excluded) }
         guard let status else { return p.hostDNSSEC == nil ? .out(.notTested) : .out(failureReason(p)) }

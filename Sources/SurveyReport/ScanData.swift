@@ -21,7 +21,7 @@ struct PairFacts: Sendable, Equatable {
     var notAfter: String?
     var plaintextRefused: Bool?
     var greylisted: Bool
-    /// `results.host_dnssec` and `results.dane_status` (nil for scans before store v5).
+    /// `results.host_dnssec` and `results.dane_status` (nil for scans before store v6).
     var hostDNSSEC: StoredStatus<DNSSECStatus>? = nil
     var dane: StoredStatus<DANEStatus>? = nil
 }
@@ -32,7 +32,7 @@ struct DomainRecord: Sendable {
     var status: StoredStatus<DomainDNSStatus>
     /// MX hosts as (index into `ScanData.hostNames`, preference), in the order first seen.
     var mx: [(host: Int, preference: Int)]
-    /// `results.mx_dnssec` (nil for scans before store v5).
+    /// `results.mx_dnssec` (nil for scans before store v6).
     var mxDNSSEC: StoredStatus<DNSSECStatus>? = nil
 
     /// The domain takes mail (`DomainDNSStatus.acceptsMail`); a status this version does not
@@ -68,7 +68,10 @@ struct ScanData: Sendable {
     /// `FigureID.allCases` order.
     var codes: [[UInt8]] = []
 
-    static func load(scan: Int64, from store: StoreSnapshot) throws -> ScanData {
+    /// `figures`: the figures whose `codes` are decided (the others stay empty).
+    static func load(scan: Int64, from store: StoreSnapshot, figures: [FigureID] = FigureID.allCases) throws
+        -> ScanData
+    {
         var data = ScanData(
             domains: [], hostNames: [], hostDNS: [], hostPairs: [], ipNames: [], ipPairs: [], pairs: [],
             pairHost: [], pairIP: [])
@@ -138,8 +141,9 @@ struct ScanData: Sendable {
             data.ipPairs[ip].append(p)
         }
         data.domains.sort { $0.name < $1.name }
+        let wanted = Set(figures)
         data.codes = FigureID.allCases.map { figure in
-            data.pairs.map { OutcomeCode.of(Evaluator.evaluate(figure, $0)) }
+            wanted.contains(figure) ? data.pairs.map { OutcomeCode.of(Evaluator.evaluate(figure, $0)) } : []
         }
         return data
     }

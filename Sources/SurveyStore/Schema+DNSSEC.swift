@@ -1,10 +1,10 @@
 internal import GRDB
 
 extension Schema {
-    /// Migration v5: the DNSSEC status of every stored DNS answer, the TLSA records of MX
+    /// Migration v6: the DNSSEC status of every stored DNS answer, the TLSA records of MX
     /// hosts and the DANE verdicts (docs/schema.md). Old rows keep NULL in the new columns.
     static func registerDNSSEC(_ m: inout DatabaseMigrator) {
-        m.registerMigration("v5: DNSSEC and DANE") { db in
+        m.registerMigration("v6: DNSSEC and DANE") { db in
             try db.execute(
                 sql: """
                     ALTER TABLE domains ADD COLUMN mx_dnssec TEXT;
@@ -37,11 +37,11 @@ extension Schema {
         }
     }
 
-    /// The `results` view as of migration v5: the v1 columns, then `mx_dnssec`,
+    /// The `results` view as of migration v6: the v1 columns, then `mx_dnssec`,
     /// `host_dnssec` and `dane_status`: the view every migrated store has (v1 in Schema.swift
     /// creates the first one, without them). A later migration that changes the view must not
-    /// edit this text — v5 would then create, on an older store, a view over tables that do
-    /// not exist yet — but define its own text from this one, run after v5.
+    /// edit this text — v6 would then create, on an older store, a view over tables that do
+    /// not exist yet — but define its own text from this one, run after v6.
     static let resultsView = """
         CREATE VIEW results AS
         SELECT d.scan_id AS scan_id,

@@ -5,20 +5,20 @@ import Testing
 
 @testable import SurveyStore
 
-/// Migration v5 (Schema+DNSSEC.swift): DNSSEC statuses, TLSA records and DANE verdicts.
+/// Migration v6 (Schema+DNSSEC.swift): DNSSEC statuses, TLSA records and DANE verdicts.
 @Suite struct DNSSECStoreTests {
     func tempDB() -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("mxs-dnssec-\(UUID()).db").path
     }
 
-    /// A store written before v5 keeps its `results` rows as they were; the new columns are
+    /// A store written before v6 keeps its `results` rows as they were; the new columns are
     /// NULL. Read-only (not migrated), it is read with nil for them too.
     @Test func oldStoresStayReadable() throws {
         let path = tempDB()
         defer { try? FileManager.default.removeItem(atPath: path) }
         do {
             let pool = try DatabasePool(path: path)
-            try Schema.migrator.migrate(pool, upTo: "v4: scheduling lag of a scan")
+            try Schema.migrator.migrate(pool, upTo: "v5: scan label")
             try pool.write { db in
                 try db.execute(
                     sql: """

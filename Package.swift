@@ -29,7 +29,9 @@ let package = Package(
         .target(name: "SurveyCore"),
         .target(
             name: "SurveyDNS",
-            dependencies: ["CAres", "SurveyCore", .product(name: "DequeModule", package: "swift-collections")]),
+            dependencies: [
+                "CAres", "SurveyCore", .product(name: "DequeModule", package: "swift-collections"),
+            ]),
         .target(
             name: "SurveyStore",
             dependencies: [
@@ -89,7 +91,8 @@ let package = Package(
             ]),
 
         .testTarget(name: "SurveyCoreTests", dependencies: ["SurveyCore"]),
-        .testTarget(name: "SurveyDNSTests", dependencies: ["CAres", "SurveyCore", "SurveyDNS", "TestSupport"]),
+        .testTarget(
+            name: "SurveyDNSTests", dependencies: ["CAres", "SurveyCore", "SurveyDNS", "TestSupport"]),
         .testTarget(
             name: "SurveyStoreTests",
             dependencies: ["SurveyCore", "SurveyStore", .product(name: "GRDB", package: "GRDB.swift")]),
@@ -130,7 +133,7 @@ let package = Package(
         // Runs the built executables as a user would.
         .testTarget(
             name: "mxsurveyTests",
-            dependencies: ["TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: ["SurveyTLS", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6]
 )

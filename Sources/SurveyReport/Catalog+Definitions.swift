@@ -255,6 +255,8 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
     case plaintextRefused = "plaintext_refused"
     case dskCompliant = "dsk_compliant"
     case bsiCompliant = "bsi_tr03116_compliant"
+    case dnssecSignedMX = "dnssec_signed_mx"
+    case daneProtected = "dane_protected"
 
     /// Figures shown first and kept in the time series.
     public static let key: [FigureID] = [.starttlsOffered, .tlsNegotiated, .dskCompliant, .certValid]
@@ -264,7 +266,7 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
         switch self {
         case .tlsLegacy, .certExpired, .certSelfSigned, .certUntrusted, .certNameMismatch: true
         case .starttlsOffered, .tlsNegotiated, .tlsV13, .tlsV12, .certValid,
-            .forwardSecrecy, .plaintextRefused, .dskCompliant, .bsiCompliant:
+            .forwardSecrecy, .plaintextRefused, .dskCompliant, .bsiCompliant, .dnssecSignedMX, .daneProtected:
             false
         }
     }
@@ -291,6 +293,8 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
             Text(
                 en: "Negotiated connection met BSI TR-03116-4",
                 de: "Ausgehandelte Verbindung erfüllt BSI TR-03116-4")
+        case .dnssecSignedMX: Text(en: "DNSSEC-signed MX", de: "MX mit DNSSEC signiert")
+        case .daneProtected: Text(en: "DANE-protected", de: "Durch DANE geschützt")
         }
     }
 
@@ -336,6 +340,14 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
                 de:
                     "handelten{0} eine Verbindung aus, die BSI TR-03116-4 erfüllte (nur Version und Cipher-Suite "
                     + "der ausgehandelten Sitzung geprüft)")
+        case .dnssecSignedMX:
+            Text(
+                en: "had DNSSEC-secure MX and address records{0}",
+                de: "hatten{0} DNSSEC-gesicherte MX- und Adresseinträge")
+        case .daneProtected:
+            Text(
+                en: "matched their DANE TLSA records{0}",
+                de: "stimmten{0} mit ihren DANE-TLSA-Einträgen überein")
         }
     }
 
@@ -349,6 +361,8 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
                 .certUntrusted, .certNameMismatch:
                 .populationTLS
             case .plaintextRefused: .populationPlaintext
+            case .dnssecSignedMX: .populationDNSSEC
+            case .daneProtected: .populationDANE
             }
         return key.text
     }
@@ -435,6 +449,26 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
                     + "AES-GCM/AES-CCM-Suite oder TLS 1.2 mit einer ECDHE-Suite mit AES-GCM oder AES-CBC und "
                     + "SHA-256/384. Geprüft werden nur Version und Cipher-Suite der ausgehandelten Sitzung. "
                     + "Siehe den Abschnitt Prüfmaßstäbe.")
+        case .dnssecSignedMX:
+            Text(
+                en: "The validating resolver vouched (AD bit) for the MX host's A/AAAA answer (host_dnssec = "
+                    + "secure); a domain also needs its own MX answer secure (mx_dnssec). Insecure, bogus and "
+                    + "indeterminate count as no.",
+                de:
+                    "Der validierende Resolver bestätigte (AD-Bit) die A/AAAA-Antwort des MX-Hosts (host_dnssec = "
+                    + "secure); eine Domain braucht zusätzlich eine gesicherte eigene MX-Antwort (mx_dnssec). "
+                    + "Insecure, bogus und indeterminate zählen als nein.")
+        case .daneProtected:
+            Text(
+                en:
+                    "A usable TLSA record at _25._tcp.<MX host> (DNSSEC-secure, RFC 7672) matched the chain the IP "
+                    + "presented (dane_status = match); a domain is DANE-protected when every MX host matches. "
+                    + "Hosts without TLSA, with unusable records, insecure or bogus DNS count as no.",
+                de:
+                    "Ein verwendbarer TLSA-Eintrag unter _25._tcp.<MX-Host> (DNSSEC-gesichert, RFC 7672) passte zur "
+                    + "vorgelegten Zertifikatskette der IP-Adresse (dane_status = match); eine Domain ist durch "
+                    + "DANE geschützt, wenn jeder MX-Host passt. Hosts ohne TLSA, mit unbrauchbaren Einträgen, "
+                    + "unsicherem oder fehlerhaftem DNS zählen als nein.")
         }
     }
 
@@ -461,6 +495,23 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
                     + "out as greylisted_unresolved.",
                 de: "Einheiten, bei denen das RCPT ohne Verschlüsselung eine abschließende Antwort erhielt "
                     + "(2xx/3xx oder 5xx); 4xx-Antworten werden als greylisted_unresolved nicht gezählt.")
+        case .dnssecSignedMX:
+            Text(
+                en:
+                    "Units with a stored DNSSEC status (domains: with mail); scans stored before DNSSEC statuses "
+                    + "existed are left out as not_tested.",
+                de:
+                    "Einheiten mit gespeichertem DNSSEC-Status (Domains: mit E-Mail); Scans aus der Zeit vor den "
+                    + "DNSSEC-Status werden als not_tested nicht gezählt.")
+        case .daneProtected:
+            Text(
+                en:
+                    "Units with a DANE verdict; IPs whose probe got no certificate although TLSA records exist are "
+                    + "left out by the probe's outcome, scans without DANE data as not_tested.",
+                de:
+                    "Einheiten mit DANE-Ergebnis; IP-Adressen, deren Test trotz TLSA-Einträgen kein Zertifikat "
+                    + "erhielt, werden mit dem Ergebnis des Tests nicht gezählt, Scans ohne DANE-Daten als "
+                    + "not_tested.")
         }
     }
 

@@ -12,7 +12,9 @@ extension Catalog {
         case statusDone, statusRunning, statusInterrupted, tool, command, schedulingLag, lagValue
         case overloadWarning, restrictedToTag, footer, scanLabel
         // Population phrases and sentences
-        case ofPopulation, populationTested, populationTLS, populationPlaintext, cardUnitAllMX
+        case ofPopulation, populationTested, populationTLS, populationPlaintext, populationDNSSEC,
+            populationDANE
+        case cardUnitAllMX, label, dnssecLabel, nonValidatingWarning
         case sentence, sentenceNoShare, leftOutClause, leftOutItem, nothingLeftOut, domainsSentence,
             domainsNotCounted
         case domainsLeftOut, noneLeftOut
@@ -20,14 +22,14 @@ extension Catalog {
         case inBrief, headlines, chartTitle, chartNote, domainsTitle, allFigures, figuresNote, figuresNoteMD
         case tlsVersions, tlsVersionsNote, cipherSuitesAndGroups, cipherSuites, groups, outcomes, outcomesNote
         case providersTitle, providersNote, providersNoteMD, byTag, byTagNote, changeSince, changeSinceMD
-        case trendNote, trendNoteMD, allScans, allScansNote, compliance, howToRead, howToReadText
+        case trendNote, trendNoteMD, compliance, howToRead, howToReadText
         case howToReadUnits, howToReadFigures, howToReadReasons, showingFirst, rowsCount, detailNone
         // Table headings
         case colFigure, colId, colShare, colLeftOut, colValue, colCount, colMeaning, colProvider, colDomains
         case colMXHosts, colMXHostsStarttls, colTag, colDomainsWithMail, colNow, colThen, colChange, colScan
         case colStarted, colUnit, colCountedWhen, colDenominator, colRequirement, colChecked, colLimits
         case colSource, colTLS, colDSK, colBSI, colCertValid, colLegacy, colDSKDomains, groupMXHosts
-        case groupDomainsAllMX, groupLeftOut, other, noneWord, keyFiguresMXHosts, seriesLegend, seriesPoint
+        case groupDomainsAllMX, groupLeftOut, other, noneWord, keyFiguresMXHosts, seriesLegend
         // Domain table rows
         case dInput, dInputNote, dWithMail, dWithMailNote, dImplicit, dImplicitNote, dNullMX, dNullMXNote
         case dNXDomain, dNXDomainNote, dNoData, dNoDataNote, dDNSFailure, dDNSFailureNote, dExcluded
@@ -38,6 +40,13 @@ extension Catalog {
         case detailNoStarttlsDescription, detailExpiringTitle, detailExpiringDescription
         case colMXHost, colIP, colTLSVersion, colCipher, colBanner, colPlaintext, colNotAfter, colDaysLeft
         case colSubject
+        // The series of scans
+        case seriesTitle, seriesPopulation, seriesPopulationTag, seriesHead, seriesHeadOne, seriesSame
+        case seriesNoInput, seriesNoOptions, seriesAll, seriesSince, seriesUntil, seriesLeftOutList
+        case seriesAfterReported, seriesOtherInput, seriesUnfinished, seriesBeforeSince, seriesAfterUntil
+        case axesX, axesTick, axesY, axesNotFromZero, axesEnd, tickHour, tickDay, tickWeek, tickMonth,
+            tickYear
+        case tickHours, tickDays, tickWeeks, tickMonths, tickYears
 
         public var text: Text {
             switch self {
@@ -98,6 +107,20 @@ extension Catalog {
                 Text(
                     en: "{0} with a final answer to the plaintext test",
                     de: "{0} mit abschließender Antwort im Klartext-Test")
+            case .populationDNSSEC: Text(en: "{0} with a DNSSEC status", de: "{0} mit DNSSEC-Status")
+            case .populationDANE: Text(en: "{0} with a DANE verdict", de: "{0} mit DANE-Ergebnis")
+            case .label: Text(en: "Label", de: "Bezeichnung")
+            case .dnssecLabel: Text("DNSSEC")
+            case .nonValidatingWarning:
+                Text(
+                    en:
+                        "no MX host's address answer in this scan was DNSSEC-secure: the resolver most likely does "
+                        + "not validate (--resolver must be a validating resolver), and then the DNSSEC and DANE "
+                        + "figures say nothing about the domains",
+                    de:
+                        "keine Adressantwort eines MX-Hosts war in diesem Scan DNSSEC-gesichert: Der Resolver "
+                        + "validiert höchstwahrscheinlich nicht (--resolver muss ein validierender Resolver sein), "
+                        + "und dann sagen die DNSSEC- und DANE-Kennzahlen nichts über die Domains aus")
             case .cardUnitAllMX: Text(en: "{0}, all MX hosts", de: "{0}, alle MX-Hosts")
             case .sentence: Text(en: "{0} {1} ({2}) {3}", de: "{0} {1} ({2}) {3}")
             case .sentenceNoShare:
@@ -218,11 +241,6 @@ extension Catalog {
                     de:
                         "Veränderung in Prozentpunkten (Pp.). Die JSON-Ausgabe enthält jede Kennzahl in jeder "
                         + "Zähleinheit.")
-            case .allScans: Text(en: "All scans", de: "Alle Scans")
-            case .allScansNote:
-                Text(
-                    en: "Key figures of MX hosts in every scan of the store.",
-                    de: "Kernkennzahlen der MX-Hosts in jedem Scan der Datenbank.")
             case .compliance: Text(en: "Compliance classes", de: "Prüfmaßstäbe")
             case .howToRead: Text(en: "How to read this", de: "Lesehilfe")
             case .howToReadText:
@@ -293,11 +311,9 @@ extension Catalog {
             case .noneWord: Text(en: "none", de: "keine")
             case .keyFiguresMXHosts:
                 Text(
-                    en: "Key figures of MX hosts over all scans",
-                    de: "Kernkennzahlen der MX-Hosts über alle Scans")
+                    en: "Key figures of MX hosts over the series of scans",
+                    de: "Kernkennzahlen der MX-Hosts über die Zeitreihe der Scans")
             case .seriesLegend: Text(en: "{0}, MX hosts", de: "{0}, MX-Hosts")
-            case .seriesPoint: Text(en: "scan {0}", de: "Scan {0}")
-
             case .dInput: Text(en: "Input domains", de: "Domains der Eingabeliste")
             case .dInputNote: Text(en: "every domain of the input", de: "jede Domain der Eingabe")
             case .dWithMail:
@@ -382,6 +398,59 @@ extension Catalog {
             case .colNotAfter: Text(en: "Valid until", de: "Gültig bis")
             case .colDaysLeft: Text(en: "Days left", de: "Resttage")
             case .colSubject: Text(en: "Subject", de: "Inhaber (Subject)")
+
+            case .seriesTitle: Text(en: "Series of scans", de: "Zeitreihe der Scans")
+            case .seriesPopulation: Text(en: "MX hosts", de: "MX-Hosts")
+            case .seriesPopulationTag:
+                Text(
+                    en: "MX hosts of the domains of the group “{0}”",
+                    de: "MX-Hosts der Domains der Gruppe „{0}“")
+            case .seriesHead:
+                Text(en: "Key figures of {0} in {1} scans: ", de: "Kernkennzahlen der {0} in {1} Scans: ")
+            case .seriesHeadOne:
+                Text(en: "Key figures of {0} in 1 scan: ", de: "Kernkennzahlen der {0} in 1 Scan: ")
+            case .seriesSame:
+                Text(
+                    en: "scan {0} and the finished scans before it of the same input list {1} with the same "
+                        + "measurement options ({2}); --series all takes every scan",
+                    de: "Scan {0} und die beendeten Scans davor mit derselben Eingabeliste {1} und denselben "
+                        + "Messoptionen ({2}); --series all nimmt jeden Scan")
+            case .seriesNoInput: Text(en: "(none stored)", de: "(keine gespeichert)")
+            case .seriesNoOptions: Text(en: "none set", de: "keine gesetzt")
+            case .seriesAll:
+                Text(
+                    en: "scan {0} and every finished scan before it, whatever its input list",
+                    de: "Scan {0} und jeder beendete Scan davor, gleich mit welcher Eingabeliste")
+            case .seriesSince: Text(en: "; started on or after {0}", de: "; begonnen am {0} oder später")
+            case .seriesUntil: Text(en: "; started on or before {0}", de: "; begonnen am {0} oder früher")
+            case .seriesLeftOutList: Text(en: ". Scans left out: {0}.", de: ". Nicht einbezogene Scans: {0}.")
+            case .seriesAfterReported:
+                Text(en: "started after the reported scan", de: "nach dem berichteten Scan begonnen")
+            case .seriesOtherInput:
+                Text(
+                    en: "of another input list or with other measurement options",
+                    de: "mit anderer Eingabeliste oder anderen Messoptionen")
+            case .seriesUnfinished:
+                Text(
+                    en: "not finished (running or interrupted)",
+                    de: "nicht beendet (laufend oder unterbrochen)")
+            case .seriesBeforeSince: Text(en: "started before --since", de: "vor --since begonnen")
+            case .seriesAfterUntil: Text(en: "started after --until", de: "nach --until begonnen")
+            case .axesX: Text(en: "x axis: scan start time (UTC)", de: "x-Achse: Beginn des Scans (UTC)")
+            case .axesTick: Text(en: ", a tick per {0}", de: ", ein Teilstrich je {0}")
+            case .axesY: Text(en: "; y axis: {0}–{1}", de: "; y-Achse: {0}–{1}")
+            case .axesNotFromZero: Text(en: ", not from 0.", de: ", nicht ab 0.")
+            case .axesEnd: Text(".")
+            case .tickHour: Text(en: "hour", de: "Stunde")
+            case .tickDay: Text(en: "day", de: "Tag")
+            case .tickWeek: Text(en: "week", de: "Woche")
+            case .tickMonth: Text(en: "month", de: "Monat")
+            case .tickYear: Text(en: "year", de: "Jahr")
+            case .tickHours: Text(en: "{0} hours", de: "{0} Stunden")
+            case .tickDays: Text(en: "{0} days", de: "{0} Tage")
+            case .tickWeeks: Text(en: "{0} weeks", de: "{0} Wochen")
+            case .tickMonths: Text(en: "{0} months", de: "{0} Monate")
+            case .tickYears: Text(en: "{0} years", de: "{0} Jahre")
             }
         }
     }
@@ -389,7 +458,7 @@ extension Catalog {
     /// Keys whose text is rightly the same in both languages (names, codes, abbreviations).
     static let sameInBothLanguages: Set<Key> = [
         .sentence, .scanLabel, .domainsTitle, .dNXDomain, .dNoDataNote, .colDomains, .colScan, .colTLS,
-        .colDSK, .colBSI, .colLegacy, .colBanner,
+        .colDSK, .colBSI, .colLegacy, .colBanner, .dnssecLabel, .axesEnd,
     ]
 
     /// A scan status in words.

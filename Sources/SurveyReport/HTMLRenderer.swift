@@ -94,10 +94,15 @@ struct HTMLRenderer {
             "<div><dt>\(e(t(.finished)))</dt><dd>\(s.finishedAt.map { time($0) } ?? e(t(.notFinished)))</dd></div>"
         h += "<div><dt>\(e(t(.tool)))</dt><dd>\(e(s.toolVersion))</dd></div>"
         h += "<div class=\"wide\"><dt>\(e(t(.command)))</dt><dd><code>\(e(s.commandLine))</code></dd></div>"
+        if let label = s.label { h += "<div><dt>\(e(t(.label)))</dt><dd>\(e(label))</dd></div>" }
         if let lag = s.maxLagMs {
             h += "<div class=\"wide\"><dt>\(e(t(.schedulingLag)))</dt><dd>\(e(t(.lagValue, String(lag))))"
             if lag >= ScanRecord.overloadLagMs { h += " — <strong>\(e(t(.overloadWarning)))</strong>" }
             h += "</dd></div>"
+        }
+        if Fmt.resolverMayNotValidate(report) {
+            h +=
+                "<div class=\"wide\"><dt>\(e(t(.dnssecLabel)))</dt><dd><strong>\(e(t(.nonValidatingWarning)))</strong></dd></div>"
         }
         h += "</dl>\n</header>\n"
         return h
@@ -334,28 +339,55 @@ struct HTMLRenderer {
                 return h + "</tbody></table>"
             }
         }
-        if report.series.count >= 2 {
-            h += section(t(.allScans), id: "series") {
-                var h =
-                    "<p class=\"note\">\(e(t(.allScansNote)))</p>"
-                    + seriesChart()
-                h +=
-                    "<table><thead><tr><th rowspan=\"2\">\(e(t(.colScan)))</th><th rowspan=\"2\">\(e(t(.colStarted)))</th>"
-                h += "<th rowspan=\"2\" class=\"num\">\(e(t(.colDomainsWithMail)))</th>"
-                h +=
-                    "<th colspan=\"\(FigureID.key.count)\" class=\"group\">\(e(t(.groupMXHosts)))</th></tr><tr>"
-                for id in FigureID.key { h += "<th class=\"num\">\(e(t(id.titleText)))</th>" }
-                h += "</tr></thead><tbody>\n"
-                for p in report.series {
-                    h += "<tr><td>\(p.scan)</td><td class=\"nowrap\">\(e(p.startedAt))</td>"
-                    h += "<td class=\"num\">\(p.domains.withMail)</td>"
-                    for id in FigureID.key { h += cell(p.figure(id, .mxHost)) }
-                    h += "</tr>\n"
-                }
-                return h + "</tbody></table>"
-            }
-        }
+        h += seriesSection()
         return h
+    }
+
+    /// The series of scans: how it was chosen, the chart (from two scans on) and a table
+    /// with every scan of the series. Shown from two scans on, or when scans were left out.
+    private func seriesSection() -> String {
+        let points = report.series
+        let text = SeriesText(t)
+        // One scan and nothing left out: no series to speak of.
+        guard points.count >= 2 || !report.seriesSelection.leftOut.isEmpty else { return "" }
+        return section(text.sectionTitle, id: "series") {
+            var h = "<p class=\"note\">"
+            h += e(text.scope(report.seriesSelection, reported: report.scan.id, tag: report.tag))
+            h += "</p>\n"
+            if points.count >= 2 {
+                let layout = SeriesLayout(points)
+                h += seriesChart(layout)
+                h += "<p class=\"note axes\">\(e(layout.axesNote(text)))</p>\n"
+            }
+            h += "<table class=\"series\"><thead><tr><th rowspan=\"2\">\(e(text.scan))</th>"
+            h += "<th rowspan=\"2\">\(e(text.started))</th>"
+            h += "<th rowspan=\"2\" class=\"num\">\(e(text.domainsWithMail))</th>"
+            for id in FigureID.key {
+                h += "<th colspan=\"3\" class=\"group\">\(e(t(.seriesLegend, t(id.titleText))))</th>"
+            }
+            h += "</tr><tr>"
+            for _ in FigureID.key {
+                h += "<th class=\"num\">n</th><th class=\"num\">N</th><th class=\"num\">\(e(text.share))</th>"
+            }
+            h += "</tr></thead><tbody>\n"
+            for p in points {
+                h +=
+                    "<tr data-scan=\"\(p.scan)\"><td>\(p.scan)</td><td class=\"nowrap\">\(e(p.startedAt))</td>"
+                h += "<td class=\"num\">\(p.domains.withMail)</td>"
+                for id in FigureID.key {
+                    if let f = p.figure(id, .mxHost) {
+                        h += "<td class=\"num\">\(f.numerator)</td><td class=\"num\">\(f.denominator)</td>"
+                        h += "<td class=\"num\">\(e(t.percent(f)))</td>"
+                    } else {
+                        let na = e(t(.notAvailable))
+                        h +=
+                            "<td class=\"num\">\(na)</td><td class=\"num\">\(na)</td><td class=\"num\">\(na)</td>"
+                    }
+                }
+                h += "</tr>\n"
+            }
+            return h + "</tbody></table>"
+        }
     }
 
     private func detailsSection() -> String {

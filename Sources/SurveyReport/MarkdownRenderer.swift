@@ -47,12 +47,16 @@ struct MarkdownRenderer {
         out +=
             "- \(t(.started)): \(Self.esc(t.dateTime(r.scan.startedAt))) (\(Self.esc(Catalog.iso(r.scan.startedAt))))\n"
         out += "- \(t(.finished)): \(Self.esc(finished))\n"
+        if let label = r.scan.label { out += "- \(t(.label)): \(Self.esc(label))\n" }
         out += "- \(t(.tool)): \(Self.esc(r.scan.toolVersion))\n"
         out += "- \(t(.command)): \(Self.esc(r.scan.commandLine))\n"
         if let lag = r.scan.maxLagMs {
             out += "- \(t(.schedulingLag)): \(t(.lagValue, String(lag)))"
             if lag >= ScanRecord.overloadLagMs { out += " — \(Self.esc(t(.overloadWarning)))" }
             out += "\n"
+        }
+        if Fmt.resolverMayNotValidate(r) {
+            out += "- \(t(.dnssecLabel)): \(Self.esc(t(.nonValidatingWarning)))\n"
         }
         if let tag = r.tag { out += "- \(t(.restrictedToTag)): \(Self.esc(tag))\n" }
         out += "\n## \(t(.headlines))\n\n"
@@ -142,16 +146,19 @@ struct MarkdownRenderer {
                         }
                 })
         }
-        if r.series.count >= 2 {
-            out += "## \(t(.allScans))\n\n"
+        if r.series.count >= 2 || !r.seriesSelection.leftOut.isEmpty {
+            let text = SeriesText(t)
+            out += "## \(text.sectionTitle)\n\n"
+            out += Self.esc(text.scope(r.seriesSelection, reported: r.scan.id, tag: r.tag)) + "\n\n"
             out += table(
-                [t(.colScan), t(.colStarted), t(.colDomainsWithMail)]
-                    + FigureID.key.map { t(.seriesLegend, t($0.titleText)) },
+                [text.scan, text.started, text.domainsWithMail]
+                    + FigureID.key.flatMap { [t(.seriesLegend, t($0.titleText)) + ": n", "N", text.share] },
                 r.series.map { p in
                     ["\(p.scan)", Self.esc(p.startedAt), "\(p.domains.withMail)"]
-                        + FigureID.key.map { id in
-                            p.figure(id, .mxHost).map { "\(t.percent($0)) (\(Fmt.ratio($0)))" }
-                                ?? t(.notAvailable)
+                        + FigureID.key.flatMap { id in
+                            p.figure(id, .mxHost).map {
+                                ["\($0.numerator)", "\($0.denominator)", t.percent($0)]
+                            } ?? [t(.notAvailable), t(.notAvailable), t(.notAvailable)]
                         }
                 })
         }

@@ -25,6 +25,15 @@ public func render(_ report: Report, format: ReportFormat) -> String {
 enum Fmt {
     static let en = Catalog(.en)
 
+    /// Whether the scan had DNSSEC statuses and none of its MX hosts' answers was secure.
+    static func resolverMayNotValidate(_ r: Report) -> Bool {
+        guard let f = r.figure(.dnssecSignedMX, .mxHost) else { return false }
+        return f.denominator > 0 && f.numerator == 0
+    }
+
+    /// Said when no MX host's address answer of the scan was DNSSEC-secure.
+    static var nonValidatingWarning: String { en(.nonValidatingWarning) }
+
     /// Said next to a scan whose scheduling lag reached `ScanRecord.overloadLagMs`.
     static var overloadWarning: String { en(.overloadWarning) }
 

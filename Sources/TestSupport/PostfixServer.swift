@@ -43,11 +43,13 @@ public final class PostfixServer: @unchecked Sendable {
 
     /// Writes `main.cf` and `master.cf`. `destinations` become `mydestination`, so that
     /// `RCPT TO:<postmaster@destination>` is accepted (any local part is: no local
-    /// recipient map). `mainSettings` are added to (or override) the defaults.
+    /// recipient map). `mainSettings` are added to (or override) the defaults;
+    /// `extraMasterEntries` are further `master.cf` lines (e.g. the `smtp` client and the
+    /// `virtual` delivery agent for tests that deliver mail).
     public init(
         services: [Service], myhostname: String = "mx.test.example",
         destinations: [String] = ["test.example"],
-        mainSettings: [(String, String)] = []
+        mainSettings: [(String, String)] = [], extraMasterEntries: [String] = []
     ) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.postfixCommand) else {
             throw Failure(description: "\(Self.postfixCommand) not found: install the postfix package")
@@ -134,6 +136,7 @@ public final class PostfixServer: @unchecked Sendable {
             postlog   unix-dgram n  -       n       -       1       postlogd
 
             """
+        for entry in extraMasterEntries { master += entry + "\n" }
         try master.write(toFile: configDirectory + "/master.cf", atomically: true, encoding: .utf8)
     }
 

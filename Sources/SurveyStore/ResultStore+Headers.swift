@@ -86,6 +86,14 @@ public struct PeerCount: Sendable, Equatable {
     public var messages: Int
     public var encrypted: Int
     public var plaintext: Int
+
+    public init(host: String?, domain: String?, messages: Int, encrypted: Int, plaintext: Int) {
+        self.host = host
+        self.domain = domain
+        self.messages = messages
+        self.encrypted = encrypted
+        self.plaintext = plaintext
+    }
 }
 
 public struct DayCount: Sendable, Equatable {
@@ -93,6 +101,13 @@ public struct DayCount: Sendable, Equatable {
     public var messages: Int
     public var encrypted: Int
     public var plaintext: Int
+
+    public init(day: String?, messages: Int, encrypted: Int, plaintext: Int) {
+        self.day = day
+        self.messages = messages
+        self.encrypted = encrypted
+        self.plaintext = plaintext
+    }
 }
 
 extension ResultStore {

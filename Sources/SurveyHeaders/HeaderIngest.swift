@@ -57,7 +57,7 @@ public struct HeaderIngest: Sendable {
         case .unreadableHop: arrival = .unreadableHop
         case .notOwnServer: arrival = .notOwnServer
         }
-        let isOwn = classifier.membership(topmostBy: hops.first??.byHost)
+        let isOwn = classifier.membership(anchor: HopClassifier.anchor(hops))
         func shown(_ name: String?, ip: String? = nil) throws -> String? {
             guard let name, let pseudonymizer, !isOwn(name, ip) else { return name }
             return try pseudonymizer.pseudonym(name)
@@ -109,6 +109,13 @@ public struct HeaderIngest: Sendable {
         public var hopsTLSUnknown = 0
         public var notHops = 0
         public var arrivals: [MessageArrival: Int] = [:]
+        /// Messages with a last external hop by what that hop says: encrypted, plaintext,
+        /// not said.
+        public var encrypted = 0
+        public var plaintext = 0
+        public var tlsUnknown = 0
+        /// Encrypted messages by the last external hop's version (`-` when it names none).
+        public var versions: [String: Int] = [:]
         /// Messages (or Maildir files) not ingested, by reason.
         public var skipped: [String: Int] = [:]
         /// Header problems, by reason (a message can have several).
@@ -149,6 +156,15 @@ public struct HeaderIngest: Sendable {
                 report.hops += record.hops.count
                 report.hopsTLSUnknown += record.hops.count { $0.tls == nil }
                 report.arrivals[record.arrival, default: 0] += 1
+                if let index = record.lastExternalHop {
+                    switch record.hops[index].tls {
+                    case true?:
+                        report.encrypted += 1
+                        report.versions[record.hops[index].tlsVersion ?? "-", default: 0] += 1
+                    case false?: report.plaintext += 1
+                    case nil: report.tlsUnknown += 1
+                    }
+                }
                 batch.append(record)
                 if batch.count >= batchSize { try flush() }
             })

@@ -144,17 +144,34 @@ public struct HopClassifier: Sendable {
 
     public init(ownership: Ownership) { self.ownership = ownership }
 
+    /// The `by` host that names the receiving side: the topmost one, or, when the topmost
+    /// hops name their server only by an address or a name without a dot (Gmail's
+    /// `by 2002:a05:…`, `by localhost`), the first `by` host below them with a dot.
+    public static func anchor(_ hops: [ReceivedHop?]) -> String? {
+        for entry in hops {
+            guard let by = entry?.byHost else { return nil }
+            if !isUnnamed(by) { return by }
+        }
+        return hops.first??.byHost
+    }
+
+    /// An address literal or a name without a dot: a server named only for the host itself.
+    static func isUnnamed(_ host: String) -> Bool {
+        !host.contains(".") || IPv4(host) != nil || IPv6(host) != nil
+    }
+
     /// Whether a host (by name or address) belongs to the reader's organisation, for the
-    /// message whose topmost `by` host is `topmostBy`.
-    public func membership(topmostBy: String?) -> @Sendable (String?, String?) -> Bool {
+    /// message whose receiving side `anchor` names.
+    public func membership(anchor: String?) -> @Sendable (String?, String?) -> Bool {
         switch ownership {
         case .given(let own):
             return { name, ip in
-                (name.map { own.contains(name: $0) } ?? false) || (ip.map { own.contains(ip: $0) } ?? false)
+                (name.map { own.contains(name: $0) || own.contains(ip: $0) } ?? false)
+                    || (ip.map { own.contains(ip: $0) } ?? false)
             }
         case .topmostOrganisation(let psl):
-            guard let topmostBy else { return { _, _ in false } }
-            let organisation = psl.registrableDomain(of: topmostBy) ?? topmostBy
+            guard let anchor else { return { _, _ in false } }
+            let organisation = psl.registrableDomain(of: anchor) ?? anchor
             return { name, _ in
                 guard let name else { return false }
                 return name == organisation || name.hasSuffix("." + organisation)
@@ -164,15 +181,15 @@ public struct HopClassifier: Sendable {
 
     /// The last external hop of `hops` (index 0 = topmost); nil entries are unparsed hops.
     public func lastExternalHop(_ hops: [ReceivedHop?]) -> LastExternalHop {
-        guard let top = hops.first else { return .noExternalHop }
-        guard let topBy = top?.byHost else { return .unreadableHop }
-        let isOwn = membership(topmostBy: topBy)
-        guard isOwn(topBy, nil) else { return .notOwnServer }
+        guard !hops.isEmpty else { return .noExternalHop }
+        guard let anchor = Self.anchor(hops) else { return .unreadableHop }
+        let isOwn = membership(anchor: anchor)
+        guard isOwn(anchor, nil) else { return .notOwnServer }
         for (index, entry) in hops.enumerated() {
             guard let hop = entry, let by = hop.byHost else { return .unreadableHop }
-            // A content filter on the host itself (`by localhost (amavisd-new, port 10024)`).
-            guard isOwn(by, nil) || by == "localhost" || by == "localhost.localdomain" || Self.isLoopback(by)
-            else { return .unreadableHop }
+            // A server named only for the host itself: a content filter
+            // (`by localhost (amavisd-new, port 10024)`), a mailbox store by address.
+            guard isOwn(by, nil) || Self.isUnnamed(by) else { return .unreadableHop }
             if isInternal(hop, isOwn: isOwn) { continue }
             return .hop(index)
         }

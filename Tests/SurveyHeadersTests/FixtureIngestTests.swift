@@ -34,6 +34,8 @@ import Testing
         #expect(report.notHops == 1)
         #expect(report.problems.isEmpty, "\(report.problems)")
         #expect(report.arrivals == [.external: 8, .noExternalHop: 1])
+        #expect(report.encrypted == 5 && report.plaintext == 2 && report.tlsUnknown == 1)
+        #expect(report.versions == ["TLSv1.3": 2, "TLSv1.2": 2, "-": 1])
 
         let f = try store.messageFigures()
         #expect(f.encrypted == 4)

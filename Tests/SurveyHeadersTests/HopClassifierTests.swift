@@ -68,6 +68,18 @@ import Testing
         #expect(classifier.lastExternalHop(amavis) == .hop(2))
     }
 
+    /// A Gmail mailbox: the topmost hop names its server only by address.
+    @Test func receivingSideNamedByAddress() throws {
+        let chain = hops([
+            "by 2002:a05:6520:4d0e:b0:1f4:a2f1:2345 with SMTP id x14csp123456lko; Fri, 4 Dec 2026 04:00:01 -0800 (PST)",
+            "from mail.sender.com (mail.sender.com. [192.0.2.25]) by mx.google.com with ESMTPS id x12si1 for <a@gmail.com> (version=TLS1_3 cipher=TLS_AES_256_GCM_SHA384 bits=256/256); Fri, 04 Dec 2026 04:00:00 -0800 (PST)",
+        ])
+        #expect(HopClassifier.anchor(chain) == "mx.google.com")
+        #expect(HopClassifier(ownership: .topmostOrganisation(Self.psl)).lastExternalHop(chain) == .hop(1))
+        let own = try OwnHosts(list: "google.com")
+        #expect(HopClassifier(ownership: .given(own)).lastExternalHop(chain) == .hop(1))
+    }
+
     @Test func forgedHeloDoesNotMakeAPeerInternal() {
         let classifier = HopClassifier(ownership: .topmostOrganisation(Self.psl))
         let forged = hops([

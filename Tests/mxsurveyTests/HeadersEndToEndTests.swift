@@ -125,6 +125,11 @@ import Testing
             run.stdout.contains("(maildir): 5 messages, 5 stored, 0 already stored; 7 hops (0 whose TLS"),
             "\(run.stdout)")
         #expect(run.stdout.contains("messages: 5 with a last external hop"), "\(run.stdout)")
+        #expect(
+            run.stdout.contains(
+                "last external hop: 3 encrypted (TLSv1.3 2, TLSv1.2 1), 2 plaintext, 0 not said by the header"
+            ),
+            "\(run.stdout)")
 
         // Per message: the last external hop is the client's, with what swaks negotiated.
         struct HopRow: Decodable, FetchableRecord, Equatable {

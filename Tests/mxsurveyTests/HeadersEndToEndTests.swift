@@ -24,6 +24,9 @@ import Testing
         var localPart: String
         var subject: String
         var messageID: String
+        /// The recipient domain: test.example is delivered into a Maildir,
+        /// mbox.test.example into an mbox.
+        var domain = "test.example"
     }
 
     static let mx = "127.0.31.1"
@@ -31,8 +34,9 @@ import Testing
     static let client = "127.0.31.9"
 
     /// Postfix with the MX and the relay; the virtual delivery agent writes every message
-    /// for test.example into the Maildir `<mail>/box/`.
-    func startPostfix(_ workspace: Workspace, ca: TestCA) throws -> (PostfixServer, String) {
+    /// for test.example into the Maildir `<mail>/box/`, for mbox.test.example into the mbox
+    /// `<mail>/mbox`. Returns the Maildir's and the mbox's paths.
+    func startPostfix(_ workspace: Workspace, ca: TestCA) throws -> (PostfixServer, String, String) {
         let cert = try ca.issue(names: ["mx.test.example", "relay.test.example"])
         guard let owner = getpwnam("postfix") else {
             throw SetupFailure("no postfix user")
@@ -55,8 +59,13 @@ import Testing
                 ("smtpd_tls_security_level", "may"), ("smtpd_tls_cert_file", cert.certPath),
                 ("smtpd_tls_key_file", cert.keyPath), ("smtpd_tls_received_header", "yes"),
                 ("smtp_tls_security_level", "may"), ("smtpd_peername_lookup", "no"),
-                ("virtual_mailbox_domains", "test.example"), ("virtual_mailbox_base", mailBase),
-                ("virtual_mailbox_maps", "static:box/"),
+                ("virtual_mailbox_domains", "test.example, mbox.test.example"),
+                ("virtual_mailbox_base", mailBase),
+                (
+                    "virtual_mailbox_maps",
+                    "texthash:"
+                        + (try workspace.write("vmaps", "@test.example box/\n@mbox.test.example mbox\n"))
+                ),
                 ("virtual_uid_maps", "static:\(uid)"), ("virtual_gid_maps", "static:\(gid)"),
                 ("virtual_minimum_uid", "1"),
             ],
@@ -65,7 +74,7 @@ import Testing
                 "virtual   unix  -       n       n       -       -       virtual",
             ])
         try postfix.start()
-        return (postfix, mailBase + "/box")
+        return (postfix, mailBase + "/box", mailBase + "/mbox")
     }
 
     func send(_ message: Sent, workspace: Workspace) throws {
@@ -73,9 +82,9 @@ import Testing
             "--server", message.server + ":25", "--local-interface", Self.client, "--ehlo",
             "client.sender.example",
             "--from", "bounce-\(message.localPart)@sender.example", "--to",
-            "\(message.localPart)@test.example",
+            "\(message.localPart)@\(message.domain)",
             "--header", "Subject: \(message.subject)", "--header", "Message-Id: <\(message.messageID)>",
-            "--timeout", "20",
+            "--timeout", "20", "--body", "From the first line of the body\nFrom a second line",
         ]
         if let tls = message.tls { arguments += ["--tls", "--tls-protocol", tls] }
         let log = workspace.path("swaks-\(message.localPart).log")
@@ -95,7 +104,7 @@ import Testing
     @Test func deliveredMessagesGiveTheFiguresThatWereSent() throws {
         let workspace = try Workspace("headers")
         let ca = try TestCA()
-        let (postfix, maildir) = try startPostfix(workspace, ca: ca)
+        let (postfix, maildir, mbox) = try startPostfix(workspace, ca: ca)
         defer { postfix.stop() }
         let tag = UUID().uuidString.prefix(8).lowercased()
         func message(_ n: Int, _ server: String, _ tls: String?) -> Sent {
@@ -104,8 +113,10 @@ import Testing
                 subject: "subject \(n) \(tag) secret",
                 messageID: "id\(n).\(tag)@sender.example")
         }
+        var first = message(1, Self.mx, nil)  // plaintext into the MX, delivered into the mbox
+        first.domain = "mbox.test.example"
         let sent = [
-            message(1, Self.mx, nil),  // plaintext into the MX
+            first,
             message(2, Self.mx, "tlsv1_3"),
             message(3, Self.mx, "tlsv1_2"),
             message(4, Self.relay, nil),  // plaintext into the relay, relay → MX over TLS
@@ -115,19 +126,27 @@ import Testing
         for m in sent { try send(m, workspace: workspace) }
         let after = Date()
         #expect(
-            waitUntil(timeout: 30) { delivered(maildir).count == sent.count },
-            "delivered \(delivered(maildir).count) of \(sent.count)\n\(postfix.log().suffix(3000))")
+            waitUntil(timeout: 30) {
+                delivered(maildir).count == sent.count - 1 && FileManager.default.fileExists(atPath: mbox)
+            },
+            "delivered \(delivered(maildir).count) of \(sent.count - 1)\n\(postfix.log().suffix(3000))")
+        // Postfix quotes a body line starting with "From " in an mbox.
+        #expect(
+            Workspace.read(mbox).contains("\n>From the first line of the body"), "\(Workspace.read(mbox))")
 
         let db = workspace.path("passive.db")
-        let run = try workspace.run(["headers", "--db", db, "--source", "mx", maildir])
+        let run = try workspace.run(["headers", "--db", db, "--source", "mx", maildir, mbox])
         #expect(run.exitCode == 0, "\(run.summary)")
         #expect(
-            run.stdout.contains("(maildir): 5 messages, 5 stored, 0 already stored; 7 hops (0 whose TLS"),
+            run.stdout.contains("(maildir): 4 messages, 4 stored, 0 already stored; 6 hops (0 whose TLS"),
             "\(run.stdout)")
-        #expect(run.stdout.contains("messages: 5 with a last external hop"), "\(run.stdout)")
+        #expect(run.stdout.contains("messages: 4 with a last external hop"), "\(run.stdout)")
+        #expect(
+            run.stdout.contains("(mbox): 1 messages, 1 stored, 0 already stored; 1 hops (0 whose TLS"),
+            "\(run.stdout)")
         #expect(
             run.stdout.contains(
-                "last external hop: 3 encrypted (TLSv1.3 2, TLSv1.2 1), 2 plaintext, 0 not said by the header"
+                "last external hop: 3 encrypted (TLSv1.3 2, TLSv1.2 1), 1 plaintext, 0 not said by the header"
             ),
             "\(run.stdout)")
 
@@ -192,8 +211,9 @@ import Testing
         #expect(days.count == 1 && expectedDays.contains(days[0]), "\(days)")
 
         // Again: nothing is added twice.
-        let again = try workspace.run(["headers", "--db", db, "--source", "mx", maildir])
-        #expect(again.stdout.contains("5 messages, 0 stored, 5 already stored"), "\(again.summary)")
+        let again = try workspace.run(["headers", "--db", db, "--source", "mx", maildir, mbox])
+        #expect(again.stdout.contains("4 messages, 0 stored, 4 already stored"), "\(again.summary)")
+        #expect(again.stdout.contains("1 messages, 0 stored, 1 already stored"), "\(again.summary)")
         #expect(try query(db, "SELECT count(*) FROM message_hops", as: Int.self) == [7])
 
         // Nothing sent that names a person or a message is in the store's bytes.

@@ -58,10 +58,15 @@ public struct HeaderIngest: Sendable {
         case .notOwnServer: arrival = .notOwnServer
         }
         let isOwn = classifier.membership(anchor: HopClassifier.anchor(hops))
+        // Names as stored: pseudonymised peers on request; text from the header escaped
+        // (control and bidirectional characters as `\xNN`/`\u{NNNN}`) and cut at 255
+        // characters, as the store keeps all server text.
         func shown(_ name: String?, ip: String? = nil) throws -> String? {
-            guard let name, let pseudonymizer, !isOwn(name, ip) else { return name }
-            return try pseudonymizer.pseudonym(name)
+            guard let name else { return nil }
+            if let pseudonymizer, !isOwn(name, ip) { return try pseudonymizer.pseudonym(name) }
+            return stored(name)
         }
+        func stored(_ text: String?) -> String? { text.map { TerminalText.escape($0, limit: 255) } }
         var records: [MessageHopRecord] = []
         for (index, entry) in hops.enumerated() {
             guard let hop = entry else {
@@ -76,8 +81,9 @@ public struct HeaderIngest: Sendable {
             records.append(
                 MessageHopRecord(
                     hop: index, fromHost: try shown(fromHost, ip: hop.ip), fromDomain: try shown(domain),
-                    byHost: try shown(hop.byHost), protocolName: hop.protocolName, tls: hop.tls,
-                    tlsVersion: hop.tlsVersion, tlsCipher: hop.tlsCipher, evidence: hop.evidence.rawValue))
+                    byHost: try shown(hop.byHost), protocolName: stored(hop.protocolName), tls: hop.tls,
+                    tlsVersion: stored(hop.tlsVersion), tlsCipher: stored(hop.tlsCipher),
+                    evidence: hop.evidence.rawValue))
         }
         var day: String? = nil
         if let lastExternal, let date = hops[lastExternal]?.date { day = RFC5322Date.utcDay(date) }

@@ -128,7 +128,9 @@ struct HeadersCommand: ParsableCommand {
         }
         if !arrivals.isEmpty { lines.append("  messages: " + arrivals.joined(separator: ", ")) }
         if r.arrivals[.external, default: 0] > 0 {
-            let versions = r.versions.sorted { $0.key > $1.key }.map { "\($0.key) \($0.value)" }
+            let versions = r.versions.sorted { $0.key > $1.key }.map {
+                "\($0.key == "-" ? "version not named" : $0.key) \($0.value)"
+            }
             lines.append(
                 "  last external hop: \(r.encrypted) encrypted"
                     + (versions.isEmpty ? "" : " (" + versions.joined(separator: ", ") + ")")

@@ -202,6 +202,21 @@ import Testing
         #expect(throws: PeerPseudonymizer.Invalid.self) { try PeerPseudonymizer(key: [1, 2, 3]) }
     }
 
+    @Test func headerTextIsStoredEscaped() throws {
+        let (record, _) = try ingest().record(
+            block(
+                "Received: from evil\u{1B}[31m\u{7}.sender.com (evil.sender.com [192.0.2.1]) by mx.example.org with ESMTP\u{202E}X id 1; 4 Dec 2026 12:00:00 +0000"
+            ))
+        let hop = try #require(record?.hops.first)
+        #expect(hop.fromHost == "evil.sender.com")
+        #expect(hop.protocolName == "ESMTP\\u{202E}X")
+        let (helo, _) = try ingest().record(
+            block(
+                "Received: from bad\u{1B}name.sender.com by mx.example.org with ESMTP id 1; 4 Dec 2026 12:00:00 +0000"
+            ))
+        #expect(helo?.hops.first?.fromHost == "bad\\x1Bname.sender.com")
+    }
+
     @Test func brokenMessagesNeverStopTheIngest() throws {
         let (record, findings) = try ingest().record(
             block("Received: garbage without clauses\nReceived: from x (unclosed\nno colon\n"))

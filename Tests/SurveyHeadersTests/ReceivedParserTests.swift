@@ -275,3 +275,56 @@ import Testing
         #expect(RFC5322Date.parse("") == nil)
     }
 }
+
+/// Hostile and random trace lines: the parser never traps, and what it reports is consistent.
+@Suite struct ReceivedParserRobustnessTests {
+    /// A small deterministic generator (SplitMix64), so a failure can be replayed.
+    struct SplitMix: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    static let pieces = [
+        "from", "by", "with", "id", "for", "via", "(", ")", "((", "))", ";", "\\", "\"", "<", ">", "[", "]",
+        "ESMTPS", "esmtp", "TLS1.3", "tls", "using", "cipher", "version=", "version=TLS1_2,", "cipher=X",
+        "TLSv1.3:A:256:NO", "a.example", "[192.0.2.1]", "[IPv6:::1]", "qmail", "invoked", "=?utf-8?q?x?=",
+        "=?", "?=", "Fri, 4 Dec 2026 12:00:00 +0000", " ", "\t", "\u{0}", "\u{202E}", "é", "Microsoft",
+        "SMTP",
+    ]
+
+    @Test func randomLinesNeverTrapAndStayConsistent() {
+        var random = SplitMix(state: 12)
+        for _ in 0..<5_000 {
+            let count = Int.random(in: 0...30, using: &random)
+            let line = (0..<count).map { _ in Self.pieces.randomElement(using: &random) ?? "" }.joined(
+                separator: Bool.random(using: &random) ? " " : "")
+            switch ReceivedParser.parse(line) {
+            case .hop(let hop, _):
+                if hop.tls == nil { #expect(hop.evidence == .unknown, "\(line)") }
+                if hop.tlsVersion != nil || hop.tlsCipher != nil { #expect(hop.tls == true, "\(line)") }
+                if let by = hop.byHost { #expect(!by.isEmpty) }
+            case .notAHop, .unparsed: break
+            }
+        }
+    }
+
+    @Test func randomBytesAsHeaderBlocks() {
+        var random = SplitMix(state: 99)
+        for _ in 0..<500 {
+            let lines = (0..<Int.random(in: 0...20, using: &random)).map { _ in
+                (0..<Int.random(in: 0...80, using: &random)).map { _ in
+                    UInt8.random(in: 0...255, using: &random)
+                }
+            }
+            let block = HeaderBlock(lines: lines)
+            for field in block.fields { _ = ReceivedParser.parse(field.value) }
+            #expect(!block.fields.isEmpty || block.problems.contains(.noFields))
+        }
+    }
+}

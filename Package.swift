@@ -117,7 +117,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),
-        .testTarget(name: "SurveyHeadersTests", dependencies: ["SurveyCore", "SurveyHeaders", "SurveyStore"]),
+        .testTarget(
+            name: "SurveyHeadersTests", dependencies: ["SurveyCore", "SurveyHeaders", "SurveyStore"]),
         .testTarget(
             name: "SurveyReportTests",
             dependencies: [

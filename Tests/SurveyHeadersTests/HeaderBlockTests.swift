@@ -57,7 +57,7 @@ import Testing
         let input = try MessageInput(path: path)
         var out: [MessageInput.Message] = []
         var skipped: [String] = []
-        try input.forEach(skipped: { skipped.append($0 + ": " + $1) }) { out.append($0) }
+        try input.forEach(skipped: { skipped.append($0 + ": " + $1) }, { out.append($0) })
         return (out, skipped)
     }
 
@@ -129,7 +129,7 @@ import Testing
         var input = try MessageInput(path: file)
         input.maxHeaderBytes = 100
         var blocks: [HeaderBlock] = []
-        try input.forEach(skipped: { _, _ in }) { blocks.append($0.block) }
+        try input.forEach(skipped: { _, _ in }, { blocks.append($0.block) })
         #expect(blocks.first?.problems.first == .headerTooLarge)
     }
 

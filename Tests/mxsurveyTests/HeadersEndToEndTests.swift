@@ -152,16 +152,19 @@ import Testing
 
         // Per message: the last external hop is the client's, with what swaks negotiated.
         struct HopRow: Decodable, FetchableRecord, Equatable {
-            var from_host: String?
-            var by_host: String?
-            var protocol_: String?
+            var fromHost: String?
+            var byHost: String?
+            var protocolName: String?
             var tls: Int?
-            var tls_version: String?
-            var last_external: Int
+            var tlsVersion: String?
+            var lastExternal: Int
             enum CodingKeys: String, CodingKey {
-                case from_host, by_host
-                case protocol_ = "protocol"
-                case tls, tls_version, last_external
+                case fromHost = "from_host"
+                case byHost = "by_host"
+                case protocolName = "protocol"
+                case tls
+                case tlsVersion = "tls_version"
+                case lastExternal = "last_external"
             }
         }
         var config = Configuration()
@@ -186,8 +189,8 @@ import Testing
             ])
         func row(_ by: String, _ proto: String, _ tls: Int, _ version: String?) -> HopRow {
             HopRow(
-                from_host: "client.sender.example", by_host: by, protocol_: proto, tls: tls,
-                tls_version: version, last_external: 1)
+                fromHost: "client.sender.example", byHost: by, protocolName: proto, tls: tls,
+                tlsVersion: version, lastExternal: 1)
         }
         #expect(
             external == [
@@ -199,11 +202,11 @@ import Testing
         #expect(
             internalHops == [
                 HopRow(
-                    from_host: "relay.test.example", by_host: "mx.test.example", protocol_: "ESMTPS", tls: 1,
-                    tls_version: "TLSv1.3", last_external: 0),
+                    fromHost: "relay.test.example", byHost: "mx.test.example", protocolName: "ESMTPS", tls: 1,
+                    tlsVersion: "TLSv1.3", lastExternal: 0),
                 HopRow(
-                    from_host: "relay.test.example", by_host: "mx.test.example", protocol_: "ESMTPS", tls: 1,
-                    tls_version: "TLSv1.3", last_external: 0),
+                    fromHost: "relay.test.example", byHost: "mx.test.example", protocolName: "ESMTPS", tls: 1,
+                    tlsVersion: "TLSv1.3", lastExternal: 0),
             ])
         let days = try query(db, "SELECT DISTINCT day FROM header_messages", as: String.self)
         let expectedDays = Set(

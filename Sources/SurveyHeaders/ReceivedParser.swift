@@ -17,6 +17,8 @@ public enum TLSEvidence: String, Sendable, Hashable, CaseIterable {
     /// Microsoft Exchange's `with Microsoft SMTP Server` without a `(version=…)` comment:
     /// Exchange writes that comment for every TLS hop, so its absence means plaintext.
     case microsoftPlain = "microsoft_plain"
+    /// Older Exchange (2010): `with Microsoft SMTP Server (TLS) id 14.3…`: encrypted, no version.
+    case microsoftTLS = "microsoft_tls"
     /// Nothing in the line says whether TLS was used.
     case unknown
 }
@@ -350,9 +352,12 @@ public enum ReceivedParser {
         } else if plainKeywords.contains(keyword) {
             hop.tls = false
             hop.evidence = .keyword
-        } else if keyword.hasPrefix("Microsoft SMTP Server") || keyword == "Microsoft SMTP Server" {
-            hop.tls = false
-            hop.evidence = .microsoftPlain
+        } else if keyword == "Microsoft SMTP Server" {
+            let saysTLS =
+                with?.comments.contains { $0.trimmingCharacters(in: .whitespaces).uppercased() == "TLS" }
+                ?? false
+            hop.tls = saysTLS
+            hop.evidence = saysTLS ? .microsoftTLS : .microsoftPlain
         }
     }
 

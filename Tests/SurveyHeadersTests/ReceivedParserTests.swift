@@ -147,6 +147,13 @@ import Testing
                 + " (10.1.2.4) with Microsoft SMTP Server id 15.1.2507.6; Fri, 4 Dec 2026 11:00:00 +0000\r\n")
         #expect(plain.tls == false)
         #expect(plain.evidence == .microsoftPlain)
+        let exchange2010 = try hop(
+            "Received: from EXHUB01.corp.example.org (10.1.2.5) by EXCAS02.corp.example.org\r\n"
+                + " (10.1.2.6) with Microsoft SMTP Server (TLS) id 14.3.498.0; Fri, 4 Dec 2026 11:00:00 +0000\r\n"
+        )
+        #expect(exchange2010.tls == true)
+        #expect(exchange2010.tlsVersion == nil)
+        #expect(exchange2010.evidence == .microsoftTLS)
     }
 
     @Test func gmail() throws {

@@ -128,6 +128,8 @@ public struct HeaderIngest: Sendable {
         public var problems: [HeaderProblem: Int] = [:]
         /// The first few skipped files and why (escaped), for the user.
         public var skippedExamples: [String] = []
+        /// Why reading the path stopped early (a read error), after the messages before it.
+        public var failure: String?
     }
 
     /// Reads every message of `input` and hands records to `store` in batches of `batchSize`
@@ -142,40 +144,46 @@ public struct HeaderIngest: Sendable {
             batch.removeAll(keepingCapacity: true)
         }
         var sawMessage = false
-        try input.forEach(
-            skipped: { name, reason in
-                report.skipped["unreadable file", default: 0] += 1
-                if report.skippedExamples.count < 5 {
-                    report.skippedExamples.append(TerminalText.escape("\(name): \(reason)", limit: 200))
-                }
-            },
-            { message in
-                sawMessage = true
-                let (record, findings) = try record(message.block)
-                for problem in findings.problems { report.problems[problem, default: 0] += 1 }
-                report.notHops += findings.notHops
-                guard let record else {
-                    report.skipped["no header fields", default: 0] += 1
-                    return
-                }
-                report.messages += 1
-                report.hops += record.hops.count
-                report.hopsTLSUnknown += record.hops.count { $0.tls == nil }
-                report.arrivals[record.arrival, default: 0] += 1
-                if let index = record.lastExternalHop {
-                    switch record.hops[index].tls {
-                    case true?:
-                        report.encrypted += 1
-                        report.versions[record.hops[index].tlsVersion ?? "-", default: 0] += 1
-                    case false?: report.plaintext += 1
-                    case nil: report.tlsUnknown += 1
+        do {
+            try input.forEach(
+                skipped: { name, reason in
+                    report.skipped["unreadable file", default: 0] += 1
+                    if report.skippedExamples.count < 5 {
+                        report.skippedExamples.append(TerminalText.escape("\(name): \(reason)", limit: 200))
                     }
-                }
-                batch.append(record)
-                if batch.count >= batchSize { try flush() }
-            })
+                },
+                { message in
+                    sawMessage = true
+                    let (record, findings) = try record(message.block)
+                    for problem in findings.problems { report.problems[problem, default: 0] += 1 }
+                    report.notHops += findings.notHops
+                    guard let record else {
+                        report.skipped["no header fields", default: 0] += 1
+                        return
+                    }
+                    report.messages += 1
+                    report.hops += record.hops.count
+                    report.hopsTLSUnknown += record.hops.count { $0.tls == nil }
+                    report.arrivals[record.arrival, default: 0] += 1
+                    if let index = record.lastExternalHop {
+                        switch record.hops[index].tls {
+                        case true?:
+                            report.encrypted += 1
+                            report.versions[record.hops[index].tlsVersion ?? "-", default: 0] += 1
+                        case false?: report.plaintext += 1
+                        case nil: report.tlsUnknown += 1
+                        }
+                    }
+                    batch.append(record)
+                    if batch.count >= batchSize { try flush() }
+                })
+        } catch let failure as MessageInput.Failure {
+            report.failure = TerminalText.escape(failure.description, limit: 300)
+        }
         try flush()
-        if !sawMessage && report.skipped.isEmpty { report.skipped["empty input", default: 0] += 1 }
+        if !sawMessage && report.skipped.isEmpty && report.failure == nil {
+            report.skipped["empty input", default: 0] += 1
+        }
         return report
     }
 }

@@ -66,10 +66,20 @@ public struct MessageInput: Sendable {
     }
 
     /// Hands each message's header block to `body`, in file order. Files of a Maildir that
-    /// cannot be read are reported through `skipped` (file name, reason) and passed over.
+    /// cannot be read are reported through `skipped` (file name, reason) and passed over; a
+    /// read error in an mbox or a single message ends the path with a `Failure` after the
+    /// messages read before it. Errors of `body` pass through as they are.
     public func forEach(
         skipped: (String, String) -> Void, _ body: (Message) throws -> Void
     ) throws {
+        do {
+            try read(skipped: skipped, body)
+        } catch let error as LineReader.ReadError {
+            throw Failure(description: "reading '\(path)' stopped: \(error.description)")
+        }
+    }
+
+    private func read(skipped: (String, String) -> Void, _ body: (Message) throws -> Void) throws {
         switch kind {
         case .stdin:
             var reader = LineReader(fd: 0, ownsDescriptor: false)

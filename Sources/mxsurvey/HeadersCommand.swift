@@ -95,6 +95,7 @@ struct HeadersCommand: ParsableCommand {
             source: source, classifier: HopClassifier(ownership: ownership), publicSuffixes: psl,
             digestKey: key,
             pseudonymizer: pseudonymizer)
+        var failedPaths = 0
         for path in paths {
             let input: MessageInput
             do { input = try MessageInput(path: path) } catch {
@@ -104,6 +105,12 @@ struct HeadersCommand: ParsableCommand {
                 try ingest.ingest(input) { try store.storeMessages($0) }
             }
             print(Self.describe(report))
+            if report.failure != nil { failedPaths += 1 }
+        }
+        if failedPaths > 0 {
+            throw RuntimeFailure(
+                "\(failedPaths) of \(paths.count) paths could not be read to their end (see above); the rest is stored"
+            )
         }
     }
 
@@ -143,6 +150,7 @@ struct HeadersCommand: ParsableCommand {
                         separator: ", "))
             for example in r.skippedExamples { lines.append("    \(example)") }
         }
+        if let failure = r.failure { lines.append("  stopped: \(failure)") }
         if !r.problems.isEmpty {
             lines.append(
                 "  header problems: "

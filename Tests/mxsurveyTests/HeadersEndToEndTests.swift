@@ -282,5 +282,18 @@ import Testing
             run.stdout.contains(
                 "header problems: missing_colon 1, received_unparsed 1, received_unterminated_comment 1"),
             "\(run.stdout)")
+
+        // A path whose reading fails half-way (the kernel answers EIO for /proc/self/mem):
+        // reported, the other paths stored, exit 1.
+        let failing = try workspace.run(["headers", "--db", db, "/proc/self/mem", message])
+        #expect(failing.exitCode == 1, "\(failing.summary)")
+        #expect(failing.stdout.contains("/proc/self/mem (message): 0 messages"), "\(failing.stdout)")
+        #expect(
+            failing.stdout.contains("  stopped: reading '/proc/self/mem' stopped: read failed:"),
+            "\(failing.stdout)")
+        #expect(
+            failing.stdout.contains("m.eml (message): 1 messages, 0 stored, 1 already stored"),
+            "\(failing.stdout)")
+        #expect(failing.stderr.contains("1 of 2 paths could not be read to their end"), "\(failing.stderr)")
     }
 }

@@ -12,7 +12,7 @@ import Foundation
 /// store holds names in ASCII.
 public struct PublicSuffixList: Sendable {
     /// Debian's copy (package `publicsuffix`).
-    public static let systemPath = "/usr/share/publicsuffix/public_suffix_list.dat"
+    public static let debianPath = "/usr/share/publicsuffix/public_suffix_list.dat"
 
     public struct LoadError: Error, CustomStringConvertible, Sendable {
         public var description: String
@@ -41,7 +41,7 @@ public struct PublicSuffixList: Sendable {
     }
 
     /// Reads the list from a file (by default Debian's).
-    public init(path: String = PublicSuffixList.systemPath) throws(LoadError) {
+    public init(path: String = PublicSuffixList.debianPath) throws(LoadError) {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw LoadError(
                 description: "cannot read the public suffix list '\(path)' (Debian package publicsuffix)")

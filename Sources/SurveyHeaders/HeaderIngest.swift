@@ -61,9 +61,13 @@ public struct HeaderIngest: Sendable {
         // Names as stored: pseudonymised peers on request; text from the header escaped
         // (control and bidirectional characters as `\xNN`/`\u{NNNN}`) and cut at 255
         // characters, as the store keeps all server text.
-        func shown(_ name: String?, ip: String? = nil) throws -> String? {
+        func shown(_ name: String?, ip: String? = nil, kind: PeerPseudonymizer.Kind = .host) throws -> String?
+        {
             guard let name else { return nil }
-            if let pseudonymizer, !isOwn(name, ip) { return try pseudonymizer.pseudonym(name) }
+            if let pseudonymizer, !isOwn(name, ip) {
+                let isAddress = IPv4(name) != nil || IPv6(name) != nil
+                return try pseudonymizer.pseudonym(isAddress ? .ip : kind, name)
+            }
             return stored(name)
         }
         func stored(_ text: String?) -> String? { text.map { TerminalText.escape($0, limit: 255) } }
@@ -80,7 +84,8 @@ public struct HeaderIngest: Sendable {
             let domain = fromHost.flatMap { publicSuffixes.registrableDomain(of: $0) }
             records.append(
                 MessageHopRecord(
-                    hop: index, fromHost: try shown(fromHost, ip: hop.ip), fromDomain: try shown(domain),
+                    hop: index, fromHost: try shown(fromHost, ip: hop.ip),
+                    fromDomain: try shown(domain, kind: .domain),
                     byHost: try shown(hop.byHost), protocolName: stored(hop.protocolName), tls: hop.tls,
                     tlsVersion: stored(hop.tlsVersion), tlsCipher: stored(hop.tlsCipher),
                     evidence: hop.evidence.rawValue))

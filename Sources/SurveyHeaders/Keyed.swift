@@ -40,20 +40,32 @@ public enum KeyedHash {
 }
 
 /// `--pseudonymize-peers KEYFILE`: peer host names, domains and addresses replaced by
-/// `p-` and the first 16 hex digits (64 bits) of their HMAC-SHA256 under the key file's
-/// bytes: the same name gives the same pseudonym with the same key, in every run.
+/// keyed hashes, `host-…`, `domain-…`, `ip-…`: the kind, a dash and the first 12 bytes (24
+/// hex digits) of HMAC-SHA256 under the key file's bytes over the kind, a NUL and the
+/// lower-cased value. The same key gives the same pseudonym in every run (and the same as
+/// `mxsurvey logs --pseudonymize-peers` with that key); without the key a pseudonym cannot
+/// be checked against a guessed name.
 public struct PeerPseudonymizer: Sendable {
+    public static let minimumKeyBytes = 32
+    public static let maximumKeyBytes = 4096
+
     public struct Invalid: Error, CustomStringConvertible {
         public var description: String
     }
 
+    /// What a pseudonymised value is.
+    public enum Kind: String, Sendable {
+        case host, domain, ip
+    }
+
     let key: [UInt8]
 
+    /// A key of 32 to 4096 bytes (e.g. `head -c 32 /dev/urandom > KEYFILE`).
     public init(key: [UInt8]) throws(Invalid) {
-        guard key.count >= 16 else {
+        guard key.count >= Self.minimumKeyBytes, key.count <= Self.maximumKeyBytes else {
             throw Invalid(
                 description:
-                    "the key has \(key.count) bytes; at least 16 are needed (e.g. head -c 32 /dev/urandom > KEYFILE)"
+                    "the key has \(key.count) bytes; it needs \(Self.minimumKeyBytes) to \(Self.maximumKeyBytes) (e.g. head -c 32 /dev/urandom > KEYFILE)"
             )
         }
         self.key = key
@@ -61,7 +73,10 @@ public struct PeerPseudonymizer: Sendable {
 
     /// Reads the key from a file.
     public init(keyFile path: String) throws(Invalid) {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+            let data = FileManager.default.contents(atPath: path)
+        else {
             throw Invalid(description: "--pseudonymize-peers: cannot read the key file '\(path)'")
         }
         do { try self.init(key: Array(data)) } catch {
@@ -69,7 +84,8 @@ public struct PeerPseudonymizer: Sendable {
         }
     }
 
-    public func pseudonym(_ name: String) throws(KeyedHash.Failure) -> String {
-        "p-" + KeyedHash.hex(Array(try KeyedHash.hmacSHA256(key: key, Array(name.utf8)).prefix(8)))
+    public func pseudonym(_ kind: Kind, _ value: String) throws(KeyedHash.Failure) -> String {
+        let mac = try KeyedHash.hmacSHA256(key: key, Array("\(kind.rawValue)\u{0}\(value.lowercased())".utf8))
+        return kind.rawValue + "-" + KeyedHash.hex(Array(mac.prefix(12)))
     }
 }

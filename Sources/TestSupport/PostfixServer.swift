@@ -136,7 +136,14 @@ public final class PostfixServer: @unchecked Sendable {
             postlog   unix-dgram n  -       n       -       1       postlogd
 
             """
-        for entry in extraMasterEntries { master += entry + "\n" }
+        // An extra entry for a service the list above already has (same name and type) is
+        // left out: master(8) refuses a service defined twice.
+        let defined = Set(
+            master.split(separator: "\n").map { $0.split(separator: " ").prefix(2).joined(separator: " ") })
+        for entry in extraMasterEntries
+        where !defined.contains(entry.split(separator: " ").prefix(2).joined(separator: " ")) {
+            master += entry + "\n"
+        }
         try master.write(toFile: configDirectory + "/master.cf", atomically: true, encoding: .utf8)
     }
 

@@ -38,7 +38,7 @@ struct HeadersCommand: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Store peer host names and domains as keyed hashes (HMAC-SHA256 with the file's bytes, at least 16).",
+            "Store peer host names, addresses and domains as keyed hashes (HMAC-SHA256 with the file's 32 to 4096 bytes).",
             valueName: "KEYFILE"))
     var pseudonymizePeers: String?
 

@@ -238,7 +238,7 @@ import Testing
         #expect(pseudo.exitCode == 0, "\(pseudo.summary)")
         let peers = try query(
             pdb, "SELECT DISTINCT from_host FROM message_hops WHERE last_external = 1", as: String.self)
-        #expect(peers.count == 1 && peers[0].hasPrefix("p-") && peers[0].count == 18, "\(peers)")
+        #expect(peers.count == 1 && peers[0].hasPrefix("host-") && peers[0].count == 29, "\(peers)")
         let pbytes = FileManager.default.contents(atPath: pdb) ?? Data()
         #expect(pbytes.range(of: Data("client.sender.example".utf8)) == nil)
         let pdb2 = workspace.path("pseudo2.db")
@@ -260,7 +260,7 @@ import Testing
                 "--own-hosts: '10.0.0.0/40': an IPv4 prefix length must be 0...32"
             ),
             (["--pseudonymize-peers", workspace.path("missing.key")], "cannot read the key file"),
-            (["--pseudonymize-peers", try workspace.write("short.key", "short")], "at least 16 are needed"),
+            (["--pseudonymize-peers", try workspace.write("short.key", "short")], "it needs 32 to 4096"),
             (["--source", ""], "--source must be"),
         ] {
             let run = try workspace.run(["headers", "--db", db] + arguments + [message])

@@ -453,6 +453,7 @@ public enum RFC5322Date {
         } else if words[2].count == 3 {
             year += 1900
         }
+        guard (1900...9999).contains(year) else { return nil }
         let time = words[3].split(separator: ":").map { Int($0) }
         guard time.count == 2 || time.count == 3, time.allSatisfy({ $0 != nil }) else { return nil }
         let hour = time[0] ?? 0
@@ -465,7 +466,7 @@ public enum RFC5322Date {
         if words.count >= 5 {
             let zone = words[4]
             if let sign = zone.first, sign == "+" || sign == "-", zone.count == 5,
-                let v = Int(zone.dropFirst())
+                zone.dropFirst().allSatisfy(\.isNumber), let v = Int(zone.dropFirst()), v % 100 < 60
             {
                 offset = (v / 100 * 3600 + v % 100 * 60) * (sign == "-" ? -1 : 1)
             } else if let named = zones[zone.uppercased()] {

@@ -280,6 +280,11 @@ import Testing
         #expect(RFC5322Date.parse("Sat, 31 Feb 2026 00:00:00 +0000") == nil)
         #expect(RFC5322Date.parse("Fri, 4 Dec 2026 25:00:00 +0000") == nil)
         #expect(RFC5322Date.parse("") == nil)
+        #expect(RFC5322Date.parse("4 Dec 99999999999 12:00:00 +0000") == nil)
+        #expect(RFC5322Date.parse("4 Dec 2026 12:00:00 +-100") == nil)
+        #expect(RFC5322Date.parse("4 Dec 2026 12:00:00 +0075") == nil)
+        #expect(RFC5322Date.parse("4 Dec 2026 12:00:00 EDT").map(RFC5322Date.utcDay) == "2026-12-04")
+        #expect(RFC5322Date.parse("4 Dec 2026 22:00:00 EDT").map(RFC5322Date.utcDay) == "2026-12-05")
     }
 }
 

@@ -10,8 +10,9 @@ import Testing
 /// `mxsurvey headers` on messages a real Postfix delivered into a Maildir: swaks sends on
 /// loopback, with and without STARTTLS, directly to the MX (127.0.31.1) and through a relay
 /// of the same organisation (127.0.31.2, whose smtpd hands each message to the MX over
-/// STARTTLS by `content_filter`); every figure equals what was sent, and the store holds
-/// none of the addresses, subjects or Message-IDs.
+/// STARTTLS by `content_filter`), plus one local submission through `sendmail` and pickup;
+/// Postfix delivers into a Maildir and an mbox. Every figure equals what was sent, and the
+/// store holds none of the addresses, subjects or Message-IDs.
 @Suite(.serialized) struct HeadersEndToEndTests {
     struct SetupFailure: Error, CustomStringConvertible {
         var description: String
@@ -124,12 +125,21 @@ import Testing
         ]
         let before = Date()
         for m in sent { try send(m, workspace: workspace) }
+        // And one local submission (sendmail → postdrop → pickup): a hop without a client.
+        let local = message(6, "", nil)
+        let file = try workspace.write(
+            "local.eml",
+            "To: \(local.localPart)@test.example\nSubject: \(local.subject)\nMessage-ID: <\(local.messageID)>\n\nbody\n"
+        )
+        let sendmail = try ChildProcess.start(
+            "/bin/sh", ["-c", "exec /usr/sbin/sendmail -C \"$0\" -t < \"$1\"", postfix.configDirectory, file])
+        #expect(sendmail.waitForExit(timeout: 30) == .exited(0))
         let after = Date()
         #expect(
             waitUntil(timeout: 30) {
-                delivered(maildir).count == sent.count - 1 && FileManager.default.fileExists(atPath: mbox)
+                delivered(maildir).count == sent.count && FileManager.default.fileExists(atPath: mbox)
             },
-            "delivered \(delivered(maildir).count) of \(sent.count - 1)\n\(postfix.log().suffix(3000))")
+            "delivered \(delivered(maildir).count) of \(sent.count)\n\(postfix.log().suffix(3000))")
         // Postfix quotes a body line starting with "From " in an mbox.
         #expect(
             Workspace.read(mbox).contains("\n>From the first line of the body"), "\(Workspace.read(mbox))")
@@ -138,9 +148,11 @@ import Testing
         let run = try workspace.run(["headers", "--db", db, "--source", "mx", maildir, mbox])
         #expect(run.exitCode == 0, "\(run.summary)")
         #expect(
-            run.stdout.contains("(maildir): 4 messages, 4 stored, 0 already stored; 6 hops (0 whose TLS"),
+            run.stdout.contains("(maildir): 5 messages, 5 stored, 0 already stored; 7 hops (1 whose TLS"),
             "\(run.stdout)")
-        #expect(run.stdout.contains("messages: 4 with a last external hop"), "\(run.stdout)")
+        #expect(
+            run.stdout.contains("messages: 4 with a last external hop, 1 without an external hop"),
+            "\(run.stdout)")
         #expect(
             run.stdout.contains("(mbox): 1 messages, 1 stored, 0 already stored; 1 hops (0 whose TLS"),
             "\(run.stdout)")
@@ -177,7 +189,8 @@ import Testing
                     sql:
                         "SELECT * FROM message_hops WHERE last_external = 1 ORDER BY by_host, tls, tls_version"
                 ),
-                try HopRow.fetchAll(db, sql: "SELECT * FROM message_hops WHERE last_external = 0"),
+                try HopRow.fetchAll(
+                    db, sql: "SELECT * FROM message_hops WHERE last_external = 0 ORDER BY from_host"),
                 try GRDB.Row.fetchOne(db, sql: "SELECT * FROM message_hops").map { Array($0.columnNames) }
             )
         }
@@ -198,9 +211,13 @@ import Testing
                 row("mx.test.example", "ESMTPS", 1, "TLSv1.3"), row("relay.test.example", "ESMTP", 0, nil),
                 row("relay.test.example", "ESMTPS", 1, "TLSv1.3"),
             ])
-        // The relay's hand-over to the MX: internal, over STARTTLS.
+        // The local pickup (no client, nothing said about TLS), and the relay's hand-over to
+        // the MX: internal, over STARTTLS.
         #expect(
             internalHops == [
+                HopRow(
+                    fromHost: nil, byHost: "relay.test.example", protocolName: nil, tls: nil, tlsVersion: nil,
+                    lastExternal: 0),
                 HopRow(
                     fromHost: "relay.test.example", byHost: "mx.test.example", protocolName: "ESMTPS", tls: 1,
                     tlsVersion: "TLSv1.3", lastExternal: 0),
@@ -208,16 +225,23 @@ import Testing
                     fromHost: "relay.test.example", byHost: "mx.test.example", protocolName: "ESMTPS", tls: 1,
                     tlsVersion: "TLSv1.3", lastExternal: 0),
             ])
-        let days = try query(db, "SELECT DISTINCT day FROM header_messages", as: String.self)
+        let days = try query(
+            db, "SELECT DISTINCT day FROM header_messages WHERE day IS NOT NULL", as: String.self)
         let expectedDays = Set(
             [before, after].map { String(ISO8601DateFormatter().string(from: $0).prefix(10)) })
         #expect(days.count == 1 && expectedDays.contains(days[0]), "\(days)")
 
         // Again: nothing is added twice.
         let again = try workspace.run(["headers", "--db", db, "--source", "mx", maildir, mbox])
-        #expect(again.stdout.contains("4 messages, 0 stored, 4 already stored"), "\(again.summary)")
+        #expect(again.stdout.contains("5 messages, 0 stored, 5 already stored"), "\(again.summary)")
         #expect(again.stdout.contains("1 messages, 0 stored, 1 already stored"), "\(again.summary)")
-        #expect(try query(db, "SELECT count(*) FROM message_hops", as: Int.self) == [7])
+        #expect(try query(db, "SELECT count(*) FROM message_hops", as: Int.self) == [8])
+        #expect(
+            try query(
+                db, "SELECT arrival FROM header_messages WHERE last_external_hop IS NULL", as: String.self)
+                == [
+                    "no_external_hop"
+                ])
 
         // Nothing sent that names a person or a message is in the store's bytes.
         let files = try FileManager.default.contentsOfDirectory(atPath: workspace.directory.path)
@@ -225,7 +249,7 @@ import Testing
         var bytes = Data()
         for file in files { bytes += (FileManager.default.contents(atPath: file) ?? Data()) }
         #expect(bytes.count > 0)
-        for m in sent {
+        for m in sent + [local] {
             for secret in [m.localPart, m.subject, m.messageID, tag] {
                 #expect(bytes.range(of: Data(secret.utf8)) == nil, "\(secret) found in the store")
             }

@@ -87,7 +87,12 @@ struct HeadersCommand: ParsableCommand {
                 throw ValidationError(error.description)
             }
         }
-        let store = try openDatabase(db, creating: true) { try ResultStore(path: db) }
+        let store = try openDatabase(db, creating: true) {
+            try ResultStore(
+                path: db,
+                onBusy: { message in FileHandle.standardError.write(Data(("warning: " + message + "\n").utf8))
+                })
+        }
         let key = try RuntimeFailure.mapping("cannot read the store's digest key") {
             try store.headerDigestKey()
         }

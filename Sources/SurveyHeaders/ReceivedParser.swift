@@ -251,7 +251,6 @@ public enum ReceivedParser {
         if w.hasPrefix("[") && w.hasSuffix("]") && w.count >= 2 {
             w = String(w.dropFirst().dropLast())
             if w.hasPrefix("ipv6:") { w = String(w.dropFirst(5)) }
-            return w.isEmpty ? nil : w
         }
         while w.hasSuffix(".") { w.removeLast() }
         return w.isEmpty ? nil : w

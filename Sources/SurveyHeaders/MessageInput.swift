@@ -9,7 +9,7 @@ public enum MessageInputKind: String, Sendable {
     /// mboxo/mboxrd: messages separated by `From ` lines (at the start of the file or after
     /// an empty line); `>From` quoting only ever touches bodies, which are read past.
     case mbox
-    /// A Maildir: every file in `new/` and `cur/`.
+    /// A Maildir: every file in `new/` and `cur/` (in directory order).
     case maildir
     /// One RFC 5322 message.
     case message
@@ -90,10 +90,15 @@ public struct MessageInput: Sendable {
         case .maildir:
             for folder in ["new", "cur"] {
                 let directory = path + "/" + folder
-                guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
-                    continue
-                }
-                for name in names.sorted() where !name.hasPrefix(".") {
+                // Entries are read one at a time (a Maildir may hold millions), in the
+                // directory's order.
+                guard let stream = opendir(directory) else { continue }
+                defer { closedir(stream) }
+                while let entry = readdir(stream) {
+                    let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                        String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+                    }
+                    guard !name.hasPrefix(".") else { continue }
                     let file = directory + "/" + name
                     var reader: LineReader
                     do { reader = try LineReader.open(path: file) } catch {

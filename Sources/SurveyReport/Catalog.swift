@@ -306,3 +306,69 @@ enum ComplianceCatalog {
         ),
     ]
 }
+
+/// The texts of the series of scans: section title, how the series was chosen, what the
+/// axes show.
+enum SeriesText {
+    static let sectionTitle = "Series of scans"
+    static let scan = "Scan"
+    static let started = "Started (UTC)"
+    static let domainsWithMail = "Domains with mail"
+    static let share = "Share"
+
+    /// Why a scan is not in the series.
+    static func leftOut(_ reason: SeriesLeftOut) -> String {
+        switch reason {
+        case .afterReported: "started after the reported scan"
+        case .otherInput: "of another input list or with other measurement options"
+        case .unfinished: "not finished (running or interrupted)"
+        case .beforeSince: "started before --since"
+        case .afterUntil: "started after --until"
+        }
+    }
+
+    /// How the series was chosen and what was left out: "Key figures of MX hosts in the 30
+    /// finished scans of the input list 'top.csv' with the same measurement options as scan
+    /// 31 …".
+    static func scope(_ s: SeriesSelection, reported: Int64, tag: String?) -> String {
+        let population = tag.map { "MX hosts of the domains tagged '\($0)'" } ?? "MX hosts"
+        var out = "Key figures of \(population) in \(s.scans) scan\(s.scans == 1 ? "" : "s"): "
+        switch s.scope {
+        case .same:
+            let input = s.input.map { "'\($0)'" } ?? "(none stored)"
+            let options = s.options.isEmpty ? "none set" : s.options.joined(separator: " ")
+            out +=
+                "scan \(reported) and the finished scans before it of the same input list \(input) with the "
+            out += "same measurement options (\(options)); --series all takes every scan"
+        case .all:
+            out += "scan \(reported) and every finished scan before it, whatever its input list"
+        }
+        if let since = s.since { out += "; started on or after \(since.text)" }
+        if let until = s.until { out += "; started on or before \(until.text)" }
+        let left = SeriesLeftOut.allCases.compactMap { r -> String? in
+            guard let n = s.leftOut[r.rawValue], n > 0 else { return nil }
+            return "\(n) \(leftOut(r))"
+        }
+        out += ". Scans left out: " + (left.isEmpty ? "none" : left.joined(separator: ", ")) + "."
+        return out
+    }
+
+    /// What the axes show: "x axis: scan start (UTC), a tick per month; y axis: 80–100%, not
+    /// from 0."
+    static func axes(tickUnit: String?, lower: Double, upper: Double) -> String {
+        var out = "x axis: scan start time (UTC)"
+        if let tickUnit { out += ", a tick per \(tickUnit)" }
+        out += "; y axis: \(number(lower))–\(number(upper))%"
+        out += lower > 0 ? ", not from 0." : "."
+        return out
+    }
+
+    /// A tick spacing in words: "month", "2 weeks".
+    static func tickUnit(_ unit: String, count: Int) -> String {
+        count == 1 ? unit : "\(count) \(unit)s"
+    }
+
+    static func number(_ v: Double) -> String {
+        v == v.rounded() ? String(Int(v)) : String(format: "%.1f", v)
+    }
+}

@@ -59,7 +59,10 @@ struct ScanData: Sendable {
     /// `FigureID.allCases` order.
     var codes: [[UInt8]] = []
 
-    static func load(scan: Int64, from store: StoreSnapshot) throws -> ScanData {
+    /// `figures`: the figures whose `codes` are decided (the others stay empty).
+    static func load(scan: Int64, from store: StoreSnapshot, figures: [FigureID] = FigureID.allCases) throws
+        -> ScanData
+    {
         var data = ScanData(
             domains: [], hostNames: [], hostDNS: [], hostPairs: [], ipNames: [], ipPairs: [], pairs: [],
             pairHost: [], pairIP: [])
@@ -125,8 +128,9 @@ struct ScanData: Sendable {
             data.ipPairs[ip].append(p)
         }
         data.domains.sort { $0.name < $1.name }
+        let wanted = Set(figures)
         data.codes = FigureID.allCases.map { figure in
-            data.pairs.map { OutcomeCode.of(Evaluator.evaluate(figure, $0)) }
+            wanted.contains(figure) ? data.pairs.map { OutcomeCode.of(Evaluator.evaluate(figure, $0)) } : []
         }
         return data
     }

@@ -13,10 +13,12 @@ public struct ScanRecord: Sendable, Hashable, Codable {
     public var toolVersion: String
     /// The scanner's largest scheduling lag in ms (nil: not recorded, scans before v4).
     public var maxLagMs: Int?
+    /// The scan's `--label` (nil: none, or a scan written before v5).
+    public var label: String?
 
     public init(
         id: Int64, startedAt: String, finishedAt: String?, status: ScanStatus, commandLine: String,
-        toolVersion: String, maxLagMs: Int? = nil
+        toolVersion: String, maxLagMs: Int? = nil, label: String? = nil
     ) {
         self.id = id
         self.startedAt = startedAt
@@ -25,6 +27,7 @@ public struct ScanRecord: Sendable, Hashable, Codable {
         self.commandLine = commandLine
         self.toolVersion = toolVersion
         self.maxLagMs = maxLagMs
+        self.label = label
     }
 
     enum CodingKeys: String, CodingKey {
@@ -35,6 +38,7 @@ public struct ScanRecord: Sendable, Hashable, Codable {
         case commandLine = "command_line"
         case toolVersion = "tool_version"
         case maxLagMs = "max_lag_ms"
+        case label
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -46,6 +50,7 @@ public struct ScanRecord: Sendable, Hashable, Codable {
         try c.encode(commandLine, forKey: .commandLine)
         try c.encode(toolVersion, forKey: .toolVersion)
         try c.encode(maxLagMs, forKey: .maxLagMs)
+        try c.encode(label, forKey: .label)
     }
 }
 

@@ -3,7 +3,7 @@ internal import GRDB
 extension Schema {
     /// `mxsurvey headers`: messages, their Received hops, and the store's digest key
     /// (docs/schema.md, "Messages").
-    static func registerHeaders(_ m: inout DatabaseMigrator) {
+    static func registerHeaders(in m: inout DatabaseMigrator) {
         m.registerMigration("passive: message headers") { db in
             try db.execute(
                 sql: """

@@ -227,7 +227,8 @@ enum Schema {
             // NULL for scans written before v4.
             try db.execute(sql: "ALTER TABLE scans ADD COLUMN max_lag_ms INTEGER")
         }
-        registerHeaders(&m)
+        registerLabel(in: &m)
+        registerHeaders(in: &m)
         return m
     }
 }

@@ -59,10 +59,13 @@ public struct StoreSnapshot {
     }
 
     /// The columns of a `ScanRecord`. A store opened read-only is not migrated: one written
-    /// before migration v4 has no `max_lag_ms`.
+    /// before migration v4 has no `max_lag_ms`, one written before v5 no `label`.
     private func scanColumns() throws -> String {
-        let lag = try db.columns(in: "scans").contains { $0.name == "max_lag_ms" } ? "max_lag_ms" : "NULL"
-        return "SELECT id, started_at, finished_at, status, command_line, tool_version, \(lag) FROM scans"
+        let columns = Set(try db.columns(in: "scans").map(\.name))
+        let lag = columns.contains("max_lag_ms") ? "max_lag_ms" : "NULL"
+        let label = columns.contains("label") ? "label" : "NULL"
+        return
+            "SELECT id, started_at, finished_at, status, command_line, tool_version, \(lag), \(label) FROM scans"
     }
 
     private static func scan(_ row: Row) throws -> ScanRecord {
@@ -72,7 +75,7 @@ public struct StoreSnapshot {
         }
         return ScanRecord(
             id: row[0], startedAt: row[1], finishedAt: row[2], status: status, commandLine: row[4],
-            toolVersion: row[5], maxLagMs: row[6])
+            toolVersion: row[5], maxLagMs: row[6], label: row[7])
     }
 
     // MARK: results

@@ -68,6 +68,28 @@ import Testing
     }
 }
 
+extension MigrationTests {
+    /// v5 adds `scans.label` to a store written before it: its scans keep their rows and
+    /// read with no label.
+    @Test func v5AddsAnEmptyLabelToOlderScans() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("mxs-mig-\(UUID()).db").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let pool = try DatabasePool(path: path)
+        try Schema.migrator.migrate(pool, upTo: "v4: scheduling lag of a scan")
+        try pool.write { db in
+            try db.execute(
+                sql:
+                    "INSERT INTO scans (started_at, command_line, tool_version, options) VALUES ('t', 'c', 'v', '{}')"
+            )
+        }
+        try Schema.migrator.migrate(pool)
+        let rows = try pool.read { db in try Row.fetchAll(db, sql: "SELECT id, label FROM scans") }
+        #expect(rows.count == 1)
+        #expect(rows.first?["label"] as String? == nil)
+        #expect(rows.first?["id"] as Int64? == 1)
+    }
+}
+
 @Suite struct BoundInsertTests {
     /// SQLite's refusal reaches the caller with its code and the statement, not a silent
     /// skip: a NOT NULL column left empty, and a parameter the SQL does not have.

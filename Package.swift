@@ -55,6 +55,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(name: "SurveyReport", dependencies: ["SurveyCore", "SurveyStore"]),
+        // Message headers: mbox/Maildir/message readers, the Received trace parser, the
+        // last external hop.
+        .target(name: "SurveyHeaders", dependencies: ["COpenSSL", "SurveyCore", "SurveyStore"]),
         .target(
             name: "FarmKit",
             dependencies: [
@@ -75,7 +78,7 @@ let package = Package(
             name: "mxsurvey",
             dependencies: [
                 "SurveyCore", "SurveyDNS", "SurveyStore", "SurveyProbe", "SurveyScan", "SurveyReport",
-                "SurveyTLS",
+                "SurveyTLS", "SurveyHeaders",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -117,6 +120,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),
+        .testTarget(
+            name: "SurveyHeadersTests", dependencies: ["SurveyCore", "SurveyHeaders", "SurveyStore"]),
         .testTarget(
             name: "SurveyReportTests",
             dependencies: [

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages mxsurvey builds against, the real servers its tests and demo
-# start (unbound, Postfix, nginx for MTA-STS policy hosts, swaks as a sending client),
+# start (unbound, Postfix, nginx for MTA-STS policy hosts, swaks as a sending client, with
+# libnet-ssleay-perl for its STARTTLS),
 # ldnsutils to sign the DNSSEC test zones, the public suffix list, zlib for gzip'd logs,
 # dnsperf and pflogsumm for `make bench`, python3-jsonschema to check the report's JSON
 # against docs/report.schema.json in the tests, and heaptrack for the TLS leak check
@@ -18,4 +19,4 @@ apt-get update -q
 apt-get install -y -q --no-install-recommends \
     pkg-config libssl-dev libsqlite3-dev libc-ares-dev sqlite3 openssl ca-certificates \
     unbound postfix dnsperf heaptrack \
-    nginx-light ldnsutils swaks pflogsumm publicsuffix zlib1g-dev python3-jsonschema
+    nginx-light ldnsutils swaks libnet-ssleay-perl pflogsumm publicsuffix zlib1g-dev python3-jsonschema

@@ -229,6 +229,7 @@ enum Schema {
         }
         registerLabel(in: &m)
         registerDNSSEC(&m)
+        registerHeaders(in: &m)
         return m
     }
 }

@@ -26,7 +26,7 @@ struct MXSurvey: AsyncParsableCommand {
             """,
         version: version,
         subcommands: [
-            ScanCommand.self, ResolveCommand.self, ReportCommand.self, QueryCommand.self,
+            ScanCommand.self, ResolveCommand.self, ReportCommand.self, QueryCommand.self, ExportCommand.self,
             CheckInputCommand.self,
         ]
     )

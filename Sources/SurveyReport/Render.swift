@@ -1,4 +1,5 @@
 import Foundation
+import SurveyCore
 
 /// Output formats of `mxsurvey report`. Every format shows the same numbers.
 public enum ReportFormat: String, CaseIterable, Sendable {
@@ -27,23 +28,24 @@ enum Fmt {
         "the scanning machine was overloaded during this scan, so some timeouts (e.g. banner_timeout)"
         + " may be the scanner's own; repeat the scan with a lower --concurrency before publishing"
         + " timeout figures"
-    /// A share as a percentage with one decimal (`71.4%`), `n/a` without a denominator.
+    /// A share as a percentage with one decimal (`71.4%`), `n/a` without a denominator;
+    /// rounded half away from zero (`Rounding`).
     static func percent(_ share: Double?) -> String {
         guard let share else { return "n/a" }
-        return String(format: "%.1f%%", share * 100)
+        return String(format: "%.1f%%", Rounding.percent(share))
     }
 
-    /// A fraction with four decimals for CSV (`0.7143`), empty without a denominator.
+    /// A fraction with four decimals for CSV (`0.7143`), empty without a denominator;
+    /// rounded half away from zero (`Rounding`).
     static func fraction(_ share: Double?) -> String {
         guard let share else { return "" }
-        return String(format: "%.4f", share)
+        return String(format: "%.4f", Rounding.halfAwayFromZero(share, decimals: 4))
     }
 
-    /// A share difference in percentage points (`+5.0 pp`).
+    /// A share difference in percentage points (`+5.0 pp`), rounded half away from zero.
     static func delta(_ d: Double?) -> String {
         guard let d else { return "n/a" }
-        let v = d * 100
-        let rounded = (v * 10).rounded() / 10
+        let rounded = Rounding.halfAwayFromZero(d * 100, decimals: 1)
         return (rounded > 0 ? "+" : rounded == 0 ? "±" : "")
             + String(format: "%.1f pp", rounded == 0 ? 0 : rounded)
     }
@@ -140,16 +142,40 @@ enum JSONRenderer {
     }
 }
 
-/// One row per figure: `id,unit,numerator,denominator,share,left_out,tag`; `share` is a
-/// fraction with four decimals (empty when there is no denominator), `left_out` lists
-/// `reason=n` pairs separated by `;` in reason-id order, `tag` is empty for the figures of the
-/// whole report and set for the per-tag rows that follow.
+/// How the CSV report separates fields and writes decimals.
+public enum CSVDialect: String, CaseIterable, Sendable {
+    /// RFC 4180: `,` between fields, a decimal point.
+    case standard
+    /// For spreadsheets with German (and most continental European) settings: `;` between
+    /// fields, a decimal comma, and a UTF-8 byte order mark so that Excel reads the text as
+    /// UTF-8 when the file is opened by a double click.
+    case de
+
+    var separator: Character { self == .de ? ";" : "," }
+
+    func decimal(_ text: String) -> String {
+        self == .de ? text.replacingOccurrences(of: ".", with: ",") : text
+    }
+}
+
+/// The CSV report in `dialect` (`render(_:format:)` gives `.standard`).
+public func renderCSV(_ report: Report, dialect: CSVDialect) -> String {
+    CSVRenderer.render(report, dialect: dialect)
+}
+
+/// One row per figure: `scan_id,scan_started_at,tag,id,unit,numerator,denominator,share,percent,
+/// left_out`, then one column per left-out reason (`left_out_<reason>`, every reason of the
+/// catalog in its order, 0 when none). `scan_started_at` is UTC with a `Z`; `share` is a
+/// fraction with four decimals and `percent` the percentage with one decimal as every format
+/// prints it (both rounded half away from zero, empty without a denominator); `left_out` is
+/// the total left out. `tag` is empty for the figures of the whole report and set for the
+/// per-tag rows that follow.
 enum CSVRenderer {
-    static func field(_ s: String) -> String {
+    static func field(_ s: String, separator: Character = ",") -> String {
         var v = s
         // Keep spreadsheets from evaluating a value as a formula.
         if let first = v.first, "=+-@".contains(first) { v = "'" + v }
-        if v.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+        if v.contains(where: { $0 == separator || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
             return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         }
         return v
@@ -160,17 +186,34 @@ enum CSVRenderer {
             separator: ";")
     }
 
-    static func render(_ report: Report) -> String {
-        var out = "id,unit,numerator,denominator,share,left_out,tag\r\n"
+    static let header =
+        [
+            "scan_id", "scan_started_at", "tag", "id", "unit", "numerator", "denominator", "share", "percent",
+            "left_out",
+        ]
+        + LeftOutReason.allCases.map { "left_out_" + $0.rawValue }
+
+    static func render(_ report: Report, dialect: CSVDialect = .standard) -> String {
+        let sep = String(dialect.separator)
+        var out = dialect == .de ? "\u{FEFF}" : ""
+        out += header.joined(separator: sep) + "\r\n"
+        let scanID = String(report.scan.id)
+        let started = field(
+            Timestamp.parse(report.scan.startedAt).map { Timestamp.format($0) + "Z" }
+                ?? report.scan.startedAt,
+            separator: dialect.separator)
         func rows(_ figures: [Figure], tag: String) {
             for f in figures {
-                out +=
-                    [
-                        field(f.id.rawValue), field(f.unit.rawValue), String(f.numerator),
-                        String(f.denominator),
-                        Fmt.fraction(f.share),
-                        field(leftOut(f.leftOut)), field(tag),
-                    ].joined(separator: ",") + "\r\n"
+                let percent = f.share.map { String(format: "%.1f", Rounding.percent($0)) } ?? ""
+                var cells = [
+                    scanID, started, field(tag, separator: dialect.separator),
+                    field(f.id.rawValue, separator: dialect.separator),
+                    field(f.unit.rawValue, separator: dialect.separator), String(f.numerator),
+                    String(f.denominator), dialect.decimal(Fmt.fraction(f.share)), dialect.decimal(percent),
+                    String(f.leftOut.values.reduce(0, +)),
+                ]
+                cells += LeftOutReason.allCases.map { String(f.leftOut[$0.rawValue] ?? 0) }
+                out += cells.joined(separator: sep) + "\r\n"
             }
         }
         rows(report.figures, tag: "")

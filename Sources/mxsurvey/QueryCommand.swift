@@ -69,10 +69,10 @@ struct QueryCommand: ParsableCommand {
         if parameters[QueryRunner.scanParameter] == nil, result.parameters.contains(QueryRunner.scanParameter)
         {
             let scan = try RuntimeFailure.mapping("cannot read '\(db)'") { try Exporter.defaultScan(store) }
+            let what =
+                scan.status == .done ? "the latest finished scan" : "the latest scan (none has finished)"
             FileHandle.standardError.write(
-                Data(
-                    "note: :scan = \(scan.id), the latest finished scan; name another with --param scan=ID\n"
-                        .utf8))
+                Data("note: :scan = \(scan.id), \(what); name another with --param scan=ID\n".utf8))
         }
         switch format {
         case .table:

@@ -4,6 +4,7 @@ import SurveyReport
 import SurveyStore
 
 extension ReportFormat: ExpressibleByArgument {}
+extension CSVDialect: ExpressibleByArgument {}
 
 /// `mxsurvey report`: the survey's figures, each with unit, denominator and what was left out.
 struct ReportCommand: ParsableCommand {
@@ -19,6 +20,7 @@ struct ReportCommand: ParsableCommand {
               mxsurvey report --db results.db --format html --out report.html
               mxsurvey report --db results.db --scan 2 --compare 1 --format md
               mxsurvey report --db results.db --tag dpa-state --format json
+              mxsurvey report --db results.db --format csv --csv-dialect de --out report.csv
             """)
 
     @Option(help: "SQLite result database.")
@@ -36,8 +38,21 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Output format: html, md, csv or json.")
     var format: ReportFormat = .md
 
+    @Option(
+        help: """
+            CSV for spreadsheets: standard (RFC 4180, comma, decimal point) or de (semicolon, decimal \
+            comma, UTF-8 byte order mark: German Excel and LibreOffice open it as it is).
+            """)
+    var csvDialect: CSVDialect?
+
     @Option(help: "Write to this file instead of standard output.")
     var out: String?
+
+    func validate() throws {
+        if csvDialect != nil, format != .csv {
+            throw ValidationError("--csv-dialect applies to --format csv only")
+        }
+    }
 
     func run() throws {
         let builder = ReportBuilder(store: try openReadOnlyStore(db))
@@ -67,7 +82,9 @@ struct ReportCommand: ParsableCommand {
         } catch {
             throw RuntimeFailure("cannot build the report of '\(db)'", error)
         }
-        let text = render(report, format: format)
+        let text =
+            format == .csv
+            ? renderCSV(report, dialect: csvDialect ?? .standard) : render(report, format: format)
         if let out {
             try RuntimeFailure.mapping("cannot write '\(out)'") {
                 try text.write(toFile: out, atomically: true, encoding: .utf8)

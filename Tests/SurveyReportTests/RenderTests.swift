@@ -41,15 +41,20 @@ final class RenderTests: XCTestCase {
         // CSV: one row per figure (whole report first, then per tag).
         let csv = render(report, format: .csv)
         let lines = csv.split(separator: "\r\n").map(String.init)
-        XCTAssertEqual(lines.first, "id,unit,numerator,denominator,share,left_out,tag")
+        XCTAssertEqual(lines.first, CSVRenderer.header.joined(separator: ","))
+        let reasons = LeftOutReason.allCases.map(\.rawValue)
         var fromCSV: [String: [String]] = [:]
         for line in lines.dropFirst() {
             let cols = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            guard cols.count == 7, cols[6].isEmpty else { continue }
-            let share = cols[4].isEmpty ? "n/a" : String(format: "%.1f%%", (Double(cols[4]) ?? -1) * 100)
-            fromCSV[key(cols[0], cols[1])] = [cols[2], cols[3], share, cols[5]]
-            if let f = report.figure(cols[0], cols[1]), let s = f.share {
-                XCTAssertEqual(cols[4], String(format: "%.4f", s))
+            guard cols.count == 10 + reasons.count, cols[2].isEmpty else { continue }
+            XCTAssertEqual(cols[0], String(report.scan.id))
+            let share = cols[8].isEmpty ? "n/a" : cols[8] + "%"
+            var left: [String: Int] = [:]
+            for (i, r) in reasons.enumerated() { left[r] = Int(cols[10 + i]) }
+            XCTAssertEqual(Int(cols[9]), left.values.reduce(0, +))
+            fromCSV[key(cols[3], cols[4])] = [cols[5], cols[6], share, CSVRenderer.leftOut(left)]
+            if let f = report.figure(cols[3], cols[4]), let s = f.share {
+                XCTAssertEqual(Double(cols[7]) ?? -1, s, accuracy: 0.00005)
             }
         }
         XCTAssertEqual(fromCSV, expected)

@@ -82,9 +82,14 @@ public enum Exporter {
             if format == .csv {
                 try output.write(names.map { Tabular.csvField($0) }.joined(separator: ",") + "\r\n")
             }
+            // Keys (and their escaping) once per export, not once per row.
+            let keys = names.enumerated().map {
+                ($0.offset == 0 ? "{" : ",") + JSONText.string($0.element) + ":"
+            }
             var line = ""
+            var row: [SQLValue] = []
             try snapshot.forEachExportRow(table, scan: scan, columns: columns) { values in
-                var row = values
+                row = values
                 for i in row.indices where times[i] {
                     if case .text(let t) = row[i] {
                         if let z = utc(t) {
@@ -104,8 +109,11 @@ public enum Exporter {
                     }
                     line.append("\r\n")
                 case .jsonl, .parquet:
-                    line.append(Tabular.jsonObject(columns: names, values: row))
-                    line.append("\n")
+                    for (i, v) in row.enumerated() {
+                        line.append(keys[i])
+                        line.append(Tabular.jsonValue(v))
+                    }
+                    line.append(row.isEmpty ? "{}\n" : "}\n")
                 }
                 try output.write(line)
                 summary.rows += 1

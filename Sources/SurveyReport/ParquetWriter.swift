@@ -33,7 +33,7 @@ public enum ParquetWriter {
         rows = sys.stdin.buffer
         if rows.peek(1):
             reader = pj.open_json(
-                rows, read_options=pj.ReadOptions(block_size=1 << 22),
+                rows, read_options=pj.ReadOptions(block_size=1 << 24),
                 parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error"))
             for batch in reader:
                 writer.write_batch(batch)

@@ -29,18 +29,24 @@ public enum QueryRunner {
     /// is given.
     public static let scanParameter = "scan"
 
+    /// `--param scan=latest`: the same scan as no `--param scan` at all.
+    public static let latestScan = "latest"
+
     /// Runs `sql` as `run` does, with its values as SQLite holds them. `parameters` are bound
-    /// as named parameters (`:name`); `:scan`, when not given, is the latest finished scan
-    /// (`result.parameters` tells whether the SQL used it).
+    /// as named parameters (`:name`); `:scan`, when not given or given as `latest`, is the
+    /// latest finished scan (`result.parameters` tells whether the SQL used it).
     public static func query(sql: String, parameters: [String: SQLValue] = [:], store: any ResultReading)
         throws -> QueryResult
     {
         let cleaned = sql.split(separator: "\n", omittingEmptySubsequences: false)
             .map { $0.trimmingCharacters(in: .whitespaces).hasPrefix(".") ? "" : String($0) }
             .joined(separator: "\n")
+        var parameters = parameters
         var defaults: [String: SQLValue] = [:]
-        if parameters[scanParameter] == nil, !(try store.scans().isEmpty) {
-            defaults[scanParameter] = .integer(try ReportBuilder(store: store).defaultScan().scan.id)
+        let latest = parameters[scanParameter] == .text(latestScan)
+        if parameters[scanParameter] == nil || latest, !(try store.scans().isEmpty) {
+            let id = SQLValue.integer(try ReportBuilder(store: store).defaultScan().scan.id)
+            if latest { parameters[scanParameter] = id } else { defaults[scanParameter] = id }
         }
         return try store.query(sql: cleaned, parameters: parameters, defaults: defaults)
     }

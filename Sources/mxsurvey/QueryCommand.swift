@@ -15,8 +15,8 @@ struct QueryCommand: ParsableCommand {
             parameter :NAME of the SQL (never pasted into it); a VALUE written as an integer is \
             bound as an integer, anything else as text. A parameter the SQL uses without a \
             --param, or a --param the SQL does not use, is an error. :scan is the exception: \
-            without --param scan=ID it is the latest finished scan (as report chooses it), and \
-            the scan used is named on standard error. The files of queries/ (queries/README.md) \
+            without --param scan=ID (or with --param scan=latest) it is the latest finished scan \
+            (as report chooses it), and the scan used is named on standard error. The files of queries/ (queries/README.md) \
             take :scan.
 
             Examples, from the repository's root:
@@ -66,7 +66,9 @@ struct QueryCommand: ParsableCommand {
         } catch {
             throw RuntimeFailure.classify(error, "query failed")
         }
-        if parameters[QueryRunner.scanParameter] == nil, result.parameters.contains(QueryRunner.scanParameter)
+        if parameters[QueryRunner.scanParameter] == nil
+            || parameters[QueryRunner.scanParameter] == .text("latest"),
+            result.parameters.contains(QueryRunner.scanParameter)
         {
             let scan = try RuntimeFailure.mapping("cannot read '\(db)'") { try Exporter.defaultScan(store) }
             let what =

@@ -60,6 +60,9 @@ import Testing
         let r = try QueryRunner.query(sql: "SELECT :scan AS s", store: t.store)
         #expect(r.rows == [[.integer(t.latest)]])
         #expect(r.parameters == ["scan"])
+        let latest = try QueryRunner.query(
+            sql: "SELECT :scan AS s", parameters: ["scan": .text("latest")], store: t.store)
+        #expect(latest.rows == [[.integer(t.latest)]])
         // SQL without :scan does not get it, and does not complain.
         let plain = try QueryRunner.query(sql: "SELECT 1", store: t.store)
         #expect(plain.parameters.isEmpty)

@@ -6,7 +6,8 @@ import SurveyStore
 /// (text formats; Parquet is `ParquetWriter`'s).
 public enum TabularFormat: String, CaseIterable, Sendable {
     /// RFC 4180: a header row, `,` between fields, CRLF after every row, a field quoted
-    /// (`"`, doubled inside) when it holds `,`, `"`, CR or LF; NULL as an empty field.
+    /// (`"`, doubled inside) when it holds `,`, `"`, CR or LF; NULL as an empty field, an
+    /// empty text as `""`.
     case csv
     /// One JSON object per row and line (`export`); a JSON array of such objects (`query`).
     /// Integers and reals as JSON numbers, NULL as `null`, blobs as hex text.
@@ -26,14 +27,15 @@ public enum Tabular {
         return s
     }
 
-    /// A value as CSV field text: NULL empty, reals with up to 17 significant digits
-    /// (enough to read back the same double), blobs as hex.
+    /// A value as CSV field text: NULL empty, an empty text `""` (so the two stay apart),
+    /// reals with up to 17 significant digits (enough to read back the same double), blobs
+    /// as hex.
     public static func csvValue(_ value: SQLValue) -> String {
         switch value {
         case .null: ""
         case .integer(let i): String(i)
         case .real(let d): realText(d)
-        case .text(let s): csvField(s)
+        case .text(let s): s.isEmpty ? "\"\"" : csvField(s)
         case .blob(let b): hex(b)
         }
     }

@@ -113,7 +113,7 @@ import Testing
             ])
         #expect(
             QueryRunner.formatCSV(result)
-                == "n,r,s,z,b\r\n-7,2.5,\"a,\"\"b\"\"\r\nc\",,00ff\r\n0,100.0,,,\r\n")
+                == "n,r,s,z,b\r\n-7,2.5,\"a,\"\"b\"\"\r\nc\",,00ff\r\n0,100.0,\"\",,\r\n")
         let json = try QueryRunner.formatJSON(result)
         let parsed = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])
         #expect(parsed.count == 2)

@@ -52,12 +52,23 @@ struct ExportCommand: ParsableCommand {
 
     func validate() throws {
         if out.isEmpty { throw ValidationError("--out: empty path (use - for standard output)") }
+        if out != "-", Self.sameFile(out, db) {
+            throw ValidationError("--out '\(out)' is the database itself")
+        }
         if out != "-", !force, FileManager.default.fileExists(atPath: out) {
             throw ValidationError("--out '\(out)' exists; add --force to replace it")
         }
         if format == .parquet, out == "-", isatty(STDOUT_FILENO) != 0 {
             throw ValidationError("--format parquet is binary: give --out FILE (or redirect standard output)")
         }
+    }
+
+    /// Whether two paths name one existing file.
+    static func sameFile(_ a: String, _ b: String) -> Bool {
+        var sa = stat()
+        var sb = stat()
+        guard stat(a, &sa) == 0, stat(b, &sb) == 0 else { return false }
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
     }
 
     func run() throws {

@@ -273,6 +273,12 @@ import Testing
         #expect(forced.exitCode == 0, "\(forced.summary)")
         #expect(Workspace.read(out).hasPrefix("scan_id,domain,"))
 
+        let itself = try work.run([
+            "export", "--db", fixture.path, "--format", "csv", "--out", fixture.path, "--force",
+        ])
+        #expect(itself.exitCode == 64)
+        #expect(itself.stderr.contains("is the database itself"))
+
         let noScan = try work.run(["export", "--db", fixture.path, "--scan", "99", "--format", "csv"])
         #expect(noScan.exitCode == 64)
         #expect(noScan.stderr.contains("--scan 99: no such scan"))

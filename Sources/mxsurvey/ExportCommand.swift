@@ -27,9 +27,9 @@ struct ExportCommand: ParsableCommand {
             scripts/install-deps.sh).
 
             Examples:
-              mxsurvey export --db results.db --format parquet --out results.parquet
-              mxsurvey export --db results.db --scan 3 --table domains --format csv --out domains.csv
-              mxsurvey export --db results.db --format jsonl | jq -r .probe_status | sort | uniq -c
+              mxsurvey export --format parquet --out results.parquet
+              mxsurvey export --scan 3 --table domains --format csv --out domains.csv
+              mxsurvey export --format jsonl | jq -r .probe_status | sort | uniq -c
             """)
 
     @Option(help: "SQLite result database.")

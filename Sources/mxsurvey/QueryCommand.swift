@@ -21,8 +21,8 @@ struct QueryCommand: ParsableCommand {
 
             Examples, from the repository's root:
               mxsurvey query --db results.db queries/starttls_share_by_unit.sql
-              mxsurvey query --db results.db --param scan=3 --format csv queries/tag_summary.sql
-              sqlite3 -header -column -cmd '.parameter set :scan 3' results.db < queries/tag_summary.sql
+              mxsurvey query --param scan=3 --format csv queries/tag_summary.sql
+              sqlite3 -cmd '.parameter set :scan 3' results.db < queries/tag_summary.sql
             """)
 
     @Option(help: "SQLite result database.")

@@ -151,10 +151,26 @@ public enum CSVDialect: String, CaseIterable, Sendable {
     /// UTF-8 when the file is opened by a double click.
     case de
 
-    var separator: Character { self == .de ? ";" : "," }
+    var separator: Character {
+        switch self {
+        case .standard: ","
+        case .de: ";"
+        }
+    }
 
+    /// Text of a number with its decimal point as the dialect writes it.
     func decimal(_ text: String) -> String {
-        self == .de ? text.replacingOccurrences(of: ".", with: ",") : text
+        switch self {
+        case .standard: text
+        case .de: text.replacingOccurrences(of: ".", with: ",")
+        }
+    }
+
+    var byteOrderMark: String {
+        switch self {
+        case .standard: ""
+        case .de: "\u{FEFF}"
+        }
     }
 }
 
@@ -195,7 +211,7 @@ enum CSVRenderer {
 
     static func render(_ report: Report, dialect: CSVDialect = .standard) -> String {
         let sep = String(dialect.separator)
-        var out = dialect == .de ? "\u{FEFF}" : ""
+        var out = dialect.byteOrderMark
         out += header.joined(separator: sep) + "\r\n"
         let scanID = String(report.scan.id)
         let started = field(

@@ -287,6 +287,42 @@ import Testing
         #expect(badFormat.exitCode == 64)
     }
 
+    /// Rows are streamed: exporting 60,000 more rows (about 45 MB of JSON Lines) leaves the
+    /// child's peak RSS near that of the fixture's few dozen rows; holding the rows would add
+    /// more than 50 MiB.
+    @Test func aLargeScanExportsInBoundedMemory() throws {
+        let smallOut = work.path("small.jsonl")
+        let small = try MeasuredRun.run([
+            Workspace.mxsurvey, "export", "--db", fixture.path, "--format", "jsonl", "--out", smallOut,
+        ]) { _ in }
+        #expect(small.status == 0, "\(small.stderr)")
+        // 30,000 more domains of the latest scan, each with the two addresses of mx.provider.net.
+        let queue = try DatabaseQueue(path: fixture.path)
+        try queue.write { db in
+            try db.execute(
+                sql: """
+                    WITH RECURSIVE n(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM n WHERE n < 30000)
+                    INSERT INTO domains (scan_id, name, tag, rank, input_line, dns_status, resolved_at)
+                    SELECT ?, 'd' || n || '.bulk.example', 'bulk', NULL, 1000 + n, 'ok', '2026-12-01T00:00:00'
+                    FROM n;
+                    INSERT INTO mx (domain_id, host, preference, implicit)
+                    SELECT id, 'mx.provider.net', 10, 0 FROM domains WHERE tag = 'bulk';
+                    """, arguments: [latest])
+        }
+        try queue.close()
+        let largeOut = work.path("large.jsonl")
+        let large = try MeasuredRun.run([
+            Workspace.mxsurvey, "export", "--db", fixture.path, "--format", "jsonl", "--out", largeOut,
+        ]) { _ in }
+        #expect(large.status == 0, "\(large.stderr)")
+        #expect(large.stderr.contains("exported \(60_000 + 37) results rows"), "\(large.stderr)")
+        let size = (try FileManager.default.attributesOfItem(atPath: largeOut)[.size] as? Int) ?? 0
+        #expect(size > 40_000_000)
+        #expect(
+            large.maxRSSKiB - small.maxRSSKiB < 24 * 1024,
+            "peak RSS \(small.maxRSSKiB) KiB → \(large.maxRSSKiB) KiB")
+    }
+
     @Test func parquetWithoutPyarrowNamesTheInstallCommand() throws {
         // A Python that cannot import pyarrow: site-packages switched off.
         let python = try work.write("python-without-site", "#!/bin/sh\nexec python3 -S \"$@\"\n")

@@ -67,8 +67,8 @@ public enum Exporter {
         return Timestamp.format(date) + "Z"
     }
 
-    /// Writes every row of `table` in `scan` to `output` (`format` `.jsonl` or `.csv`; the
-    /// CSV with its header row) and flushes it.
+    /// Writes every row of `table` in `scan` to `output` and flushes it: CSV with its header
+    /// row, or JSON Lines (for `.jsonl`, and for `.parquet` the lines `ParquetWriter` reads).
     public static func write(
         _ table: ExportTable, scan: Int64, format: ExportFormat, store: any ResultReading,
         to output: ExportOutput

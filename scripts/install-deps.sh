@@ -4,8 +4,9 @@
 # libnet-ssleay-perl for its STARTTLS),
 # ldnsutils to sign the DNSSEC test zones, the public suffix list, zlib for gzip'd logs,
 # dnsperf and pflogsumm for `make bench`, python3-jsonschema to check the report's JSON
-# against docs/report.schema.json in the tests, and heaptrack for the TLS leak check
-# (scripts/tls-leakcheck.sh, run by CI). Debian 12; run as root. Services the packages
+# against docs/report.schema.json in the tests, heaptrack for the TLS leak check
+# (scripts/tls-leakcheck.sh, run by CI), and pyarrow (PyPI: Debian 12 has none) with which
+# `mxsurvey export --format parquet` writes Parquet. Debian 12; run as root. Services the packages
 # would start on install are kept down: tests start their own private instances.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
@@ -20,3 +21,10 @@ apt-get install -y -q --no-install-recommends \
     pkg-config libssl-dev libsqlite3-dev libc-ares-dev sqlite3 openssl ca-certificates \
     unbound postfix dnsperf heaptrack \
     nginx-light ldnsutils swaks libnet-ssleay-perl pflogsumm publicsuffix zlib1g-dev python3-jsonschema
+# pyarrow for the python3 on the PATH (Sources/SurveyReport/ParquetWriter.swift names this
+# version in its error message). Debian's own python3 is "externally managed" (PEP 668).
+PYARROW_VERSION=26.0.1
+python3 -m pip --version >/dev/null 2>&1 \
+    || apt-get install -y -q --no-install-recommends python3-pip
+python3 -m pip install -q "pyarrow==$PYARROW_VERSION" \
+    || python3 -m pip install -q --break-system-packages "pyarrow==$PYARROW_VERSION"

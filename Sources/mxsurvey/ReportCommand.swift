@@ -6,6 +6,7 @@ import SurveyStore
 extension ReportFormat: ExpressibleByArgument {}
 extension ReportLanguage: ExpressibleByArgument {}
 extension SeriesScope: ExpressibleByArgument {}
+extension CSVDialect: ExpressibleByArgument {}
 
 /// `mxsurvey report`: the survey's figures, each with unit, denominator and what was left out.
 struct ReportCommand: ParsableCommand {
@@ -24,6 +25,7 @@ struct ReportCommand: ParsableCommand {
               mxsurvey report --db results.db --lang de --format html --out bericht.html \
                 --title "Transportverschlüsselung der Bundesbehörden" \
                 --scope "60 Domains von Bundesbehörden"
+              mxsurvey report --db results.db --format csv --csv-dialect de --out report.csv
               mxsurvey report --db results.db --since 2026-01-01 --format html
 
             The series of scans (chart and table) holds the reported scan and the finished \
@@ -62,6 +64,13 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Output format: html, md, csv or json.")
     var format: ReportFormat = .md
 
+    @Option(
+        help: """
+            CSV for spreadsheets: standard (RFC 4180, comma, decimal point) or de (semicolon, decimal \
+            comma, UTF-8 byte order mark: German Excel and LibreOffice open it as it is).
+            """)
+    var csvDialect: CSVDialect?
+
     @Option(help: "Write to this file instead of standard output.")
     var out: String?
 
@@ -78,6 +87,9 @@ struct ReportCommand: ParsableCommand {
     var scope: String?
 
     func validate() throws {
+        if csvDialect != nil, format != .csv {
+            throw ValidationError("--csv-dialect applies to --format csv only")
+        }
         _ = try seriesFilter()
         do {
             if let title {
@@ -141,7 +153,9 @@ struct ReportCommand: ParsableCommand {
         } catch {
             throw RuntimeFailure("cannot build the report of '\(db)'", error)
         }
-        let text = render(report, format: format)
+        let text =
+            format == .csv
+            ? renderCSV(report, dialect: csvDialect ?? .standard) : render(report, format: format)
         if let out {
             try RuntimeFailure.mapping("cannot write '\(out)'") {
                 try text.write(toFile: out, atomically: true, encoding: .utf8)

@@ -9,6 +9,8 @@ public enum ReportError: Error, CustomStringConvertible, Equatable {
     case tagNotFound(String, scan: Int64, available: [String])
     /// A `--title`/`--scope` text that cannot be shown (empty, too long, non-printing).
     case invalidText(option: String, problem: String)
+    /// `--series label` for a scan that has no `--label`.
+    case noLabel(Int64)
 
     public var description: String {
         switch self {
@@ -20,6 +22,8 @@ public enum ReportError: Error, CustomStringConvertible, Equatable {
                     ? "the scan has no tags"
                     : "its tags: " + available.map { TerminalText.escape($0) }.joined(separator: ", "))
         case .invalidText(let option, let problem): "\(option) \(problem)"
+        case .noLabel(let id):
+            "scan \(id) has no label (scan --label), so --series label has no series to choose"
         }
     }
 }

@@ -31,7 +31,8 @@ struct ReportCommand: ParsableCommand {
             The series of scans (chart and table) holds the reported scan and the finished \
             scans before it of the same input list with the same measurement options \
             (--tag, --exclude, --allow-private, --no-probe, --no-plaintext-probe, --ca-file, \
-            --port); --series all takes every scan of the store.
+            --port); --series label takes the scans with the reported scan's --label; --series all \
+            takes every scan of the store.
             """)
 
     @Option(help: "SQLite result database.")
@@ -48,8 +49,8 @@ struct ReportCommand: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Scans of the series: same (same input list and measurement options as the reported scan) or all.",
-            valueName: "same|all"))
+            "Scans of the series: same (same input list and measurement options as the reported scan), label (same scan --label as the reported scan) or all.",
+            valueName: "same|label|all"))
     var series: SeriesScope = .same
 
     @Option(
@@ -149,6 +150,7 @@ struct ReportCommand: ParsableCommand {
             throw ValidationError("\(id == compare ? "--compare" : "--scan") \(id): no such scan in '\(db)'")
         } catch let error as ReportError {
             if case .tagNotFound = error { throw ValidationError("--tag: \(error)") }
+            if case .noLabel = error { throw ValidationError("--series label: \(error)") }
             throw RuntimeFailure("cannot build the report of '\(db)'", error)
         } catch {
             throw RuntimeFailure("cannot build the report of '\(db)'", error)

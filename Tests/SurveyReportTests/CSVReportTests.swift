@@ -19,42 +19,11 @@ import Testing
     }
     deinit { t.cleanup() }
 
-    /// RFC 4180 records with `separator`; a field's quotes removed.
+    /// RFC 4180 records with `separator`; a field's quotes removed; CRLF line ends throughout.
     static func parse(_ text: String, separator: Character) -> [[String]] {
-        var records: [[String]] = []
-        var record: [String] = []
-        var field = ""
-        var inQuotes = false
-        var chars = Array(text)[...]
-        while let c = chars.popFirst() {
-            if inQuotes {
-                if c == "\"" {
-                    if chars.first == "\"" {
-                        field.append("\"")
-                        chars.removeFirst()
-                    } else {
-                        inQuotes = false
-                    }
-                } else {
-                    field.append(c)
-                }
-            } else if c == "\"" {
-                inQuotes = true
-            } else if c == separator {
-                record.append(field)
-                field = ""
-            } else if c == "\r\n" {
-                record.append(field)
-                records.append(record)
-                record = []
-                field = ""
-            } else {
-                #expect(c != "\n" && c != "\r", "a bare line break outside quotes")
-                field.append(c)
-            }
-        }
-        #expect(field.isEmpty && record.isEmpty, "the last record ends with CRLF")
-        return records
+        let parsed = CSVText.parse(text, separator: separator)
+        #expect(parsed.problems.isEmpty, "\(parsed.problems)")
+        return parsed.records.map { $0.map(\.text) }
     }
 
     /// The rows as dictionaries keyed by the header.

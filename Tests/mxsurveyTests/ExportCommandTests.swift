@@ -86,46 +86,7 @@ import Testing
 
     /// RFC 4180 records (fields with their quoting removed; `quoted` tells which were quoted).
     static func csvRecords(_ text: String, separator: Character = ",") -> [[(String, quoted: Bool)]] {
-        var records: [[(String, quoted: Bool)]] = []
-        var record: [(String, quoted: Bool)] = []
-        var field = ""
-        var quoted = false
-        var inQuotes = false
-        var chars = Array(text)[...]
-        while let c = chars.popFirst() {
-            if inQuotes {
-                if c == "\"" {
-                    if chars.first == "\"" {
-                        field.append("\"")
-                        chars.removeFirst()
-                    } else {
-                        inQuotes = false
-                    }
-                } else {
-                    field.append(c)
-                }
-            } else if c == "\"" {
-                inQuotes = true
-                quoted = true
-            } else if c == separator {
-                record.append((field, quoted))
-                field = ""
-                quoted = false
-            } else if c == "\r\n" || c == "\n" {
-                record.append((field, quoted))
-                records.append(record)
-                record = []
-                field = ""
-                quoted = false
-            } else {
-                field.append(c)
-            }
-        }
-        if !field.isEmpty || !record.isEmpty {
-            record.append((field, quoted))
-            records.append(record)
-        }
-        return records
+        CSVText.parse(text, separator: separator).records.map { $0.map { ($0.text, quoted: $0.quoted) } }
     }
 
     /// CSV back to cells: the view's types tell how to read each field (CSV has none).

@@ -23,13 +23,16 @@ let package = Package(
         .systemLibrary(
             name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Pipeline stages. Each target lists exactly what its sources import; only
         // SurveyStore (and the tests' fixtures) may use GRDB.
         .target(name: "SurveyCore"),
         .target(
             name: "SurveyDNS",
-            dependencies: ["CAres", "SurveyCore", .product(name: "DequeModule", package: "swift-collections")]),
+            dependencies: [
+                "CAres", "SurveyCore", .product(name: "DequeModule", package: "swift-collections"),
+            ]),
         .target(
             name: "SurveyStore",
             dependencies: [
@@ -53,6 +56,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(name: "SurveyReport", dependencies: ["SurveyCore", "SurveyStore"]),
+        // Mail server logs → connections (`mxsurvey logs`); parsing only, no SQL.
+        .target(name: "SurveyPassive", dependencies: ["COpenSSL", "CZlib", "SurveyCore"]),
         .target(
             name: "FarmKit",
             dependencies: [
@@ -73,7 +78,7 @@ let package = Package(
             name: "mxsurvey",
             dependencies: [
                 "SurveyCore", "SurveyDNS", "SurveyStore", "SurveyProbe", "SurveyScan", "SurveyReport",
-                "SurveyTLS",
+                "SurveyTLS", "SurveyPassive",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -89,7 +94,14 @@ let package = Package(
             ]),
 
         .testTarget(name: "SurveyCoreTests", dependencies: ["SurveyCore"]),
-        .testTarget(name: "SurveyDNSTests", dependencies: ["CAres", "SurveyCore", "SurveyDNS", "TestSupport"]),
+        .testTarget(
+            name: "SurveyPassiveTests",
+            dependencies: [
+                "SurveyCore", "SurveyPassive", "SurveyStore", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
+        .testTarget(
+            name: "SurveyDNSTests", dependencies: ["CAres", "SurveyCore", "SurveyDNS", "TestSupport"]),
         .testTarget(
             name: "SurveyStoreTests",
             dependencies: ["SurveyCore", "SurveyStore", .product(name: "GRDB", package: "GRDB.swift")]),

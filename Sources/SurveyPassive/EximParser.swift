@@ -24,6 +24,8 @@ public struct EximParser: PassiveLogParser {
     private var outboundOrder: [Outbound] = []
     private var outboundHead = 0
 
+    private var keys = ConnectionKeys()
+
     public init() {}
 
     private static let h = Array(ascii: " H=")
@@ -95,7 +97,7 @@ public struct EximParser: PassiveLogParser {
         }
     }
 
-    private func received(
+    private mutating func received(
         _ line: UnsafeBufferPointer<UInt8>, _ rest: Int, _ time: Int64, _ output: inout ParseOutput
     ) {
         guard let pAt = line.find(Self.p, from: rest) else {
@@ -115,7 +117,7 @@ public struct EximParser: PassiveLogParser {
             return
         }
         var connection = PassiveConnection(
-            key: ConnectionKey.of(line), mta: .exim, direction: .inbound, startedAt: time,
+            key: keys.key(line, time: time), mta: .exim, direction: .inbound, startedAt: time,
             peerHost: peer.host,
             peerIP: peer.ip, messages: 1)
         Self.tls(line, rest, direction: .inbound, into: &connection)
@@ -143,7 +145,7 @@ public struct EximParser: PassiveLogParser {
             return
         }
         var connection = PassiveConnection(
-            key: ConnectionKey.of(line), mta: .exim, direction: .outbound, startedAt: time,
+            key: keys.key(line, time: time), mta: .exim, direction: .outbound, startedAt: time,
             peerHost: peer.host,
             peerIP: peer.ip, messages: message ? 1 : 0)
         Self.tls(line, rest, direction: .outbound, into: &connection)

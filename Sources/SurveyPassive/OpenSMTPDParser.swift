@@ -19,6 +19,8 @@ public struct OpenSMTPDParser: PassiveLogParser {
     public var sessionLimit = 100_000
     private var sessions: [UInt64: Session] = [:]
 
+    private var keys = ConnectionKeys()
+
     public init() {}
 
     private static let smtpConnected = Array(ascii: "smtp connected ")
@@ -107,7 +109,8 @@ public struct OpenSMTPDParser: PassiveLogParser {
             }
             sessions[id] = Session(
                 PassiveConnection(
-                    key: ConnectionKey.of(line), mta: .opensmtpd, direction: inbound ? .inbound : .outbound,
+                    key: keys.key(line, time: prefix.time), mta: .opensmtpd,
+                    direction: inbound ? .inbound : .outbound,
                     startedAt: prefix.time, peerHost: host, peerIP: ip))
             output.used += 1
             return

@@ -61,6 +61,28 @@ public protocol PassiveLogParser {
 }
 
 /// Connection keys: SHA-256 of the line that opened the connection, first 16 bytes in hex.
+/// The same process can write the same line twice in one second (two sessions from one
+/// client): the n-th repetition of a line within its second gets `#n` appended before
+/// hashing, so each connection keeps its own key and a copy of the log gives the same keys.
+struct ConnectionKeys {
+    private var second: Int64 = .min
+    private var seen: [String: Int] = [:]
+
+    mutating func key(_ line: UnsafeBufferPointer<UInt8>, time: Int64) -> String {
+        if time != second {
+            second = time
+            seen.removeAll(keepingCapacity: true)
+        }
+        let key = ConnectionKey.of(line)
+        let repetition = seen[key, default: 0]
+        seen[key] = repetition + 1
+        guard repetition > 0 else { return key }
+        var bytes = Array(line)
+        bytes.append(contentsOf: Array("#\(repetition)".utf8))
+        return bytes.withUnsafeBufferPointer { ConnectionKey.of($0) }
+    }
+}
+
 enum ConnectionKey {
     static func of(_ line: UnsafeBufferPointer<UInt8>) -> String {
         var digest = [UInt8](repeating: 0, count: 32)

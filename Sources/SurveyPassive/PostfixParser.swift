@@ -68,6 +68,7 @@ public struct PostfixParser: PassiveLogParser {
     }
 
     private let limits: Limits
+    private var keys = ConnectionKeys()
     private var inbound: [Int: Inbound] = [:]
     private var owners: [String: Inbound] = [:]
     private var closing: [Inbound] = []
@@ -183,7 +184,7 @@ public struct PostfixParser: PassiveLogParser {
                 emit(previous, complete: true, &output)
             }
             inbound[process] = Inbound(
-                key: ConnectionKey.of(line), started: prefix.time, host: peer.host, ip: peer.ip)
+                key: keys.key(line, time: prefix.time), started: prefix.time, host: peer.host, ip: peer.ip)
             output.used += 1
             return
         }
@@ -261,7 +262,7 @@ public struct PostfixParser: PassiveLogParser {
                 return
             }
             let connection = Outbound(
-                key: ConnectionKey.of(line), started: prefix.time, relay: line.text(tls.peer),
+                key: keys.key(line, time: prefix.time), started: prefix.time, relay: line.text(tls.peer),
                 host: peer.host,
                 ip: peer.ip)
             connection.tls = true
@@ -314,7 +315,8 @@ public struct PostfixParser: PassiveLogParser {
             target = connection
         } else {
             target = Outbound(
-                key: ConnectionKey.of(line), started: prefix.time, relay: relay, host: peer.host, ip: peer.ip)
+                key: keys.key(line, time: prefix.time), started: prefix.time, relay: relay, host: peer.host,
+                ip: peer.ip)
             open(target, process, &output)
         }
         target.queueIDs.insert(queueID)

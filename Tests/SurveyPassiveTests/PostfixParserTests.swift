@@ -142,6 +142,20 @@ import Testing
         #expect(closed.connections.first?.complete == true)
     }
 
+    @Test func identicalLinesInOneSecondAreTwoConnections() {
+        let connect = "Dec 04 21:14:55 mx postfix/smtpd[6046]: connect from localhost[127.0.0.1]"
+        let disconnect =
+            "Dec 04 21:14:55 mx postfix/smtpd[6046]: disconnect from localhost[127.0.0.1] ehlo=1 quit=1 commands=2"
+        var parser = PostfixParser()
+        let out = run(&parser, [connect, disconnect, connect, disconnect])
+        #expect(out.connections.count == 2)
+        #expect(Set(out.connections.map(\.key)).count == 2)
+        var again = PostfixParser()
+        #expect(
+            run(&again, [connect, disconnect, connect, disconnect]).connections.map(\.key)
+                == out.connections.map(\.key))
+    }
+
     @Test func trustLevelsAndReusedSessions() {
         for (word, trust) in [
             ("Anonymous", PassiveTrust.anonymous), ("Untrusted", .untrusted), ("Trusted", .trusted),

@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "mxsurvey", targets: ["mxsurvey"]),
         .executable(name: "mxfarm", targets: ["mxfarm"]),
+        .executable(name: "maillog-gen", targets: ["maillog-gen"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -93,11 +94,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        .executableTarget(
+            name: "maillog-gen",
+            dependencies: ["FarmKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
         .testTarget(name: "SurveyCoreTests", dependencies: ["SurveyCore"]),
         .testTarget(
             name: "SurveyPassiveTests",
             dependencies: [
-                "SurveyCore", "SurveyPassive", "SurveyStore", "TestSupport",
+                "FarmKit", "SurveyCore", "SurveyPassive", "SurveyStore", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(

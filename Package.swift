@@ -59,6 +59,9 @@ let package = Package(
         .target(name: "SurveyReport", dependencies: ["SurveyCore", "SurveyStore"]),
         // Mail server logs → connections (`mxsurvey logs`); parsing only, no SQL.
         .target(name: "SurveyPassive", dependencies: ["COpenSSL", "CZlib", "SurveyCore"]),
+        // Message headers: mbox/Maildir/message readers, the Received trace parser, the
+        // last external hop.
+        .target(name: "SurveyHeaders", dependencies: ["COpenSSL", "SurveyCore", "SurveyStore"]),
         .target(
             name: "FarmKit",
             dependencies: [
@@ -79,7 +82,7 @@ let package = Package(
             name: "mxsurvey",
             dependencies: [
                 "SurveyCore", "SurveyDNS", "SurveyStore", "SurveyProbe", "SurveyScan", "SurveyReport",
-                "SurveyTLS", "SurveyPassive",
+                "SurveyTLS", "SurveyPassive", "SurveyHeaders",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -132,6 +135,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),
         .testTarget(
+            name: "SurveyHeadersTests", dependencies: ["SurveyCore", "SurveyHeaders", "SurveyStore"]),
+        .testTarget(
             name: "SurveyReportTests",
             dependencies: [
                 "SurveyCore", "SurveyReport", "SurveyStore", "TestSupport",
@@ -147,7 +152,7 @@ let package = Package(
         // Runs the built executables as a user would.
         .testTarget(
             name: "mxsurveyTests",
-            dependencies: ["TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: ["SurveyTLS", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6]
 )

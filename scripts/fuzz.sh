@@ -23,6 +23,7 @@ smtp_reply      4096     nio    Sources/SurveyProbe/SMTPReplyParser.swift
 dns_answer      4096     nio+cares Sources/SurveyDNS/*.swift
 input_reader    5000     -
 domain_name     1024     -
+received_header 8192     -      Sources/SurveyHeaders/HeaderBlock.swift Sources/SurveyHeaders/ReceivedParser.swift Sources/SurveyHeaders/OwnHosts.swift
 '
 SCRIPT=scripts/fuzz.sh
 SCRATCH=.build-fuzz

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages mxsurvey builds against, the real servers its tests and demo
-# start (unbound, Postfix, nginx for MTA-STS policy hosts, swaks as a sending client),
+# start (unbound, Postfix, nginx for MTA-STS policy hosts, swaks as a sending client, with
+# libnet-ssleay-perl for its STARTTLS),
 # ldnsutils to sign the DNSSEC test zones, the public suffix list, zlib for gzip'd logs,
 # libidn12 for the unpacked Exim of the log tests (scripts/fetch-exim.sh), dnsperf and
 # pflogsumm for `make bench` and heaptrack for the TLS leak check
@@ -18,5 +19,5 @@ apt-get update -q
 apt-get install -y -q --no-install-recommends \
     pkg-config libssl-dev libsqlite3-dev libc-ares-dev sqlite3 openssl ca-certificates \
     unbound postfix dnsperf heaptrack \
-    nginx-light ldnsutils swaks pflogsumm publicsuffix zlib1g-dev \
+    nginx-light ldnsutils swaks libnet-ssleay-perl pflogsumm publicsuffix zlib1g-dev \
     libidn12

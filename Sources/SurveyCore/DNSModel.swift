@@ -63,6 +63,9 @@ public struct DomainResolution: Sendable, Hashable {
     public var implicitMX: Bool { status == .implicitMX }
     /// Free text for `error`/`servfail` cases.
     public var detail: String?
+    /// The DNSSEC status of the MX answer (for an implicit MX: of the MX denial); nil when
+    /// the domain was not looked up.
+    public var mxDNSSEC: DNSSECStatus?
 
     public init(domain: String, status: DomainDNSStatus, mx: [MXRecord] = [], detail: String? = nil) {
         self.domain = domain
@@ -82,6 +85,12 @@ public struct HostResolution: Sendable, Hashable {
     /// IPv4 and IPv6 addresses in presentation form, IPv4 first, deduplicated.
     public var addresses: [String]
     public var detail: String?
+    /// The DNSSEC status of the address lookup (A and AAAA combined); nil when the host was
+    /// not looked up.
+    public var dnssec: DNSSECStatus?
+    /// The TLSA RRset at `_25._tcp.<host>`: looked up only when `dnssec` is `secure` and
+    /// the host has addresses.
+    public var tlsa: TLSALookup?
 
     public init(
         host: String, status: HostDNSStatus, cnameTarget: String? = nil, addresses: [String] = [],

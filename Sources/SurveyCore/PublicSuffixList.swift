@@ -1,19 +1,20 @@
 import Foundation
 
-/// The public suffix list (publicsuffix.org) and the registrable domain of a host name
-/// under it: the public suffix plus one label (`mail.example.co.uk` → `example.co.uk`).
+/// The Public Suffix List (https://publicsuffix.org/list/) as the Debian `publicsuffix`
+/// package ships it, and the registrable domain ("organisation") of a host name under it.
 ///
-/// Rules as the list's format defines them: a plain rule (`co.uk`), a wildcard (`*.ck`: every
-/// label under `ck` is a suffix) and an exception (`!www.ck`: not a suffix, though a wildcard
-/// says so); the longest matching rule wins, an exception before the wildcard it undoes, and
-/// a name no rule matches has its last label as its suffix (the list's implicit `*`).
-/// Names are compared in lower case, label by label; rules in Unicode (IDN) match only names
-/// written that way, not their `xn--` form.
+/// The list's algorithm: a name matches a rule when the rule's labels equal the name's
+/// rightmost labels (`*` matches any one label). Of the matching rules an exception rule
+/// (`!`) wins and its public suffix is the rule without its leftmost label; otherwise the
+/// rule with the most labels wins; when none matches the default rule `*` applies. The
+/// registrable domain is the public suffix plus one label; a name that is itself a public
+/// suffix has none. Rules with non-ASCII labels are kept in their `xn--` form, since the
+/// store holds names in ASCII.
 public struct PublicSuffixList: Sendable {
-    /// Debian's `publicsuffix` package.
+    /// Debian's copy (package `publicsuffix`).
     public static let debianPath = "/usr/share/publicsuffix/public_suffix_list.dat"
 
-    public struct LoadError: Error, CustomStringConvertible {
+    public struct LoadError: Error, CustomStringConvertible, Sendable {
         public var description: String
     }
 
@@ -21,15 +22,16 @@ public struct PublicSuffixList: Sendable {
     private var wildcards: Set<String> = []
     private var exceptions: Set<String> = []
 
-    /// Parses the list's text (comments `//`, one rule per line, anything after the first
-    /// space ignored).
+    /// Builds the list from its text (one rule per line, `//` comments).
     public init(text: String) {
-        for raw in text.split(whereSeparator: \.isNewline) {
-            let line = raw.split(separator: " ", maxSplits: 1).first.map(String.init) ?? ""
+        for rawLine in text.split(whereSeparator: \.isNewline) {
+            let line = rawLine.drop { $0 == " " || $0 == "\t" }
             guard !line.isEmpty, !line.hasPrefix("//") else { continue }
-            let rule = line.lowercased()
+            let token = line.prefix { $0 != " " && $0 != "\t" }
+            guard var rule = Self.ascii(String(token)) else { continue }
             if rule.hasPrefix("!") {
-                exceptions.insert(String(rule.dropFirst()))
+                rule.removeFirst()
+                exceptions.insert(rule)
             } else if rule.hasPrefix("*.") {
                 wildcards.insert(String(rule.dropFirst(2)))
             } else {
@@ -39,50 +41,79 @@ public struct PublicSuffixList: Sendable {
     }
 
     /// Reads the list from a file (by default Debian's).
-    public init(path: String = PublicSuffixList.debianPath) throws {
+    public init(path: String = PublicSuffixList.debianPath) throws(LoadError) {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw LoadError(
-                description: "cannot read the public suffix list \(path) (Debian package publicsuffix)")
+                description: "cannot read the public suffix list '\(path)' (Debian package publicsuffix)")
         }
         self.init(text: String(decoding: data, as: UTF8.self))
-        guard !rules.isEmpty else { throw LoadError(description: "no rules in \(path)") }
+        guard !rules.isEmpty else {
+            throw LoadError(description: "the public suffix list '\(path)' holds no rules")
+        }
     }
 
-    /// The public suffix of `name` (lower case, no trailing dot); nil for an empty name.
+    /// The public suffix of `name` (lower-cased, without a trailing dot), e.g. `co.uk` for
+    /// `mail.example.co.uk`; nil for an empty name.
     public func publicSuffix(of name: String) -> String? {
         let labels = Self.labels(name)
-        guard let start = suffixStart(labels) else { return nil }
-        return labels[start...].joined(separator: ".")
+        guard !labels.isEmpty else { return nil }
+        return labels.suffix(suffixLabelCount(labels)).joined(separator: ".")
     }
 
-    /// The registrable domain of `name`: its public suffix and one more label; nil when the
-    /// name is empty, is an IP address literal, or is itself a public suffix.
+    /// The registrable domain of `name`: its public suffix plus one label
+    /// (`example.co.uk` for `mail.example.co.uk`); nil when the name is itself a public
+    /// suffix, empty, or an address literal.
     public func registrableDomain(of name: String) -> String? {
         let labels = Self.labels(name)
-        guard let start = suffixStart(labels), start > 0 else { return nil }
-        if labels.count == 4, labels.allSatisfy({ $0.allSatisfy(\.isNumber) }) { return nil }
-        if name.contains(":") { return nil }
-        return labels[(start - 1)...].joined(separator: ".")
+        guard !labels.isEmpty, !Self.isAddress(name) else { return nil }
+        let count = suffixLabelCount(labels)
+        guard labels.count > count else { return nil }
+        return labels.suffix(count + 1).joined(separator: ".")
+    }
+
+    /// How many of the rightmost labels form the public suffix.
+    private func suffixLabelCount(_ labels: [String]) -> Int {
+        var best = 1  // the default rule `*`
+        // From the longest candidate suffix to the shortest.
+        for start in 0..<labels.count {
+            let candidate = labels[start...].joined(separator: ".")
+            let length = labels.count - start
+            if exceptions.contains(candidate) { return length - 1 }
+            if rules.contains(candidate) { best = max(best, length) }
+            if start + 1 < labels.count {
+                // `*.rest` matches `label.rest`.
+                let rest = labels[(start + 1)...].joined(separator: ".")
+                if wildcards.contains(rest) { best = max(best, length) }
+            }
+        }
+        return best
     }
 
     private static func labels(_ name: String) -> [String] {
-        var text = name.lowercased()
-        while text.hasSuffix(".") { text.removeLast() }
-        guard !text.isEmpty else { return [] }
-        return text.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        var n = name.lowercased()
+        while n.hasSuffix(".") { n.removeLast() }
+        guard !n.isEmpty else { return [] }
+        let labels = n.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        return labels.contains(where: \.isEmpty) ? [] : labels
     }
 
-    /// The index of the first label of the public suffix.
-    private func suffixStart(_ labels: [String]) -> Int? {
-        guard !labels.isEmpty, !labels.contains(where: \.isEmpty) else { return nil }
-        for i in 0..<labels.count {
-            let suffix = labels[i...].joined(separator: ".")
-            if exceptions.contains(suffix) { return i + 1 }
-            if rules.contains(suffix) { return i }
-            if i + 1 < labels.count, wildcards.contains(labels[(i + 1)...].joined(separator: ".")) {
-                return i
+    private static func isAddress(_ name: String) -> Bool {
+        IPv4(name) != nil || IPv6(name) != nil
+    }
+
+    /// A rule with its Unicode labels in `xn--` form (nil when a label cannot be encoded).
+    private static func ascii(_ rule: String) -> String? {
+        let lower = rule.lowercased()
+        guard lower.unicodeScalars.contains(where: { !$0.isASCII }) else { return lower }
+        var out: [String] = []
+        for label in lower.split(separator: ".", omittingEmptySubsequences: false) {
+            if label.unicodeScalars.allSatisfy(\.isASCII) {
+                out.append(String(label))
+            } else {
+                guard let encoded = Punycode.encode(String(label)) else { return nil }
+                out.append("xn--" + encoded)
             }
         }
-        return labels.count - 1
+        return out.joined(separator: ".")
     }
 }

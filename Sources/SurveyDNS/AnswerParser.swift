@@ -18,9 +18,27 @@ enum AnswerParser {
     static func parse(_ reply: RawReply, name: String, type: RecordType) -> DNSAnswer {
         var answer = DNSAnswer(name: name, type: type, status: .error("unparsed"))
         let message = reply.message
+        if message.count >= 12, message[2] & 0x02 != 0 {
+            // TC: c-ares asks again over TCP when a UDP reply is truncated; a truncated reply
+            // that still reaches us (one over TCP) is not an answer.
+            answer.status = .error("truncated reply (TC set)")
+            return answer
+        }
         if !message.isEmpty {
             answer.cnameChain = DNSMessage(message).cnameChain(from: name)
         }
+        setStatus(of: &answer, reply: reply)
+        // AD in the reply: the validating resolver vouches for the answer (RFC 6840 §5.7).
+        switch answer.status {
+        case .ok, .nodata, .nxdomain:
+            answer.dnssec = message.count >= 12 && message[3] & 0x20 != 0 ? .secure : .insecure
+        case .servfail, .refused, .timeout, .error: answer.dnssec = .indeterminate
+        }
+        return answer
+    }
+
+    private static func setStatus(of answer: inout DNSAnswer, reply: RawReply) {
+        let message = reply.message
         switch reply.status {
         case ARES_SUCCESS:
             parseRecords(into: &answer, message: message)
@@ -41,7 +59,6 @@ enum AnswerParser {
         case ARES_EBADNAME: answer.status = .error("invalid query name")
         default: answer.status = .error(errorText(reply.status))
         }
-        return answer
     }
 
     static func errorText(_ status: Int32) -> String {
@@ -79,10 +96,12 @@ enum AnswerParser {
             // Not ares_parse_a_reply: c-ares 1.18 rejects the whole reply as malformed when an
             // alias in it names a target with an octet outside letters, digits and hyphens.
             result = parseAddresses(message, of: answer, into: &answer.records)
-        default: result = parseWithCAres(into: &answer, message: message)
+        case .tlsa: result = parseTLSA(message, of: &answer)
+        case .mx, .txt, .cname: result = parseWithCAres(into: &answer, message: message)
         }
         switch result {
-        case ARES_SUCCESS: answer.status = answer.records.isEmpty ? .nodata : .ok
+        case ARES_SUCCESS:
+            answer.status = answer.records.isEmpty && answer.malformedRecords == 0 ? .nodata : .ok
         // NOERROR whose answer section holds only an alias (the target has no such record).
         case ARES_ENODATA: answer.status = .nodata
         default:
@@ -104,7 +123,7 @@ enum AnswerParser {
                     return ARES_SUCCESS
                 }
                 return ARES_ENODATA
-            case .a, .aaaa: return ARES_ENOTIMP
+            case .a, .aaaa, .tlsa: return ARES_ENOTIMP
             }
         }
     }
@@ -142,6 +161,25 @@ enum AnswerParser {
             guard let text = raw.withUnsafeBytes({ presentation(ofRaw: $0.baseAddress!, family: family) })
             else { continue }
             records.append(v4 ? .a(text) : .aaaa(text))
+        }
+        return found.isEmpty ? ARES_ENODATA : ARES_SUCCESS
+    }
+
+    /// The TLSA records (RFC 6698 §2.1) of the answer section that belong to the name asked
+    /// or its alias chain; RDATA shorter than the three parameter octets is counted in
+    /// `malformedRecords` (RFC 7671 §4: such a record is unusable, the others still count).
+    private static func parseTLSA(_ message: [UInt8], of answer: inout DNSAnswer) -> Int32 {
+        let owners = [answer.name] + answer.cnameChain
+        guard
+            let found = DNSMessage(message).addresses(
+                type: RecordType.tlsa.rawValue, length: nil, owners: owners)
+        else { return ARES_EBADRESP }
+        for rdata in found {
+            if let record = TLSARecord(rdata: rdata) {
+                answer.records.append(.tlsa(record))
+            } else {
+                answer.malformedRecords += 1
+            }
         }
         return found.isEmpty ? ARES_ENODATA : ARES_SUCCESS
     }
@@ -243,9 +281,9 @@ struct DNSMessage {
     }
 
     /// The RDATA of the records of class IN and type `type` in the answer section whose RDATA
-    /// is `length` octets and whose owner is one of `owners` (`DNSName`'s form), in order; nil
-    /// when the message is cut short or malformed.
-    func addresses(type: UInt16, length: Int, owners: [String]) -> [ArraySlice<UInt8>]? {
+    /// is `length` octets (any length when nil) and whose owner is one of `owners`
+    /// (`DNSName`'s form), in order; nil when the message is cut short or malformed.
+    func addresses(type: UInt16, length: Int?, owners: [String]) -> [ArraySlice<UInt8>]? {
         guard bytes.count >= 12, let questions = u16(4), let answers = u16(6), questions == 1 else {
             return nil
         }
@@ -258,7 +296,7 @@ struct DNSMessage {
             else { return nil }
             let rdata = next + 10
             guard rdata + rdlength <= bytes.count else { return nil }
-            if rrType == Int(type), rrClass == 1, rdlength == length {
+            if rrType == Int(type), rrClass == 1, length.map({ rdlength == $0 }) ?? true {
                 // Usually the owner is a pointer to the question, which is the name asked.
                 let isQuestion = bytes[position] == 0xC0 && bytes[position + 1] == 12
                 if isQuestion || readName(at: position).map({ owners.contains($0.name) }) == true {

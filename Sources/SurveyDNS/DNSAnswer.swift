@@ -7,6 +7,7 @@ public enum RecordType: UInt16, Sendable, Hashable, CaseIterable, CustomStringCo
     case mx = 15
     case txt = 16
     case aaaa = 28
+    case tlsa = 52
 
     public var description: String {
         switch self {
@@ -15,6 +16,7 @@ public enum RecordType: UInt16, Sendable, Hashable, CaseIterable, CustomStringCo
         case .mx: "MX"
         case .txt: "TXT"
         case .aaaa: "AAAA"
+        case .tlsa: "TLSA"
         }
     }
 }
@@ -65,6 +67,7 @@ public enum DNSRecord: Sendable, Hashable {
     case aaaa(String)
     case txt(TXTRecord)
     case cname(String)
+    case tlsa(TLSARecord)
 }
 
 /// The answer to one query.
@@ -79,6 +82,13 @@ public struct DNSAnswer: Sendable, Hashable {
     public var records: [DNSRecord]
     /// When `name` is an alias: the CNAME targets the server followed, in order (same form).
     public var cnameChain: [String]
+    /// The DNSSEC status the resolver gave the answer: `secure` when its reply had the AD
+    /// bit, `insecure` without; `bogus` when it answered SERVFAIL and the same question with
+    /// CD got an answer; `indeterminate` without any verdict.
+    public var dnssec: DNSSECStatus = .indeterminate
+    /// RDATA of the asked type in the reply that could not be read as a record of that type
+    /// (TLSA shorter than its three parameter octets); the readable ones are in `records`.
+    public var malformedRecords = 0
 
     public init(
         name: String, type: RecordType, status: DNSStatus, records: [DNSRecord] = [],
@@ -108,5 +118,8 @@ public struct DNSAnswer: Sendable, Hashable {
     }
     public var txt: [TXTRecord] {
         records.compactMap { if case .txt(let r) = $0 { r } else { nil } }
+    }
+    public var tlsa: [TLSARecord] {
+        records.compactMap { if case .tlsa(let r) = $0 { r } else { nil } }
     }
 }

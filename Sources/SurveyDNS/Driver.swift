@@ -162,7 +162,14 @@ private let dnsClassIN: UInt16 = 1
 /// advertises it, last, in the 11 octets c-ares strips when it retries without EDNS after a
 /// FORMERR. The name is `DNSName`'s presentation form (or any RFC 1035 escaping) and goes
 /// out with exactly the labels it denotes. Returns nil when `name` is not a valid name.
-func queryMessage(id: UInt16, name: String, type: UInt16, ednsPayloadSize: Int?) -> [UInt8]? {
+///
+/// The header also has AD set, which asks a validating resolver to report in its reply's
+/// AD bit whether it validated the answer (RFC 6840 §5.7; c-ares has no way to set the DO
+/// bit, and AD alone is enough). `checkingDisabled` sets CD (RFC 4035 §3.2.2): the resolver
+/// answers without validating, which tells a bogus answer from a broken zone.
+func queryMessage(
+    id: UInt16, name: String, type: UInt16, ednsPayloadSize: Int?, checkingDisabled: Bool = false
+) -> [UInt8]? {
     var name = name
     return name.withUTF8 { utf8 -> [UInt8]? in
         let capacity = 12 + DNSName.maxWireLength(utf8.count) + 4 + 11
@@ -172,6 +179,7 @@ func queryMessage(id: UInt16, name: String, type: UInt16, ednsPayloadSize: Int?)
             buffer[0] = UInt8(id >> 8)
             buffer[1] = UInt8(id & 0xFF)
             buffer[2] = 0x01  // RD
+            buffer[3] = checkingDisabled ? 0x30 : 0x20  // AD, and CD when asked for
             buffer[5] = 1  // QDCOUNT
             buffer[11] = ednsPayloadSize == nil ? 0 : 1  // ARCOUNT
             guard
@@ -272,6 +280,7 @@ private final class QueryContext {
 private struct OutgoingQuery {
     let name: String
     let type: UInt16
+    let checkingDisabled: Bool
     let handler: ReplyHandler
 }
 
@@ -421,8 +430,9 @@ final class Driver: @unchecked Sendable {
     }
 
     /// Queues a query of class IN for c-ares; `handler` runs on this thread with the reply.
-    func send(_ name: String, _ type: UInt16, _ handler: @escaping ReplyHandler) {
-        outgoing.append(OutgoingQuery(name: name, type: type, handler: handler))
+    func send(_ name: String, _ type: UInt16, checkingDisabled: Bool, _ handler: @escaping ReplyHandler) {
+        outgoing.append(
+            OutgoingQuery(name: name, type: type, checkingDisabled: checkingDisabled, handler: handler))
     }
 
     /// A query c-ares has finished with `status` (of `ares_send`: success for any reply).
@@ -489,7 +499,10 @@ final class Driver: @unchecked Sendable {
         completedCounts.queriesSent += 1
         let id = queryIDs.take()
         let edns = ednsPayloadSize
-        guard let message = queryMessage(id: id, name: query.name, type: query.type, ednsPayloadSize: edns)
+        guard
+            let message = queryMessage(
+                id: id, name: query.name, type: query.type, ednsPayloadSize: edns,
+                checkingDisabled: query.checkingDisabled)
         else {
             queryIDs.release(id)
             finished(query, status: ARES_EBADNAME, timeouts: 0, message: [])

@@ -6,15 +6,22 @@ typealias ReplyHandler = (RawReply) -> Void
 /// Where a job sends its queries: the driver (replies arrive later, on its thread) or,
 /// once the resolver is shut down, `ShutDownSender` (the reply is "shut down", at once).
 protocol QuerySender: AnyObject {
-    /// One query of class IN for `name` (`DNSName`'s form) and the record type `type`.
-    func send(_ name: String, _ type: UInt16, _ handler: @escaping ReplyHandler)
+    /// One query of class IN for `name` (`DNSName`'s form) and the record type `type`, with
+    /// AD set in its header, and CD too when `checkingDisabled` (see `queryMessage`).
+    func send(_ name: String, _ type: UInt16, checkingDisabled: Bool, _ handler: @escaping ReplyHandler)
+}
+
+extension QuerySender {
+    func send(_ name: String, _ type: UInt16, _ handler: @escaping ReplyHandler) {
+        send(name, type, checkingDisabled: false, handler)
+    }
 }
 
 extension Driver: QuerySender {}
 
 /// Answers every query with "resolver shut down" on the caller's thread.
 final class ShutDownSender: QuerySender {
-    func send(_ name: String, _ type: UInt16, _ handler: @escaping ReplyHandler) {
+    func send(_ name: String, _ type: UInt16, checkingDisabled: Bool, _ handler: @escaping ReplyHandler) {
         handler(.shutDown)
     }
 }
@@ -37,6 +44,11 @@ protocol DriverFlushable: AnyObject, Sendable {
 /// chain the server left open is followed (an authoritative-only server answers NOERROR
 /// with just the CNAME when the target lies in another zone; a recursive server has done
 /// this already, then it costs nothing).
+///
+/// DNSSEC: every query asks for the AD bit (`queryMessage`); the answer's `dnssec` is the
+/// weakest over the replies it is made of. A SERVFAIL that stays after all tries is asked
+/// once more with CD set: when that gets an answer (NOERROR or NXDOMAIN), the resolver
+/// failed validation, and the answer stays SERVFAIL with `dnssec` `bogus`.
 final class QueryJob: ResolverJob {
     private let asked: String
     private let type: RecordType
@@ -47,6 +59,8 @@ final class QueryJob: ResolverJob {
     private var hops = 0
     private var chain: [String] = []
     private var answer: DNSAnswer?
+    /// The SERVFAIL answer whose question is being asked again with CD.
+    private var failedValidation: DNSAnswer?
 
     init(_ name: String, type: RecordType, tries: Int, done: @escaping (DNSAnswer) -> Void) {
         self.asked = normalizedName(name)
@@ -71,9 +85,23 @@ final class QueryJob: ResolverJob {
     }
 
     private func received(_ reply: RawReply, _ sender: any QuerySender) {
-        let parsed = AnswerParser.parse(reply, name: current, type: type)
-        if parsed.status == .servfail && attempts < tries {
+        var parsed = AnswerParser.parse(reply, name: current, type: type)
+        if var failed = failedValidation {
+            // The reply to the question asked again with CD.
+            failedValidation = nil
+            switch parsed.status {
+            case .ok, .nodata, .nxdomain: failed.dnssec = .bogus
+            case .servfail, .refused, .timeout, .error: failed.dnssec = .indeterminate
+            }
+            parsed = failed
+        } else if parsed.status == .servfail && attempts < tries {
             ask(current, sender)
+            return
+        } else if parsed.status == .servfail {
+            failedValidation = parsed
+            sender.send(current, type.rawValue, checkingDisabled: true) { [self] reply in
+                received(reply, sender)
+            }
             return
         }
         attempts = 0
@@ -85,8 +113,10 @@ final class QueryJob: ResolverJob {
                 return
             }
             chain += parsed.cnameChain
-            let next = DNSAnswer(
+            var next = DNSAnswer(
                 name: asked, type: type, status: parsed.status, records: parsed.records, cnameChain: chain)
+            next.dnssec = previous.dnssec.combined(with: parsed.dnssec)
+            next.malformedRecords = parsed.malformedRecords
             answer = next
             if parsed.cnameChain.isEmpty {
                 done(next)
@@ -155,18 +185,23 @@ final class DomainJob: ResolverJob {
 
     func start(_ sender: any QuerySender) {
         QueryJob(name, type: .mx, tries: tries) { [self] answer in
-            if let resolution = DomainVerdict.fromMX(name, answer) {
+            if var resolution = DomainVerdict.fromMX(name, answer) {
+                resolution.mxDNSSEC = answer.dnssec
                 done(resolution)
                 return
             }
             AddressJob(name, tries: tries) { [self] a, aaaa in
-                done(DomainVerdict.implicitMX(name, a: a, aaaa: aaaa))
+                var resolution = DomainVerdict.implicitMX(name, a: a, aaaa: aaaa)
+                resolution.mxDNSSEC = answer.dnssec
+                done(resolution)
             }.start(sender)
         }.start(sender)
     }
 }
 
-/// The addresses of an MX host: A and AAAA at the same time. See `HostVerdict`.
+/// The addresses of an MX host: A and AAAA at the same time (see `HostVerdict`); when the
+/// host has addresses and their lookup is DNSSEC-secure, then its TLSA RRset at
+/// `_25._tcp.<host>` (RFC 7672 §2.2: DANE applies only then).
 final class HostJob: ResolverJob {
     private let name: String
     private let tries: Int
@@ -180,7 +215,15 @@ final class HostJob: ResolverJob {
 
     func start(_ sender: any QuerySender) {
         AddressJob(name, tries: tries) { [self] a, aaaa in
-            done(HostVerdict.resolution(name, a: a, aaaa: aaaa))
+            var resolution = HostVerdict.resolution(name, a: a, aaaa: aaaa)
+            guard resolution.status == .ok, resolution.dnssec == .secure else {
+                done(resolution)
+                return
+            }
+            QueryJob("_25._tcp." + name, type: .tlsa, tries: tries) { [self] answer in
+                resolution.tlsa = HostVerdict.tlsa(answer)
+                done(resolution)
+            }.start(sender)
         }.start(sender)
     }
 }

@@ -97,7 +97,10 @@ enum DomainVerdict {
         case .nxdomain:
             return DomainResolution(domain: name, status: .nxdomain)
         case .servfail:
-            return DomainResolution(domain: name, status: .servfail, detail: "MX query: SERVFAIL")
+            let detail =
+                answer.dnssec == .bogus
+                ? "MX query: SERVFAIL; DNSSEC bogus (answered with checking disabled)" : "MX query: SERVFAIL"
+            return DomainResolution(domain: name, status: .servfail, detail: detail)
         case .timeout:
             return DomainResolution(domain: name, status: .timeout, detail: "MX query: no answer")
         case .refused:
@@ -145,6 +148,27 @@ enum DomainVerdict {
 /// The verdict on an MX host from its A and AAAA answers.
 enum HostVerdict {
     static func resolution(_ name: String, a: DNSAnswer, aaaa: DNSAnswer) -> HostResolution {
+        var resolution = addresses(name, a: a, aaaa: aaaa)
+        resolution.dnssec = a.dnssec.combined(with: aaaa.dnssec)
+        if resolution.dnssec == .bogus, resolution.status == .servfail {
+            resolution.detail =
+                (resolution.detail.map { $0 + "; " } ?? "")
+                + "DNSSEC bogus (answered with checking disabled)"
+        }
+        return resolution
+    }
+
+    /// The TLSA lookup of a host from the answer for `_25._tcp.<host>`.
+    static func tlsa(_ answer: DNSAnswer) -> TLSALookup {
+        switch answer.status {
+        case .ok, .nodata, .nxdomain:
+            return TLSALookup(dnssec: answer.dnssec, records: answer.tlsa, malformed: answer.malformedRecords)
+        case .servfail, .refused, .timeout, .error:
+            return TLSALookup(dnssec: answer.dnssec, failure: "TLSA query: \(answer.status)")
+        }
+    }
+
+    private static func addresses(_ name: String, a: DNSAnswer, aaaa: DNSAnswer) -> HostResolution {
         var seen = Set<String>()
         var addresses = [String]()
         for address in a.addresses + aaaa.addresses where seen.insert(address).inserted {

@@ -148,6 +148,8 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
     case plaintextRefused = "plaintext_refused"
     case dskCompliant = "dsk_compliant"
     case bsiCompliant = "bsi_tr03116_compliant"
+    case dnssecSignedMX = "dnssec_signed_mx"
+    case daneProtected = "dane_protected"
 
     /// Figures shown first and kept in the time series.
     public static let key: [FigureID] = [.starttlsOffered, .tlsNegotiated, .dskCompliant, .certValid]
@@ -157,7 +159,7 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
         switch self {
         case .tlsLegacy, .certExpired, .certSelfSigned, .certUntrusted, .certNameMismatch: true
         case .starttlsOffered, .tlsNegotiated, .tlsV13, .tlsV12, .certValid,
-            .forwardSecrecy, .plaintextRefused, .dskCompliant, .bsiCompliant:
+            .forwardSecrecy, .plaintextRefused, .dskCompliant, .bsiCompliant, .dnssecSignedMX, .daneProtected:
             false
         }
     }
@@ -181,6 +183,8 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
         case .plaintextRefused: "Plaintext refused"
         case .dskCompliant: "DSK compliant"
         case .bsiCompliant: "BSI TR-03116-4 compliant"
+        case .dnssecSignedMX: "DNSSEC-signed MX"
+        case .daneProtected: "DANE-protected"
         }
     }
 
@@ -201,6 +205,8 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
         case .plaintextRefused: "refused mail without TLS"
         case .dskCompliant: "met the DSK rule (STARTTLS with TLS 1.2 or newer)"
         case .bsiCompliant: "met BSI TR-03116-4 (TLS 1.2/1.3 with approved suites)"
+        case .dnssecSignedMX: "had DNSSEC-secure MX and address records"
+        case .daneProtected: "matched their DANE TLSA records"
         }
     }
 
@@ -209,7 +215,9 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
         switch self {
         case .tlsV13, .tlsV12, .tlsLegacy, .forwardSecrecy: " with TLS"
         case .certValid, .certExpired, .certSelfSigned, .certUntrusted, .certNameMismatch: " with TLS"
-        case .starttlsOffered, .tlsNegotiated, .plaintextRefused, .dskCompliant, .bsiCompliant: ""
+        case .starttlsOffered, .tlsNegotiated, .plaintextRefused, .dskCompliant, .bsiCompliant,
+            .dnssecSignedMX, .daneProtected:
+            ""
         }
     }
 
@@ -242,6 +250,14 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
         case .bsiCompliant:
             "TLS 1.3 with an AES-GCM/AES-CCM suite, or TLS 1.2 with an ECDHE suite using AES-GCM or AES-CBC "
                 + "with SHA-256/384 (BSI TR-03116-4, 2023). See the compliance section."
+        case .dnssecSignedMX:
+            "The validating resolver vouched (AD bit) for the MX host's A/AAAA answer (host_dnssec = secure); "
+                + "a domain also needs its own MX answer secure (mx_dnssec). Insecure, bogus and "
+                + "indeterminate count as no."
+        case .daneProtected:
+            "A usable TLSA record at _25._tcp.<MX host> (DNSSEC-secure, RFC 7672) matched the chain the "
+                + "IP presented (dane_status = match); a domain is DANE-protected when every MX host matches. "
+                + "Hosts without TLSA, with unusable records, insecure or bogus DNS count as no."
         }
     }
 
@@ -256,6 +272,12 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
         case .plaintextRefused:
             "Units where the plaintext RCPT got a final answer (2xx/3xx or 5xx); 4xx answers are left out as "
                 + "greylisted_unresolved."
+        case .dnssecSignedMX:
+            "Units with a stored DNSSEC status (domains: with mail); scans stored before DNSSEC statuses "
+                + "existed are left out as not_tested."
+        case .daneProtected:
+            "Units with a DANE verdict; IPs whose probe got no certificate although TLSA records exist are "
+                + "left out by the probe's outcome, scans without DANE data as not_tested."
         }
     }
 
@@ -305,4 +327,70 @@ enum ComplianceCatalog {
                 + "BSI TR-03108 (2023) Secure E-Mail Transport."
         ),
     ]
+}
+
+/// The texts of the series of scans: section title, how the series was chosen, what the
+/// axes show.
+enum SeriesText {
+    static let sectionTitle = "Series of scans"
+    static let scan = "Scan"
+    static let started = "Started (UTC)"
+    static let domainsWithMail = "Domains with mail"
+    static let share = "Share"
+
+    /// Why a scan is not in the series.
+    static func leftOut(_ reason: SeriesLeftOut) -> String {
+        switch reason {
+        case .afterReported: "started after the reported scan"
+        case .otherInput: "of another input list or with other measurement options"
+        case .unfinished: "not finished (running or interrupted)"
+        case .beforeSince: "started before --since"
+        case .afterUntil: "started after --until"
+        }
+    }
+
+    /// How the series was chosen and what was left out: "Key figures of MX hosts in the 30
+    /// finished scans of the input list 'top.csv' with the same measurement options as scan
+    /// 31 …".
+    static func scope(_ s: SeriesSelection, reported: Int64, tag: String?) -> String {
+        let population = tag.map { "MX hosts of the domains tagged '\($0)'" } ?? "MX hosts"
+        var out = "Key figures of \(population) in \(s.scans) scan\(s.scans == 1 ? "" : "s"): "
+        switch s.scope {
+        case .same:
+            let input = s.input.map { "'\($0)'" } ?? "(none stored)"
+            let options = s.options.isEmpty ? "none set" : s.options.joined(separator: " ")
+            out +=
+                "scan \(reported) and the finished scans before it of the same input list \(input) with the "
+            out += "same measurement options (\(options)); --series all takes every scan"
+        case .all:
+            out += "scan \(reported) and every finished scan before it, whatever its input list"
+        }
+        if let since = s.since { out += "; started on or after \(since.text)" }
+        if let until = s.until { out += "; started on or before \(until.text)" }
+        let left = SeriesLeftOut.allCases.compactMap { r -> String? in
+            guard let n = s.leftOut[r.rawValue], n > 0 else { return nil }
+            return "\(n) \(leftOut(r))"
+        }
+        out += ". Scans left out: " + (left.isEmpty ? "none" : left.joined(separator: ", ")) + "."
+        return out
+    }
+
+    /// What the axes show: "x axis: scan start (UTC), a tick per month; y axis: 80–100%, not
+    /// from 0."
+    static func axes(tickUnit: String?, lower: Double, upper: Double) -> String {
+        var out = "x axis: scan start time (UTC)"
+        if let tickUnit { out += ", a tick per \(tickUnit)" }
+        out += "; y axis: \(number(lower))–\(number(upper))%"
+        out += lower > 0 ? ", not from 0." : "."
+        return out
+    }
+
+    /// A tick spacing in words: "month", "2 weeks".
+    static func tickUnit(_ unit: String, count: Int) -> String {
+        count == 1 ? unit : "\(count) \(unit)s"
+    }
+
+    static func number(_ v: Double) -> String {
+        v == v.rounded() ? String(Int(v)) : String(format: "%.1f", v)
+    }
 }

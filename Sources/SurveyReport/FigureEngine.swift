@@ -110,8 +110,33 @@ enum Evaluator {
         return .out(failureReason(p))
     }
 
+    /// A DNSSEC status as a figure: secure is yes, any other status no, none stored (a scan
+    /// before store v6) not tested.
+    static func dnssecSecure(_ status: StoredStatus<DNSSECStatus>?) -> Outcome {
+        guard let status else { return .out(.notTested) }
+        guard case .known(let s) = status else { return .out(.notTested) }
+        switch s {
+        case .secure: return .yes
+        case .insecure, .bogus, .indeterminate: return .no
+        }
+    }
+
+    /// DANE protection of a pair: `match` is yes, any other verdict no; without a verdict
+    /// (no certificate from the probe, or a scan before store v6) the probe's failure reason.
+    static func daneMatch(_ status: StoredStatus<DANEStatus>?, _ p: PairFacts) -> Outcome {
+        if p.excluded { return .out(.excluded) }
+        guard let status else { return p.hostDNSSEC == nil ? .out(.notTested) : .out(failureReason(p)) }
+        guard case .known(let s) = status else { return .out(.notTested) }
+        switch s {
+        case .match: return .yes
+        case .mismatch, .none, .unusable, .notApplicable, .bogus: return .no
+        }
+    }
+
     static func evaluate(_ figure: FigureID, _ p: PairFacts) -> Outcome {
         switch figure {
+        case .dnssecSignedMX: return dnssecSecure(p.hostDNSSEC)
+        case .daneProtected: return daneMatch(p.dane, p)
         case .starttlsOffered: return starttls(p)
         case .tlsNegotiated: return tls(p)
         case .tlsV13: return withTLS(p) { $0 == .tls13 ? .yes : .no }
@@ -294,7 +319,13 @@ struct Computation {
             for h in hosts {
                 let pairs = data.hostPairs[h]
                 var code = noAddressCode[h]
-                if !pairs.isEmpty {
+                if figure == .dnssecSignedMX {
+                    // A fact of the host's address lookup, with or without addresses.
+                    code = OutcomeCode.of(Evaluator.dnssecSecure(data.hostDNSSEC[h]))
+                } else if figure == .daneProtected, pairs.isEmpty, data.hostDANE[h] != nil {
+                    // A host without addresses whose DNS answers decided (e.g. bogus).
+                    code = OutcomeCode.no
+                } else if !pairs.isEmpty {
                     var c = OutcomeCode.Combiner()
                     for p in pairs { c.add(codes[p]) }
                     code = c.result(all: true)
@@ -311,6 +342,14 @@ struct Computation {
                     all.add(noMX)
                     any.add(noMX)
                     primary.add(noMX)
+                    continue
+                }
+                if figure == .dnssecSignedMX, Evaluator.dnssecSecure(d.mxDNSSEC) != .yes {
+                    // The domain's own MX answer comes first.
+                    let code = OutcomeCode.of(Evaluator.dnssecSecure(d.mxDNSSEC))
+                    all.add(code)
+                    any.add(code)
+                    primary.add(code)
                     continue
                 }
                 var c = OutcomeCode.Combiner()

@@ -1,4 +1,5 @@
 import Foundation
+import SurveyCore
 
 /// The report page's charts, inline SVG drawn here: the headline figures as grouped columns
 /// (one per unit), a bar chart per distribution, the mini bar of a figure's table row, and
@@ -116,55 +117,111 @@ extension HTMLRenderer {
             + "<rect width=\"\(fmt(filled))\" height=\"10\" rx=\"2\" fill=\"\(color)\"/></svg>"
     }
 
-    /// Line chart of the key figures (MX host unit) over all scans.
-    func seriesChart() -> String {
-        let points = report.series
-        let width = 960.0
-        let height = 300.0
-        let left = 44.0
-        let right = 20.0
-        let top = 34.0
-        let bottom = 50.0
-        let plotW = width - left - right
-        let plotH = height - top - bottom
-        var s = svgOpen(width: width, height: height, label: "Key figures of MX hosts over all scans")
-        var lx = left
+    /// The series chart's geometry: the axes and, per key figure, the points (x, y, figure)
+    /// of the scans whose start time can be read and whose figure has a share.
+    struct SeriesLayout {
+        static let width = 960.0
+        static let height = 300.0
+        static let left = max(52.0, TimeAxis.margin + 8)
+        static let right = TimeAxis.margin
+        static let top = 34.0
+        static let bottom = 46.0
+        static var plotW: Double { width - left - right }
+        static var plotH: Double { height - top - bottom }
+
+        var time: TimeAxis
+        var percent: PercentAxis
+        var lines: [(FigureID, [(x: Double, y: Double, figure: Figure)])]
+
+        init(_ series: [SeriesPoint]) {
+            let dated = series.compactMap { p in Timestamp.parse(p.startedAt).map { (p, $0) } }
+            let first = dated.map(\.1).min() ?? Date(timeIntervalSince1970: 0)
+            let last = dated.map(\.1).max() ?? first
+            time = TimeAxis(start: first, end: last, left: Self.left, width: Self.plotW)
+            percent = PercentAxis(
+                shares: FigureID.key.flatMap { id in dated.compactMap { $0.0.figure(id, .mxHost)?.share } })
+            var lines: [(FigureID, [(x: Double, y: Double, figure: Figure)])] = []
+            for id in FigureID.key {
+                var coords: [(x: Double, y: Double, figure: Figure)] = []
+                for (p, date) in dated {
+                    guard let f = p.figure(id, .mxHost), let share = f.share else { continue }
+                    coords.append(
+                        (time.x(date), percent.y(share, top: Self.top, height: Self.plotH), f))
+                }
+                lines.append((id, coords))
+            }
+            self.lines = lines
+        }
+
+        /// The caption's statement of the axes.
+        var axesNote: String {
+            let unit: String? = time.step.map { step in
+                let name =
+                    switch step.unit {
+                    case .hour: "hour"
+                    case .day: "day"
+                    case .week: "week"
+                    case .month: "month"
+                    case .year: "year"
+                    }
+                return SeriesText.tickUnit(name, count: step.count)
+            }
+            return SeriesText.axes(tickUnit: unit, lower: percent.lower, upper: percent.upper)
+        }
+    }
+
+    /// Line chart of the key figures (MX host unit) over the series' scans: x proportional
+    /// to the start time, y over the range the values need (stated on the axis).
+    func seriesChart(_ layout: SeriesLayout) -> String {
+        typealias L = SeriesLayout
+        let plotBottom = L.top + L.plotH
+        var s = svgOpen(
+            width: L.width, height: L.height, label: "Key figures of MX hosts over the series of scans")
+        var lx = L.left
         for (i, id) in FigureID.key.enumerated() {
             let color = Self.seriesColors[i % Self.seriesColors.count]
             s += "<rect x=\"\(fmt(lx))\" y=\"6\" width=\"14\" height=\"4\" fill=\"\(color)\"/>"
             s += "<text x=\"\(fmt(lx + 19))\" y=\"12\" class=\"lg\">\(e(id.title)), MX hosts</text>"
             lx += 19 + Double(id.title.count + 10) * 6.3 + 18
         }
-        s += axis(left: left, top: top, width: plotW, height: plotH)
-        let step = points.count > 1 ? plotW / Double(points.count - 1) : 0
-        func x(_ i: Int) -> Double { left + Double(i) * step }
-        for (i, p) in points.enumerated() {
-            let anchor = i == 0 ? "start" : (i == points.count - 1 ? "end" : "middle")
+        // y grid and its labels; a break mark on the axis when it does not start at 0.
+        for v in layout.percent.gridValues {
+            let y = layout.percent.y(v / 100, top: L.top, height: L.plotH)
+            let base = v == layout.percent.lower
             s +=
-                "<text x=\"\(fmt(x(i)))\" y=\"\(fmt(top + plotH + 18))\" class=\"gl\" text-anchor=\"\(anchor)\">"
-            s += "scan \(p.scan)</text>"
-            s +=
-                "<text x=\"\(fmt(x(i)))\" y=\"\(fmt(top + plotH + 32))\" class=\"ax2\" text-anchor=\"\(anchor)\">"
-            s += "\(e(String(p.startedAt.prefix(10))))</text>"
+                "<line x1=\"\(fmt(L.left))\" x2=\"\(fmt(L.left + L.plotW))\" y1=\"\(fmt(y))\" y2=\"\(fmt(y))\" "
+            s += "class=\"\(base ? "base" : "grid")\"/>"
+            s += "<text x=\"\(fmt(L.left - 6))\" y=\"\(fmt(y + 4))\" class=\"ax\">"
+            s += "\(SeriesText.number(v))%</text>"
         }
-        for (ci, id) in FigureID.key.enumerated() {
+        if layout.percent.isZoomed {
+            let x = L.left
+            s += "<path class=\"axbreak\" d=\"M\(fmt(x - 5)) \(fmt(plotBottom + 1)) l10 -4 M\(fmt(x - 5)) "
+            s += "\(fmt(plotBottom + 5)) l10 -4\"/>"
+        }
+        // x ticks at calendar boundaries; labels centred on them.
+        for t in layout.time.ticks {
+            let x = layout.time.x(t.date)
+            s +=
+                "<line x1=\"\(fmt(x))\" x2=\"\(fmt(x))\" y1=\"\(fmt(plotBottom))\" y2=\"\(fmt(plotBottom + 5))\" "
+            s += "class=\"base\"/>"
+            s += "<text x=\"\(fmt(x))\" y=\"\(fmt(plotBottom + 19))\" class=\"tick\" "
+            s += "font-size=\"\(fmt(TimeAxis.fontSize))\" text-anchor=\"middle\">\(e(t.label))</text>"
+        }
+        s += "<text x=\"\(fmt(L.left + L.plotW))\" y=\"\(fmt(L.height - 6))\" class=\"ax\">"
+        s += "\(e(layout.axesNote))</text>"
+        let radius = layout.lines.map(\.1.count).max().map { $0 > 120 ? 1.5 : $0 > 40 ? 2.5 : 4 } ?? 4
+        for (ci, line) in layout.lines.enumerated() {
+            let (id, coords) = line
             let color = Self.seriesColors[ci % Self.seriesColors.count]
-            var coords: [(Double, Double, Figure)] = []
-            for (i, p) in points.enumerated() {
-                guard let f = p.figure(id, .mxHost), let share = f.share else {
-                    continue
-                }
-                coords.append((x(i), top + plotH - plotH * share, f))
-            }
             if coords.count >= 2 {
-                let path = coords.map { "\(fmt($0.0)),\(fmt($0.1))" }.joined(separator: " ")
-                s += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2.5\"/>"
+                let path = coords.map { "\(fmt($0.x)),\(fmt($0.y))" }.joined(separator: " ")
+                s += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"/>"
             }
             for c in coords {
-                s += "<circle cx=\"\(fmt(c.0))\" cy=\"\(fmt(c.1))\" r=\"4\" fill=\"\(color)\">"
-                s +=
-                    "<title>\(e(id.title)): \(e(Fmt.percent(c.2.share))) (\(c.2.numerator) of \(c.2.denominator))"
-                s += "</title></circle>"
+                s += "<circle cx=\"\(fmt(c.x))\" cy=\"\(fmt(c.y))\" r=\"\(fmt(radius))\" fill=\"\(color)\">"
+                s += "<title>\(e(id.title)): \(e(Fmt.percent(c.figure.share))) "
+                s += "(\(c.figure.numerator) of \(c.figure.denominator))</title></circle>"
             }
         }
         return s + "</svg>"

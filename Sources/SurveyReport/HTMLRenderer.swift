@@ -81,12 +81,17 @@ struct HTMLRenderer {
         h += "<div><dt>Started</dt><dd>\(e(s.startedAt)) UTC</dd></div>"
         h += "<div><dt>Finished</dt><dd>\(e(s.finishedAt.map { $0 + " UTC" } ?? "not finished"))</dd></div>"
         h += "<div><dt>Status</dt><dd>\(e(s.status.rawValue))</dd></div>"
+        if let label = s.label { h += "<div><dt>Label</dt><dd>\(e(label))</dd></div>" }
         h += "<div><dt>Tool</dt><dd>\(e(s.toolVersion))</dd></div>"
         h += "<div class=\"wide\"><dt>Command</dt><dd><code>\(e(s.commandLine))</code></dd></div>"
         if let lag = s.maxLagMs {
             h += "<div class=\"wide\"><dt>Scheduling lag</dt><dd>max \(lag) ms"
             if lag >= ScanRecord.overloadLagMs { h += " — <strong>\(e(Fmt.overloadWarning))</strong>" }
             h += "</dd></div>"
+        }
+        if Fmt.resolverMayNotValidate(report) {
+            h +=
+                "<div class=\"wide\"><dt>DNSSEC</dt><dd><strong>\(e(Fmt.nonValidatingWarning))</strong></dd></div>"
         }
         h += "</dl>\n</header>\n"
         return h
@@ -326,26 +331,53 @@ struct HTMLRenderer {
                 return h + "</tbody></table>"
             }
         }
-        if report.series.count >= 2 {
-            h += section("All scans", id: "series") {
-                var h =
-                    "<p class=\"note\">Key figures of MX hosts in every scan of the store.</p>"
-                    + seriesChart()
-                h += "<table><thead><tr><th rowspan=\"2\">Scan</th><th rowspan=\"2\">Started (UTC)</th>"
-                h += "<th rowspan=\"2\" class=\"num\">Domains with mail</th>"
-                h += "<th colspan=\"\(FigureID.key.count)\" class=\"group\">MX hosts</th></tr><tr>"
-                for id in FigureID.key { h += "<th class=\"num\">\(e(id.title))</th>" }
-                h += "</tr></thead><tbody>\n"
-                for p in report.series {
-                    h += "<tr><td>\(p.scan)</td><td class=\"nowrap\">\(e(p.startedAt))</td>"
-                    h += "<td class=\"num\">\(p.domains.withMail)</td>"
-                    for id in FigureID.key { h += cell(p.figure(id, .mxHost)) }
-                    h += "</tr>\n"
-                }
-                return h + "</tbody></table>"
-            }
-        }
+        h += seriesSection()
         return h
+    }
+
+    /// The series of scans: how it was chosen, the chart (from two scans on) and a table
+    /// with every scan of the series. Shown from two scans on, or when scans were left out.
+    private func seriesSection() -> String {
+        let points = report.series
+        // One scan and nothing left out: no series to speak of.
+        guard points.count >= 2 || !report.seriesSelection.leftOut.isEmpty else { return "" }
+        return section(SeriesText.sectionTitle, id: "series") {
+            var h = "<p class=\"note\">"
+            h += e(SeriesText.scope(report.seriesSelection, reported: report.scan.id, tag: report.tag))
+            h += "</p>\n"
+            if points.count >= 2 {
+                let layout = SeriesLayout(points)
+                h += seriesChart(layout)
+                h += "<p class=\"note axes\">\(e(layout.axesNote))</p>\n"
+            }
+            h += "<table class=\"series\"><thead><tr><th rowspan=\"2\">\(e(SeriesText.scan))</th>"
+            h += "<th rowspan=\"2\">\(e(SeriesText.started))</th>"
+            h += "<th rowspan=\"2\" class=\"num\">\(e(SeriesText.domainsWithMail))</th>"
+            for id in FigureID.key {
+                h += "<th colspan=\"3\" class=\"group\">\(e(id.title)), \(e(ReportUnit.mxHost.noun))</th>"
+            }
+            h += "</tr><tr>"
+            for _ in FigureID.key {
+                h +=
+                    "<th class=\"num\">n</th><th class=\"num\">N</th><th class=\"num\">\(e(SeriesText.share))</th>"
+            }
+            h += "</tr></thead><tbody>\n"
+            for p in points {
+                h +=
+                    "<tr data-scan=\"\(p.scan)\"><td>\(p.scan)</td><td class=\"nowrap\">\(e(p.startedAt))</td>"
+                h += "<td class=\"num\">\(p.domains.withMail)</td>"
+                for id in FigureID.key {
+                    if let f = p.figure(id, .mxHost) {
+                        h += "<td class=\"num\">\(f.numerator)</td><td class=\"num\">\(f.denominator)</td>"
+                        h += "<td class=\"num\">\(e(Fmt.percent(f.share)))</td>"
+                    } else {
+                        h += "<td class=\"num\">n/a</td><td class=\"num\">n/a</td><td class=\"num\">n/a</td>"
+                    }
+                }
+                h += "</tr>\n"
+            }
+            return h + "</tbody></table>"
+        }
     }
 
     private func detailsSection() -> String {

@@ -50,6 +50,8 @@ extension HTMLRenderer {
         svg .gl{font-size:12px;text-anchor:middle;font-weight:600}
         svg .ax{font-size:11px;text-anchor:end;fill:#5b6477}
         svg .ax2{font-size:10.5px;fill:#5b6477}
+        svg .tick{fill:#5b6477}
+        svg .axbreak{stroke:#9aa3b2;stroke-width:1.5;fill:none}
         svg .bl{font-size:12px;text-anchor:end}
         svg .bv{font-size:12px;fill:#5b6477}
         svg .grid{stroke:#e3e7ee;stroke-width:1}

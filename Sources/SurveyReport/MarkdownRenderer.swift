@@ -43,6 +43,7 @@ struct MarkdownRenderer {
         out +=
             "- Scan: \(r.scan.id) (\(Self.esc(r.scan.status.rawValue))), started \(Self.esc(r.scan.startedAt))"
         out += ", finished \(Self.esc(r.scan.finishedAt ?? "not finished"))\n"
+        if let label = r.scan.label { out += "- Label: \(Self.esc(label))\n" }
         out += "- Tool version: \(Self.esc(r.scan.toolVersion))\n"
         out += "- Command line: \(Self.esc(r.scan.commandLine))\n"
         if let lag = r.scan.maxLagMs {
@@ -50,6 +51,7 @@ struct MarkdownRenderer {
             if lag >= ScanRecord.overloadLagMs { out += " — \(Fmt.overloadWarning)" }
             out += "\n"
         }
+        if Fmt.resolverMayNotValidate(r) { out += "- DNSSEC: \(Fmt.nonValidatingWarning)\n" }
         if let tag = r.tag { out += "- Restricted to tag: \(Self.esc(tag))\n" }
         out += "\n## Headlines\n\n"
         for id in FigureID.key {
@@ -142,16 +144,19 @@ struct MarkdownRenderer {
                         }
                 })
         }
-        if r.series.count >= 2 {
-            out += "## All scans\n\n"
+        if r.series.count >= 2 || !r.seriesSelection.leftOut.isEmpty {
+            out += "## \(SeriesText.sectionTitle)\n\n"
+            out += Self.esc(SeriesText.scope(r.seriesSelection, reported: r.scan.id, tag: r.tag)) + "\n\n"
+            let mx = ReportUnit.mxHost.noun
             out += table(
-                ["Scan", "Started", "Domains with mail"] + FigureID.key.map { "\($0.title), MX hosts" },
+                [SeriesText.scan, SeriesText.started, SeriesText.domainsWithMail]
+                    + FigureID.key.flatMap { ["\($0.title), \(mx): n", "N", SeriesText.share] },
                 r.series.map { p in
                     ["\(p.scan)", Self.esc(p.startedAt), "\(p.domains.withMail)"]
-                        + FigureID.key.map { id in
+                        + FigureID.key.flatMap { id in
                             p.figure(id, .mxHost).map {
-                                "\(Fmt.percent($0.share)) (\(Fmt.ratio($0)))"
-                            } ?? "n/a"
+                                ["\($0.numerator)", "\($0.denominator)", Fmt.percent($0.share)]
+                            } ?? ["n/a", "n/a", "n/a"]
                         }
                 })
         }

@@ -27,6 +27,18 @@ enum Fmt {
         "the scanning machine was overloaded during this scan, so some timeouts (e.g. banner_timeout)"
         + " may be the scanner's own; repeat the scan with a lower --concurrency before publishing"
         + " timeout figures"
+    /// Said when no MX host's address answer of the scan was DNSSEC-secure.
+    static let nonValidatingWarning =
+        "no MX host's address answer in this scan was DNSSEC-secure: the resolver most likely does not"
+        + " validate (--resolver must be a validating resolver), and then the DNSSEC and DANE figures say"
+        + " nothing about the domains"
+
+    /// Whether the scan had DNSSEC statuses and none of its MX hosts' answers was secure.
+    static func resolverMayNotValidate(_ r: Report) -> Bool {
+        guard let f = r.figure(.dnssecSignedMX, .mxHost) else { return false }
+        return f.denominator > 0 && f.numerator == 0
+    }
+
     /// A share as a percentage with one decimal (`71.4%`), `n/a` without a denominator.
     static func percent(_ share: Double?) -> String {
         guard let share else { return "n/a" }

@@ -31,14 +31,18 @@ public struct Report: Codable, Sendable, Equatable {
     public var tags: [TagBreakdown]
     public var compliance: [ComplianceRule]
     public var trend: Trend?
+    /// The scans of the series (`series_selection` says which and why), oldest first.
     public var series: [SeriesPoint]
+    public var seriesSelection: SeriesSelection
     public var details: [DetailTable]
 
     enum CodingKeys: String, CodingKey {
         case formatVersion = "format_version"
         case scan, tag, domains, figures, definitions, units, reasons
         case probeStatus = "probe_status"
-        case versions, ciphers, groups, providers, tags, compliance, trend, series, details
+        case versions, ciphers, groups, providers, tags, compliance, trend, series
+        case seriesSelection = "series_selection"
+        case details
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -60,6 +64,7 @@ public struct Report: Codable, Sendable, Equatable {
         try c.encode(compliance, forKey: .compliance)
         try c.encode(trend, forKey: .trend)
         try c.encode(series, forKey: .series)
+        try c.encode(seriesSelection, forKey: .seriesSelection)
         try c.encode(details, forKey: .details)
     }
 
@@ -326,7 +331,7 @@ public struct TrendItem: Codable, Sendable, Equatable {
     }
 }
 
-/// Key figures of one scan, for the time series of all scans in the store.
+/// Key figures of one scan of the series.
 public struct SeriesPoint: Codable, Sendable, Equatable {
     public var scan: Int64
     public var startedAt: String

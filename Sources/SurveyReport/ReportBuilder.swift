@@ -39,8 +39,13 @@ public struct ReportBuilder: Sendable {
     /// Builds the report of `scan` (the latest when `nil`), compared with `compare` when
     /// given, restricted to the domains tagged `tag` when given. All figures are read in one
     /// transaction, so a scan still running yields a consistent snapshot.
-    public func build(scan: Int64? = nil, compare: Int64? = nil, tag: String? = nil) throws -> Report {
-        try store.read { snapshot in try build(scan: scan, compare: compare, tag: tag, snapshot) }
+    /// `series` chooses the scans of the series (docs/reports.md, "Series").
+    public func build(
+        scan: Int64? = nil, compare: Int64? = nil, tag: String? = nil, series: SeriesFilter = SeriesFilter()
+    ) throws -> Report {
+        try store.read { snapshot in
+            try build(scan: scan, compare: compare, tag: tag, series: series, snapshot)
+        }
     }
 
     private static func subset(_ data: ScanData, tag: String?) -> [DomainRecord] {
@@ -63,7 +68,9 @@ public struct ReportBuilder: Sendable {
         scans.last(where: { $0.status == .done }) ?? scans.last
     }
 
-    private func build(scan: Int64?, compare: Int64?, tag: String?, _ snapshot: StoreSnapshot) throws
+    private func build(
+        scan: Int64?, compare: Int64?, tag: String?, series filter: SeriesFilter, _ snapshot: StoreSnapshot
+    ) throws
         -> Report
     {
         let scans = try snapshot.scans()
@@ -95,16 +102,20 @@ public struct ReportBuilder: Sendable {
             trend = Trend(compare: other, items: Self.trendItems(comp.figures, previous.figures))
         }
 
+        let (seriesScans, selection) = try Self.selectSeries(scans, reported: info, filter: filter) {
+            try snapshot.definition(ofScan: $0)
+        }
+        let keyIDs = Set(FigureID.key)
         var series: [SeriesPoint] = []
-        for s in scans {
+        series.reserveCapacity(seriesScans.count)
+        for s in seriesScans {
             let c: Computation
             if s.id == id {
                 c = comp
             } else {
-                let d = try ScanData.load(scan: s.id, from: snapshot)
+                let d = try ScanData.load(scan: s.id, from: snapshot, figures: FigureID.key)
                 c = Computation(data: d, domains: Self.subset(d, tag: tag), figureIDs: FigureID.key)
             }
-            let keyIDs = Set(FigureID.key)
             series.append(
                 SeriesPoint(
                     scan: s.id, startedAt: s.startedAt, status: s.status, domains: c.domainCounts,
@@ -126,7 +137,7 @@ public struct ReportBuilder: Sendable {
             groups: tlsAttribute(
                 data, comp, population: "IPs that negotiated TLS", \.group, missing: "(none recorded)"),
             providers: providers(data, comp), tags: tags, compliance: ComplianceCatalog.rules, trend: trend,
-            series: series, details: try details(data, comp, info, snapshot))
+            series: series, seriesSelection: selection, details: try details(data, comp, info, snapshot))
     }
 
     static func trendItems(_ current: [Figure], _ previous: [Figure]) -> [TrendItem] {

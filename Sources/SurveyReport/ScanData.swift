@@ -21,6 +21,9 @@ struct PairFacts: Sendable, Equatable {
     var notAfter: String?
     var plaintextRefused: Bool?
     var greylisted: Bool
+    /// `results.host_dnssec` and `results.dane_status` (nil for scans before store v6).
+    var hostDNSSEC: StoredStatus<DNSSECStatus>? = nil
+    var dane: StoredStatus<DANEStatus>? = nil
 }
 
 struct DomainRecord: Sendable {
@@ -29,6 +32,8 @@ struct DomainRecord: Sendable {
     var status: StoredStatus<DomainDNSStatus>
     /// MX hosts as (index into `ScanData.hostNames`, preference), in the order first seen.
     var mx: [(host: Int, preference: Int)]
+    /// `results.mx_dnssec` (nil for scans before store v6).
+    var mxDNSSEC: StoredStatus<DNSSECStatus>? = nil
 
     /// The domain takes mail (`DomainDNSStatus.acceptsMail`); a status this version does not
     /// know does not.
@@ -47,6 +52,10 @@ struct ScanData: Sendable {
     var hostNames: [String]
     /// `hosts.dns_status`; `nil` when the host was never resolved.
     var hostDNS: [StoredStatus<HostDNSStatus>?]
+    /// `results.host_dnssec` of each host, and the DANE verdict its DNS answers decided
+    /// alone (`dane_status` of a row without IP); nil when not stored.
+    var hostDNSSEC: [StoredStatus<DNSSECStatus>?] = []
+    var hostDANE: [StoredStatus<DANEStatus>?] = []
     /// Pair indices of each host, in the order its addresses were seen.
     var hostPairs: [[Int]]
     var ipNames: [String]
@@ -59,7 +68,10 @@ struct ScanData: Sendable {
     /// `FigureID.allCases` order.
     var codes: [[UInt8]] = []
 
-    static func load(scan: Int64, from store: StoreSnapshot) throws -> ScanData {
+    /// `figures`: the figures whose `codes` are decided (the others stay empty).
+    static func load(scan: Int64, from store: StoreSnapshot, figures: [FigureID] = FigureID.allCases) throws
+        -> ScanData
+    {
         var data = ScanData(
             domains: [], hostNames: [], hostDNS: [], hostPairs: [], ipNames: [], ipPairs: [], pairs: [],
             pairHost: [], pairIP: [])
@@ -79,7 +91,9 @@ struct ScanData: Sendable {
             } else {
                 d = data.domains.count
                 domainIndex[name] = d
-                data.domains.append(DomainRecord(name: name, tag: row.tag, status: row.dnsStatus, mx: []))
+                data.domains.append(
+                    DomainRecord(
+                        name: name, tag: row.tag, status: row.dnsStatus, mx: [], mxDNSSEC: row.mxDNSSEC))
             }
             lastDomain = name
             lastIndex = d
@@ -92,6 +106,8 @@ struct ScanData: Sendable {
                 hostIndex[hostName] = h
                 data.hostNames.append(hostName)
                 data.hostDNS.append(row.mxDNSStatus)
+                data.hostDNSSEC.append(row.hostDNSSEC)
+                data.hostDANE.append(row.ip == nil ? row.daneStatus : nil)
                 data.hostPairs.append([])
             }
             if !data.domains[d].mx.contains(where: { $0.host == h }) {
@@ -118,15 +134,16 @@ struct ScanData: Sendable {
                     nameMatch: row.certHostnameMatch, expired: row.certExpired,
                     selfSigned: row.certSelfSigned,
                     notAfter: row.certNotAfter, plaintextRefused: row.plaintextRefused,
-                    greylisted: row.greylisted == true))
+                    greylisted: row.greylisted == true, hostDNSSEC: row.hostDNSSEC, dane: row.daneStatus))
             data.pairHost.append(h)
             data.pairIP.append(ip)
             data.hostPairs[h].append(p)
             data.ipPairs[ip].append(p)
         }
         data.domains.sort { $0.name < $1.name }
+        let wanted = Set(figures)
         data.codes = FigureID.allCases.map { figure in
-            data.pairs.map { OutcomeCode.of(Evaluator.evaluate(figure, $0)) }
+            wanted.contains(figure) ? data.pairs.map { OutcomeCode.of(Evaluator.evaluate(figure, $0)) } : []
         }
         return data
     }

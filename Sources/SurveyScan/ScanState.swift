@@ -10,12 +10,19 @@ final class ScanState: Sendable {
         var counters = ScanCounters()
         var seenIPs: Set<String> = []
         var stopRequested = false
+        var domainsTotal: Int?
     }
     private let state = Mutex(State())
     let started = ContinuousClock.now
 
     var counters: ScanCounters { state.withLock { $0.counters } }
     var stopping: Bool { state.withLock { $0.stopRequested } }
+
+    /// Input lines naming a domain, once counted (for the progress line).
+    var domainsTotal: Int? {
+        get { state.withLock { $0.domainsTotal } }
+        set { state.withLock { $0.domainsTotal = newValue } }
+    }
 
     func stop() { state.withLock { $0.stopRequested = true } }
     func bump(_ update: (inout ScanCounters) -> Void) { state.withLock { update(&$0.counters) } }

@@ -33,6 +33,8 @@ public struct ScanCounters: Sendable {
     public var probesStarted = 0
     public var probesDone = 0
     public var retriesScheduled = 0
+    /// Re-probes finished (they are among `probesDone` too).
+    public var retriesDone = 0
     public var domainStatus: [DomainDNSStatus: Int] = [:]
     public var probeStatus: [ProbeStatus: Int] = [:]
     public var excludedAddresses = 0

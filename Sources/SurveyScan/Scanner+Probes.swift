@@ -43,6 +43,7 @@ extension Scanner {
                     let retry = result.greylisted && attempt == 1
                     state.bump {
                         $0.probesDone += 1
+                        if attempt > 1 { $0.retriesDone += 1 }
                         $0.probeStatus[status, default: 0] += 1
                         if retry { $0.retriesScheduled += 1 }
                     }

@@ -65,6 +65,15 @@ public final class Scanner: Sendable {
         await withTaskCancellationHandler {
             await withDiscardingTaskGroup { helpers in
                 helpers.addTask { await progress.run() }
+                // The progress line shows the number of domains from the start: the input is
+                // counted beside the scan (not standard input, which can be read only once).
+                if options.progressInterval != nil && input != "-" {
+                    helpers.addTask {
+                        if let n = try? InputReader.countDomains(path: input, stop: { Task.isCancelled }) {
+                            state.domainsTotal = n
+                        }
+                    }
+                }
                 // Results older than `commitDelay` are committed even when no batch is full.
                 helpers.addTask {
                     while !Task.isCancelled {
@@ -104,7 +113,10 @@ public final class Scanner: Sendable {
                         $0.duplicateLines += storedDuplicates
                         $0.duplicatesResolved += storedDuplicates
                     }
-                    if options.probe { try NameMatchPass(store: store).run(scanID: scanID) }
+                    if options.probe {
+                        try NameMatchPass(store: store).run(scanID: scanID)
+                        try DANEPass(store: store).run(scanID: scanID)
+                    }
                 } catch {
                     failure = failure ?? error
                 }

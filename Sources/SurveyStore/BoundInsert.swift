@@ -38,6 +38,17 @@ struct BoundInsert {
         try check(code)
     }
 
+    func set(_ index: Int32, _ value: [UInt8]) throws {
+        let code = value.withUnsafeBytes { bytes in
+            // SQLite copies the bytes before returning (SQLITE_TRANSIENT); a zero-length blob
+            // needs a non-NULL pointer to be a blob and not NULL.
+            sqlite3_bind_blob(
+                handle, index, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(bytes.count),
+                transient)
+        }
+        try check(code)
+    }
+
     private func setNull(_ index: Int32) throws {
         try check(sqlite3_bind_null(handle, index))
     }

@@ -13,10 +13,12 @@ public struct ScanRecord: Sendable, Hashable, Codable {
     public var toolVersion: String
     /// The scanner's largest scheduling lag in ms (nil: not recorded, scans before v4).
     public var maxLagMs: Int?
+    /// The scan's `--label` (nil: none, or a scan written before v6).
+    public var label: String?
 
     public init(
         id: Int64, startedAt: String, finishedAt: String?, status: ScanStatus, commandLine: String,
-        toolVersion: String, maxLagMs: Int? = nil
+        toolVersion: String, maxLagMs: Int? = nil, label: String? = nil
     ) {
         self.id = id
         self.startedAt = startedAt
@@ -25,6 +27,7 @@ public struct ScanRecord: Sendable, Hashable, Codable {
         self.commandLine = commandLine
         self.toolVersion = toolVersion
         self.maxLagMs = maxLagMs
+        self.label = label
     }
 
     enum CodingKeys: String, CodingKey {
@@ -35,6 +38,7 @@ public struct ScanRecord: Sendable, Hashable, Codable {
         case commandLine = "command_line"
         case toolVersion = "tool_version"
         case maxLagMs = "max_lag_ms"
+        case label
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -46,6 +50,7 @@ public struct ScanRecord: Sendable, Hashable, Codable {
         try c.encode(commandLine, forKey: .commandLine)
         try c.encode(toolVersion, forKey: .toolVersion)
         try c.encode(maxLagMs, forKey: .maxLagMs)
+        try c.encode(label, forKey: .label)
     }
 }
 
@@ -129,6 +134,13 @@ public struct ResultRow: Sendable, Hashable {
     public var mxCNAMETarget: String?
     public var rank: Int?
     public var greylisted: Bool?
+    /// DNSSEC status of the domain's MX answer; nil for scans stored before migration v6.
+    public var mxDNSSEC: StoredStatus<DNSSECStatus>? = nil
+    /// DNSSEC status of the MX host's address lookup; nil as `mxDNSSEC`.
+    public var hostDNSSEC: StoredStatus<DNSSECStatus>? = nil
+    /// The MX host's DANE verdict for this IP; nil before v6, and when usable TLSA records
+    /// exist but the probe received no certificate.
+    public var daneStatus: StoredStatus<DANEStatus>? = nil
 }
 
 /// A value of a query's result, as SQLite holds it.

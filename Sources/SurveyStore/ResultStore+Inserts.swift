@@ -16,6 +16,7 @@ extension ResultStore {
         private var mxInsert: BoundInsert?
         private var hostInsert: BoundInsert?
         private var addressInsert: BoundInsert?
+        private var tlsaInsert: BoundInsert?
 
         init(db: Database, scan: Int64) {
             self.db = db
@@ -35,8 +36,9 @@ extension ResultStore {
                 let domain = try prepared(
                     &domainInsert,
                     """
-                    INSERT INTO domains (scan_id, name, tag, rank, input_line, dns_status, dns_detail, resolved_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO domains (scan_id, name, tag, rank, input_line, dns_status, dns_detail, resolved_at,
+                                         mx_dnssec)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (scan_id, name) DO NOTHING
                     """)
                 try domain.set(1, scan)
@@ -47,6 +49,7 @@ extension ResultStore {
                 try domain.set(6, r.status.rawValue)
                 try domain.set(7, r.detail)
                 try domain.set(8, now)
+                try domain.set(9, r.mxDNSSEC?.rawValue)
                 try domain.execute()
                 guard db.changesCount > 0 else {
                     duplicateDomains += 1
@@ -68,8 +71,9 @@ extension ResultStore {
                 let host = try prepared(
                     &hostInsert,
                     """
-                    INSERT INTO hosts (scan_id, name, dns_status, cname_target, dns_detail, resolved_at)
-                    VALUES (?, ?, ?, ?, ?, ?)
+                    INSERT INTO hosts (scan_id, name, dns_status, cname_target, dns_detail, resolved_at,
+                                       dnssec, tlsa_dnssec, tlsa_malformed, tlsa_error, dane_status)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (scan_id, name) DO NOTHING
                     """)
                 try host.set(1, scan)
@@ -78,9 +82,32 @@ extension ResultStore {
                 try host.set(4, h.cnameTarget)
                 try host.set(5, h.detail)
                 try host.set(6, now)
+                try host.set(7, h.dnssec?.rawValue)
+                try host.set(8, h.tlsa?.dnssec.rawValue)
+                try host.set(9, h.tlsa?.malformed)
+                try host.set(10, h.tlsa?.failure)
+                try host.set(11, DANEStatus.fromDNS(hostDNSSEC: h.dnssec, tlsa: h.tlsa)?.rawValue)
                 try host.execute()
-                guard db.changesCount > 0, !h.addresses.isEmpty else { return }
+                guard db.changesCount > 0 else { return }
                 let id = db.lastInsertedRowID
+                if let records = h.tlsa?.records, !records.isEmpty {
+                    let tlsa = try prepared(
+                        &tlsaInsert,
+                        """
+                        INSERT OR IGNORE INTO tlsa_records (host_id, position, usage, selector, matching_type, data)
+                        VALUES (?, ?, ?, ?, ?, ?)
+                        """)
+                    for (position, record) in records.enumerated() {
+                        try tlsa.set(1, id)
+                        try tlsa.set(2, position)
+                        try tlsa.set(3, Int(record.usage))
+                        try tlsa.set(4, Int(record.selector))
+                        try tlsa.set(5, Int(record.matchingType))
+                        try tlsa.set(6, record.data)
+                        try tlsa.execute()
+                    }
+                }
+                guard !h.addresses.isEmpty else { return }
                 let address = try prepared(
                     &addressInsert,
                     """

@@ -12,19 +12,22 @@ extension ResultStore {
             commandLine: commandLine, toolVersion: toolVersion, encodedOptions: options, input: input)
     }
 
-    /// Creates a scan row and returns its id.
+    /// Creates a scan row and returns its id. `label`: the scan's `--label`, stored as given
+    /// (the caller validates it, `ScanLabel`).
     public func beginScan(
-        commandLine: String, toolVersion: String, encodedOptions options: some Encodable, input: String?
+        commandLine: String, toolVersion: String, encodedOptions options: some Encodable, input: String?,
+        label: String? = nil
     ) throws -> Int64 {
         let json = String(decoding: try JSONEncoder.sorted.encode(options), as: UTF8.self)
         return try write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO scans (started_at, status, command_line, tool_version, options, input)
-                    VALUES (?, ?, ?, ?, ?, ?)
+                    INSERT INTO scans (started_at, status, command_line, tool_version, options, input, label)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     Self.timestamp(), ScanStatus.running.rawValue, commandLine, toolVersion, json, input,
+                    label,
                 ])
             return db.lastInsertedRowID
         }

@@ -227,6 +227,9 @@ enum Schema {
             // NULL for scans written before v4.
             try db.execute(sql: "ALTER TABLE scans ADD COLUMN max_lag_ms INTEGER")
         }
+        registerLabel(in: &m)
+        registerDNSSEC(&m)
+        registerHeaders(in: &m)
         registerPassive(&m)
         return m
     }

@@ -59,10 +59,13 @@ public struct StoreSnapshot {
     }
 
     /// The columns of a `ScanRecord`. A store opened read-only is not migrated: one written
-    /// before migration v4 has no `max_lag_ms`.
+    /// before migration v4 has no `max_lag_ms`, one written before v6 no `label`.
     private func scanColumns() throws -> String {
-        let lag = try db.columns(in: "scans").contains { $0.name == "max_lag_ms" } ? "max_lag_ms" : "NULL"
-        return "SELECT id, started_at, finished_at, status, command_line, tool_version, \(lag) FROM scans"
+        let columns = Set(try db.columns(in: "scans").map(\.name))
+        let lag = columns.contains("max_lag_ms") ? "max_lag_ms" : "NULL"
+        let label = columns.contains("label") ? "label" : "NULL"
+        return
+            "SELECT id, started_at, finished_at, status, command_line, tool_version, \(lag), \(label) FROM scans"
     }
 
     private static func scan(_ row: Row) throws -> ScanRecord {
@@ -72,7 +75,7 @@ public struct StoreSnapshot {
         }
         return ScanRecord(
             id: row[0], startedAt: row[1], finishedAt: row[2], status: status, commandLine: row[4],
-            toolVersion: row[5], maxLagMs: row[6])
+            toolVersion: row[5], maxLagMs: row[6], label: row[7])
     }
 
     // MARK: results
@@ -80,6 +83,10 @@ public struct StoreSnapshot {
     /// Calls `body` with every row of the `results` view of `scan`, in the view's order (no
     /// ORDER BY: rows of one domain come together, MX hosts and IPs in index order).
     public func forEachResult(scan: Int64, _ body: (ResultRow) throws -> Void) throws {
+        // A store opened read-only is not migrated: before v6 the view has no DNSSEC columns.
+        let dnssec =
+            try db.columns(in: "results").contains { $0.name == "dane_status" }
+            ? "mx_dnssec, host_dnssec, dane_status" : "NULL, NULL, NULL"
         let cursor = try Row.fetchCursor(
             db,
             sql: """
@@ -88,7 +95,7 @@ public struct StoreSnapshot {
                        tls_cipher, tls_group, cert_sha256, cert_trusted, cert_verify_error,
                        cert_hostname_match, cert_not_after, cert_expired, cert_self_signed,
                        plaintext_refused, plaintext_reply_code, error_detail, probed_at, mx_dns_status,
-                       mx_cname_target, rank, greylisted
+                       mx_cname_target, rank, greylisted, \(dnssec)
                 FROM results WHERE scan_id = ?
                 """, arguments: [scan])
         while let row = try cursor.next() {
@@ -103,7 +110,10 @@ public struct StoreSnapshot {
                     certExpired: row[21], certSelfSigned: row[22], plaintextRefused: row[23],
                     plaintextReplyCode: row[24], errorDetail: row[25], probedAt: row[26],
                     mxDNSStatus: (row[27] as String?).map(StoredStatus.init(text:)), mxCNAMETarget: row[28],
-                    rank: row[29], greylisted: row[30]))
+                    rank: row[29], greylisted: row[30],
+                    mxDNSSEC: (row[31] as String?).map(StoredStatus.init(text:)),
+                    hostDNSSEC: (row[32] as String?).map(StoredStatus.init(text:)),
+                    daneStatus: (row[33] as String?).map(StoredStatus.init(text:))))
         }
     }
 

@@ -43,11 +43,13 @@ public final class PostfixServer: @unchecked Sendable {
 
     /// Writes `main.cf` and `master.cf`. `destinations` become `mydestination`, so that
     /// `RCPT TO:<postmaster@destination>` is accepted (any local part is: no local
-    /// recipient map). `mainSettings` are added to (or override) the defaults.
+    /// recipient map). `mainSettings` are added to (or override) the defaults;
+    /// `extraMasterEntries` are further `master.cf` lines (e.g. the `smtp` client and the
+    /// `virtual` delivery agent for tests that deliver mail).
     public init(
         services: [Service], myhostname: String = "mx.test.example",
         destinations: [String] = ["test.example"],
-        mainSettings: [(String, String)] = []
+        mainSettings: [(String, String)] = [], extraMasterEntries: [String] = []
     ) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.postfixCommand) else {
             throw Failure(description: "\(Self.postfixCommand) not found: install the postfix package")
@@ -135,6 +137,14 @@ public final class PostfixServer: @unchecked Sendable {
             postlog   unix-dgram n  -       n       -       1       postlogd
 
             """
+        // An extra entry for a service the list above already has (same name and type) is
+        // left out: master(8) refuses a service defined twice.
+        let defined = Set(
+            master.split(separator: "\n").map { $0.split(separator: " ").prefix(2).joined(separator: " ") })
+        for entry in extraMasterEntries
+        where !defined.contains(entry.split(separator: " ").prefix(2).joined(separator: " ")) {
+            master += entry + "\n"
+        }
         try master.write(toFile: configDirectory + "/master.cf", atomically: true, encoding: .utf8)
     }
 

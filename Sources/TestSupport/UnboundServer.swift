@@ -81,6 +81,30 @@ public final class UnboundServer: @unchecked Sendable {
         throw lastError
     }
 
+    /// Starts a validating unbound (`validator iterator`) that serves nothing itself: each
+    /// of `stubZones` is asked of `upstream` ("IP@PORT", e.g. an authoritative-only
+    /// `UnboundServer`), and `trustAnchors` (`trust-anchor:` lines such as a DS record in
+    /// presentation form) are its only trust anchors; names outside the stub zones are
+    /// refused locally, as in `start`.
+    public static func startValidating(
+        stubZones: [String], upstream: String, trustAnchors: [String], host: String = "127.0.0.1",
+        verbosity: Int = 0
+    ) throws(ChildProcessError) -> UnboundServer {
+        var lastError = ChildProcessError("unbound did not start")
+        for _ in 0..<3 {
+            do {
+                return try startOnce(
+                    zones: [], servfailZones: [], timeoutZones: [], host: host, verbosity: verbosity,
+                    extraServerConfig: trustAnchors.map { "  trust-anchor: \"\($0)\"" }.joined(
+                        separator: "\n"),
+                    validating: true, stubZones: stubZones.map { (fqdn($0), upstream) })
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError
+    }
+
     /// Stops unbound (SIGTERM to its PID, SIGKILL after 5 s) and reaps it.
     @discardableResult
     public func stop() -> ChildTermination { process.stop() }
@@ -108,7 +132,8 @@ public final class UnboundServer: @unchecked Sendable {
 
     private static func startOnce(
         zones: [(String, String)], servfailZones: [String], timeoutZones: [String], host: String,
-        verbosity: Int, extraServerConfig: String
+        verbosity: Int, extraServerConfig: String, validating: Bool = false,
+        stubZones: [(name: String, upstream: String)] = []
     ) throws(ChildProcessError) -> UnboundServer {
         guard let port = UnboundSockets.freePort(on: host) else {
             throw ChildProcessError("no free port on \(host)")
@@ -145,7 +170,7 @@ public final class UnboundServer: @unchecked Sendable {
               num-threads: 1
               num-queries-per-thread: 4096
               access-control: 127.0.0.0/8 allow
-              module-config: "iterator"
+              module-config: "\(validating ? "validator iterator" : "iterator")"
               do-not-query-localhost: no
               qname-minimisation: no
               minimal-responses: yes
@@ -157,6 +182,7 @@ public final class UnboundServer: @unchecked Sendable {
             """
         for (name, _) in zones { conf += "  local-zone: \"\(name)\" transparent\n" }
         for name in timeoutZones { conf += "  local-zone: \"\(name)\" transparent\n" }
+        for stub in stubZones { conf += "  local-zone: \"\(stub.name)\" transparent\n" }
         conf += extraServerConfig.isEmpty ? "" : extraServerConfig + "\n"
         conf += "\nremote-control:\n  control-enable: no\n"
         for (index, (name, text)) in zones.enumerated() {
@@ -186,6 +212,15 @@ public final class UnboundServer: @unchecked Sendable {
                   for-downstream: yes
                   for-upstream: yes
                   fallback-enabled: no
+
+                """
+        }
+        for stub in stubZones {
+            conf += """
+
+                stub-zone:
+                  name: "\(stub.name)"
+                  stub-addr: \(stub.upstream)
 
                 """
         }

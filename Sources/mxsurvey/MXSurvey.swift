@@ -28,7 +28,7 @@ struct MXSurvey: AsyncParsableCommand {
         version: version,
         subcommands: [
             ScanCommand.self, ResolveCommand.self, ReportCommand.self, QueryCommand.self,
-            CheckInputCommand.self, LogsCommand.self,
+            CheckInputCommand.self, HeadersCommand.self, LogsCommand.self,
         ]
     )
 }

@@ -7,7 +7,8 @@ struct DNSOptions: ParsableArguments {
     @Option(
         name: .customLong("resolver"),
         help: ArgumentHelp(
-            "Recursive resolver as IP[:PORT] or [IPv6]:PORT (repeatable; default: /etc/resolv.conf).",
+            "Recursive resolver as IP[:PORT] or [IPv6]:PORT (repeatable; default: /etc/resolv.conf). "
+                + "It must validate DNSSEC (a local unbound does): DNSSEC and DANE verdicts are its AD bit.",
             valueName: "IP[:PORT]"))
     var resolvers: [String] = []
 

@@ -4,6 +4,7 @@ import SurveyReport
 import SurveyStore
 
 extension ReportFormat: ExpressibleByArgument {}
+extension SeriesScope: ExpressibleByArgument {}
 
 /// `mxsurvey report`: the survey's figures, each with unit, denominator and what was left out.
 struct ReportCommand: ParsableCommand {
@@ -19,6 +20,12 @@ struct ReportCommand: ParsableCommand {
               mxsurvey report --db results.db --format html --out report.html
               mxsurvey report --db results.db --scan 2 --compare 1 --format md
               mxsurvey report --db results.db --tag dpa-state --format json
+              mxsurvey report --db results.db --since 2026-01-01 --format html
+
+            The series of scans (chart and table) holds the reported scan and the finished \
+            scans before it of the same input list with the same measurement options \
+            (--tag, --exclude, --allow-private, --no-probe, --no-plaintext-probe, --ca-file, \
+            --port); --series all takes every scan of the store.
             """)
 
     @Option(help: "SQLite result database.")
@@ -33,13 +40,47 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Only domains with this tag.")
     var tag: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Scans of the series: same (same input list and measurement options as the reported scan) or all.",
+            valueName: "same|all"))
+    var series: SeriesScope = .same
+
+    @Option(
+        help: ArgumentHelp("Series: only scans started on or after this day (UTC).", valueName: "YYYY-MM-DD"))
+    var since: String?
+
+    @Option(
+        help: ArgumentHelp("Series: only scans started on or before this day (UTC).", valueName: "YYYY-MM-DD")
+    )
+    var until: String?
+
     @Option(help: "Output format: html, md, csv or json.")
     var format: ReportFormat = .md
 
     @Option(help: "Write to this file instead of standard output.")
     var out: String?
 
+    func validate() throws {
+        _ = try seriesFilter()
+    }
+
+    /// The series options, checked: each date a day, `--since` not after `--until`.
+    func seriesFilter() throws -> SeriesFilter {
+        func day(_ text: String?, _ option: String) throws -> SeriesDate? {
+            guard let text else { return nil }
+            do { return try SeriesDate(parsing: text) } catch { throw ValidationError("\(option): \(error)") }
+        }
+        let from = try day(since, "--since")
+        let to = try day(until, "--until")
+        if let from, let to, from.start > to.start {
+            throw ValidationError("--since \(from) is after --until \(to)")
+        }
+        return SeriesFilter(scope: series, since: from, until: to)
+    }
+
     func run() throws {
+        let filter = try seriesFilter()
         let builder = ReportBuilder(store: try openReadOnlyStore(db))
         if scan == nil {
             let (chosen, newer) = try RuntimeFailure.mapping("cannot read '\(db)'") {
@@ -58,7 +99,7 @@ struct ReportCommand: ParsableCommand {
         }
         let report: Report
         do {
-            report = try builder.build(scan: scan, compare: compare, tag: tag)
+            report = try builder.build(scan: scan, compare: compare, tag: tag, series: filter)
         } catch ReportError.scanNotFound(let id) {
             throw ValidationError("\(id == compare ? "--compare" : "--scan") \(id): no such scan in '\(db)'")
         } catch let error as ReportError {

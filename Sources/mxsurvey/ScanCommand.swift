@@ -21,8 +21,12 @@ struct ScanCommand: AsyncParsableCommand {
             At most one session per IP at a time; private and reserved addresses are skipped \
             unless --allow-private; --exclude lists networks and domains never to contact.
 
-            Interrupted scans (Ctrl-C, crash) continue with --resume ID, or by running the same \
-            command again. Progress goes to stderr; results only to the database.
+            Every run is a new scan unless --resume is given, so a scheduler that runs the same \
+            command each night gets a new scan each night. An interrupted scan (Ctrl-C, crash) \
+            is continued only on request: the same command with --resume continues the latest \
+            unfinished scan of the same input (its settings must match), --resume ID continues \
+            that scan with its stored command line. A new scan of an input whose last scan is \
+            unfinished says so on stderr. Progress goes to stderr; results only to the database.
 
             Examples, from the repository's root (datasets/README.md describes the lists):
               grep ',dpa-state,' datasets/authorities-de.csv | cut -d, -f1 \\
@@ -31,6 +35,8 @@ struct ScanCommand: AsyncParsableCommand {
               mxsurvey scan --db results.db --exclude datasets/exclude-example.txt \\
                 --ehlo-name scanner.example.org --mail-from probe@example.org \\
                 authorities.txt
+              mxsurvey scan --db results.db --label nightly authorities.txt
+              mxsurvey scan --db results.db --label nightly --resume authorities.txt
               mxsurvey scan --db results.db --resume 1
             """)
 
@@ -40,11 +46,19 @@ struct ScanCommand: AsyncParsableCommand {
     @Argument(help: "Input list: one domain per line, `rank,domain` CSV, or - for stdin.")
     var input: String?
 
-    @Option(help: "Continue scan ID of the database (stored input and options are reused).")
-    var resume: Int64?
+    @Option(
+        defaultAsFlag: ResumeRequest.latest, parsing: .next,
+        help: ArgumentHelp(
+            "Continue the latest unfinished scan of this input started with the same settings; with an ID, continue that scan with its stored command line.",
+            valueName: "ID"))
+    var resume: ResumeRequest? = nil
 
-    @Flag(help: "Start a new scan even if an unfinished scan of the same command exists.")
+    @Flag(help: "No effect: every run without --resume is a new scan (kept for older scripts).")
     var fresh = false
+
+    @Option(
+        help: "Label stored with the scan and shown by report (e.g. nightly): 1 to 64 printable characters.")
+    var label: String?
 
     @Option(help: "Tag stored with every domain of this scan (e.g. a dataset category).")
     var tag: String?
@@ -135,8 +149,25 @@ struct ScanCommand: AsyncParsableCommand {
         help: "Seconds between status lines when stderr is not a terminal, more than 0, at most 86400.")
     var progressInterval = ScanDefaults.progressInterval.inSeconds
 
-    func validate() throws {
+    mutating func validate() throws {
+        if case .input(let path) = resume {
+            // `--resume INPUT`: the parser gave the input to --resume.
+            if let input, input != path {
+                throw ValidationError("two input lists: '\(path)' and '\(input)'")
+            }
+            input = path
+            resume = .latest
+        }
         if input == nil && resume == nil { throw ValidationError("give an input list (or --resume ID)") }
+        if input == nil && resume == .latest {
+            throw ValidationError(
+                "--resume continues the latest unfinished scan of an input: give the input list, or the scan's id (--resume ID)"
+            )
+        }
+        if fresh && resume != nil { throw ValidationError("--fresh and --resume contradict each other") }
+        if let label, let problem = ScanLabel.problem(label) {
+            throw ValidationError("--label '\(TerminalText.escape(label, limit: 80))' \(problem)")
+        }
         try OptionRange.check(concurrency, "--concurrency", 1...100_000)
         try OptionRange.check(dnsConcurrency, "--dns-concurrency", 1...100_000)
         try OptionRange.check(rate, "--rate", 0...1_000_000)
@@ -149,8 +180,8 @@ struct ScanCommand: AsyncParsableCommand {
         try OptionRange.check(progressInterval, "--progress-interval", 0...86_400, exclusiveLower: true)
         try OptionRange.check(port, "--port", 1...65535)
         try OptionRange.check(minMeasured, "--min-measured", 0...1)
-        if let resume, resume < 1 {
-            throw ValidationError("--resume takes a scan id (1 or more), got \(resume)")
+        if case .scan(let id) = resume, id < 1 {
+            throw ValidationError("--resume takes a scan id (1 or more), got \(id)")
         }
         // The values that go into SMTP commands: checked before anything is sent.
         do { try SMTPSyntax.checkOptions(ehloName: ehloName, mailFrom: mailFrom) } catch {
@@ -166,70 +197,18 @@ struct ScanCommand: AsyncParsableCommand {
             try ResultStore(path: db, onBusy: { logger.warning("\($0)") })
         }
 
-        // Which scan: a new one, an explicit --resume, or an unfinished run of the same command.
+        // Which scan: a new one, or the one --resume names. Set up what the options name
+        // (resolver, TLS trust anchors, exclusion lists) before a scan row is created: a bad
+        // option must not leave a never-started scan behind, which reports and queries
+        // (latest scan by default) would then pick.
         let defining = ResumePolicy.definingArguments(Array(CommandLine.arguments.dropFirst(2)))
-        var scanID: Int64
-        var resuming = false
-        var command = self
-        // Set up what the options name (resolver, TLS trust anchors, exclusion lists) before a
-        // scan row is created: a bad option must not leave a never-started scan behind, which
-        // reports and queries (latest scan by default) would then pick.
-        let setup: Setup
-        if let id = resume {
-            let found = try RuntimeFailure.mapping("cannot read scan \(id)") { try store.scan(id) }
-            do { _ = try ResumePolicy.explicit(id, found, database: db) } catch {
-                throw ValidationError(error.message)
-            }
-            let definition = try RuntimeFailure.mapping("cannot read scan \(id)") {
-                try store.definition(ofScan: id)
-            }
-            if input == nil {
-                // Re-run the stored command line with this invocation's --db/--quiet/--verbose.
-                guard let stored = definition.flatMap(StoredScanOptions.init) else {
-                    throw ValidationError("scan \(id) has no stored command line")
-                }
-                var parsed = try ScanCommand.parse(stored.argv)
-                parsed.db = db
-                parsed.quiet = quiet
-                parsed.verbose = verbose
-                command = parsed
-            }
-            scanID = id
-            resuming = true
-            if let i = command.input ?? definition?.input { try Self.checkInput(i) }
-            setup = try command.makeSetup()
-            try await Self.checkResolver(setup, logger: logger)
-        } else {
-            if let input { try Self.checkInput(input) }
-            setup = try command.makeSetup()
-            try await Self.checkResolver(setup, logger: logger)
-            let scans = try RuntimeFailure.mapping("cannot read the scans of '\(db)'") { try store.scans() }
-            if !fresh,
-                let previous = try RuntimeFailure.mapping(
-                    "cannot read the scans of '\(db)'",
-                    {
-                        try ResumePolicy.unfinished(matching: defining, in: scans) {
-                            try store.definition(ofScan: $0)
-                        }
-                    })
-            {
-                scanID = previous.id
-                resuming = true
-                logger.notice(
-                    "resuming unfinished scan \(previous.id) of the same command (use --fresh for a new scan)"
-                )
-            } else {
-                let input = self.input
-                scanID = try RuntimeFailure.mapping("cannot start a scan in '\(db)'") {
-                    try store.beginScan(
-                        commandLine: (["mxsurvey"] + CommandLine.arguments.dropFirst()).joined(
-                            separator: " "),
-                        toolVersion: MXSurvey.version, encodedOptions: StoredScanOptions(argv: defining),
-                        input: input)
-                }
-            }
-        }
+        let (resumedID, command) = try chooseScan(store: store, defining: defining)
+        let resuming = resumedID != nil
+        if let i = command.input { try Self.checkInput(i) }
+        let setup = try command.makeSetup()
+        try await Self.checkResolver(setup, logger: logger)
         defer { setup.resolver.shutdown() }
+        let scanID = try resumedID ?? beginScan(store: store, defining: defining)
         if resuming {
             try RuntimeFailure.mapping("cannot resume scan \(scanID)") { try store.reopenScan(scanID) }
         }
@@ -247,13 +226,16 @@ struct ScanCommand: AsyncParsableCommand {
             logger.warning("resuming from standard input: domains already stored are skipped")
         }
         let summary = try await RuntimeFailure.mappingAsync(
-            "scan \(scanID) stopped (resume it with --resume \(scanID))"
+            "scan \(scanID) stopped (resume with: \(resumeCommand(scanID, input: inputPath)))"
         ) {
             try await command.execute(
                 setup: setup, store: store, scanID: scanID, input: inputPath, resuming: resuming,
                 logger: logger)
         }
         print(summary.text)
+        if let label = try? store.scan(scanID)?.label {
+            print("label: \(TerminalText.escape(label))")
+        }
         print("results: \(db) (scan \(scanID)); e.g. mxsurvey report --db \(db) --scan \(scanID) --format md")
         if !summary.interrupted, let diagnosis = summary.counters.nothingMeasured(minMeasured: minMeasured) {
             FileHandle.standardError.write(Data("scan \(scanID) \(diagnosis)\n".utf8))
@@ -262,7 +244,7 @@ struct ScanCommand: AsyncParsableCommand {
         if summary.interrupted {
             FileHandle.standardError.write(
                 Data(
-                    "scan \(scanID) interrupted; resume with: mxsurvey scan --db \(db) --resume \(scanID)\n"
+                    "scan \(scanID) interrupted; resume with: \(resumeCommand(scanID, input: inputPath))\n"
                         .utf8))
             throw ExitCode(130)
         }

@@ -16,21 +16,33 @@ public func fuzzDNSAnswer(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     for type in RecordType.allCases {
         let answer = AnswerParser.parse(
             RawReply(status: ARES_SUCCESS, timeouts: 0, message: message), name: asked, type: type)
-        check(answer, type: type, start: start, size: size)
+        check(answer, type: type, start: start, size: size, message: message)
     }
     for status in otherStatuses {
         let answer = AnswerParser.parse(
             RawReply(status: status, timeouts: 0, message: message), name: asked, type: .mx)
-        check(answer, type: .mx, start: start, size: size)
+        check(answer, type: .mx, start: start, size: size, message: message)
         require(answer.records.isEmpty, "records with c-ares status \(status): \(answer)")
     }
     return 0
 }
 
-private func check(_ answer: DNSAnswer, type: RecordType, start: String, size: Int) {
-    // Records come with `.ok` and only with it, all of the type asked.
+private func check(_ answer: DNSAnswer, type: RecordType, start: String, size: Int, message: [UInt8]) {
+    // Records (or TLSA RDATA too short to read) come with `.ok` and only with it, all of the
+    // type asked.
     require(
-        (answer.status == .ok) == !answer.records.isEmpty, "status \(answer.status) with \(answer.records)")
+        (answer.status == .ok) == (!answer.records.isEmpty || answer.malformedRecords > 0),
+        "status \(answer.status) with \(answer.records), \(answer.malformedRecords) malformed")
+    // A truncated reply (TC) is no answer.
+    if size >= 12 && message[2] & 0x02 != 0 {
+        require(answer.records.isEmpty, "records from a truncated reply: \(answer)")
+    }
+    // Secure only with the AD bit, and only for an answer (data or a denial).
+    if answer.dnssec == .secure {
+        require(size >= 12 && message[3] & 0x20 != 0, "secure without AD: \(answer)")
+        require([.ok, .nodata, .nxdomain].contains(answer.status), "secure \(answer.status)")
+    }
+    require(answer.dnssec != .bogus, "bogus from one reply: \(answer)")
     if size < 12 {
         require(answer.records.isEmpty && answer.cnameChain.isEmpty, "records from \(size) octets: \(answer)")
     }
@@ -54,6 +66,8 @@ private func check(_ answer: DNSAnswer, type: RecordType, start: String, size: I
             require(inet_pton(AF_INET6, text, &address) == 1, "AAAA record '\(text)' is not an IPv6 address")
         case (.txt(let txt), .txt):
             require(txt.strings.allSatisfy { $0.count <= 255 }, "TXT string longer than 255 octets")
+        case (.tlsa(let tlsa), .tlsa):
+            require(tlsa.data.count <= size, "TLSA data longer than the reply")
         case (.cname(let target), .cname):
             require(target == answer.cnameChain.first, "CNAME record \(target), chain \(answer.cnameChain)")
         default:

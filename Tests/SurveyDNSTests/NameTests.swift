@@ -92,7 +92,8 @@ import Testing
         #expect(wire.count == 255)
     }
 
-    /// The query message is the one ares_create_query (c-ares 1.18) builds for plain names.
+    /// The query message is the one ares_create_query (c-ares 1.18) builds for plain names,
+    /// but for the AD bit (and CD when asked) in the header.
     @Test(arguments: [
         ("mx1.example.org", UInt16(1), Int?.none), ("mx1.example.org", 28, 1232), ("", 2, 1232),
         ("a-b_c.test.", 15, 4096),
@@ -105,8 +106,14 @@ import Testing
         #expect(status == ARES_SUCCESS)
         guard let buffer else { return }
         defer { ares_free_string(buffer) }
-        let expected = Array(UnsafeBufferPointer(start: buffer, count: Int(length)))
+        var expected = Array(UnsafeBufferPointer(start: buffer, count: Int(length)))
+        #expect(expected[3] == 0)
+        expected[3] = 0x20
         #expect(queryMessage(id: 0xBEEF, name: name, type: type, ednsPayloadSize: edns) == expected)
+        expected[3] = 0x30
+        #expect(
+            queryMessage(id: 0xBEEF, name: name, type: type, ednsPayloadSize: edns, checkingDisabled: true)
+                == expected)
     }
 
     @Test func queryMessageCarriesTheExactLabels() {

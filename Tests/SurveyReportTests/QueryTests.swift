@@ -99,6 +99,10 @@ final class QueryTests: XCTestCase {
                 ["mx.selfsigned.example", "192.0.2.21", "0", "0", "1", "1", "self-signed certificate", "1"],
             ], nil
         ),
+        // The fixture has no DNSSEC data (the DANE end-to-end test checks real rows).
+        "dane_mismatches.sql": (
+            ["mx_host", "ip", "tls_version", "failed_records", "detail", "domains"], [], nil
+        ),
         "tag_summary.sql": (
             ["tag", "domains", "with_mail", "all_mx_starttls", "testable", "untestable", "share"],
             [

@@ -31,8 +31,14 @@ struct ReferenceModel {
         "starttls_offered", "tls_negotiated", "tls_v1_3", "tls_v1_2", "tls_legacy", "cert_valid",
         "cert_expired",
         "cert_self_signed", "cert_untrusted", "cert_name_mismatch", "forward_secrecy", "plaintext_refused",
-        "dsk_compliant", "bsi_tr03116_compliant",
+        "dsk_compliant", "bsi_tr03116_compliant", "dnssec_signed_mx", "dane_protected",
     ]
+
+    /// A DNSSEC status as a verdict: secure yes, others no, none stored not tested.
+    static func secure(_ status: DNSSECStatus?) -> Verdict {
+        guard let status else { return .out("not_tested") }
+        return status == .secure ? .yes : .no
+    }
     static let units = ["ip", "mx_host", "domain_all_mx", "domain_any_mx", "domain_primary_mx"]
 
     let scan: FixtureScan
@@ -91,7 +97,13 @@ struct ReferenceModel {
     ]
 
     func verdict(_ figure: String, host: String, ip: String) -> Verdict {
+        // A fact of the host's DNS answer, probed or not.
+        if figure == "dnssec_signed_mx" { return Self.secure(hosts[host]?.resolution.dnssec) }
         if hosts[host]?.excluded[ip] != nil { return .out("excluded") }
+        if figure == "dane_protected" {
+            // The fixture stores no DNSSEC data; DANE verdicts are not modelled here.
+            return hosts[host]?.resolution.dnssec == nil ? .out("not_tested") : .out("unknown figure")
+        }
         guard let p = probes[ip] else { return .out("not_probed") }
         let starttls: Verdict = p.starttlsOffered.map { $0 ? .yes : .no } ?? .out(failure(p))
         var tls = starttls
@@ -175,6 +187,7 @@ struct ReferenceModel {
 
     func hostVerdict(_ figure: String, _ host: String) -> Verdict {
         guard let h = hosts[host] else { return .out("not_probed") }
+        if figure == "dnssec_signed_mx" { return Self.secure(h.resolution.dnssec) }
         if h.resolution.addresses.isEmpty {
             return .out(
                 [.noAddress, .nxdomain, .ok].contains(h.resolution.status) ? "no_address" : "dns_failure")
@@ -197,6 +210,10 @@ struct ReferenceModel {
                 let mx = d.resolution.mx
                 if mx.isEmpty {
                     verdicts.append(.out("no_address"))
+                    continue
+                }
+                if figure == "dnssec_signed_mx", d.resolution.mxDNSSEC != .secure {
+                    verdicts.append(Self.secure(d.resolution.mxDNSSEC))
                     continue
                 }
                 switch unit {

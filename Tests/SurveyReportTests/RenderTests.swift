@@ -36,7 +36,7 @@ final class RenderTests: XCTestCase {
                 CSVRenderer.leftOut(f.leftOut),
             ]
         }
-        XCTAssertEqual(expected.count, 70)
+        XCTAssertEqual(expected.count, 80)  // 16 figures × 5 units
 
         // CSV: one row per figure (whole report first, then per tag).
         let csv = render(report, format: .csv)
@@ -53,7 +53,7 @@ final class RenderTests: XCTestCase {
             }
         }
         XCTAssertEqual(fromCSV, expected)
-        XCTAssertEqual(lines.count, 1 + 70 * (1 + report.tags.count))
+        XCTAssertEqual(lines.count, 1 + 80 * (1 + report.tags.count))
 
         // Markdown: per-unit tables | title | `id` | share | n | N | left out |.
         let md = render(report, format: .md)
@@ -162,7 +162,10 @@ final class RenderTests: XCTestCase {
         let scan = try XCTUnwrap(object["scan"] as? [String: Any])
         XCTAssertEqual(
             Set(scan.keys),
-            ["id", "started_at", "finished_at", "status", "command_line", "tool_version", "max_lag_ms"])
+            [
+                "id", "started_at", "finished_at", "status", "command_line", "tool_version", "max_lag_ms",
+                "label",
+            ])
         let domains = try XCTUnwrap(object["domains"] as? [String: Any])
         for k in ["total", "with_mail", "null_mx", "nxdomain", "nodata", "dns_failure"] {
             XCTAssertNotNil(domains[k], k)
@@ -214,6 +217,22 @@ final class RenderTests: XCTestCase {
         let old = render(
             try ReportBuilder(store: t.store).build(scan: t.latest, compare: nil, tag: nil), format: .md)
         XCTAssertFalse(old.contains("scheduling lag"))
+    }
+
+    /// A scan's label is stated with the scan in every format, escaped like all stored text;
+    /// a scan without one has no label line.
+    func testTheScanLabelIsStated() throws {
+        try t.fixture.store.pool.write { db in
+            try db.execute(sql: "UPDATE scans SET label = 'nightly <b>' WHERE id = ?", arguments: [t.latest])
+        }
+        let latest = try ReportBuilder(store: t.store).build(scan: t.latest, compare: nil, tag: nil)
+        XCTAssertTrue(render(latest, format: .md).contains("- Label: nightly &lt;b&gt;\n"))
+        XCTAssertTrue(render(latest, format: .html).contains("<dt>Label</dt><dd>nightly &lt;b&gt;</dd>"))
+        let json = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(render(latest, format: .json).utf8)) as? [String: Any])
+        XCTAssertEqual((json["scan"] as? [String: Any])?["label"] as? String, "nightly <b>")
+        let previous = try ReportBuilder(store: t.store).build(scan: t.previous, compare: nil, tag: nil)
+        XCTAssertFalse(render(previous, format: .md).contains("- Label:"))
     }
 
     func testCSVQuotingAndFormulaGuard() {

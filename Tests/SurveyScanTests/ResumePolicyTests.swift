@@ -13,22 +13,24 @@ import Testing
             commandLine: "mxsurvey scan", toolVersion: "t")
     }
 
-    static func definition(_ id: Int64, argv: [String]?) -> ScanDefinition {
-        let options =
-            argv.map {
-                String(decoding: try! JSONEncoder().encode(StoredScanOptions(argv: $0)), as: UTF8.self)
-            }
-            ?? "{}"
-        return ScanDefinition(scanID: id, options: options, input: "list.txt", inputLines: 0)
+    static func definition(_ id: Int64, input: String) -> ScanDefinition {
+        ScanDefinition(scanID: id, options: "{}", input: input, inputLines: 0)
     }
 
     @Test func definingArgumentsLeaveOutWhereAndHowNotWhat() {
         let argv = [
             "--db", "r.db", "--quiet", "--tag", "x", "--resume=3", "--fresh", "--db=other.db", "--verbose",
-            "--concurrency", "10", "list.txt",
+            "--label", "nightly", "--progress-interval", "5", "--min-measured=0.1", "--concurrency", "10",
+            "list.txt",
         ]
         #expect(ResumePolicy.definingArguments(argv) == ["--tag", "x", "--concurrency", "10", "list.txt"])
         #expect(ResumePolicy.definingArguments(["--resume", "4"]) == [])
+        #expect(
+            ResumePolicy.definingArguments(["--resume", "--tag", "x", "a.txt"]) == ["--tag", "x", "a.txt"])
+        // `--resume INPUT`: the input stays.
+        #expect(
+            ResumePolicy.definingArguments(["--resume", "a.txt", "--tag", "x"]) == ["a.txt", "--tag", "x"])
+        #expect(ResumePolicy.definingArguments(["--resume", "-"]) == ["-"])
     }
 
     @Test func anExplicitResumeNeedsAnUnfinishedScan() throws {
@@ -42,22 +44,36 @@ import Testing
         }
     }
 
-    /// The same command again continues its latest unfinished scan; other commands, finished
-    /// scans and scans without stored arguments are not continued.
-    @Test func theSameCommandContinuesItsLatestUnfinishedScan() {
-        let same = ["--tag", "x", "a.txt"]
+    /// `--resume` takes the latest unfinished scan of the same input; finished scans and
+    /// scans of other inputs are not continued.
+    @Test func resumeTakesTheLatestUnfinishedScanOfTheInput() {
         let scans = [
             Self.scan(1, .interrupted), Self.scan(2, .running), Self.scan(3, .done),
             Self.scan(4, .interrupted),
             Self.scan(5, .interrupted),
         ]
-        let argv: [Int64: [String]?] = [1: same, 2: same, 3: same, 4: ["b.txt"], 5: nil]
-        let definition = { (id: Int64) in argv[id].map { Self.definition(id, argv: $0) } }
-        #expect(ResumePolicy.unfinished(matching: same, in: scans, definition: definition)?.id == 2)
-        #expect(ResumePolicy.unfinished(matching: ["b.txt"], in: scans, definition: definition)?.id == 4)
-        #expect(ResumePolicy.unfinished(matching: ["c.txt"], in: scans, definition: definition) == nil)
+        let inputs: [Int64: String] = [1: "a.txt", 2: "a.txt", 3: "a.txt", 4: "b.txt"]
+        let definition = { (id: Int64) in inputs[id].map { Self.definition(id, input: $0) } }
+        #expect(ResumePolicy.latestUnfinished(input: "a.txt", in: scans, definition: definition)?.id == 2)
+        #expect(ResumePolicy.latestUnfinished(input: "b.txt", in: scans, definition: definition)?.id == 4)
+        #expect(ResumePolicy.latestUnfinished(input: "c.txt", in: scans, definition: definition) == nil)
         #expect(
-            ResumePolicy.unfinished(matching: same, in: [Self.scan(3, .done)], definition: definition) == nil)
+            ResumePolicy.latestUnfinished(input: "a.txt", in: [Self.scan(3, .done)], definition: definition)
+                == nil)
+    }
+
+    /// What differs is named with both values; equal settings give nothing.
+    @Test func differencesNameTheSettingAndBothValues() {
+        let stored = [ScanSetting("--phase-timeout", "3.0"), ScanSetting("--tag", "nil")]
+        #expect(ResumePolicy.differences(stored: stored, current: stored).isEmpty)
+        let current = [
+            ScanSetting("--phase-timeout", "5.0"), ScanSetting("--tag", "nil"), ScanSetting("--new", "1"),
+        ]
+        #expect(
+            ResumePolicy.differences(stored: stored, current: current) == [
+                "--phase-timeout 3.0 (this command: 5.0)", "--new unset (this command: 1)",
+            ])
+        #expect(ResumePolicy.isScanID("12") && !ResumePolicy.isScanID("12.txt") && !ResumePolicy.isScanID(""))
     }
 
     @Test func sessionsFitUnderTheOpenFileLimitWithItsReserve() {

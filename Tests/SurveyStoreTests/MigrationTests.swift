@@ -31,7 +31,7 @@ import Testing
         let before = try pool.read { db in try Row.fetchAll(db, sql: query) }
         #expect(before.count == 3)
 
-        try Schema.migrator.migrate(pool)
+        try Schema.migrator.migrate(pool, upTo: "v4: scheduling lag of a scan")
 
         let (after, mxSQL, domainsSQL, hostIndex, orphans) = try pool.read { db in
             let sql = { (name: String) throws -> String? in
@@ -65,6 +65,28 @@ import Testing
         #expect(newID == 3)
         #expect(mxLeft == 0)
         #expect(domainsLeft == 0)
+    }
+}
+
+extension MigrationTests {
+    /// v5 adds `scans.label` to a store written before it: its scans keep their rows and
+    /// read with no label.
+    @Test func v5AddsAnEmptyLabelToOlderScans() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("mxs-mig-\(UUID()).db").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let pool = try DatabasePool(path: path)
+        try Schema.migrator.migrate(pool, upTo: "v4: scheduling lag of a scan")
+        try pool.write { db in
+            try db.execute(
+                sql:
+                    "INSERT INTO scans (started_at, command_line, tool_version, options) VALUES ('t', 'c', 'v', '{}')"
+            )
+        }
+        try Schema.migrator.migrate(pool)
+        let rows = try pool.read { db in try Row.fetchAll(db, sql: "SELECT id, label FROM scans") }
+        #expect(rows.count == 1)
+        #expect(rows.first?["label"] as String? == nil)
+        #expect(rows.first?["id"] as Int64? == 1)
     }
 }
 

@@ -100,8 +100,21 @@ import Testing
         #expect(try store.scan(scan + 1) == nil)
     }
 
+    /// `--label`: stored with the scan, read back with it; nil without one.
+    @Test func theLabelIsStoredWithTheScan() throws {
+        let path = tempDB()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let (store, unlabelled) = try makeStore(path)
+        let labelled = try store.beginScan(
+            commandLine: "mxsurvey scan --label nightly in.txt", toolVersion: "test",
+            encodedOptions: ["a": "1"], input: "in.txt", label: "nightly")
+        #expect(try store.scans().map(\.label) == [nil, "nightly"])
+        #expect(try store.scan(labelled)?.label == "nightly")
+        #expect(try store.scan(unlabelled)?.label == nil)
+    }
+
     /// Reports open a store read-only and never migrate it: a store from before v4 keeps its
-    /// schema and reads with `maxLagMs` nil.
+    /// schema and reads with `maxLagMs` and `label` nil.
     @Test func aReadOnlyStoreIsNotMigrated() throws {
         let path = tempDB()
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -109,13 +122,16 @@ import Testing
         try store.finishScan(scan, status: .done, maxLagMs: 3)
         try store.pool.writeWithoutTransaction { db in
             try db.execute(sql: "ALTER TABLE scans DROP COLUMN max_lag_ms")
-            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier LIKE 'v4%'")
+            try db.execute(sql: "ALTER TABLE scans DROP COLUMN label")
+            try db.execute(
+                sql: "DELETE FROM grdb_migrations WHERE identifier LIKE 'v4%' OR identifier LIKE 'v5%'")
         }
         let reader = try ReadOnlyStore(path: path)
         let scans = try reader.scans()
         #expect(scans.map(\.id) == [scan])
         #expect(scans.first?.status == .done)
         #expect(scans.first?.maxLagMs == nil)
+        #expect(scans.first?.label == nil)
         let columns = try reader.query(sql: "SELECT name FROM pragma_table_info('scans')").rows
         #expect(!columns.contains([.text("max_lag_ms")]))
     }

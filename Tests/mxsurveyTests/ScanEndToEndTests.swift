@@ -576,15 +576,19 @@ final class ScanEndToEndTests: XCTestCase {
         }
     }
 
-    /// SIGINT while a session waits for a slow greeting: the scan stops within seconds with
-    /// status 130 and `interrupted`; running the same command again resumes that scan
-    /// (same id, nothing stored twice, only the unfinished address probed again) to `done`.
-    func testInterruptedScanResumesWithTheSameCommand() throws {
+    /// Scans are never continued by accident. SIGINT while a session waits for a slow
+    /// greeting stops the scan within seconds (130, `interrupted`, the command that resumes
+    /// it on stderr); running the same command again starts a new scan and says which one is
+    /// unfinished; `--resume` continues the latest unfinished scan of the input, refused when
+    /// a setting differs; the printed command continues the first one. Each resumed scan
+    /// ends with the same rows as an uninterrupted scan, nothing stored twice and only the
+    /// cut-off address probed again.
+    func testRerunStartsANewScanAndResumeContinuesTheInterruptedOne() throws {
         let work = try Workspace("interrupt")
-        // The first session gets no greeting until the client goes away; later ones a
+        // The first two sessions get no greeting until the client goes away; later ones a
         // normal dialog.
         let slow = try ScriptedSMTPServer(host: "127.0.28.20") { connection in
-            if connection.index == 0 {
+            if connection.index < 2 {
                 connection.setReadTimeout(seconds: 60)
                 _ = connection.readSome()
                 return
@@ -606,39 +610,99 @@ final class ScanEndToEndTests: XCTestCase {
         let input = try work.write("domains.txt", "slow.e2e.test\nfast.e2e.test\n")
         let db = work.path("r.db")
         let arguments = [
-            "scan", "--db", db, "--resolver", unbound.address, "--allow-private", "--banner-timeout", "20",
-            "--phase-timeout", "3", "--ehlo-name", "mxsurvey-test.invalid", "--quiet", input,
+            "scan", "--db", db, "--label", "nightly", "--resolver", unbound.address, "--allow-private",
+            "--banner-timeout", "20", "--phase-timeout", "3", "--ehlo-name", "mxsurvey-test.invalid",
+            "--quiet",
+            input,
         ]
-
-        let (process, stdoutFile, stderrFile) = try work.start(arguments)
-        defer { process.stop(grace: 2) }
-        // Wait until the fast server's session is over and the slow one is waiting.
-        let started = waitUntil(timeout: 20) {
-            slow.connectionCount == 1 && fast.transcripts.first?.last == "QUIT"
+        func scans() throws -> [String] {
+            try query(
+                db, "SELECT id || ' ' || status || ' ' || coalesce(label, '-') FROM scans ORDER BY id",
+                as: String.self)
         }
-        XCTAssertTrue(started, "\(Workspace.read(stderrFile))")
-        usleep(300_000)
-        let signalled = Date()
-        XCTAssertTrue(process.signal(SIGINT))
-        let ended = process.waitForExit(timeout: 10)
-        let stopTime = Date().timeIntervalSince(signalled)
-        XCTAssertEqual(ended, .exited(130), "stderr: \(Workspace.read(stderrFile))")
-        XCTAssertLessThan(stopTime, 5, "SIGINT must stop the scan within seconds")
-        XCTAssertTrue(Workspace.read(stdoutFile).contains("scan 1 interrupted"), Workspace.read(stdoutFile))
-        XCTAssertTrue(
-            Workspace.read(stderrFile).contains("resume with: mxsurvey scan --db \(db) --resume 1"),
-            Workspace.read(stderrFile))
-        XCTAssertEqual(
-            try query(db, "SELECT id || ' ' || status FROM scans", as: String.self), ["1 interrupted"])
+
+        /// Runs `arguments` until the fast server's session of this run is over and the slow
+        /// one waits, then sends SIGINT; returns stdout and stderr.
+        func interrupted(_ run: Int) throws -> (stdout: String, stderr: String) {
+            let (process, stdoutFile, stderrFile) = try work.start(arguments)
+            defer { process.stop(grace: 2) }
+            let started = waitUntil(timeout: 20) {
+                slow.connectionCount == run && fast.transcripts.count == run
+                    && fast.transcripts.last?.last == "QUIT"
+            }
+            XCTAssertTrue(started, "\(Workspace.read(stderrFile))")
+            usleep(300_000)
+            let signalled = Date()
+            XCTAssertTrue(process.signal(SIGINT))
+            let ended = process.waitForExit(timeout: 10)
+            XCTAssertEqual(ended, .exited(130), "stderr: \(Workspace.read(stderrFile))")
+            XCTAssertLessThan(
+                Date().timeIntervalSince(signalled), 5, "SIGINT must stop the scan within seconds")
+            return (Workspace.read(stdoutFile), Workspace.read(stderrFile))
+        }
+
+        let first = try interrupted(1)
+        XCTAssertTrue(first.stdout.contains("scan 1 interrupted"), first.stdout)
+        let resumeLine = try XCTUnwrap(
+            first.stderr.split(separator: "\n").first { $0.hasPrefix("scan 1 interrupted; resume with: ") },
+            first.stderr)
+        let printedCommand = String(resumeLine.dropFirst("scan 1 interrupted; resume with: ".count))
+        XCTAssertEqual(printedCommand, "\(Workspace.mxsurvey) scan --db \(db) --resume 1")
+        XCTAssertEqual(try scans(), ["1 interrupted nightly"])
         XCTAssertEqual(
             try query(db, "SELECT ip || ' ' || status FROM probes", as: String.self),
             ["127.0.28.21 starttls_not_offered"], "the cut-off session is not stored")
 
-        let again = try work.run(arguments, timeout: 40)
-        XCTAssertEqual(again.exitCode, 0, again.summary)
-        XCTAssertTrue(again.stdout.contains("scan 1 finished"), again.stdout)
-        XCTAssertEqual(try query(db, "SELECT id || ' ' || status FROM scans", as: String.self), ["1 done"])
-        let rows = try readRows(db, scan: 1)
+        // The same command again: a new scan (interrupted too), with a note about scan 1.
+        let second = try interrupted(2)
+        XCTAssertTrue(second.stdout.contains("scan 2 interrupted"), second.stdout)
+        XCTAssertTrue(
+            second.stderr.contains(
+                "note: scan 1 of this input is unfinished (interrupted); starting a new scan; continue scan 1 with: \(printedCommand)"
+            ), second.stderr)
+        XCTAssertEqual(try scans(), ["1 interrupted nightly", "2 interrupted nightly"])
+
+        // --resume with a setting that differs is refused and names it; so is another label.
+        let differing = try work.run(
+            arguments.map { $0 == "3" ? "5" : $0 } + ["--resume"], timeout: 30)
+        XCTAssertEqual(differing.exitCode, 64, differing.summary)
+        XCTAssertTrue(differing.stderr.contains("--phase-timeout 3.0 (this command: 5.0)"), differing.stderr)
+        let relabelled = try work.run(
+            arguments.map { $0 == "nightly" ? "weekly" : $0 } + ["--resume"], timeout: 30)
+        XCTAssertEqual(relabelled.exitCode, 64, relabelled.summary)
+        XCTAssertTrue(relabelled.stderr.contains("scan 2 has 'nightly', not 'weekly'"), relabelled.stderr)
+        let other = try work.write("other.txt", "fast.e2e.test\n")
+        let otherInput = try work.run(Array(arguments.dropLast()) + ["--resume", "1", other], timeout: 30)
+        XCTAssertEqual(otherInput.exitCode, 64, otherInput.summary)
+        XCTAssertTrue(
+            otherInput.stderr.contains("input list '\(input)' (this command: '\(other)')"), otherInput.stderr)
+        XCTAssertEqual(try scans(), ["1 interrupted nightly", "2 interrupted nightly"])
+
+        // --resume: the latest unfinished scan of this input, scan 2.
+        let resumed = try work.run(Array(arguments.dropLast()) + ["--resume", input], timeout: 40)
+        XCTAssertEqual(resumed.exitCode, 0, resumed.summary)
+        XCTAssertTrue(resumed.stdout.contains("scan 2 finished"), resumed.stdout)
+        XCTAssertEqual(try scans(), ["1 interrupted nightly", "2 done nightly"])
+
+        // The printed command, run by a shell as printed: scan 1.
+        let out = work.path("printed.stdout")
+        let err = work.path("printed.stderr")
+        let printed = try ChildProcess.start(
+            "/bin/sh", ["-c", printedCommand], stdout: .file(out), stderr: .file(err))
+        XCTAssertEqual(printed.waitForExit(timeout: 40), .exited(0), Workspace.read(err))
+        XCTAssertTrue(Workspace.read(out).contains("scan 1 finished"), Workspace.read(out))
+        XCTAssertEqual(try scans(), ["1 done nightly", "2 done nightly"])
+
+        // Nothing left to resume.
+        let nothing = try work.run(arguments + ["--resume"], timeout: 30)
+        XCTAssertEqual(nothing.exitCode, 64, nothing.summary)
+        XCTAssertTrue(nothing.stderr.contains("no unfinished scan of '\(input)'"), nothing.stderr)
+
+        // An uninterrupted scan of the same command, and the rows of all three.
+        let whole = try work.run(arguments, timeout: 40)
+        XCTAssertEqual(whole.exitCode, 0, whole.summary)
+        XCTAssertFalse(whole.stderr.contains("note:"), whole.stderr)
+        XCTAssertEqual(try scans(), ["1 done nightly", "2 done nightly", "3 done nightly"])
         let expected = [
             ResultRow.probed(Self.fqdn("fast"), host: Self.fqdn("mx-fast"), ip: "127.0.28.21", tls: nil),
             ResultRow.probed(Self.fqdn("slow"), host: Self.fqdn("mx-slow"), ip: "127.0.28.20", tls: nil),
@@ -653,11 +717,28 @@ final class ScanEndToEndTests: XCTestCase {
             row.certSelfSigned = nil
             return row
         }
-        assertRows(rows, expected)
-        XCTAssertEqual(try query(db, "SELECT count(*) FROM domains", as: Int.self), [2])
-        XCTAssertEqual(try query(db, "SELECT count(*) FROM hosts", as: Int.self), [2])
-        XCTAssertEqual(try query(db, "SELECT count(*) FROM probes", as: Int.self), [2])
-        XCTAssertEqual(slow.connectionCount, 2, "the cut-off address is probed again")
-        XCTAssertEqual(fast.connectionCount, 1, "a stored probe is not repeated")
+        let uninterrupted = try readRows(db, scan: 3)
+        assertRows(uninterrupted, expected)
+        XCTAssertEqual(try readRows(db, scan: 1), uninterrupted)
+        XCTAssertEqual(try readRows(db, scan: 2), uninterrupted)
+        for table in ["domains", "hosts", "probes"] {
+            XCTAssertEqual(
+                try query(
+                    db, "SELECT count(*) FROM \(table) GROUP BY scan_id ORDER BY scan_id", as: Int.self),
+                [2, 2, 2], table)
+        }
+        XCTAssertEqual(slow.connectionCount, 5, "each cut-off session is probed again, once")
+        XCTAssertEqual(fast.connectionCount, 3, "a stored probe is not repeated")
+
+        // The label is shown by report; a label that is not printable text is refused.
+        let report = try work.run(["report", "--db", db, "--scan", "1", "--format", "md"])
+        XCTAssertEqual(report.exitCode, 0, report.summary)
+        XCTAssertTrue(report.stdout.contains("- Label: nightly\n"), report.stdout)
+        let badLabel = try work.run(arguments.map { $0 == "nightly" ? "night\u{1B}[2J" : $0 })
+        XCTAssertEqual(badLabel.exitCode, 64, badLabel.summary)
+        XCTAssertTrue(
+            badLabel.stderr.contains("--label 'night\\x1B[2J' contains the non-printable character U+001B"),
+            badLabel.stderr)
+        XCTAssertEqual(try query(db, "SELECT count(*) FROM scans", as: Int.self), [3])
     }
 }

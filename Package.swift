@@ -105,7 +105,7 @@ let package = Package(
         .testTarget(
             name: "SurveyPassiveTests",
             dependencies: [
-                "FarmKit", "SurveyCore", "SurveyPassive", "SurveyStore", "TestSupport",
+                "FarmKit", "SurveyCore", "SurveyHeaders", "SurveyPassive", "SurveyStore", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(

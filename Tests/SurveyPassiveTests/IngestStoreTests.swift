@@ -113,7 +113,9 @@ import Testing
         #expect(key.pseudonym("host", "mail.example.org") == key.pseudonym("host", "MAIL.example.org"))
         #expect(key.pseudonym("host", "mail.example.org") != other.pseudonym("host", "mail.example.org"))
         #expect(key.pseudonym("host", "mail.example.org").hasPrefix("host-"))
-        #expect(throws: PassivePeerPseudonymizer.KeyError.self) { try PassivePeerPseudonymizer(key: [1, 2, 3]) }
+        #expect(throws: PassivePeerPseudonymizer.KeyError.self) {
+            try PassivePeerPseudonymizer(key: [1, 2, 3])
+        }
         _ = try store.passiveSource(named: "clear", pseudonymized: false)
         #expect(throws: PassiveSourceMismatch.self) {
             try store.passiveSource(named: "clear", pseudonymized: true)

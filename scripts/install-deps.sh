@@ -3,7 +3,8 @@
 # start (unbound, Postfix, nginx for MTA-STS policy hosts, swaks as a sending client, with
 # libnet-ssleay-perl for its STARTTLS),
 # ldnsutils to sign the DNSSEC test zones, the public suffix list, zlib for gzip'd logs,
-# dnsperf and pflogsumm for `make bench`, python3-jsonschema to check the report's JSON
+# libidn12 for the unpacked Exim of the log tests (scripts/fetch-exim.sh), dnsperf and
+# pflogsumm for `make bench`, python3-jsonschema to check the report's JSON
 # against docs/report.schema.json in the tests, heaptrack for the TLS leak check
 # (scripts/tls-leakcheck.sh, run by CI), and pyarrow (PyPI: Debian 12 has none) with which
 # `mxsurvey export --format parquet` writes Parquet. Debian 12; run as root. Services the packages
@@ -20,7 +21,8 @@ apt-get update -q
 apt-get install -y -q --no-install-recommends \
     pkg-config libssl-dev libsqlite3-dev libc-ares-dev sqlite3 openssl ca-certificates \
     unbound postfix dnsperf heaptrack \
-    nginx-light ldnsutils swaks libnet-ssleay-perl pflogsumm publicsuffix zlib1g-dev python3-jsonschema
+    nginx-light ldnsutils swaks libnet-ssleay-perl pflogsumm publicsuffix zlib1g-dev python3-jsonschema \
+    libidn12
 # pyarrow for the python3 on the PATH (Sources/SurveyReport/ParquetWriter.swift names this
 # version in its error message). Debian's own python3 is "externally managed" (PEP 668).
 PYARROW_VERSION=26.0.1

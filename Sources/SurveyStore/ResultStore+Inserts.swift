@@ -125,6 +125,20 @@ extension ResultStore {
                 }
             case .probe(let p, let port):
                 try ResultStore.insertProbe(p, port: port, scan: scan, db: db)
+            case .tlsVersions(let checks, let ip, let port):
+                for check in checks {
+                    try db.cachedStatement(
+                        sql: """
+                            INSERT OR REPLACE INTO tls_version_checks
+                                (scan_id, ip, port, version, verdict, detail, own_session)
+                            VALUES (?, ?, ?, ?, ?, ?, ?)
+                            """
+                    ).execute(
+                        arguments: [
+                            scan, ip, port, check.version.rawValue, check.verdict.rawValue, check.detail,
+                            check.ownSession ? 1 : 0,
+                        ])
+                }
             case .problem(let problem):
                 try db.cachedStatement(
                     sql:

@@ -228,6 +228,7 @@ enum Schema {
             try db.execute(sql: "ALTER TABLE scans ADD COLUMN max_lag_ms INTEGER")
         }
         registerDNSSEC(&m)
+        registerVersions(&m)
         return m
     }
 }

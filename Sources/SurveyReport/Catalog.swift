@@ -150,6 +150,9 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
     case bsiCompliant = "bsi_tr03116_compliant"
     case dnssecSignedMX = "dnssec_signed_mx"
     case daneProtected = "dane_protected"
+    case acceptsTLS10 = "accepts_tls10"
+    case acceptsTLS11 = "accepts_tls11"
+    case bsiTR03108 = "bsi_tr03108_compliant"
 
     /// Figures shown first and kept in the time series.
     public static let key: [FigureID] = [.starttlsOffered, .tlsNegotiated, .dskCompliant, .certValid]
@@ -157,9 +160,12 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
     /// `true` for figures that count a problem (lower is better).
     public var isProblem: Bool {
         switch self {
-        case .tlsLegacy, .certExpired, .certSelfSigned, .certUntrusted, .certNameMismatch: true
+        case .tlsLegacy, .certExpired, .certSelfSigned, .certUntrusted, .certNameMismatch, .acceptsTLS10,
+            .acceptsTLS11:
+            true
         case .starttlsOffered, .tlsNegotiated, .tlsV13, .tlsV12, .certValid,
-            .forwardSecrecy, .plaintextRefused, .dskCompliant, .bsiCompliant, .dnssecSignedMX, .daneProtected:
+            .forwardSecrecy, .plaintextRefused, .dskCompliant, .bsiCompliant, .dnssecSignedMX, .daneProtected,
+            .bsiTR03108:
             false
         }
     }
@@ -185,6 +191,9 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
         case .bsiCompliant: "BSI TR-03116-4 compliant"
         case .dnssecSignedMX: "DNSSEC-signed MX"
         case .daneProtected: "DANE-protected"
+        case .acceptsTLS10: "Accepts TLS 1.0"
+        case .acceptsTLS11: "Accepts TLS 1.1"
+        case .bsiTR03108: "BSI TR-03108 compliant"
         }
     }
 
@@ -207,16 +216,19 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
         case .bsiCompliant: "met BSI TR-03116-4 (TLS 1.2/1.3 with approved suites)"
         case .dnssecSignedMX: "had DNSSEC-secure MX and address records"
         case .daneProtected: "matched their DANE TLSA records"
+        case .acceptsTLS10: "still accepted a TLS 1.0 handshake"
+        case .acceptsTLS11: "still accepted a TLS 1.1 handshake"
+        case .bsiTR03108: "met BSI TR-03108 (as far as measured; TLS-RPT not measured)"
         }
     }
 
     /// Qualifier of the population in sentences ("… of MX hosts with TLS …").
     var populationPhrase: String {
         switch self {
-        case .tlsV13, .tlsV12, .tlsLegacy, .forwardSecrecy: " with TLS"
+        case .tlsV13, .tlsV12, .tlsLegacy, .forwardSecrecy, .acceptsTLS10, .acceptsTLS11: " with TLS"
         case .certValid, .certExpired, .certSelfSigned, .certUntrusted, .certNameMismatch: " with TLS"
         case .starttlsOffered, .tlsNegotiated, .plaintextRefused, .dskCompliant, .bsiCompliant,
-            .dnssecSignedMX, .daneProtected:
+            .dnssecSignedMX, .daneProtected, .bsiTR03108:
             ""
         }
     }
@@ -258,6 +270,18 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
             "A usable TLSA record at _25._tcp.<MX host> (DNSSEC-secure, RFC 7672) matched the chain the "
                 + "IP presented (dane_status = match); a domain is DANE-protected when every MX host matches. "
                 + "Hosts without TLSA, with unusable records, insecure or bogus DNS count as no."
+        case .acceptsTLS10:
+            "A handshake offering only TLS 1.0 completed: the version scan's own session (or TLS 1.0 was the "
+                + "negotiated version). RFC 8996 deprecates TLS 1.0; BSI TR-03116-4 forbids it."
+        case .acceptsTLS11:
+            "A handshake offering only TLS 1.1 completed: the version scan's own session (or TLS 1.1 was the "
+                + "negotiated version). RFC 8996 deprecates TLS 1.1; BSI TR-03116-4 forbids it."
+        case .bsiTR03108:
+            "BSI TR-03108-1 v2.0 (2023), per requirement: TLS negotiated, TLS 1.0 and 1.1 refused, a "
+                + "TR-03116-4 suite, an approved leaf key (RSA >= 3000 bits, EC >= 250), a valid certificate, "
+                + "MX and host DNSSEC-secure, DANE match, and TLS-RPT. TLS-RPT (mandatory) and MTA-STS "
+                + "(optional) are not measured yet, so no unit counts as compliant: the figure counts units "
+                + "that fail a measured requirement. See the compliance section."
         }
     }
 
@@ -278,6 +302,13 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
         case .daneProtected:
             "Units with a DANE verdict; IPs whose probe got no certificate although TLSA records exist are "
                 + "left out by the probe's outcome, scans without DANE data as not_tested."
+        case .acceptsTLS10, .acceptsTLS11:
+            "Units that negotiated TLS and whose version was tested (the version scan ran: on by default, "
+                + "--no-version-scan turns it off); untested units are left out as not_tested, units without "
+                + "TLS as not_applicable."
+        case .bsiTR03108:
+            "Units whose probe got as far as EHLO; units that pass every measured requirement are left out "
+                + "as not_tested, because TLS-RPT is not measured yet."
         }
     }
 

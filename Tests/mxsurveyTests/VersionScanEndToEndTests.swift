@@ -108,6 +108,31 @@ import Testing
         #expect(
             policy == ["all.v.test - - 0 0", "modern.v.test - - 0 0", "only12.v.test - - 0 0"], "\(policy)")
 
+        // The report's figures: one of three MX hosts accepts TLS 1.0 and 1.1; none is
+        // BSI TR-03108 compliant (all fail DNSSEC here), and the definition says TLS-RPT is
+        // not measured.
+        let report = try work.run(["report", "--db", db, "--scan", "1", "--format", "json"])
+        #expect(report.exitCode == 0, "\(report.summary)")
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any])
+        let figures = (json["figures"] as? [[String: Any]]) ?? []
+        func figure(_ id: String, _ unit: String) -> String {
+            guard let f = figures.first(where: { $0["id"] as? String == id && $0["unit"] as? String == unit })
+            else { return "missing" }
+            return "\(f["numerator"] ?? "-")/\(f["denominator"] ?? "-")"
+        }
+        #expect(figure("accepts_tls10", "mx_host") == "1/3")
+        #expect(figure("accepts_tls11", "ip") == "1/3")
+        #expect(figure("bsi_tr03108_compliant", "domain_all_mx") == "0/3")
+        #expect(report.stdout.contains("TLS-RPT (mandatory) and MTA-STS"))
+        let queryFile = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("queries/legacy_tls_acceptors.sql").path
+        let legacy = try work.run(["query", "--db", db, queryFile])
+        #expect(legacy.exitCode == 0, "\(legacy.summary)")
+        #expect(legacy.stdout.contains("mx-all.v.test"), "\(legacy.stdout)")
+        #expect(!legacy.stdout.contains("mx-modern.v.test"), "\(legacy.stdout)")
+
         // Without the version scan: only what the main probe's negotiation says.
         let plain = try work.run(["scan"] + common + ["--no-version-scan", input])
         #expect(plain.exitCode == 0, "\(plain.summary)")

@@ -77,7 +77,10 @@ extension Scanner {
             slots.giveBack(granted)
             granted = 0
             while true {
-                await slots.waitUntilIdle()
+                // Sessions in flight may still add a retry: wait for them only when none is
+                // pending (not before each retry: a session's version scan keeps its slot for
+                // seconds, and waiting for it would run the retries one at a time).
+                if await retries.isEmpty { await slots.waitUntilIdle() }
                 guard !state.stopping, let (target, due) = await retries.next() else { break }
                 try? await Task.sleep(until: due)
                 if state.stopping { break }

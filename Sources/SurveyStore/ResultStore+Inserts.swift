@@ -160,15 +160,15 @@ extension ResultStore {
             try db.cachedStatement(
                 sql: """
                     INSERT OR IGNORE INTO certificates (sha256, der, subject, issuer, not_before, not_after,
-                        key_type, key_bits, signature_algorithm, dns_names, self_signed)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        key_type, key_bits, signature_algorithm, dns_names, self_signed, key_curve)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """
             ).execute(
                 arguments: [
                     cert.sha256, Data(cert.der), cert.subject, cert.issuer,
                     cert.notBefore.map { timestamp($0) },
                     cert.notAfter.map { timestamp($0) }, cert.keyType, cert.keyBits, cert.signatureAlgorithm,
-                    jsonArray(cert.dnsNames), cert.selfSigned ? 1 : 0,
+                    jsonArray(cert.dnsNames), cert.selfSigned ? 1 : 0, cert.keyCurve,
                 ])
         }
         let extensions = p.ehloExtensions.map(jsonArray)

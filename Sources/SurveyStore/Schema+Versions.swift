@@ -19,6 +19,7 @@ extension Schema {
                         own_session INTEGER NOT NULL,
                         PRIMARY KEY (scan_id, ip, port, version)
                     ) WITHOUT ROWID;
+                    ALTER TABLE certificates ADD COLUMN key_curve TEXT;
                     DROP VIEW results;
                     """)
             try db.execute(sql: resultsViewV6)
@@ -135,7 +136,7 @@ extension Schema {
 
     /// The `results` view as of migration v6: every v5 column (`resultsView`, unchanged and
     /// in the same order), then `tls10_accepted` … `tls13_accepted`, `cert_key_type`,
-    /// `cert_key_bits`, `cert_signature_algorithm` and `cert_chain_length`. A later
+    /// `cert_key_bits`, `cert_key_curve`, `cert_signature_algorithm` and `cert_chain_length`. A later
     /// migration that changes the view defines its own text from this one.
     static let resultsViewV6: String = {
         let columns = [
@@ -145,6 +146,7 @@ extension Schema {
             accepted("TLSv1.3", as: "tls13_accepted"),
             "lc.key_type AS cert_key_type",
             "lc.key_bits AS cert_key_bits",
+            "lc.key_curve AS cert_key_curve",
             "lc.signature_algorithm AS cert_signature_algorithm",
             """
             CASE WHEN p.cert_sha256 IS NOT NULL

@@ -49,7 +49,7 @@ import Testing
         #expect(
             Array(after.dropFirst(before.count)) == [
                 "tls10_accepted", "tls11_accepted", "tls12_accepted", "tls13_accepted", "cert_key_type",
-                "cert_key_bits", "cert_signature_algorithm", "cert_chain_length",
+                "cert_key_bits", "cert_key_curve", "cert_signature_algorithm", "cert_chain_length",
             ])
         try pool.write { db in try db.execute(sql: Self.fixture) }
         let row = try #require(

@@ -58,15 +58,16 @@ import Testing
             SELECT domain || ' ' || tls_version || ' ' || COALESCE(tls10_accepted, '-')
                    || COALESCE(tls11_accepted, '-') || COALESCE(tls12_accepted, '-')
                    || COALESCE(tls13_accepted, '-') || ' ' || cert_key_type || ' ' || cert_key_bits || ' '
+                   || COALESCE(cert_key_curve, '-') || ' '
                    || cert_signature_algorithm || ' ' || cert_chain_length
             FROM results WHERE scan_id = ? ORDER BY domain
             """
         let rows = try query(db, sql.replacingOccurrences(of: "?", with: "1"), as: String.self)
         #expect(
             rows == [
-                "all.v.test TLSv1.3 1111 EC 256 ecdsa-with-SHA256 1",
-                "modern.v.test TLSv1.3 0011 EC 256 ecdsa-with-SHA256 1",
-                "only12.v.test TLSv1.2 0010 RSA 2048 ecdsa-with-SHA256 1",
+                "all.v.test TLSv1.3 1111 EC 256 prime256v1 ecdsa-with-SHA256 1",
+                "modern.v.test TLSv1.3 0011 EC 256 prime256v1 ecdsa-with-SHA256 1",
+                "only12.v.test TLSv1.2 0010 RSA 2048 - ecdsa-with-SHA256 1",
             ], "\(rows)")
         // Refusals name the server's alert; versions above the negotiated one are refused
         // from the main probe, without a session of their own.

@@ -157,6 +157,11 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
     /// Figures shown first and kept in the time series.
     public static let key: [FigureID] = [.starttlsOffered, .tlsNegotiated, .dskCompliant, .certValid]
 
+    /// Figures kept per scan in the time series (`series` of the JSON report): the key
+    /// figures and the authenticated-transport and legacy-protocol ones.
+    public static let series: [FigureID] =
+        key + [.dnssecSignedMX, .daneProtected, .acceptsTLS10, .acceptsTLS11, .bsiTR03108]
+
     /// `true` for figures that count a problem (lower is better).
     public var isProblem: Bool {
         switch self {

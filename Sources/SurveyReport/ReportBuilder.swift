@@ -102,9 +102,9 @@ public struct ReportBuilder: Sendable {
                 c = comp
             } else {
                 let d = try ScanData.load(scan: s.id, from: snapshot)
-                c = Computation(data: d, domains: Self.subset(d, tag: tag), figureIDs: FigureID.key)
+                c = Computation(data: d, domains: Self.subset(d, tag: tag), figureIDs: FigureID.series)
             }
-            let keyIDs = Set(FigureID.key)
+            let keyIDs = Set(FigureID.series)
             series.append(
                 SeriesPoint(
                     scan: s.id, startedAt: s.startedAt, status: s.status, domains: c.domainCounts,

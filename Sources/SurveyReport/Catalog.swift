@@ -354,13 +354,36 @@ enum ComplianceCatalog {
                 + "TLS_AES_256_GCM_SHA384 or TLS_AES_128_CCM_SHA256, or TLS 1.2 with an ECDHE-RSA/ECDHE-ECDSA "
                 + "suite with AES-128/256 in GCM mode or CBC mode with SHA-256/SHA-384.",
             limits:
-                "Only the negotiated connection is seen: whether the server would also accept TLS 1.0/1.1 or "
-                + "weaker suites with another client is not tested, nor are the key-exchange group, key "
-                + "lengths or the certificate.",
+                "Only the negotiated connection is seen: whether the server would also accept TLS 1.0/1.1 "
+                + "(the accepts_tls10/accepts_tls11 figures) or weaker suites with another client is not part "
+                + "of this class, nor are the key-exchange group, key lengths or the certificate (see "
+                + "BSI TR-03108 below).",
             source:
                 "BSI Technische Richtlinie TR-03116-4, Kryptographische Vorgaben für Projekte der "
                 + "Bundesregierung, Teil 4: Kommunikationsverfahren in Anwendungen (2023); see also "
                 + "BSI TR-03108 (2023) Secure E-Mail Transport."
+        ),
+        ComplianceRule(
+            id: FigureID.bsiTR03108.rawValue,
+            title: "BSI TR-03108-1 v2.0 (2023): Secure E-Mail Transport",
+            requirement:
+                "The receiving MX offers STARTTLS with TLS 1.2 or newer only, suites and keys per TR-03116-4, a "
+                + "valid certificate, DNSSEC for the MX records and the MX hosts, DANE (TLSA) for each MX host, "
+                + "and a TLS-RPT address; MTA-STS is optional.",
+            check:
+                "Per MX host, each requirement on its own (store views bsi_tr03108_hosts and "
+                + "bsi_tr03108_domains): TLS negotiated; TLS 1.0 and 1.1 refused (version scan); negotiated "
+                + "suite approved; leaf key RSA >= 3000 bits or EC >= 250 bits; certificate trusted, matching "
+                + "and not expired; MX and host answers DNSSEC-secure; DANE match. A domain passes when every "
+                + "MX host passes.",
+            limits:
+                "TLS-RPT (mandatory) and MTA-STS (optional) are not measured yet: no unit can be counted as "
+                + "compliant; units that pass everything measured are left out as not_tested, the others "
+                + "count as not compliant. Only the negotiated suite and the leaf key are judged (no cipher "
+                + "enumeration); the TR is audited by test labs against TR-03108-P, there is no official scanner.",
+            source:
+                "BSI Technische Richtlinie TR-03108-1, Sicherer E-Mail-Transport, Version 2.0 (2023); "
+                + "TR-03116-4 (2023); TR-02102-2 (2023) for key lengths."
         ),
     ]
 }

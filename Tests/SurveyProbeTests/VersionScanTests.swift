@@ -81,7 +81,9 @@ import Testing
     }
 
     /// Real Postfix: one listener accepts TLS 1.0–1.3 (security level 0), one only 1.2+.
-    /// Each version session completes or is refused exactly as configured, and every
+    /// Each version session completes or is refused exactly as configured (the 1.0–1.3
+    /// listener accepting TLS 1.0 also shows that no TLS_FALLBACK_SCSV is sent: OpenSSL would
+    /// answer it with inappropriate_fallback), and every
     /// session ends with QUIT and without MAIL (Postfix's per-session command counts).
     @Test func versionProberAgainstPostfix() async throws {
         let ca = try TestCA()

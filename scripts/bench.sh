@@ -4,7 +4,8 @@
 # the figures. Sizes: BENCH_DNS_N (200000), BENCH_HOSTS (20000), BENCH_LITTLE_HOSTS (60000),
 # BENCH_LITTLE_C (20000), BENCH_LITTLE_DNS_C (4000), BENCH_BIG_N (1000000), BENCH_CEILING_SECONDS (10),
 # BENCH_CEILING_PAIRS (2 × cores), BENCH_PASSIVE_CONNECTIONS (230000, about 2 million log lines). BIN: directory of the mxsurvey/mxfarm binaries
-# (.build/release). BENCH_SECTIONS: the sections to run, e.g. "4 7" (default: all, 1–9);
+# (.build/release). BENCH_SECTIONS: the sections to run, e.g. "4 7" (default: all, 1–10;
+# BENCH_VERSION_HOSTS (2000) sizes section 10);
 # section 3 uses section 2's farm, section 8 exports section 1's store, and section 7's ratio
 # needs section 6's crypto floor, so asking for 7 runs 6 as well and asking for 8 runs 1. bench-results.json then holds only the sections that ran
 # (key bench_sections).
@@ -13,7 +14,7 @@ cd "$(dirname "$0")/.."
 BIN=${BIN:-.build/release}
 OUT=${OUT:-.bench}
 DNS_N=${BENCH_DNS_N:-200000}
-SECTIONS=" ${BENCH_SECTIONS:-1 2 3 4 5 6 7 8 9} "
+SECTIONS=" ${BENCH_SECTIONS:-1 2 3 4 5 6 7 8 9 10} "
 want() { [[ "$SECTIONS" == *" $1 "* ]]; }
 if want 7 && ! want 6; then
     SECTIONS+="6 "
@@ -138,7 +139,8 @@ fi
 if want 2; then
 echo "== 2. Full probes on a farm of $HOSTS hosts without artificial delay (TLS handshake and verification included)"
 start_unbound "$OUT/farm/unbound" "$OUT/farm/zone" test.
-python3 scripts/measure.py "$results/probe.json" -- "$BIN/mxsurvey" scan "${SCAN_FLAGS[@]}" \
+# Without the version scan: section 8 measures its cost on its own.
+python3 scripts/measure.py "$results/probe.json" -- "$BIN/mxsurvey" scan "${SCAN_FLAGS[@]}" --no-version-scan \
     --db "$OUT/farm/bench.db" --resolver "127.0.0.1:$UNBOUND_PORT" --ca-file "$OUT/farm/ca.pem" \
     --concurrency "${BENCH_CONCURRENCY:-2000}" "$OUT/farm/domains.txt" > "$OUT/farm/scan.log"
 sqlite3 "$OUT/farm/bench.db" "SELECT count(*), sum(attempts) FROM probes" > "$OUT/farm/probes.txt"
@@ -378,6 +380,27 @@ print(json.dumps(r, indent=1))
 PY
 fi
 
+VERSION_HOSTS=${BENCH_VERSION_HOSTS:-2000}
+if want 10; then
+echo "== 10. The version scan's cost: a farm of $VERSION_HOSTS hosts scanned with --no-version-scan, then with it (fresh farm each)"
+for mode in off on; do
+    start_farm "$OUT/versions-$mode" --hosts "$VERSION_HOSTS" --domains $((VERSION_HOSTS * 2)) --seed 13 \
+        --base 127.65.0.1 --mix "$NO_TARPIT_MIX" --delay 0
+    start_unbound "$OUT/versions-$mode/unbound" "$OUT/versions-$mode/zone" test.
+    flag=()
+    [[ $mode == off ]] && flag=(--no-version-scan)
+    python3 scripts/measure.py "$results/versions-$mode.json" -- "$BIN/mxsurvey" scan "${SCAN_FLAGS[@]}" \
+        "${flag[@]}" --db "$OUT/versions-$mode/bench.db" --resolver "127.0.0.1:$UNBOUND_PORT" \
+        --ca-file "$OUT/versions-$mode/ca.pem" --concurrency "${BENCH_CONCURRENCY:-2000}" \
+        "$OUT/versions-$mode/domains.txt" > "$OUT/versions-$mode/scan.log"
+    sqlite3 "$OUT/versions-$mode/bench.db" \
+        "SELECT (SELECT count(*) FROM probes) || '|' || (SELECT count(*) FROM tls_version_checks WHERE own_session = 1)
+         || '|' || (SELECT count(*) FROM tls_version_checks WHERE own_session = 1 AND verdict = 'not_tested')" \
+        > "$results/versions-$mode.txt"
+    cleanup_all
+done
+fi
+
 python3 - "$OUT" "$results" "$sslscan_s" "$sslyze_s" "$peer_n" "$HOSTS" "$BIG_N" "$SECTIONS" "$(nproc)" <<'PY'
 import json, os, re, sys
 out, res, sslscan_s, sslyze_s, peer_n, hosts, big_n, sections, cores = sys.argv[1:10]
@@ -477,6 +500,23 @@ if os.path.exists(f"{res}/ceiling-chain.json"):
         r["openssl_client_to_floor_ratio"] = client_ms / floor_ms
     if "probe_client_cpu_ms_per_session" in r:
         r["mxsurvey_cpu_to_openssl_client_ratio"] = r["probe_client_cpu_ms_per_session"] / client_ms
+
+if os.path.exists(f"{res}/versions-on.json") and os.path.exists(f"{res}/versions-off.json"):
+    on, off = (json.load(open(f"{res}/versions-{m}.json")) for m in ("on", "off"))
+    ips, extra, untested = map(int, open(f"{res}/versions-on.txt").read().split("|"))
+    off_ips = int(open(f"{res}/versions-off.txt").read().split("|")[0])
+    cpu_on, cpu_off = on["user_s"] + on["sys_s"], off["user_s"] + off["sys_s"]
+    r.update({
+        "versions_ips": ips,
+        "versions_extra_sessions": extra,
+        "versions_extra_sessions_per_ip": extra / max(ips, 1),
+        "versions_not_tested": untested,
+        "versions_off_seconds": off["seconds"],
+        "versions_on_seconds": on["seconds"],
+        "versions_wall_ratio": on["seconds"] / off["seconds"],
+        "versions_cpu_ratio": cpu_on / cpu_off,
+        "versions_extra_cpu_ms_per_ip": (cpu_on - cpu_off) / max(off_ips, 1) * 1000,
+    })
 
 json.dump(r, open("bench-results.json", "w"), indent=1, sort_keys=True)
 print()

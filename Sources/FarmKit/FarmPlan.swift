@@ -292,6 +292,10 @@ public struct FarmPlan: Sendable {
             guard tls, let kind else { return .null }
             return .bool(f(kind))
         }
+        func accepted(_ version: TLSVersion) -> JSONValue {
+            guard tls, let pinned = host.tlsVersion else { return .null }
+            return .bool(pinned == version)
+        }
         let bannerCode: JSONValue =
             switch b {
             case .tarpit: .null
@@ -313,6 +317,12 @@ public struct FarmPlan: Sendable {
             ("starttls_offered", reachesEHLO ? .bool(b != .nostarttls) : .null),
             ("starttls_reply_code", starttlsReply),
             ("tls_version", host.tlsVersion.map { .string($0.rawValue) } ?? .null),
+            // Each TLS host's context is pinned to one version (minimum = maximum): that one is
+            // accepted, every other refused — what a version scan must find.
+            ("tls10_accepted", accepted(.tls10)),
+            ("tls11_accepted", accepted(.tls11)),
+            ("tls12_accepted", accepted(.tls12)),
+            ("tls13_accepted", accepted(.tls13)),
             ("cert_kind", tls ? (kind.map { .string($0.rawValue) } ?? .null) : .null),
             ("cert_trusted", certFact(\.chainTrusted)),
             ("cert_hostname_match", certFact { $0 != .wrongname }),

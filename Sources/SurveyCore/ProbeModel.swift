@@ -58,14 +58,19 @@ public struct CertificateInfo: Sendable, Hashable, Codable {
     public var notAfter: Date?
     public var keyType: String?
     public var keyBits: Int?
+    /// The curve of an EC key as OpenSSL names it (`prime256v1`, `secp384r1`,
+    /// `brainpoolP256r1`, …); nil for other key types.
+    public var keyCurve: String? = nil
     public var signatureAlgorithm: String?
     public var dnsNames: [String]
     public var selfSigned: Bool
 
     public init(
         sha256: String, der: [UInt8], subject: String, issuer: String, notBefore: Date?, notAfter: Date?,
-        keyType: String?, keyBits: Int?, signatureAlgorithm: String?, dnsNames: [String], selfSigned: Bool
+        keyType: String?, keyBits: Int?, signatureAlgorithm: String?, dnsNames: [String], selfSigned: Bool,
+        keyCurve: String? = nil
     ) {
+        self.keyCurve = keyCurve
         self.sha256 = sha256
         self.der = der
         self.subject = subject

@@ -17,6 +17,9 @@ public struct ProbeConfig: Sendable {
     /// Send `MAIL FROM` + `RCPT TO:<postmaster@domain>` before STARTTLS to learn whether
     /// the server refuses plaintext transactions. DATA is never sent.
     public var plaintextProbe: Bool
+    /// End each session with QUIT right after the TLS handshake, without EHLO under TLS
+    /// (the version scan's sessions).
+    public var handshakeOnly = false
     /// Overrides `ProbeTarget.port` when set (tests, non-standard farms).
     public var port: Int?
     public var connectTimeout: Duration

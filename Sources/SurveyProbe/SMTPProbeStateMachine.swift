@@ -22,7 +22,7 @@ struct TLSHandshakeFacts: Sendable, Hashable {
 /// (`SMTPProbeHandler`) and execute the `Action` each one returns.
 ///
 /// Flow: banner → EHLO (HELO on 5xx) → [MAIL FROM → RCPT TO → RSET] → STARTTLS (only when
-/// advertised) → TLS handshake → EHLO → QUIT. DATA is never sent. Once the session is
+/// advertised) → TLS handshake → EHLO → QUIT (with `handshakeOnly`: handshake → QUIT). DATA is never sent. Once the session is
 /// finished every further event returns `.none`.
 struct SMTPProbeStateMachine {
     /// What the session sends and how long each wait may last.
@@ -35,6 +35,9 @@ struct SMTPProbeStateMachine {
         var recipientDomain: String
         /// Send MAIL FROM + RCPT TO before STARTTLS.
         var plaintextProbe: Bool
+        /// End with QUIT right after the TLS handshake (no EHLO under TLS): the sessions of
+        /// the version scan.
+        var handshakeOnly: Bool = false
         var bannerTimeout: Duration
         var phaseTimeout: Duration
         var quitTimeout: Duration
@@ -57,6 +60,7 @@ struct SMTPProbeStateMachine {
                 ehloName: config.ehloName, mailFrom: config.mailFrom, recipientDomain: target.recipientDomain,
                 plaintextProbe: config.plaintextProbe, bannerTimeout: config.bannerTimeout,
                 phaseTimeout: config.phaseTimeout, quitTimeout: config.quitTimeout)
+            self.handshakeOnly = config.handshakeOnly
         }
     }
 
@@ -296,6 +300,7 @@ struct SMTPProbeStateMachine {
             result.certExpired = facts.expired
             result.certNotYetValid = facts.notYetValid
             result.hostnameMatches = facts.hostnameMatches
+            if configuration.handshakeOnly { return quit() }
             return send("EHLO \(configuration.ehloName)", then: .tlsEhlo)
         case .banner, .ehlo, .helo, .mailFrom, .rcptTo, .rset, .starttls, .tlsEhlo, .quit:
             return .none

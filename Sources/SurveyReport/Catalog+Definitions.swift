@@ -257,16 +257,27 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
     case bsiCompliant = "bsi_tr03116_compliant"
     case dnssecSignedMX = "dnssec_signed_mx"
     case daneProtected = "dane_protected"
+    case acceptsTLS10 = "accepts_tls10"
+    case acceptsTLS11 = "accepts_tls11"
+    case bsiTR03108 = "bsi_tr03108_compliant"
 
     /// Figures shown first and kept in the time series.
     public static let key: [FigureID] = [.starttlsOffered, .tlsNegotiated, .dskCompliant, .certValid]
 
+    /// Figures kept per scan in the time series (`series` of the JSON report): the key
+    /// figures and the authenticated-transport and legacy-protocol ones.
+    public static let series: [FigureID] =
+        key + [.dnssecSignedMX, .daneProtected, .acceptsTLS10, .acceptsTLS11, .bsiTR03108]
+
     /// `true` for figures that count a problem (lower is better).
     public var isProblem: Bool {
         switch self {
-        case .tlsLegacy, .certExpired, .certSelfSigned, .certUntrusted, .certNameMismatch: true
+        case .tlsLegacy, .certExpired, .certSelfSigned, .certUntrusted, .certNameMismatch, .acceptsTLS10,
+            .acceptsTLS11:
+            true
         case .starttlsOffered, .tlsNegotiated, .tlsV13, .tlsV12, .certValid,
-            .forwardSecrecy, .plaintextRefused, .dskCompliant, .bsiCompliant, .dnssecSignedMX, .daneProtected:
+            .forwardSecrecy, .plaintextRefused, .dskCompliant, .bsiCompliant, .dnssecSignedMX, .daneProtected,
+            .bsiTR03108:
             false
         }
     }
@@ -295,6 +306,9 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
                 de: "Ausgehandelte Verbindung erfüllt BSI TR-03116-4")
         case .dnssecSignedMX: Text(en: "DNSSEC-signed MX", de: "MX mit DNSSEC signiert")
         case .daneProtected: Text(en: "DANE-protected", de: "Durch DANE geschützt")
+        case .acceptsTLS10: Text(en: "Accepts TLS 1.0", de: "Nimmt TLS 1.0 an")
+        case .acceptsTLS11: Text(en: "Accepts TLS 1.1", de: "Nimmt TLS 1.1 an")
+        case .bsiTR03108: Text(en: "BSI TR-03108 compliant", de: "BSI-TR-03108-konform")
         }
     }
 
@@ -348,6 +362,14 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
             Text(
                 en: "matched their DANE TLSA records{0}",
                 de: "stimmten{0} mit ihren DANE-TLSA-Einträgen überein")
+        case .acceptsTLS10:
+            Text(en: "still accepted a TLS 1.0 handshake{0}", de: "nahmen{0} noch einen TLS-1.0-Handshake an")
+        case .acceptsTLS11:
+            Text(en: "still accepted a TLS 1.1 handshake{0}", de: "nahmen{0} noch einen TLS-1.1-Handshake an")
+        case .bsiTR03108:
+            Text(
+                en: "met BSI TR-03108{0} (as far as measured; TLS-RPT not measured)",
+                de: "erfüllten{0} BSI TR-03108 (soweit gemessen; TLS-RPT nicht gemessen)")
         }
     }
 
@@ -356,9 +378,10 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
     public var populationText: Text {
         let key: Catalog.Key =
             switch self {
-            case .starttlsOffered, .tlsNegotiated, .dskCompliant, .bsiCompliant: .populationTested
+            case .starttlsOffered, .tlsNegotiated, .dskCompliant, .bsiCompliant, .bsiTR03108:
+                .populationTested
             case .tlsV13, .tlsV12, .tlsLegacy, .forwardSecrecy, .certValid, .certExpired, .certSelfSigned,
-                .certUntrusted, .certNameMismatch:
+                .certUntrusted, .certNameMismatch, .acceptsTLS10, .acceptsTLS11:
                 .populationTLS
             case .plaintextRefused: .populationPlaintext
             case .dnssecSignedMX: .populationDNSSEC
@@ -469,6 +492,36 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
                     + "vorgelegten Zertifikatskette der IP-Adresse (dane_status = match); eine Domain ist durch "
                     + "DANE geschützt, wenn jeder MX-Host passt. Hosts ohne TLSA, mit unbrauchbaren Einträgen, "
                     + "unsicherem oder fehlerhaftem DNS zählen als nein.")
+        case .acceptsTLS10:
+            Text(
+                en:
+                    "A handshake offering only TLS 1.0 completed: the version scan's own session (or TLS 1.0 was "
+                    + "the negotiated version). RFC 8996 deprecates TLS 1.0; BSI TR-03116-4 forbids it.",
+                de: "Ein Handshake, der nur TLS 1.0 anbot, kam zustande: in der eigenen Sitzung des "
+                    + "Versionstests (oder TLS 1.0 war die ausgehandelte Version). RFC 8996 erklärt TLS 1.0 für "
+                    + "veraltet; BSI TR-03116-4 verbietet es.")
+        case .acceptsTLS11:
+            Text(
+                en:
+                    "A handshake offering only TLS 1.1 completed: the version scan's own session (or TLS 1.1 was "
+                    + "the negotiated version). RFC 8996 deprecates TLS 1.1; BSI TR-03116-4 forbids it.",
+                de: "Ein Handshake, der nur TLS 1.1 anbot, kam zustande: in der eigenen Sitzung des "
+                    + "Versionstests (oder TLS 1.1 war die ausgehandelte Version). RFC 8996 erklärt TLS 1.1 für "
+                    + "veraltet; BSI TR-03116-4 verbietet es.")
+        case .bsiTR03108:
+            Text(
+                en: "BSI TR-03108-1 v2.0 (2023), per requirement: TLS negotiated, TLS 1.0 and 1.1 refused, a "
+                    + "TR-03116-4 suite, an approved leaf key (RSA >= 3000 bits, EC >= 250), a valid certificate, "
+                    + "MX and host DNSSEC-secure, DANE match, and TLS-RPT. TLS-RPT (mandatory) and MTA-STS "
+                    + "(optional) are not measured yet, so no unit counts as compliant: the figure counts units "
+                    + "that fail a measured requirement. See the compliance section.",
+                de:
+                    "BSI TR-03108-1 v2.0 (2023), je Anforderung: TLS ausgehandelt, TLS 1.0 und 1.1 abgelehnt, "
+                    + "eine Suite nach TR-03116-4, ein zulässiger Schlüssel des Serverzertifikats (RSA >= 3000 "
+                    + "Bit, EC >= 250), ein gültiges Zertifikat, MX und Host DNSSEC-gesichert, DANE passend und "
+                    + "TLS-RPT. TLS-RPT (verpflichtend) und MTA-STS (optional) werden noch nicht gemessen; daher "
+                    + "zählt keine Einheit als konform: die Kennzahl zählt Einheiten, die eine gemessene "
+                    + "Anforderung verfehlen. Siehe den Abschnitt Prüfmaßstäbe.")
         }
     }
 
@@ -512,6 +565,21 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
                     "Einheiten mit DANE-Ergebnis; IP-Adressen, deren Test trotz TLSA-Einträgen kein Zertifikat "
                     + "erhielt, werden mit dem Ergebnis des Tests nicht gezählt, Scans ohne DANE-Daten als "
                     + "not_tested.")
+        case .acceptsTLS10, .acceptsTLS11:
+            Text(
+                en: "Units that negotiated TLS and whose version was tested (the version scan ran: on by "
+                    + "default, --no-version-scan turns it off); untested units are left out as not_tested, units "
+                    + "without TLS as not_applicable.",
+                de: "Einheiten mit ausgehandeltem TLS, deren Version getestet wurde (der Versionstest lief: "
+                    + "standardmäßig an, --no-version-scan schaltet ihn ab); ungetestete Einheiten werden als "
+                    + "not_tested nicht gezählt, Einheiten ohne TLS als not_applicable.")
+        case .bsiTR03108:
+            Text(
+                en:
+                    "Units whose probe got as far as EHLO; units that pass every measured requirement are left "
+                    + "out as not_tested, because TLS-RPT is not measured yet.",
+                de: "Einheiten, deren Test bis EHLO kam; Einheiten, die jede gemessene Anforderung erfüllen, "
+                    + "werden als not_tested nicht gezählt, weil TLS-RPT noch nicht gemessen wird.")
         }
     }
 
@@ -599,14 +667,16 @@ enum ComplianceCatalog {
             ),
             limits: Text(
                 en:
-                    "Only the negotiated connection is seen: whether the server would also accept TLS 1.0/1.1 or "
-                    + "weaker suites with another client is not tested, nor are the key-exchange group, key "
-                    + "lengths or the certificate. The figure is therefore not a full TR-03116-4 assessment.",
+                    "Only the negotiated connection is seen: whether the server would also accept TLS 1.0/1.1 "
+                    + "(the accepts_tls10/accepts_tls11 figures) or weaker suites with another client is not part "
+                    + "of this class, nor are the key-exchange group, key lengths or the certificate (see "
+                    + "BSI TR-03108 below). The figure is therefore not a full TR-03116-4 assessment.",
                 de:
                     "Gesehen wird nur die ausgehandelte Verbindung: Ob der Server mit einem anderen Client auch "
-                    + "TLS 1.0/1.1 oder schwächere Suites annähme, wird nicht getestet, ebenso wenig das "
-                    + "Schlüsselaustausch-Verfahren, Schlüssellängen oder das Zertifikat. Die Kennzahl ist daher "
-                    + "keine vollständige Prüfung nach TR-03116-4."),
+                    + "TLS 1.0/1.1 (Kennzahlen accepts_tls10/accepts_tls11) oder schwächere Suites annähme, gehört "
+                    + "nicht zu dieser Klasse, ebenso wenig das Schlüsselaustausch-Verfahren, Schlüssellängen oder "
+                    + "das Zertifikat (siehe BSI TR-03108 unten). Die Kennzahl ist daher keine vollständige "
+                    + "Prüfung nach TR-03116-4."),
             source: Text(
                 en: "BSI Technische Richtlinie TR-03116-4, Kryptographische Vorgaben für Projekte der "
                     + "Bundesregierung, Teil 4: Kommunikationsverfahren in Anwendungen (2023); see also "
@@ -614,6 +684,50 @@ enum ComplianceCatalog {
                 de: "BSI Technische Richtlinie TR-03116-4, Kryptographische Vorgaben für Projekte der "
                     + "Bundesregierung, Teil 4: Kommunikationsverfahren in Anwendungen (2023); siehe auch "
                     + "BSI TR-03108 (2023) Sicherer E-Mail-Transport.")),
+        Entry(
+            id: .bsiTR03108,
+            title: Text(
+                en: "BSI TR-03108-1 v2.0 (2023): Secure E-Mail Transport",
+                de: "BSI TR-03108-1 v2.0 (2023): Sicherer E-Mail-Transport"),
+            requirement: Text(
+                en: "The receiving MX offers STARTTLS with TLS 1.2 or newer only, suites and keys per "
+                    + "TR-03116-4, a valid certificate, DNSSEC for the MX records and the MX hosts, DANE (TLSA) "
+                    + "for each MX host, and a TLS-RPT address; MTA-STS is optional.",
+                de: "Der empfangende MX bietet STARTTLS mit ausschließlich TLS 1.2 oder neuer, Suites und "
+                    + "Schlüssel nach TR-03116-4, ein gültiges Zertifikat, DNSSEC für die MX-Einträge und die "
+                    + "MX-Hosts, DANE (TLSA) für jeden MX-Host und eine TLS-RPT-Adresse; MTA-STS ist optional."
+            ),
+            check: Text(
+                en: "Per MX host, each requirement on its own (store views bsi_tr03108_hosts and "
+                    + "bsi_tr03108_domains): TLS negotiated; TLS 1.0 and 1.1 refused (version scan); negotiated "
+                    + "suite approved; leaf key RSA >= 3000 bits or EC >= 250 bits; certificate trusted, matching "
+                    + "and not expired; MX and host answers DNSSEC-secure; DANE match. A domain passes when every "
+                    + "MX host passes.",
+                de:
+                    "Je MX-Host jede Anforderung für sich (Sichten bsi_tr03108_hosts und bsi_tr03108_domains): "
+                    + "TLS ausgehandelt; TLS 1.0 und 1.1 abgelehnt (Versionstest); ausgehandelte Suite zulässig; "
+                    + "Schlüssel des Serverzertifikats RSA >= 3000 Bit oder EC >= 250 Bit; Zertifikat "
+                    + "vertrauenswürdig, passend und nicht abgelaufen; MX- und Host-Antworten DNSSEC-gesichert; "
+                    + "DANE passend. Eine Domain besteht, wenn jeder ihrer MX-Hosts besteht."),
+            limits: Text(
+                en:
+                    "TLS-RPT (mandatory) and MTA-STS (optional) are not measured yet: no unit can be counted as "
+                    + "compliant; units that pass everything measured are left out as not_tested, the others "
+                    + "count as not compliant. Only the negotiated suite and the leaf key are judged (no cipher "
+                    + "enumeration); the TR is audited by test labs against TR-03108-P, there is no official "
+                    + "scanner.",
+                de:
+                    "TLS-RPT (verpflichtend) und MTA-STS (optional) werden noch nicht gemessen: keine Einheit "
+                    + "kann als konform gezählt werden; Einheiten, die alles Gemessene erfüllen, werden als "
+                    + "not_tested nicht gezählt, die übrigen zählen als nicht konform. Bewertet werden nur die "
+                    + "ausgehandelte Suite und der Schlüssel des Serverzertifikats (keine Aufzählung aller "
+                    + "Suites); die TR wird von Prüfstellen nach TR-03108-P geprüft, einen amtlichen Scanner "
+                    + "gibt es nicht."),
+            source: Text(
+                en: "BSI Technische Richtlinie TR-03108-1, Sicherer E-Mail-Transport, Version 2.0 (2023); "
+                    + "TR-03116-4 (2023); TR-02102-2 (2023) for key lengths.",
+                de: "BSI Technische Richtlinie TR-03108-1, Sicherer E-Mail-Transport, Version 2.0 (2023); "
+                    + "TR-03116-4 (2023); TR-02102-2 (2023) für Schlüssellängen.")),
     ]
 
     static func rules(_ t: Catalog) -> [ComplianceRule] {

@@ -133,8 +133,38 @@ enum Evaluator {
         }
     }
 
+    /// BSI TR-03108-1 (v2.0, 2023) for one pair, as far as the scan measures it (docs/reports.md):
+    /// no when a measured requirement fails (STARTTLS/TLS, TLS 1.0/1.1 accepted, suite or
+    /// leaf key not approved by TR-03116-4, certificate not valid, host address not
+    /// DNSSEC-secure, DANE not matched); never yes — TLS-RPT, which the TR requires, is not
+    /// measured — so a pair that passes everything measured is left out as not_tested.
+    static func bsiTR03108(_ p: PairFacts) -> Outcome {
+        switch tls(p) {
+        case .out(let r): return .out(r)
+        case .no: return .no
+        case .yes: break
+        }
+        let version = TLSVersion(p.tlsVersion ?? "")
+        if p.tls10 == true || p.tls11 == true || !version.isModern { return .no }
+        if !bsiSuite(version: version, cipher: p.cipher) { return .no }
+        if let type = p.keyType, let bits = p.keyBits {
+            switch type {
+            case "RSA", "RSA-PSS": if bits < 3000 { return .no }
+            case "EC": if bits < 250 { return .no }
+            default: return .no
+            }
+        }
+        if p.trusted == false || p.nameMatch == false || p.expired == true { return .no }
+        if dnssecSecure(p.hostDNSSEC) == .no { return .no }
+        if p.dane != nil, daneMatch(p.dane, p) == .no { return .no }
+        return .out(.notTested)
+    }
+
     static func evaluate(_ figure: FigureID, _ p: PairFacts) -> Outcome {
         switch figure {
+        case .acceptsTLS10: return withTLS(p) { _ in flag(p.tls10) }
+        case .acceptsTLS11: return withTLS(p) { _ in flag(p.tls11) }
+        case .bsiTR03108: return bsiTR03108(p)
         case .dnssecSignedMX: return dnssecSecure(p.hostDNSSEC)
         case .daneProtected: return daneMatch(p.dane, p)
         case .starttlsOffered: return starttls(p)
@@ -345,6 +375,13 @@ struct Computation {
                     all.add(noMX)
                     any.add(noMX)
                     primary.add(noMX)
+                    continue
+                }
+                if figure == .bsiTR03108, Evaluator.dnssecSecure(d.mxDNSSEC) == .no {
+                    // TR-03108 needs the domain's MX answer DNSSEC-secure too.
+                    all.add(OutcomeCode.no)
+                    any.add(OutcomeCode.no)
+                    primary.add(OutcomeCode.no)
                     continue
                 }
                 if figure == .dnssecSignedMX, Evaluator.dnssecSecure(d.mxDNSSEC) != .yes {

@@ -119,7 +119,7 @@ public struct ReportBuilder: Sendable {
         let (seriesScans, selection) = try Self.selectSeries(scans, reported: info, filter: filter) {
             try snapshot.definition(ofScan: $0)
         }
-        let keyIDs = Set(FigureID.key)
+        let keyIDs = Set(FigureID.series)
         var series: [SeriesPoint] = []
         series.reserveCapacity(seriesScans.count)
         for s in seriesScans {
@@ -127,8 +127,8 @@ public struct ReportBuilder: Sendable {
             if s.id == id {
                 c = comp
             } else {
-                let d = try ScanData.load(scan: s.id, from: snapshot, figures: FigureID.key)
-                c = Computation(data: d, domains: Self.subset(d, tag: tag), figureIDs: FigureID.key)
+                let d = try ScanData.load(scan: s.id, from: snapshot, figures: FigureID.series)
+                c = Computation(data: d, domains: Self.subset(d, tag: tag), figureIDs: FigureID.series)
             }
             series.append(
                 SeriesPoint(

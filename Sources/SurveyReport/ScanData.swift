@@ -24,6 +24,12 @@ struct PairFacts: Sendable, Equatable {
     /// `results.host_dnssec` and `results.dane_status` (nil for scans before store v6).
     var hostDNSSEC: StoredStatus<DNSSECStatus>? = nil
     var dane: StoredStatus<DANEStatus>? = nil
+    /// `results.tls10_accepted` / `tls11_accepted` (nil: not tested, or before store v6).
+    var tls10: Bool? = nil
+    var tls11: Bool? = nil
+    /// The leaf's key (`results.cert_key_type`, `cert_key_bits`; nil before store v6).
+    var keyType: String? = nil
+    var keyBits: Int? = nil
 }
 
 struct DomainRecord: Sendable {
@@ -134,7 +140,9 @@ struct ScanData: Sendable {
                     nameMatch: row.certHostnameMatch, expired: row.certExpired,
                     selfSigned: row.certSelfSigned,
                     notAfter: row.certNotAfter, plaintextRefused: row.plaintextRefused,
-                    greylisted: row.greylisted == true, hostDNSSEC: row.hostDNSSEC, dane: row.daneStatus))
+                    greylisted: row.greylisted == true, hostDNSSEC: row.hostDNSSEC, dane: row.daneStatus,
+                    tls10: row.tls10Accepted, tls11: row.tls11Accepted, keyType: row.certKeyType,
+                    keyBits: row.certKeyBits))
             data.pairHost.append(h)
             data.pairIP.append(ip)
             data.hostPairs[h].append(p)

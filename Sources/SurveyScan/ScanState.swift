@@ -116,6 +116,8 @@ actor RetryList {
 
     func add(_ target: ProbeTarget, due: ContinuousClock.Instant) { items.append((target, due)) }
 
+    var isEmpty: Bool { items.isEmpty }
+
     func takeDue() -> [ProbeTarget] {
         let now = ContinuousClock.now
         let due = items.filter { $0.1 <= now }.map(\.0)

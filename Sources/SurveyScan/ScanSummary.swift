@@ -35,6 +35,8 @@ public struct ScanCounters: Sendable {
     public var retriesScheduled = 0
     /// Re-probes finished (they are among `probesDone` too).
     public var retriesDone = 0
+    /// Sessions of the version scan (one per older TLS version of an address with TLS).
+    public var versionSessions = 0
     public var domainStatus: [DomainDNSStatus: Int] = [:]
     public var probeStatus: [ProbeStatus: Int] = [:]
     public var excludedAddresses = 0

@@ -50,6 +50,10 @@ extension Scanner {
                     if retry {
                         let wait = max(self.options.greylistRetry, self.options.perIPInterval)
                         await retries.add(target, due: .now + wait)
+                    } else {
+                        await self.scanVersions(
+                            target, after: result, limiter: limiter, state: state, writer: writer,
+                            cutOff: cutOff)
                     }
                 }
             }
@@ -74,12 +78,44 @@ extension Scanner {
             slots.giveBack(granted)
             granted = 0
             while true {
-                await slots.waitUntilIdle()
+                // Sessions in flight may still add a retry: wait for them only when none is
+                // pending (not before each retry: a session's version scan keeps its slot for
+                // seconds, and waiting for it would run the retries one at a time).
+                if await retries.isEmpty { await slots.waitUntilIdle() }
                 guard !state.stopping, let (target, due) = await retries.next() else { break }
                 try? await Task.sleep(until: due)
                 if state.stopping { break }
                 await start(target, attempt: 2, more: 1)
             }
         }
+    }
+
+    /// The accepted TLS versions of `target` once its main probe (`result`) is final: what
+    /// the negotiation says (the negotiated version accepted, newer ones refused), then with
+    /// the version scan one session per older version, newest first. The sessions run in
+    /// the main probe's slot, one after another, `perIPInterval` apart and each under the
+    /// global rate: one session at a time per address. Nothing when TLS was not negotiated.
+    func scanVersions(
+        _ target: ProbeTarget, after result: ProbeResult, limiter: RateLimiter?, state: ScanState,
+        writer: StoreWriter, cutOff: SessionCutOff
+    ) async {
+        guard result.status == .ok, let name = result.tlsVersion else { return }
+        let negotiated = TLSVersion(name)
+        var checks = TLSVersionCheck.fromNegotiation(negotiated)
+        if let versionProber {
+            for version in TLSVersionCheck.versionsToScan(below: negotiated) {
+                if state.stopping { break }
+                try? await Task.sleep(for: options.perIPInterval)
+                if state.stopping { break }
+                if let limiter { await limiter.acquire() }
+                state.bump { $0.versionSessions += 1 }
+                guard let check = await versionProber.check(target, version: version, cutOff: cutOff) else {
+                    break
+                }
+                checks.append(check)
+            }
+        }
+        guard !checks.isEmpty else { return }
+        try? await writer.add(.tlsVersions(checks, ip: target.ip, port: target.port))
     }
 }

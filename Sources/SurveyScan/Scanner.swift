@@ -15,16 +15,20 @@ public final class Scanner: Sendable {
 
     let resolver: any DomainResolving
     let prober: (any TargetProbing)?
+    /// The version scan (nil: off, `--no-version-scan`).
+    let versionProber: (any VersionChecking)?
     let store: ResultStore
     let options: ScanOptions
     let logger: Logger
 
     public init(
-        resolver: any DomainResolving, prober: (any TargetProbing)?, store: ResultStore, options: ScanOptions,
-        logger: Logger = Logger(label: "mxsurvey.scan")
+        resolver: any DomainResolving, prober: (any TargetProbing)?,
+        versionProber: (any VersionChecking)? = nil,
+        store: ResultStore, options: ScanOptions, logger: Logger = Logger(label: "mxsurvey.scan")
     ) {
         self.resolver = resolver
         self.prober = prober
+        self.versionProber = versionProber
         self.store = store
         self.options = options
         self.logger = logger

@@ -34,6 +34,14 @@ public protocol TargetProbing: Sendable {
     var eventLoops: [any EventLoop] { get }
 }
 
+/// The version scan's sessions (`VersionProber`): one session to `target` offering only
+/// `version`; nil when `cutOff` ended it.
+public protocol VersionChecking: Sendable {
+    func check(_ target: ProbeTarget, version: TLSVersion, cutOff: SessionCutOff?) async -> TLSVersionCheck?
+}
+
+extension VersionProber: VersionChecking {}
+
 extension TargetProbing {
     public var eventLoops: [any EventLoop] { [] }
     public func probe(_ target: ProbeTarget, cutOff: SessionCutOff) async -> ProbeResult {

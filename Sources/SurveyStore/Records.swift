@@ -141,6 +141,13 @@ public struct ResultRow: Sendable, Hashable {
     /// The MX host's DANE verdict for this IP; nil before v6, and when usable TLSA records
     /// exist but the probe received no certificate.
     public var daneStatus: StoredStatus<DANEStatus>? = nil
+    /// `results.tls10_accepted` / `tls11_accepted`: nil when not tested and for scans
+    /// stored before migration v6.
+    public var tls10Accepted: Bool? = nil
+    public var tls11Accepted: Bool? = nil
+    /// The leaf's key type and size (`results.cert_key_type`, `cert_key_bits`); nil before v6.
+    public var certKeyType: String? = nil
+    public var certKeyBits: Int? = nil
 }
 
 /// A value of a query's result, as SQLite holds it.

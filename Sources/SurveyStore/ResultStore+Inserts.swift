@@ -125,6 +125,20 @@ extension ResultStore {
                 }
             case .probe(let p, let port):
                 try ResultStore.insertProbe(p, port: port, scan: scan, db: db)
+            case .tlsVersions(let checks, let ip, let port):
+                for check in checks {
+                    try db.cachedStatement(
+                        sql: """
+                            INSERT OR REPLACE INTO tls_version_checks
+                                (scan_id, ip, port, version, verdict, detail, own_session)
+                            VALUES (?, ?, ?, ?, ?, ?, ?)
+                            """
+                    ).execute(
+                        arguments: [
+                            scan, ip, port, check.version.rawValue, check.verdict.rawValue, check.detail,
+                            check.ownSession ? 1 : 0,
+                        ])
+                }
             case .problem(let problem):
                 try db.cachedStatement(
                     sql:
@@ -146,15 +160,15 @@ extension ResultStore {
             try db.cachedStatement(
                 sql: """
                     INSERT OR IGNORE INTO certificates (sha256, der, subject, issuer, not_before, not_after,
-                        key_type, key_bits, signature_algorithm, dns_names, self_signed)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        key_type, key_bits, signature_algorithm, dns_names, self_signed, key_curve)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """
             ).execute(
                 arguments: [
                     cert.sha256, Data(cert.der), cert.subject, cert.issuer,
                     cert.notBefore.map { timestamp($0) },
                     cert.notAfter.map { timestamp($0) }, cert.keyType, cert.keyBits, cert.signatureAlgorithm,
-                    jsonArray(cert.dnsNames), cert.selfSigned ? 1 : 0,
+                    jsonArray(cert.dnsNames), cert.selfSigned ? 1 : 0, cert.keyCurve,
                 ])
         }
         let extensions = p.ehloExtensions.map(jsonArray)

@@ -10,6 +10,8 @@ public enum StoreRecord: Sendable {
     case host(HostResolution, excluded: [String: String])
     case probe(ProbeResult, port: Int)
     case problem(InputProblem)
+    /// The accepted TLS versions of one probed address (main probe and version scan).
+    case tlsVersions([TLSVersionCheck], ip: String, port: Int)
     /// How many input lines have been consumed (for progress and resume).
     case inputProgress(lines: Int)
 }

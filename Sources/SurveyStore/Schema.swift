@@ -231,6 +231,7 @@ enum Schema {
         registerDNSSEC(&m)
         registerHeaders(in: &m)
         registerPassive(&m)
+        registerVersions(&m)
         return m
     }
 }

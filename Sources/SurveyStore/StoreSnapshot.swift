@@ -87,6 +87,10 @@ public struct StoreSnapshot {
         let dnssec =
             try db.columns(in: "results").contains { $0.name == "dane_status" }
             ? "mx_dnssec, host_dnssec, dane_status" : "NULL, NULL, NULL"
+        // Before v6: no accepted versions, no key facts.
+        let versions =
+            try db.columns(in: "results").contains { $0.name == "tls10_accepted" }
+            ? "tls10_accepted, tls11_accepted, cert_key_type, cert_key_bits" : "NULL, NULL, NULL, NULL"
         let cursor = try Row.fetchCursor(
             db,
             sql: """
@@ -95,7 +99,7 @@ public struct StoreSnapshot {
                        tls_cipher, tls_group, cert_sha256, cert_trusted, cert_verify_error,
                        cert_hostname_match, cert_not_after, cert_expired, cert_self_signed,
                        plaintext_refused, plaintext_reply_code, error_detail, probed_at, mx_dns_status,
-                       mx_cname_target, rank, greylisted, \(dnssec)
+                       mx_cname_target, rank, greylisted, \(dnssec), \(versions)
                 FROM results WHERE scan_id = ?
                 """, arguments: [scan])
         while let row = try cursor.next() {
@@ -113,7 +117,8 @@ public struct StoreSnapshot {
                     rank: row[29], greylisted: row[30],
                     mxDNSSEC: (row[31] as String?).map(StoredStatus.init(text:)),
                     hostDNSSEC: (row[32] as String?).map(StoredStatus.init(text:)),
-                    daneStatus: (row[33] as String?).map(StoredStatus.init(text:))))
+                    daneStatus: (row[33] as String?).map(StoredStatus.init(text:)), tls10Accepted: row[34],
+                    tls11Accepted: row[35], certKeyType: row[36], certKeyBits: row[37]))
         }
     }
 

@@ -29,7 +29,8 @@ public enum CertificateInspector {
             keyBits: keyBits(x509),
             signatureAlgorithm: signatureAlgorithm(x509),
             dnsNames: dnsNames(x509),
-            selfSigned: X509_self_signed(x509, 1) == 1
+            selfSigned: X509_self_signed(x509, 1) == 1,
+            keyCurve: keyCurve(x509)
         )
     }
 
@@ -101,6 +102,19 @@ public enum CertificateInspector {
             guard let name = EVP_PKEY_get0_type_name(key) else { return nil }
             return String(cString: name)
         }
+    }
+
+    /// The group (curve) name of an EC public key; nil for other keys.
+    static func keyCurve(_ x509: OpaquePointer) -> String? {
+        guard let key = X509_get0_pubkey(x509), EVP_PKEY_get_base_id(key) == EVP_PKEY_EC else { return nil }
+        var name = [CChar](repeating: 0, count: 80)
+        var length = 0
+        guard EVP_PKEY_get_group_name(key, &name, name.count, &length) == 1, length > 0 else {
+            OpenSSLErrors.clear()
+            return nil
+        }
+        return String(
+            decoding: name.prefix(min(length, name.count)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     static func keyBits(_ x509: OpaquePointer) -> Int? {

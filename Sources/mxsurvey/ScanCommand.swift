@@ -83,6 +83,12 @@ struct ScanCommand: AsyncParsableCommand {
     @Flag(help: "Skip the plaintext MAIL/RCPT probe.")
     var noPlaintextProbe = false
 
+    @Flag(
+        help:
+            "Skip the version scan (one extra session per TLS version older than the negotiated one, up to 3 per address)."
+    )
+    var noVersionScan = false
+
     @Option(help: "Trust anchors (PEM) for certificate validation instead of the system store.")
     var caFile: String?
 
@@ -274,6 +280,7 @@ struct ScanCommand: AsyncParsableCommand {
         var resolver: SurveyDNS.Resolver
         var exclusions: ExclusionList
         var prober: Prober?
+        var versionProber: VersionProber?
     }
 
     func makeSetup() throws -> Setup {
@@ -284,6 +291,7 @@ struct ScanCommand: AsyncParsableCommand {
             }
         }
         var prober: Prober?
+        var versionProber: VersionProber?
         if !noProbe {
             let tls: TLSContext
             do { tls = try TLSContext.client(caFile: caFile) } catch {
@@ -305,8 +313,18 @@ struct ScanCommand: AsyncParsableCommand {
             }
             // One event loop per core, shared by every session of the scan.
             prober = Prober(config: config, group: MultiThreadedEventLoopGroup.singleton)
+            if !noVersionScan {
+                do {
+                    versionProber = try VersionProber(
+                        config: config, group: MultiThreadedEventLoopGroup.singleton)
+                } catch {
+                    throw ValidationError("cannot set up TLS for the version scan: \(error)")
+                }
+            }
         }
-        return Setup(resolver: try dns.makeResolver(), exclusions: exclusions, prober: prober)
+        return Setup(
+            resolver: try dns.makeResolver(), exclusions: exclusions, prober: prober,
+            versionProber: versionProber)
     }
 
     func execute(
@@ -333,7 +351,8 @@ struct ScanCommand: AsyncParsableCommand {
             : (options.liveProgress ? .milliseconds(500) : OptionRange.duration(seconds: progressInterval))
 
         let scanner = Scanner(
-            resolver: setup.resolver, prober: setup.prober, store: store, options: options, logger: logger)
+            resolver: setup.resolver, prober: setup.prober, versionProber: setup.versionProber, store: store,
+            options: options, logger: logger)
         // A signal cancels the scan's task: sessions in flight are cut off, what was learned
         // is stored, and the scan ends `interrupted` (resumable).
         let scan = Task { try await scanner.run(input: input, scanID: scanID, resume: resuming) }

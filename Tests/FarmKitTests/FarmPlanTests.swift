@@ -142,6 +142,15 @@ private func jsonLines(_ data: Data) throws -> [[String: Any]] {
             #expect(line["behaviour"] as? String == host.behaviour.rawValue)
             #expect(statuses.contains(line["probe_status"] as? String ?? ""))
             #expect((line["tls_version"] as? String) == host.tlsVersion?.rawValue)
+            let accepted = ["tls10_accepted", "tls11_accepted", "tls12_accepted", "tls13_accepted"].filter {
+                line[$0] as? Bool == true
+            }
+            if line["tls_version"] is NSNull || line["probe_status"] as? String != "ok" {
+                #expect(accepted.isEmpty)
+            } else {
+                let name = ["TLSv1": "tls10", "TLSv1.1": "tls11", "TLSv1.2": "tls12", "TLSv1.3": "tls13"]
+                #expect(accepted == [(name[line["tls_version"] as? String ?? ""] ?? "-") + "_accepted"])
+            }
             if host.behaviour == .plainrefused { #expect(line["plaintext_refused"] as? Bool == true) }
             if host.behaviour == .tarpit { #expect(line["starttls_offered"] is NSNull) }
             if host.certKind == .wrongname { #expect(line["cert_hostname_match"] as? Bool == false) }

@@ -104,6 +104,9 @@ final class QueryTests: XCTestCase {
         "dane_mismatches.sql": (
             ["mx_host", "ip", "tls_version", "failed_records", "detail", "domains"], [], nil
         ),
+        "legacy_tls_acceptors.sql": (
+            ["mx_host", "ip", "tls_version", "tls10_accepted", "tls11_accepted", "domains"], [], nil
+        ),
         "tag_summary.sql": (
             ["tag", "domains", "with_mail", "all_mx_starttls", "testable", "untestable", "share"],
             [

@@ -31,7 +31,8 @@ struct ReferenceModel {
         "starttls_offered", "tls_negotiated", "tls_v1_3", "tls_v1_2", "tls_legacy", "cert_valid",
         "cert_expired",
         "cert_self_signed", "cert_untrusted", "cert_name_mismatch", "forward_secrecy", "plaintext_refused",
-        "dsk_compliant", "bsi_tr03116_compliant", "dnssec_signed_mx", "dane_protected",
+        "dsk_compliant", "bsi_tr03116_compliant", "dnssec_signed_mx", "dane_protected", "accepts_tls10",
+        "accepts_tls11", "bsi_tr03108_compliant",
     ]
 
     /// A DNSSEC status as a verdict: secure yes, others no, none stored not tested.
@@ -165,6 +166,25 @@ struct ReferenceModel {
                 return ok ? .yes : .no
             }
             return tls
+        case "accepts_tls10", "accepts_tls11":
+            // The fixture writes no version checks: with TLS, not tested.
+            return session { nil }
+        case "bsi_tr03108_compliant":
+            guard tls == .yes else { return tls }
+            let v = version(p)
+            let c = p.tlsCipher ?? ""
+            if !(v == "1.3" ? Self.bsi13.contains(c) : (v == "1.2" && Self.bsi12.contains(c))) { return .no }
+            if let key = p.chain.first, let type = key.keyType, let bits = key.keyBits {
+                let approved =
+                    ["RSA", "RSA-PSS"].contains(type) ? bits >= 3000 : (type == "EC" && bits >= 250)
+                if !approved { return .no }
+            }
+            if p.certTrusted == false || p.hostnameMatches[host] == false || p.certExpired == true {
+                return .no
+            }
+            if let d = hosts[host]?.resolution.dnssec, d != .secure { return .no }
+            // TLS-RPT is not measured: never compliant.
+            return .out("not_tested")
         default:
             return .out("unknown figure")
         }
@@ -212,6 +232,10 @@ struct ReferenceModel {
                 let mx = d.resolution.mx
                 if mx.isEmpty {
                     verdicts.append(.out("no_address"))
+                    continue
+                }
+                if figure == "bsi_tr03108_compliant", let m = d.resolution.mxDNSSEC, m != .secure {
+                    verdicts.append(.no)
                     continue
                 }
                 if figure == "dnssec_signed_mx", d.resolution.mxDNSSEC != .secure {

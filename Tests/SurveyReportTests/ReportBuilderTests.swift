@@ -207,7 +207,7 @@ final class ReportBuilderTests: XCTestCase {
         let first = try XCTUnwrap(r.series.first)
         XCTAssertEqual(first.domains.total, 4)
         XCTAssertEqual(first.domains.withMail, 3)
-        XCTAssertEqual(Set(first.figures.map(\.id.rawValue)), Set(FigureID.key.map(\.rawValue)))
+        XCTAssertEqual(Set(first.figures.map(\.id.rawValue)), Set(FigureID.series.map(\.rawValue)))
         // Earlier scan: mx1 on TLS 1.2, mx2 on TLS 1.0.
         XCTAssertEqual(first.figure("dsk_compliant", "mx_host")?.numerator, 1)
         XCTAssertEqual(

@@ -28,6 +28,10 @@ struct HostTruth: Decodable, Sendable {
     var starttlsOffered: Bool?
     var starttlsReplyCode: Int?
     var tlsVersion: String?
+    var tls10Accepted: Bool?
+    var tls11Accepted: Bool?
+    var tls12Accepted: Bool?
+    var tls13Accepted: Bool?
     var certKind: String?
     var certTrusted: Bool?
     var certHostnameMatch: Bool?
@@ -216,6 +220,15 @@ final class FarmTruthLab: @unchecked Sendable {
         return CountingProber(Prober(config: config, group: MultiThreadedEventLoopGroup.singleton))
     }
 
+    /// The version scan's sessions with the same identity and trust anchor as `makeProber`.
+    func makeVersionProber() throws -> VersionProber {
+        let config = ProbeConfig(
+            tlsContext: tls, ehloName: "probe.mxsurvey.test", mailFrom: "survey@probe.mxsurvey.test",
+            plaintextProbe: true, connectTimeout: .seconds(5), bannerTimeout: Self.bannerTimeout,
+            phaseTimeout: .seconds(10), sessionDeadline: .seconds(30))
+        return try VersionProber(config: config, group: MultiThreadedEventLoopGroup.singleton)
+    }
+
     func options(concurrency: Int = 200, dnsConcurrency: Int = 64) -> ScanOptions {
         var o = ScanOptions()
         o.allowPrivate = true
@@ -231,14 +244,16 @@ final class FarmTruthLab: @unchecked Sendable {
     /// Runs the real pipeline (c-ares resolver against unbound, prober against the farm).
     /// `domainPause` slows the DNS stage down (a pause before each domain).
     func scan(
-        store: ResultStore, scanID: Int64, prober: CountingProber, options: ScanOptions, resume: Bool = false,
+        store: ResultStore, scanID: Int64, prober: CountingProber, versionProber: VersionProber? = nil,
+        options: ScanOptions, resume: Bool = false,
         domainPause: Duration? = nil, stop: @Sendable @escaping () -> Bool = { false }
     ) async throws -> ScanSummary {
         let resolver = try Resolver(config: ResolverConfig(servers: [unbound.address], timeoutMs: 2000))
         defer { resolver.shutdown() }
         let stage: any DomainResolving =
             domainPause.map { PacedResolver(inner: resolver, pause: $0) } ?? resolver
-        let scanner = Scanner(resolver: stage, prober: prober, store: store, options: options)
+        let scanner = Scanner(
+            resolver: stage, prober: prober, versionProber: versionProber, store: store, options: options)
         return try await scanner.run(input: domainsFile, scanID: scanID, resume: resume, stopWhen: stop)
     }
 

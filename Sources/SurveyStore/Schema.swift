@@ -227,6 +227,7 @@ enum Schema {
             // NULL for scans written before v4.
             try db.execute(sql: "ALTER TABLE scans ADD COLUMN max_lag_ms INTEGER")
         }
+        registerShards(in: &m)
         return m
     }
 }

@@ -27,7 +27,7 @@ struct MXSurvey: AsyncParsableCommand {
         version: version,
         subcommands: [
             ScanCommand.self, ResolveCommand.self, ReportCommand.self, QueryCommand.self,
-            CheckInputCommand.self,
+            CheckInputCommand.self, ProbeCommand.self, MergeCommand.self,
         ]
     )
 }

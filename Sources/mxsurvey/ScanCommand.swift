@@ -51,6 +51,8 @@ struct ScanCommand: AsyncParsableCommand {
 
     @OptionGroup var dns: DNSOptions
 
+    @OptionGroup(title: "Distributed scans (docs/distributed.md)") var distributed: DistributedOptions
+
     @Flag(help: "Also probe private, loopback, link-local and reserved addresses (RFC 6890).")
     var allowPrivate = false
 
@@ -201,10 +203,14 @@ struct ScanCommand: AsyncParsableCommand {
             try await Self.checkResolver(setup, logger: logger)
         } else {
             if let input { try Self.checkInput(input) }
+            let plan = try command.planContext(input: input)
             setup = try command.makeSetup()
             try await Self.checkResolver(setup, logger: logger)
             let scans = try RuntimeFailure.mapping("cannot read the scans of '\(db)'") { try store.scans() }
-            if !fresh,
+            if let shardScan = try command.resumableShard(plan, store: store, db: db) {
+                scanID = shardScan
+                resuming = true
+            } else if !fresh,
                 let previous = try RuntimeFailure.mapping(
                     "cannot read the scans of '\(db)'",
                     {
@@ -227,6 +233,7 @@ struct ScanCommand: AsyncParsableCommand {
                         toolVersion: MXSurvey.version, encodedOptions: StoredScanOptions(argv: defining),
                         input: input)
                 }
+                try command.storePlan(plan, store: store, scanID: scanID)
             }
         }
         defer { setup.resolver.shutdown() }
@@ -344,6 +351,7 @@ struct ScanCommand: AsyncParsableCommand {
         options.greylistRetry = OptionRange.duration(seconds: greylistRetry)
         options.port = port
         options.probe = !noProbe
+        options.shard = try distributed.resolvedShard()
         options.liveProgress = isatty(2) == 1
         options.progressInterval =
             quiet

@@ -91,9 +91,10 @@ public enum ShardMerge {
         for target in targets {
             var scanID = target.existing
             for (part, parts, record) in target.steps {
+                let options = scanID == nil ? try mergedOptions(part) : nil
                 let result = try out.mergeScan(
                     fromStore: part.path, sourceScan: part.scan.id, into: scanID, plan: target.plan, parts: parts,
-                    record: record, commandLine: commandLine)
+                    record: record, commandLine: commandLine, optionsJSON: options)
                 scanID = result.scan
                 rows += result.rows
             }
@@ -102,6 +103,33 @@ public enum ShardMerge {
             merged.append((scanID, target.plan.vantage, target.plan.phase))
         }
         return Outcome(scans: merged, rows: rows, sources: seenFiles.count)
+    }
+
+    /// The stored options of a merged scan: the shard's, without the options that made it a
+    /// shard (`--shard`, `--shards`, `--no-probe`), so that reports group it with one-process
+    /// scans of the same list and options.
+    static func mergedOptions(_ part: Part) throws -> String? {
+        let store = try ReadOnlyStore(path: part.path)
+        guard let definition = try store.read({ try $0.definition(ofScan: part.scan.id) }),
+            let stored = StoredScanOptions(definition)
+        else { return nil }
+        var out: [String] = []
+        var skip = false
+        for a in stored.argv {
+            if skip {
+                skip = false
+                continue
+            }
+            if a == "--shard" || a == "--shards" {
+                skip = true
+                continue
+            }
+            if a == "--no-probe" || a.hasPrefix("--shard=") || a.hasPrefix("--shards=") { continue }
+            out.append(a)
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(StoredScanOptions(argv: out)), as: UTF8.self)
     }
 
     struct Target {

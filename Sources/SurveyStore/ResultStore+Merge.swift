@@ -55,13 +55,13 @@ enum ShardMergeTables {
 extension ResultStore {
     /// Copies the `parts` of scan `sourceScan` of the store at `path` into scan `target` of
     /// this store (a new scan copied from the source's `scans` row when nil, with plan
-    /// `plan`), records `record` in `merged_shards`, all in one transaction. Rows whose
+    /// `plan`, `commandLine` and, when given, `optionsJSON` as its options), records `record` in `merged_shards`, all in one transaction. Rows whose
     /// natural key the target already holds are kept as they are (first wins), and rows
     /// hanging off them are not copied: merging the same shard twice adds nothing. Returns
     /// the target scan and how many rows of the listed tables were written.
     public func mergeScan(
         fromStore path: String, sourceScan: Int64, into target: Int64?, plan: ScanPlan, parts: Set<MergePart>,
-        record: MergedShard, commandLine: String
+        record: MergedShard, commandLine: String, optionsJSON: String?
     ) throws -> (scan: Int64, rows: Int) {
         try Self.retryingWhenBusy(retries: busyRetries, report: { _ in }) {
             try pool.writeWithoutTransaction { db in
@@ -69,7 +69,8 @@ extension ResultStore {
                 defer { try? db.execute(sql: "DETACH DATABASE src") }
                 var result: (Int64, Int) = (0, 0)
                 try db.inTransaction {
-                    let scan = try Self.targetScan(target, source: sourceScan, commandLine: commandLine, db: db)
+                    let scan = try Self.targetScan(
+                        target, source: sourceScan, commandLine: commandLine, optionsJSON: optionsJSON, db: db)
                     try Self.insertPlan(plan, scan: scan, db: db)
                     var maxBefore: [String: Int64] = [:]
                     let before = db.totalChangesCount
@@ -106,9 +107,9 @@ extension ResultStore {
 
     /// The target scan: `target`, widened to the source's times; or a new scan row copied
     /// from the source's.
-    private static func targetScan(_ target: Int64?, source: Int64, commandLine: String, db: Database) throws
-        -> Int64
-    {
+    private static func targetScan(
+        _ target: Int64?, source: Int64, commandLine: String, optionsJSON: String?, db: Database
+    ) throws -> Int64 {
         if let target {
             try db.execute(
                 sql: """
@@ -134,6 +135,9 @@ extension ResultStore {
             sql: "INSERT INTO main.scans (\(list)) SELECT \(list) FROM src.scans WHERE id = ?", arguments: [source])
         let id = db.lastInsertedRowID
         try db.execute(sql: "UPDATE main.scans SET command_line = ? WHERE id = ?", arguments: [commandLine, id])
+        if let optionsJSON {
+            try db.execute(sql: "UPDATE main.scans SET options = ? WHERE id = ?", arguments: [optionsJSON, id])
+        }
         return id
     }
 

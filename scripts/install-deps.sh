@@ -2,7 +2,8 @@
 # Installs the system packages mxsurvey builds against, the real servers its tests and demo
 # start (unbound, Postfix, nginx for MTA-STS policy hosts, swaks as a sending client),
 # ldnsutils to sign the DNSSEC test zones, the public suffix list, zlib for gzip'd logs,
-# dnsperf and pflogsumm for `make bench` and heaptrack for the TLS leak check
+# Slurm and munge for the single-node cluster of the distributed-scan test
+# (scripts/slurm-test.sh), dnsperf and pflogsumm for `make bench` and heaptrack for the TLS leak check
 # (scripts/tls-leakcheck.sh, run by CI). Debian 12; run as root. Services the packages
 # would start on install are kept down: tests start their own private instances.
 set -euo pipefail
@@ -17,4 +18,5 @@ apt-get update -q
 apt-get install -y -q --no-install-recommends \
     pkg-config libssl-dev libsqlite3-dev libc-ares-dev sqlite3 openssl ca-certificates \
     unbound postfix dnsperf heaptrack \
-    nginx-light ldnsutils swaks pflogsumm publicsuffix zlib1g-dev
+    nginx-light ldnsutils swaks pflogsumm publicsuffix zlib1g-dev \
+    slurm-wlm munge

@@ -87,7 +87,8 @@ public enum ShardIdentity {
             } else if let fromFlag = sources.first?.shard {
                 (count, countName) = (fromFlag.count, sources[0].name)
             } else {
-                throw ShardError("JOB_COMPLETION_INDEX=\(k) is set, but the shard count is not: give --shards N")
+                throw ShardError(
+                    "JOB_COMPLETION_INDEX=\(k) is set, but the shard count is not: give --shards N")
             }
             let shard: Shard
             do { shard = try Shard(index: k, count: count) } catch {
@@ -100,7 +101,8 @@ public enum ShardIdentity {
                     "conflicting shard counts: \(first.name) but --shards \(shards); give one of them")
             }
             if sources.isEmpty {
-                throw ShardError("--shard auto found no shard index (SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX)")
+                throw ShardError(
+                    "--shard auto found no shard index (SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX)")
             }
         }
         guard let first = sources.first else {
@@ -116,7 +118,9 @@ public enum ShardIdentity {
         return first.shard
     }
 
-    static func slurmShard(_ environment: [String: String]) throws(ShardError) -> (name: String, shard: Shard)? {
+    static func slurmShard(_ environment: [String: String]) throws(ShardError) -> (
+        name: String, shard: Shard
+    )? {
         guard let idText = environment["SLURM_ARRAY_TASK_ID"] else { return nil }
         guard let id = Int(idText) else {
             throw ShardError("SLURM_ARRAY_TASK_ID is not a number: '\(TerminalText.escape(idText))'")

@@ -38,7 +38,8 @@ public enum ShardMerge {
         public var sources: Int
     }
 
-    public static func run(out: ResultStore, outPath: String, sources paths: [String], commandLine: String) throws
+    public static func run(out: ResultStore, outPath: String, sources paths: [String], commandLine: String)
+        throws
         -> Outcome
     {
         let outFile = URL(fileURLWithPath: outPath).standardizedFileURL.path
@@ -47,10 +48,14 @@ public enum ShardMerge {
         func read(_ path: String) throws {
             let file = URL(fileURLWithPath: path).standardizedFileURL.path
             guard seenFiles.insert(file).inserted else { return }
-            guard file != outFile else { throw Failure("'\(path)' is the output store (--db); give shard stores") }
+            guard file != outFile else {
+                throw Failure("'\(path)' is the output store (--db); give shard stores")
+            }
             guard FileManager.default.fileExists(atPath: path) else { throw Failure("no store '\(path)'") }
             let store: ReadOnlyStore
-            do { store = try ReadOnlyStore(path: path) } catch { throw Failure("cannot open '\(path)': \(error)") }
+            do { store = try ReadOnlyStore(path: path) } catch {
+                throw Failure("cannot open '\(path)': \(error)")
+            }
             let planned = try store.read { try $0.plannedScans() }
             guard !planned.isEmpty else {
                 throw Failure("'\(path)' holds no scan with a plan (no shard of an mxsurvey scan)")
@@ -93,7 +98,8 @@ public enum ShardMerge {
             for (part, parts, record) in target.steps {
                 let options = scanID == nil ? try mergedOptions(part) : nil
                 let result = try out.mergeScan(
-                    fromStore: part.path, sourceScan: part.scan.id, into: scanID, plan: target.plan, parts: parts,
+                    fromStore: part.path, sourceScan: part.scan.id, into: scanID, plan: target.plan,
+                    parts: parts,
                     record: record, commandLine: commandLine, optionsJSON: options)
                 scanID = result.scan
                 rows += result.rows
@@ -140,7 +146,8 @@ public enum ShardMerge {
 
     /// Groups the parts into output scans (one per plan and vantage point) and checks that
     /// each phase's shards are complete.
-    static func assemble(_ parts: [Part], existing: [(scan: ScanRecord, plan: ScanPlan)], out: ResultStore) throws
+    static func assemble(_ parts: [Part], existing: [(scan: ScanRecord, plan: ScanPlan)], out: ResultStore)
+        throws
         -> [Target]
     {
         let dnsParts = parts.filter { $0.plan.phase == .dns }
@@ -149,33 +156,47 @@ public enum ShardMerge {
         var targets: [Target] = []
 
         func existingTarget(_ digest: String, _ vantage: String) -> (ScanRecord, ScanPlan)? {
-            existing.last { $0.plan.planDigest == digest && $0.plan.vantage == vantage && $0.plan.shardIndex == nil }
-                .map { ($0.scan, $0.plan) }
+            existing.last {
+                $0.plan.planDigest == digest && $0.plan.vantage == vantage && $0.plan.shardIndex == nil
+            }
+            .map { ($0.scan, $0.plan) }
         }
         func merged(_ scan: ScanRecord?) throws -> [MergedShard] {
             guard let scan else { return [] }
             return try out.read { try $0.mergedShards(scan: scan.id) }
         }
         /// The steps that bring in one phase: a whole scan, or every shard 0..<n.
-        func phaseSteps(_ candidates: [Part], phase: ScanPhase, count: (Part) -> Int?, done: [MergedShard]) throws
+        func phaseSteps(_ candidates: [Part], phase: ScanPhase, count: (Part) -> Int?, done: [MergedShard])
+            throws
             -> (steps: [(Part, MergedShard)], count: Int?)
         {
             if let whole = candidates.first(where: { $0.plan.shardIndex == nil }) {
-                return ([(whole, MergedShard(phase: phase, shardIndex: -1, shardCount: 1, sourcePath: whole.path))], nil)
+                return (
+                    [
+                        (
+                            whole,
+                            MergedShard(phase: phase, shardIndex: -1, shardCount: 1, sourcePath: whole.path)
+                        )
+                    ], nil
+                )
             }
             let shards = candidates.filter { $0.plan.shardIndex != nil }
-            guard let n = shards.first.flatMap(count) ?? done.first(where: { $0.phase == phase })?.shardCount else {
+            guard let n = shards.first.flatMap(count) ?? done.first(where: { $0.phase == phase })?.shardCount
+            else {
                 return ([], nil)
             }
             var byIndex: [Int: Part] = [:]
             for s in shards {
                 guard count(s) == n else {
                     throw Failure(
-                        "different shard counts in the \(phase.rawValue) phase: \(shards[0].label) and \(s.label)")
+                        "different shard counts in the \(phase.rawValue) phase: \(shards[0].label) and \(s.label)"
+                    )
                 }
                 guard let k = s.plan.shardIndex else { continue }
                 if let other = byIndex[k], other.path != s.path {
-                    throw Failure("shard \(k)/\(n) of the \(phase.rawValue) phase is given twice: \(other.label) and \(s.label)")
+                    throw Failure(
+                        "shard \(k)/\(n) of the \(phase.rawValue) phase is given twice: \(other.label) and \(s.label)"
+                    )
                 }
                 byIndex[k] = s
             }
@@ -188,7 +209,9 @@ public enum ShardMerge {
                         + " (neither given nor merged into the output before)")
             }
             let steps = byIndex.keys.sorted().compactMap { k in
-                byIndex[k].map { ($0, MergedShard(phase: phase, shardIndex: k, shardCount: n, sourcePath: $0.path)) }
+                byIndex[k].map {
+                    ($0, MergedShard(phase: phase, shardIndex: k, shardCount: n, sourcePath: $0.path))
+                }
             }
             return (steps, n)
         }
@@ -202,7 +225,10 @@ public enum ShardMerge {
                 Target(
                     plan: plan, existing: found?.0.id,
                     steps: [
-                        (part, [.dns, .probe], MergedShard(phase: .full, shardIndex: -1, shardCount: 1, sourcePath: part.path))
+                        (
+                            part, [.dns, .probe],
+                            MergedShard(phase: .full, shardIndex: -1, shardCount: 1, sourcePath: part.path)
+                        )
                     ]))
         }
         // DNS phase, by plan digest.
@@ -210,7 +236,9 @@ public enum ShardMerge {
         for digest in dnsDigests {
             let candidates = dnsParts.filter { $0.plan.planDigest == digest }
             let probes = probeParts.filter { $0.plan.planDigest == digest }
-            let vantages = probes.isEmpty ? [candidates[0].plan.vantage] : Array(Set(probes.map(\.plan.vantage))).sorted()
+            let vantages =
+                probes.isEmpty
+                ? [candidates[0].plan.vantage] : Array(Set(probes.map(\.plan.vantage))).sorted()
             for vantage in vantages {
                 let found = existingTarget(digest, vantage)
                 let done = try merged(found?.0)
@@ -222,7 +250,8 @@ public enum ShardMerge {
                 var steps: [(Part, Set<MergePart>, MergedShard)] = dns.steps.map { ($0.0, [.dns], $0.1) }
                 let mine = probes.filter { $0.plan.vantage == vantage }
                 if !mine.isEmpty {
-                    let p = try phaseSteps(mine, phase: .probe, count: { $0.plan.probeShardCount }, done: done)
+                    let p = try phaseSteps(
+                        mine, phase: .probe, count: { $0.plan.probeShardCount }, done: done)
                     plan.phase = .full
                     plan.probeShardCount = p.count
                     steps += p.steps.map { ($0.0, [.probe], $0.1) }

@@ -70,7 +70,8 @@ extension ResultStore {
                 var result: (Int64, Int) = (0, 0)
                 try db.inTransaction {
                     let scan = try Self.targetScan(
-                        target, source: sourceScan, commandLine: commandLine, optionsJSON: optionsJSON, db: db)
+                        target, source: sourceScan, commandLine: commandLine, optionsJSON: optionsJSON, db: db
+                    )
                     try Self.insertPlan(plan, scan: scan, db: db)
                     var maxBefore: [String: Int64] = [:]
                     let before = db.totalChangesCount
@@ -84,7 +85,8 @@ extension ResultStore {
                             VALUES (?, ?, ?, ?, ?, ?)
                             """,
                         arguments: [
-                            scan, record.phase.rawValue, record.shardIndex, record.shardCount, record.sourcePath,
+                            scan, record.phase.rawValue, record.shardIndex, record.shardCount,
+                            record.sourcePath,
                             Self.timestamp(),
                         ])
                     result = (scan, copied)
@@ -132,17 +134,21 @@ extension ResultStore {
         let cols = try shared("scans", db: db).filter { $0 != "id" }
         let list = cols.joined(separator: ", ")
         try db.execute(
-            sql: "INSERT INTO main.scans (\(list)) SELECT \(list) FROM src.scans WHERE id = ?", arguments: [source])
+            sql: "INSERT INTO main.scans (\(list)) SELECT \(list) FROM src.scans WHERE id = ?",
+            arguments: [source])
         let id = db.lastInsertedRowID
-        try db.execute(sql: "UPDATE main.scans SET command_line = ? WHERE id = ?", arguments: [commandLine, id])
+        try db.execute(
+            sql: "UPDATE main.scans SET command_line = ? WHERE id = ?", arguments: [commandLine, id])
         if let optionsJSON {
-            try db.execute(sql: "UPDATE main.scans SET options = ? WHERE id = ?", arguments: [optionsJSON, id])
+            try db.execute(
+                sql: "UPDATE main.scans SET options = ? WHERE id = ?", arguments: [optionsJSON, id])
         }
         return id
     }
 
     private static func copy(
-        _ table: ShardMergeTables.Table, from source: Int64, to target: Int64, maxBefore: inout [String: Int64],
+        _ table: ShardMergeTables.Table, from source: Int64, to target: Int64,
+        maxBefore: inout [String: Int64],
         db: Database
     ) throws {
         let name = table.name
@@ -151,7 +157,8 @@ extension ResultStore {
         switch table.kind {
         case .shared:
             let list = cols.joined(separator: ", ")
-            try db.execute(sql: "INSERT OR IGNORE INTO main.\(name) (\(list)) SELECT \(list) FROM src.\(name)")
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO main.\(name) (\(list)) SELECT \(list) FROM src.\(name)")
         case .scanRows:
             if cols.contains("id") {
                 maxBefore[name] =

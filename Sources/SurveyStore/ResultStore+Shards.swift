@@ -89,7 +89,8 @@ extension StoreSnapshot {
     public func mergedShards(scan id: Int64) throws -> [MergedShard] {
         guard try hasPlans() else { return [] }
         return try Row.fetchAll(
-            db, sql: "SELECT * FROM merged_shards WHERE scan_id = ? ORDER BY phase, shard_index", arguments: [id]
+            db, sql: "SELECT * FROM merged_shards WHERE scan_id = ? ORDER BY phase, shard_index",
+            arguments: [id]
         ).map {
             MergedShard(
                 phase: ScanPhase(rawValue: $0["phase"]) ?? .full, shardIndex: $0["shard_index"],
@@ -99,7 +100,8 @@ extension StoreSnapshot {
 
     static func plan(_ row: Row) -> ScanPlan {
         ScanPlan(
-            planDigest: row["plan_digest"], measureDigest: row["measure_digest"], inputDigest: row["input_digest"],
+            planDigest: row["plan_digest"], measureDigest: row["measure_digest"],
+            inputDigest: row["input_digest"],
             measuringOptions: row["measuring_options"],
             phase: ScanPhase(rawValue: row["phase"] as String) ?? .full,
             shardIndex: row["shard_index"], shardCount: row["shard_count"],
@@ -147,7 +149,9 @@ extension ResultStore {
     /// for each host its first domain (by input line) with that MX row, which the probe
     /// stage uses as the plaintext probe's recipient domain. The scanner's resume then probes
     /// exactly these addresses. Returns how many addresses the shard holds.
-    public func seedProbeShard(fromDNSStore dnsPath: String, sourceScan: Int64, into scan: Int64, shard: Shard)
+    public func seedProbeShard(
+        fromDNSStore dnsPath: String, sourceScan: Int64, into scan: Int64, shard: Shard
+    )
         throws -> Int
     {
         try Self.retryingWhenBusy(retries: busyRetries, report: { _ in }) {

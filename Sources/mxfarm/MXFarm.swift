@@ -113,7 +113,9 @@ struct MXFarm: AsyncParsableCommand {
 
     @Option(
         name: .customLong("sessions-out"),
-        help: "On stop and on SIGUSR1, write the connections accepted per host address to this file (JSON object, IP → count).")
+        help:
+            "On stop and on SIGUSR1, write the connections accepted per host address to this file (JSON object, IP → count)."
+    )
     var sessionsOut: String?
 
     @Option(help: .hidden)
@@ -312,9 +314,11 @@ struct MXFarm: AsyncParsableCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         do {
-            try encoder.encode(stats.connectionsByAddress).write(to: URL(fileURLWithPath: path), options: .atomic)
+            try encoder.encode(stats.connectionsByAddress).write(
+                to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            FileHandle.standardError.write(Data("mxfarm: cannot write --sessions-out \(path): \(error)\n".utf8))
+            FileHandle.standardError.write(
+                Data("mxfarm: cannot write --sessions-out \(path): \(error)\n".utf8))
         }
     }
 

@@ -14,17 +14,20 @@ struct DistributedOptions: ParsableArguments {
             valueName: "K/N|auto"))
     var shard: String?
 
-    @Option(help: "Shard count N for --shard auto with Kubernetes' JOB_COMPLETION_INDEX (or MXSURVEY_SHARDS).")
+    @Option(
+        help: "Shard count N for --shard auto with Kubernetes' JOB_COMPLETION_INDEX (or MXSURVEY_SHARDS).")
     var shards: Int?
 
-    @Option(help: "Label of the network this scan runs from, stored with the scan (default: this host's name).")
+    @Option(
+        help: "Label of the network this scan runs from, stored with the scan (default: this host's name).")
     var vantage: String?
 
     func validate() throws {
         _ = try resolvedShard()
         if let vantage {
             guard !vantage.isEmpty, vantage.count <= 200, TerminalText.escape(vantage) == vantage else {
-                throw ValidationError("--vantage must be 1 to 200 printable characters, got '\(TerminalText.escape(vantage))'")
+                throw ValidationError(
+                    "--vantage must be 1 to 200 printable characters, got '\(TerminalText.escape(vantage))'")
             }
         }
     }

@@ -7,7 +7,8 @@ import SurveyStore
 struct MergeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",
-        abstract: "Merge the shard stores of a distributed scan (or scans from several vantage points) into one store.",
+        abstract:
+            "Merge the shard stores of a distributed scan (or scans from several vantage points) into one store.",
         discussion: """
             Checks first, writes after: every store must hold finished scans of the same list \
             with the same measuring options; the shards of each phase must be complete (shards \

@@ -9,7 +9,8 @@ import SurveyStore
 struct ProbeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "probe",
-        abstract: "Probe the addresses of a merged DNS store that fall in one shard (phase 2 of a distributed scan).",
+        abstract:
+            "Probe the addresses of a merged DNS store that fall in one shard (phase 2 of a distributed scan).",
         discussion: """
             Takes the MX addresses of a finished DNS scan (`scan --no-probe`, merged with \
             `merge`) whose stable hash falls in shard K of N, and probes each once, with the \
@@ -37,7 +38,9 @@ struct ProbeCommand: AsyncParsableCommand {
 
     @Option(
         parsing: .unconditional,
-        help: "New SMTP sessions per second of all shards together, 0...1000000 (0 = unlimited; default: the DNS scan's --rate).")
+        help:
+            "New SMTP sessions per second of all shards together, 0...1000000 (0 = unlimited; default: the DNS scan's --rate)."
+    )
     var rate: Double?
 
     @Option(parsing: .unconditional, help: "SMTP sessions at the same time in this shard, 1...100000.")
@@ -71,17 +74,21 @@ struct ProbeCommand: AsyncParsableCommand {
                 }
                 guard let (record, plan) = planned.last else {
                     throw ValidationError(
-                        "'\(from)' holds no whole DNS scan\(scan.map { " \($0)" } ?? "") (merge the `scan --no-probe` shards first)")
+                        "'\(from)' holds no whole DNS scan\(scan.map { " \($0)" } ?? "") (merge the `scan --no-probe` shards first)"
+                    )
                 }
                 guard record.status == .done else {
-                    throw ValidationError("DNS scan \(record.id) of '\(from)' is \(record.status.rawValue), not complete")
+                    throw ValidationError(
+                        "DNS scan \(record.id) of '\(from)' is \(record.status.rawValue), not complete")
                 }
                 if plan.shardCount > 1 {
-                    let done = Set(try s.mergedShards(scan: record.id).filter { $0.phase == .dns }.map(\.shardIndex))
+                    let done = Set(
+                        try s.mergedShards(scan: record.id).filter { $0.phase == .dns }.map(\.shardIndex))
                     let missing = (0..<plan.shardCount).filter { !done.contains($0) }
                     guard missing.isEmpty else {
                         throw ValidationError(
-                            "DNS scan \(record.id) of '\(from)' lacks shards \(missing.map { "\($0)/\(plan.shardCount)" }.joined(separator: ", "))")
+                            "DNS scan \(record.id) of '\(from)' lacks shards \(missing.map { "\($0)/\(plan.shardCount)" }.joined(separator: ", "))"
+                        )
                     }
                 }
                 guard let stored = try s.definition(ofScan: record.id).flatMap(StoredScanOptions.init) else {
@@ -118,12 +125,14 @@ struct ProbeCommand: AsyncParsableCommand {
         plan.vantage = vantage
         plan.source = fromPath
         let existing = try RuntimeFailure.mapping("cannot read the scans of '\(db)'") {
-            try store.shardScan(planDigest: plan.planDigest, phase: .probe, shardIndex: shard.index, vantage: vantage)
+            try store.shardScan(
+                planDigest: plan.planDigest, phase: .probe, shardIndex: shard.index, vantage: vantage)
         }
         let scanID: Int64
         if let existing {
             guard try store.read({ try $0.plan(ofScan: existing.id) })?.probeShardCount == shard.count else {
-                throw ValidationError("'\(db)' holds scan \(existing.id) of this plan with another probe shard count")
+                throw ValidationError(
+                    "'\(db)' holds scan \(existing.id) of this plan with another probe shard count")
             }
             switch existing.status {
             case .done:
@@ -139,14 +148,16 @@ struct ProbeCommand: AsyncParsableCommand {
             scanID = try RuntimeFailure.mapping("cannot start a scan in '\(db)'") {
                 let id = try store.beginScan(
                     commandLine: (["mxsurvey"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
-                    toolVersion: MXSurvey.version, encodedOptions: StoredScanOptions(argv: defining), input: nil)
+                    toolVersion: MXSurvey.version, encodedOptions: StoredScanOptions(argv: defining),
+                    input: nil)
                 try store.setPlan(plan, scan: id)
                 return id
             }
         }
         // Idempotent: a shard cut off before its addresses were stored gets them now.
         let addresses = try RuntimeFailure.mapping("cannot read the addresses of '\(from)'") {
-            try store.seedProbeShard(fromDNSStore: fromPath, sourceScan: dnsScan.id, into: scanID, shard: shard)
+            try store.seedProbeShard(
+                fromDNSStore: fromPath, sourceScan: dnsScan.id, into: scanID, shard: shard)
         }
         logger.info(
             "probe shard \(shard): \(addresses) addresses of DNS scan \(dnsScan.id), at most \(command.rate == 0 ? "unlimited" : String(format: "%.3g", command.rate)) sessions/s"
@@ -155,10 +166,13 @@ struct ProbeCommand: AsyncParsableCommand {
             "probe shard \(shard) stopped (run the same command again to resume it)"
         ) {
             try await command.execute(
-                setup: setup, store: store, scanID: scanID, input: "/dev/null", resuming: true, logger: logger)
+                setup: setup, store: store, scanID: scanID, input: "/dev/null", resuming: true, logger: logger
+            )
         }
         print(summary.text)
-        print("results: \(db) (scan \(scanID), probe shard \(shard)); merge with: mxsurvey merge --db all.db \(db) …")
+        print(
+            "results: \(db) (scan \(scanID), probe shard \(shard)); merge with: mxsurvey merge --db all.db \(db) …"
+        )
         if summary.interrupted { throw ExitCode(130) }
     }
 }

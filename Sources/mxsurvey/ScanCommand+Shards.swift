@@ -57,7 +57,8 @@ extension ScanCommand {
                 )
             }
             guard let input, input != "-" else {
-                throw ValidationError("--shard needs an input file (every shard reads the same list), not standard input")
+                throw ValidationError(
+                    "--shard needs an input file (every shard reads the same list), not standard input")
             }
         }
         let digest: String?
@@ -67,7 +68,8 @@ extension ScanCommand {
         let identity = try PlanIdentity(
             inputDigest: digest, shardCount: shard?.count ?? 1, options: measuringOptions())
         return PlanContext(
-            identity: identity, shard: shard, vantage: distributed.vantageLabel, phase: noProbe ? .dns : .full)
+            identity: identity, shard: shard, vantage: distributed.vantageLabel, phase: noProbe ? .dns : .full
+        )
     }
 
     /// A shard run again (a re-run of the same array task): its unfinished scan in this

@@ -27,11 +27,15 @@ import Testing
         let dns = try runConcurrently(
             work,
             (0..<4).map { k in
-                ["scan", "--no-probe", "--shard", "\(k)/4", "--vantage", "lab", "--db", work.path("dns-\(k).db")]
+                [
+                    "scan", "--no-probe", "--shard", "\(k)/4", "--vantage", "lab", "--db",
+                    work.path("dns-\(k).db"),
+                ]
                     + options + [list]
             })
         for run in dns { #expect(run.exitCode == 0, "\(run.summary)") }
-        let mergeDNS = try work.run(["merge", "--db", work.path("dns.db")] + (0..<4).map { work.path("dns-\($0).db") })
+        let mergeDNS = try work.run(
+            ["merge", "--db", work.path("dns.db")] + (0..<4).map { work.path("dns-\($0).db") })
         #expect(mergeDNS.exitCode == 0, "\(mergeDNS.summary)")
         let probes = try runConcurrently(
             work,
@@ -44,7 +48,9 @@ import Testing
         for run in probes { #expect(run.exitCode == 0, "\(run.summary)") }
         let sessions = try lab.sessionsSoFar()
         #expect(Set(sessions.keys) == expectedAddresses, "every address that serves a domain, and no other")
-        #expect(sessions.values.allSatisfy { $0 == 1 }, "one session per address: \(sessions.filter { $0.value != 1 })")
+        #expect(
+            sessions.values.allSatisfy { $0 == 1 },
+            "one session per address: \(sessions.filter { $0.value != 1 })")
         // Each address was probed by exactly one shard.
         var probedBy: [String: Int] = [:]
         for k in 0..<4 {
@@ -93,39 +99,53 @@ import Testing
         #expect(process.signal(SIGKILL))
         _ = process.waitForExit(timeout: 10)
         let stored = try query(killedDB, "SELECT count(*) FROM probes", as: Int.self).first ?? 0
-        let shardSize = try query(work.path("probe-1.db"), "SELECT count(*) FROM probes", as: Int.self).first ?? 0
+        let shardSize =
+            try query(work.path("probe-1.db"), "SELECT count(*) FROM probes", as: Int.self).first ?? 0
         #expect(stored < shardSize, "the shard was killed before its end (\(stored) of \(shardSize))")
         let unfinished = try work.run(
-            ["merge", "--db", work.path("never.db"), work.path("probe-0.db"), killedDB, work.path("probe-2.db"),
-             work.path("probe-3.db")])
-        #expect(unfinished.exitCode == 64 && unfinished.stderr.contains("unfinished"), "\(unfinished.summary)")
+            [
+                "merge", "--db", work.path("never.db"), work.path("probe-0.db"), killedDB,
+                work.path("probe-2.db"),
+                work.path("probe-3.db"),
+            ])
+        #expect(
+            unfinished.exitCode == 64 && unfinished.stderr.contains("unfinished"), "\(unfinished.summary)")
         let rerun = try work.run(probeOne, timeout: 120)
         #expect(rerun.exitCode == 0, "\(rerun.summary)")
         #expect(rerun.stderr.contains("resuming probe shard 1/4") || rerun.stdout.contains("scan 1 finished"))
         let allKilled = work.path("all-killed.db")
         let mergedKilled = try work.run(
-            ["merge", "--db", allKilled, work.path("probe-0.db"), killedDB, work.path("probe-2.db"),
-             work.path("probe-3.db")])
+            [
+                "merge", "--db", allKilled, work.path("probe-0.db"), killedDB, work.path("probe-2.db"),
+                work.path("probe-3.db"),
+            ])
         #expect(mergedKilled.exitCode == 0, "\(mergedKilled.summary)")
         let rowsKilled = try resultsView(allKilled, scan: 1, ignoring: Self.ignored)
         #expect(rowsKilled == expected, "\(Self.firstDifference(rowsKilled, expected))")
         lab.stopFarm()
 
         // Missing shards and mixed plans are refused before anything is written.
-        let missing = try work.run(["merge", "--db", work.path("partial.db"), work.path("dns-0.db"), work.path("dns-2.db")])
+        let missing = try work.run([
+            "merge", "--db", work.path("partial.db"), work.path("dns-0.db"), work.path("dns-2.db"),
+        ])
         #expect(missing.exitCode == 64, "\(missing.summary)")
         #expect(missing.stderr.contains("missing dns shards of 4: 1/4, 3/4"), "\(missing.stderr)")
         let other = try work.run(
-            ["scan", "--no-probe", "--shard", "1/4", "--vantage", "lab", "--db", work.path("other.db")] + options
+            ["scan", "--no-probe", "--shard", "1/4", "--vantage", "lab", "--db", work.path("other.db")]
+                + options
                 + ["--connect-timeout", "7", list])
         #expect(other.exitCode == 0, "\(other.summary)")
         let mixed = try work.run(
-            ["merge", "--db", work.path("mixed.db"), work.path("dns-0.db"), work.path("other.db"), work.path("dns-2.db"),
-             work.path("dns-3.db")])
+            [
+                "merge", "--db", work.path("mixed.db"), work.path("dns-0.db"), work.path("other.db"),
+                work.path("dns-2.db"),
+                work.path("dns-3.db"),
+            ])
         #expect(mixed.exitCode == 64, "\(mixed.summary)")
         #expect(mixed.stderr.contains("--connect-timeout 10.0 vs 7.0"), "\(mixed.stderr)")
         let partial = work.path("partial.db")
-        let partialDomains = FileManager.default.fileExists(atPath: partial) ? try tableCounts(partial)["domains"] ?? 0 : 0
+        let partialDomains =
+            FileManager.default.fileExists(atPath: partial) ? try tableCounts(partial)["domains"] ?? 0 : 0
         #expect(partialDomains == 0, "a refused merge writes nothing")
     }
 
@@ -134,8 +154,10 @@ import Testing
     private func compareReportsAndQueries(_ work: Workspace, _ one: String, _ merged: String) throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
-        let queries = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("queries").path)
-            .filter { $0.hasSuffix(".sql") }.sorted()
+        let queries = try FileManager.default.contentsOfDirectory(
+            atPath: root.appendingPathComponent("queries").path
+        )
+        .filter { $0.hasSuffix(".sql") }.sorted()
         #expect(!queries.isEmpty)
         for file in queries {
             let path = root.appendingPathComponent("queries").appendingPathComponent(file).path
@@ -161,7 +183,8 @@ import Testing
         for key in ["scan", "series"] { object[key] = nil }
         if var details = object["details"] as? [[String: Any]] {
             for i in details.indices {
-                guard let columns = details[i]["columns"] as? [String], let k = columns.firstIndex(of: "days_left"),
+                guard let columns = details[i]["columns"] as? [String],
+                    let k = columns.firstIndex(of: "days_left"),
                     let rows = details[i]["rows"] as? [[Any]]
                 else { continue }
                 details[i]["rows"] = rows.map { row -> [Any] in
@@ -178,7 +201,10 @@ import Testing
 
     func tableCounts(_ path: String) throws -> [String: Int] {
         var out: [String: Int] = [:]
-        for table in ["scans", "domains", "mx", "hosts", "addresses", "probes", "probe_chain", "probe_names", "certificates", "input_problems"] {
+        for table in [
+            "scans", "domains", "mx", "hosts", "addresses", "probes", "probe_chain", "probe_names",
+            "certificates", "input_problems",
+        ] {
             out[table] = try query(path, "SELECT count(*) FROM \(table)", as: Int.self).first ?? 0
         }
         return out
@@ -188,7 +214,8 @@ import Testing
         if a.count != b.count { return "\(a.count) rows vs \(b.count)" }
         for (x, y) in zip(a, b) where x != y {
             let keys = Set(x.keys).union(y.keys).filter { x[$0] != y[$0] }.sorted()
-            return "first difference at \(x["domain"] ?? "?"): " + keys.map { "\($0) \(x[$0] ?? "-") vs \(y[$0] ?? "-")" }.joined(separator: ", ")
+            return "first difference at \(x["domain"] ?? "?"): "
+                + keys.map { "\($0) \(x[$0] ?? "-") vs \(y[$0] ?? "-")" }.joined(separator: ", ")
         }
         return "none"
     }

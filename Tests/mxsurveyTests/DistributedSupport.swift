@@ -14,7 +14,8 @@ final class DistributedFarm {
     static let domains = 240
     /// No greylisting (a second scan of the farm would find the greylist passed) and no
     /// tarpits (slow): every host gets exactly one session per scan.
-    static let mix = "tls13=12,tls12=10,tls11=2,tls10=2,nostarttls=6,plainrefused=3,starttls454=2,ratelimit421=3"
+    static let mix =
+        "tls13=12,tls12=10,tls11=2,tls10=2,nostarttls=6,plainrefused=3,starttls454=2,ratelimit421=3"
 
     let work: Workspace
     let directory: String
@@ -52,11 +53,14 @@ final class DistributedFarm {
     }
 
     @discardableResult
-    private static func mxfarm(work: Workspace, directory: String, base: String, port: Int, serve: Bool, sessions: String? = nil)
+    private static func mxfarm(
+        work: Workspace, directory: String, base: String, port: Int, serve: Bool, sessions: String? = nil
+    )
         throws -> ChildProcess
     {
         var arguments = [
-            "--hosts", String(hosts), "--domains", String(domains), "--seed", "14", "--out", directory, "--base",
+            "--hosts", String(hosts), "--domains", String(domains), "--seed", "14", "--out", directory,
+            "--base",
             base, "--port", String(port), "--mix", mix, "--delay", "uniform:0-0.1", "--threads", "1",
         ]
         if !serve { arguments.append("--no-serve") }
@@ -90,7 +94,8 @@ final class DistributedFarm {
     func sessionsSoFar() throws -> [String: Int] {
         guard let farm else { return [:] }
         try? FileManager.default.removeItem(atPath: sessionsFile)
-        guard farm.signal(SIGUSR1), waitUntil(timeout: 10, { FileManager.default.fileExists(atPath: sessionsFile) }),
+        guard farm.signal(SIGUSR1),
+            waitUntil(timeout: 10, { FileManager.default.fileExists(atPath: sessionsFile) }),
             let data = FileManager.default.contents(atPath: sessionsFile)
         else { throw ChildProcessError("mxfarm wrote no sessions file on SIGUSR1") }
         return try JSONDecoder().decode([String: Int].self, from: data)

@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/release
 
-.PHONY: all build test slurm-test leakcheck demo sample-report bench fuzz fuzz-smoke format lint deps clean
+.PHONY: all build test slurm-test k8s-check leakcheck demo sample-report bench fuzz fuzz-smoke format lint deps clean
 
 all: build
 
@@ -26,6 +26,10 @@ slurm-test: deps
 	$(SWIFT) build --product mxsurvey
 	$(SWIFT) build --product mxfarm
 	bash scripts/slurm-test.sh .build/debug
+
+# deploy/k8s checked offline: schemas, kustomize, shard counts (CI runs it).
+k8s-check:
+	bash scripts/k8s-check.sh
 
 # The in-memory TLS suites under heaptrack: no OpenSSL object outlives its owner (CI runs it).
 leakcheck: deps

@@ -20,3 +20,6 @@ apt-get install -y -q --no-install-recommends \
     unbound postfix dnsperf heaptrack \
     nginx-light ldnsutils swaks pflogsumm publicsuffix zlib1g-dev \
     slurm-wlm munge
+# Offline schema check of deploy/k8s (scripts/k8s-check.sh); PyPI, no Debian package.
+python3 -m pip install --quiet kubernetes-validate==1.37.0 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages kubernetes-validate==1.37.0

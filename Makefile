@@ -44,6 +44,7 @@ sample-report: build
 
 bench: build
 	bash scripts/bench.sh
+	bash scripts/bench-distributed.sh
 
 # libFuzzer targets for the parsers (Tests/Fuzz/README.md): 1,000,000 runs each, or 20 s each.
 fuzz: deps

@@ -226,3 +226,55 @@ extension ResultStore {
             })
     }
 }
+
+/// An address whose probe status differs between two vantage points' scans of the same
+/// list with the same measuring options (e.g. blocked from one network).
+public struct VantageDifference: Sendable, Hashable {
+    public var ip: String
+    /// The address's first MX host name in this scan.
+    public var mxHost: String?
+    public var status: String
+    public var otherVantage: String
+    public var otherScan: Int64
+    public var otherStatus: String
+}
+
+extension StoreSnapshot {
+    /// The vantage point of scan `id` and, for each other vantage point with a finished scan
+    /// of the same list and measuring options in this store (the latest of each), the
+    /// addresses probed by both whose probe status differs. nil when the scan has no plan or
+    /// no other vantage point is in the store.
+    public func vantageDifferences(scan id: Int64) throws -> (
+        vantage: String, others: [String], rows: [VantageDifference]
+    )? {
+        guard let plan = try plan(ofScan: id) else { return nil }
+        var latest: [String: Int64] = [:]
+        for (scan, other) in try plannedScans()
+        where scan.id != id && scan.status == .done && other.measureDigest == plan.measureDigest
+            && other.vantage != plan.vantage && other.shardIndex == nil && other.phase == .full
+        {
+            latest[other.vantage] = scan.id
+        }
+        guard !latest.isEmpty else { return nil }
+        var rows: [VantageDifference] = []
+        for (vantage, other) in latest.sorted(by: { $0.key < $1.key }) {
+            rows += try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT p.ip AS ip, p.status AS status, q.status AS other_status,
+                           (SELECT min(h.name) FROM addresses a JOIN hosts h ON h.id = a.host_id
+                            WHERE h.scan_id = ?1 AND a.ip = p.ip) AS host
+                    FROM probes p JOIN probes q ON q.scan_id = ?2 AND q.ip = p.ip AND q.port = p.port
+                    WHERE p.scan_id = ?1 AND p.status <> q.status
+                    ORDER BY p.ip
+                    """, arguments: [id, other]
+            ).map {
+                VantageDifference(
+                    ip: $0["ip"], mxHost: $0["host"], status: $0["status"], otherVantage: vantage,
+                    otherScan: other,
+                    otherStatus: $0["other_status"])
+            }
+        }
+        return (plan.vantage, latest.keys.sorted(), rows)
+    }
+}

@@ -124,6 +124,34 @@ import Testing
         #expect(rowsKilled == expected, "\(Self.firstDifference(rowsKilled, expected))")
         lab.stopFarm()
 
+        // A second vantage point from which every mail server is unreachable (the farm is
+        // down): merged side by side, the report lists and counts every address.
+        let blocked = work.path("blocked.db")
+        let fromBlocked = try work.run(["scan", "--vantage", "blocked", "--db", blocked] + options + [list])
+        #expect(fromBlocked.exitCode == 3, "nothing measured from there: \(fromBlocked.summary)")
+        let both = work.path("both.db")
+        let sideBySide = try work.run(["merge", "--db", both, one, blocked])
+        #expect(sideBySide.exitCode == 0, "\(sideBySide.summary)")
+        #expect(
+            try query(both, "SELECT vantage FROM scan_plans ORDER BY scan_id", as: String.self) == [
+                "lab", "blocked",
+            ])
+        #expect(try resultsView(both, scan: 1, ignoring: Self.ignored) == expected)
+        let compared = try work.run(["report", "--db", both, "--scan", "1", "--format", "json"])
+        #expect(compared.exitCode == 0, "\(compared.summary)")
+        let table = try Self.detail("vantage_differences", in: compared.stdout)
+        #expect(table?["total"] as? Int == expectedAddresses.count, "\(String(describing: table))")
+        let rows = (table?["rows"] as? [[Any]]) ?? []
+        #expect(Set(rows.compactMap { $0.first as? String }) == expectedAddresses || rows.count == 100)
+        #expect(
+            rows.allSatisfy { ($0[3] as? String) == "blocked" && ($0[2] as? String) != ($0[4] as? String) })
+        let markdown = try work.run(["report", "--db", both, "--scan", "1", "--format", "md"])
+        #expect(markdown.stdout.contains("Addresses whose probe status differs between vantage points"))
+        let alone = try work.run(["report", "--db", one, "--format", "json"])
+        #expect(
+            try Self.detail("vantage_differences", in: alone.stdout) == nil,
+            "no table without other vantage points")
+
         // Missing shards and mixed plans are refused before anything is written.
         let missing = try work.run([
             "merge", "--db", work.path("partial.db"), work.path("dns-0.db"), work.path("dns-2.db"),
@@ -197,6 +225,12 @@ import Testing
         }
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         return String(decoding: data, as: UTF8.self)
+    }
+
+    static func detail(_ id: String, in json: String) throws -> [String: Any]? {
+        let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+        let details = object?["details"] as? [[String: Any]] ?? []
+        return details.first { $0["id"] as? String == id }
     }
 
     func tableCounts(_ path: String) throws -> [String: Int] {

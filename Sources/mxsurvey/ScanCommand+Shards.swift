@@ -37,14 +37,15 @@ extension ScanCommand {
         if let ehloName { o["--ehlo-name"] = ehloName }
         if let mailFrom { o["--mail-from"] = mailFrom }
         if let tag { o["--tag"] = tag }
-        do {
-            if !exclude.isEmpty {
-                o["--exclude"] = try exclude.map { try PlanIdentity.fileDigest($0) }.joined(separator: ",")
+        func digest(_ option: String, _ path: String) throws -> String {
+            do { return try PlanIdentity.fileDigest(path) } catch {
+                throw ValidationError("\(option) \(path): cannot read it (\(error))")
             }
-            if let caFile { o["--ca-file"] = try PlanIdentity.fileDigest(caFile) }
-        } catch {
-            throw ValidationError("\(error)")
         }
+        if !exclude.isEmpty {
+            o["--exclude"] = try exclude.map { try digest("--exclude", $0) }.joined(separator: ",")
+        }
+        if let caFile { o["--ca-file"] = try digest("--ca-file", caFile) }
         return o
     }
 

@@ -35,20 +35,24 @@ for k in 0 1 2 3; do
         > "$OUT/dns-$k.log" & pids+=($!)
 done
 for p in "${pids[@]}"; do wait "$p"; done
+ta=$(now)
 "$BIN/mxsurvey" merge --db "$OUT/dns.db" "$OUT"/dns-?.db > "$OUT/merge-dns.log"
+tb=$(now)
 pids=()
 for k in 0 1 2 3; do
     "$BIN/mxsurvey" probe --from "$OUT/dns.db" --shard "$k/4" --vantage bench --db "$OUT/probe-$k.db" --quiet \
         --concurrency 125 > "$OUT/probe-$k.log" & pids+=($!)
 done
 for p in "${pids[@]}"; do wait "$p"; done
+tc=$(now)
 "$BIN/mxsurvey" merge --db "$OUT/all.db" "$OUT"/probe-?.db > "$OUT/merge-all.log"
 t2=$(now)
 "$BIN/mxsurvey" merge --db "$OUT/dns-again.db" "$OUT"/dns-?.db > "$OUT/merge-dns-again.log"
 
-python3 - "$OUT" "$t0" "$t1" "$t2" "$HOSTS" <<'PY'
+python3 - "$OUT" "$t0" "$t1" "$t2" "$HOSTS" "$ta" "$tb" "$tc" <<'PY'
 import json, os, re, sqlite3, sys
 out, t0, t1, t2, hosts = sys.argv[1], *map(float, sys.argv[2:5]), int(sys.argv[5])
+ta, tb, tc = map(float, sys.argv[6:9])
 def merged(name):
     m = re.search(r"(\d+) rows written in ([0-9.]+) s", open(f"{out}/{name}").read())
     return int(m.group(1)), float(m.group(2))
@@ -65,6 +69,10 @@ r = {
     "dist_one_process_s": one_s,
     "dist_4_shards_s": sharded_s,
     "dist_sharding_overhead_ratio": sharded_s / one_s,
+    "dist_phase1_dns_s": ta - t1,
+    "dist_merge_dns_s": tb - ta,
+    "dist_phase2_probe_s": tc - tb,
+    "dist_merge_probes_s": t2 - tc,
     "dist_merge_dns_rows": rows_dns,
     "dist_merge_dns_rows_per_s": rows_dns / s_dns,
     "dist_merge_probes_rows": rows_all,

@@ -148,7 +148,9 @@ extension ResultStore {
     /// every MX host with a probed (not excluded) address in `shard`, those addresses, and
     /// for each host its first domain (by input line) with that MX row, which the probe
     /// stage uses as the plaintext probe's recipient domain. The scanner's resume then probes
-    /// exactly these addresses. Returns how many addresses the shard holds.
+    /// exactly these addresses. Returns how many addresses the shard holds. (`+m.host`
+    /// keeps SQLite from probing the MX key once per listed host and domain: measured 2.8 s
+    /// instead of 0.02 s for a shard of 500 hosts out of 20,000 domains.)
     public func seedProbeShard(
         fromDNSStore dnsPath: String, sourceScan: Int64, into scan: Int64, shard: Shard
     )
@@ -189,7 +191,7 @@ extension ResultStore {
                                          row_number() OVER (PARTITION BY m.host ORDER BY sd.input_line, sd.name) AS k
                                   FROM src.mx m JOIN src.domains sd ON sd.id = m.domain_id
                                   WHERE sd.scan_id = ?2
-                                    AND m.host IN (SELECT name FROM main.hosts WHERE scan_id = ?1)) r
+                                    AND +m.host IN (SELECT name FROM main.hosts WHERE scan_id = ?1)) r
                             JOIN src.domains d ON d.id = r.did
                             WHERE r.k = 1
                             """, arguments: [scan, sourceScan])
@@ -200,7 +202,7 @@ extension ResultStore {
                             FROM src.mx m
                             JOIN src.domains d ON d.id = m.domain_id AND d.scan_id = ?2
                             JOIN main.domains nd ON nd.scan_id = ?1 AND nd.name = d.name
-                            WHERE m.host IN (SELECT name FROM main.hosts WHERE scan_id = ?1)
+                            WHERE +m.host IN (SELECT name FROM main.hosts WHERE scan_id = ?1)
                             """, arguments: [scan, sourceScan])
                     count =
                         try Int.fetchOne(

@@ -34,6 +34,13 @@ import Testing
                     + options + [list]
             })
         for run in dns { #expect(run.exitCode == 0, "\(run.summary)") }
+        // The same shard run again (a re-run array task) finds it complete.
+        let again0 = try work.run(
+            ["scan", "--no-probe", "--shard", "0/4", "--vantage", "lab", "--db", work.path("dns-0.db")]
+                + options
+                + [list])
+        #expect(again0.exitCode == 0 && again0.stdout.contains("nothing to do"), "\(again0.summary)")
+        #expect(try query(work.path("dns-0.db"), "SELECT count(*) FROM scans", as: Int.self) == [1])
         let mergeDNS = try work.run(
             ["merge", "--db", work.path("dns.db")] + (0..<4).map { work.path("dns-\($0).db") })
         #expect(mergeDNS.exitCode == 0, "\(mergeDNS.summary)")

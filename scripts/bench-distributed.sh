@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench`, section 8 (docs/benchmarks.md): the cost of sharding and of merging.
+# `make bench`, section 10 (docs/benchmarks.md): the cost of sharding and of merging.
 # One farm (BENCH_DIST_HOSTS hosts, 10 domains per host, no delay, no tarpits, no greylisting)
 # and one unbound; in the same run:
 #   baseline: one `mxsurvey scan` of the list;
@@ -25,7 +25,7 @@ opts=(--resolver "127.0.0.1:$UNBOUND_PORT" --allow-private --ca-file "$OUT/farm/
 list="$OUT/farm/domains.txt"
 now() { python3 -c 'import time; print(time.monotonic())'; }
 
-echo "== 8. Sharding overhead (4 shards vs one process) and merge throughput: $HOSTS hosts, $((HOSTS * 10)) domains"
+echo "== 10. Sharding overhead (4 shards vs one process) and merge throughput: $HOSTS hosts, $((HOSTS * 10)) domains"
 t0=$(now)
 "$BIN/mxsurvey" scan --db "$OUT/one.db" "${opts[@]}" "$list" > "$OUT/one.log"
 t1=$(now)

@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/release
 
-.PHONY: all build test leakcheck demo sample-report bench fuzz fuzz-smoke format lint deps clean
+.PHONY: all build test slurm-test k8s-check leakcheck demo sample-report bench fuzz fuzz-smoke format lint deps clean
 
 all: build
 
@@ -15,12 +15,22 @@ build: deps
 # only when something is missing, so `make demo` and `make test` work on a fresh machine.
 deps:
 	@pkg-config --exists libcares openssl sqlite3 && command -v unbound >/dev/null \
-	  && command -v postfix >/dev/null && command -v dnsperf >/dev/null && command -v heaptrack >/dev/null && command -v ldns-signzone >/dev/null && command -v nginx >/dev/null \
+	  && command -v postfix >/dev/null && command -v dnsperf >/dev/null && command -v heaptrack >/dev/null && command -v ldns-signzone >/dev/null && command -v nginx >/dev/null && command -v slurmctld >/dev/null && command -v munged >/dev/null \
 	  || bash scripts/install-deps.sh
 
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# The deploy/slurm recipe on a private single-node Slurm cluster against mxfarm (CI runs it).
+slurm-test: deps
+	$(SWIFT) build --product mxsurvey
+	$(SWIFT) build --product mxfarm
+	bash scripts/slurm-test.sh .build/debug
+
+# deploy/k8s checked offline: schemas, kustomize, shard counts (CI runs it).
+k8s-check:
+	bash scripts/k8s-check.sh
 
 # The in-memory TLS suites under heaptrack: no OpenSSL object outlives its owner (CI runs it).
 leakcheck: deps
@@ -35,6 +45,7 @@ sample-report: build
 
 bench: build
 	bash scripts/bench.sh
+	bash scripts/bench-distributed.sh
 
 # libFuzzer targets for the parsers (Tests/Fuzz/README.md): 1,000,000 runs each, or 20 s each.
 fuzz: deps

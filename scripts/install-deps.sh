@@ -3,7 +3,8 @@
 # start (unbound, Postfix, nginx for MTA-STS policy hosts, swaks as a sending client, with
 # libnet-ssleay-perl for its STARTTLS),
 # ldnsutils to sign the DNSSEC test zones, the public suffix list, zlib for gzip'd logs,
-# libidn12 for the unpacked Exim of the log tests (scripts/fetch-exim.sh), dnsperf and
+# Slurm and munge for the single-node cluster of the distributed-scan test
+# (scripts/slurm-test.sh), libidn12 for the unpacked Exim of the log tests (scripts/fetch-exim.sh), dnsperf and
 # pflogsumm for `make bench`, python3-jsonschema to check the report's JSON
 # against docs/report.schema.json in the tests, heaptrack for the TLS leak check
 # (scripts/tls-leakcheck.sh, run by CI), and pyarrow (PyPI: Debian 12 has none) with which
@@ -22,7 +23,7 @@ apt-get install -y -q --no-install-recommends \
     pkg-config libssl-dev libsqlite3-dev libc-ares-dev sqlite3 openssl ca-certificates \
     unbound postfix dnsperf heaptrack \
     nginx-light ldnsutils swaks libnet-ssleay-perl pflogsumm publicsuffix zlib1g-dev python3-jsonschema \
-    libidn12
+    libidn12 slurm-wlm munge
 # pyarrow for the python3 on the PATH (Sources/SurveyReport/ParquetWriter.swift names this
 # version in its error message). Debian's own python3 is "externally managed" (PEP 668).
 PYARROW_VERSION=26.0.1
@@ -30,3 +31,6 @@ python3 -m pip --version >/dev/null 2>&1 \
     || apt-get install -y -q --no-install-recommends python3-pip
 python3 -m pip install -q "pyarrow==$PYARROW_VERSION" \
     || python3 -m pip install -q --break-system-packages "pyarrow==$PYARROW_VERSION"
+# Offline schema check of deploy/k8s (scripts/k8s-check.sh); PyPI, no Debian package.
+python3 -m pip install --quiet kubernetes-validate==1.37.0 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages kubernetes-validate==1.37.0

@@ -27,12 +27,15 @@ final class FarmSharedState: @unchecked Sendable {
     }
 
     /// Records an accepted connection; returns its number.
-    func register(_ channel: Channel) -> UInt64 {
+    func register(_ channel: Channel, address: String) -> UInt64 {
         lock.lock()
         defer { lock.unlock() }
         nextConnection += 1
         open[ObjectIdentifier(channel)] = channel
-        counters.update { $0.connections += 1 }
+        counters.update {
+            $0.connections += 1
+            $0.connectionsByAddress[address, default: 0] += 1
+        }
         return nextConnection
     }
 

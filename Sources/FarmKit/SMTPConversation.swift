@@ -50,6 +50,9 @@ public struct FarmStatistics: Sendable, Equatable, Codable {
     /// `530` answers to MAIL FROM before TLS.
     public var plaintextRefusals = 0
     public var quits = 0
+    /// Connections accepted per simulated host address (the listener's IP): a polite
+    /// scan opens one session per address (two for a greylisting host it probes again).
+    public var connectionsByAddress: [String: Int] = [:]
 
     public init() {}
 }
@@ -250,6 +253,7 @@ extension FarmStatistics {
         sum.greylistedReplies += b.greylistedReplies
         sum.plaintextRefusals += b.plaintextRefusals
         sum.quits += b.quits
+        sum.connectionsByAddress.merge(b.connectionsByAddress, uniquingKeysWith: +)
         return sum
     }
 }

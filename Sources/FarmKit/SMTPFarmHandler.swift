@@ -37,7 +37,7 @@ final class SMTPFarmHandler: ChannelInboundHandler {
         let channel = context.channel
         channelID = ObjectIdentifier(channel)
         let client = channel.remoteAddress?.ipAddress ?? "unknown"
-        let connection = shared.register(channel)
+        let connection = shared.register(channel, address: host.ip.description)
         conversation = SMTPConversation(
             host: host, client: client, connection: connection, greylist: shared.greylist,
             counters: shared.counters)

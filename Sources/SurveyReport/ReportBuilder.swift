@@ -326,6 +326,29 @@ public struct ReportBuilder: Sendable {
                     let days = Int((na.timeIntervalSince(start) / 86_400).rounded(.down))
                     return [host, ip, p.notAfter, String(days), Self.clip(try subject(p.certSHA256))]
                 }),
+        ] + (try vantageTable(store, scan: scan.id, limit: limit))
+    }
+
+    /// Addresses whose probe status differs between vantage points (docs/distributed.md):
+    /// only when the store holds scans of the same list and options from other vantage points.
+    private func vantageTable(_ store: StoreSnapshot, scan: Int64, limit: Int) throws -> [DetailTable] {
+        guard let found = try store.vantageDifferences(scan: scan) else { return [] }
+        let hosts = Set(found.rows.map(\.ip)).count
+        return [
+            DetailTable(
+                id: "vantage_differences",
+                title: "Addresses whose probe status differs between vantage points",
+                description:
+                    "One row per (address, other vantage point) probed from both, whose probe status differs; "
+                    + "this scan's vantage point is \(found.vantage), compared with "
+                    + found.others.joined(separator: ", ")
+                    + " (the latest finished scan of the same list and measuring options from each); "
+                    + "\(hosts) distinct addresses differ.",
+                columns: ["ip", "mx_host", "probe_status", "other_vantage", "other_probe_status"],
+                total: found.rows.count, limit: limit,
+                rows: found.rows.prefix(limit).map {
+                    [$0.ip, $0.mxHost, $0.status, $0.otherVantage, $0.otherStatus]
+                })
         ]
     }
 }

@@ -28,6 +28,9 @@ public struct ScanOptions: Sendable {
     /// (`ScanFailure.resolverStoppedAnswering`) instead of storing `timeout`/`error`
     /// verdicts that describe the resolver, not the domains.
     public var resolverFailureThreshold = 200
+    /// DNS shard of a distributed scan: only the input domains in this shard are resolved,
+    /// and input problems are stored by shard 0 alone (docs/distributed.md). nil: all.
+    public var shard: Shard?
 
     public init() {}
 }

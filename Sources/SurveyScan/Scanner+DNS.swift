@@ -75,13 +75,16 @@ extension Scanner {
             guard let item = reader.next() else { return false }
             switch item {
             case .problem(let p):
+                lastLine = p.line
+                if let shard = options.shard, shard.index != 0 { break }  // shard 0 stores them
                 logger.warning("input \(p.description)")
                 records.append(.problem(p))
                 tally.inputProblems += 1
-                lastLine = p.line
             case .domain(let d):
                 lastLine = d.line
-                if inFlight.contains(d.name) {
+                if let shard = options.shard, !shard.contains(d.name) {
+                    // Another shard's domain.
+                } else if inFlight.contains(d.name) {
                     tally.duplicateLines += 1
                 } else if resume, try store.isDomainStored(scan: scanID, name: d.name) {
                     tally.domainsSkipped += 1

@@ -232,6 +232,7 @@ enum Schema {
         registerHeaders(in: &m)
         registerPassive(&m)
         registerVersions(&m)
+        registerShards(in: &m)
         return m
     }
 }

@@ -111,6 +111,13 @@ struct MXFarm: AsyncParsableCommand {
     @Option(name: .customLong("load-concurrency"), help: "Concurrent sessions of --load-test.")
     var loadConcurrency: Int = 200
 
+    @Option(
+        name: .customLong("sessions-out"),
+        help:
+            "On stop and on SIGUSR1, write the connections accepted per host address to this file (JSON object, IP → count)."
+    )
+    var sessionsOut: String?
+
     @Option(help: .hidden)
     var shard: String?
 
@@ -181,6 +188,16 @@ struct MXFarm: AsyncParsableCommand {
         // Unbuffered: a harness reading the pipe sees it at once.
         emit("ready")
         if !worker { startLoadTest(plan: plan, stop: stop) }
+        // SIGUSR1: write the connections per address so far (--sessions-out) and go on.
+        var snapshot: DispatchSourceSignal?
+        if !worker, let sessionsOut {
+            signal(SIGUSR1, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: SIGUSR1, queue: .global())
+            source.setEventHandler { Self.writeSessions(server.statistics, to: sessionsOut) }
+            source.resume()
+            snapshot = source
+        }
+        defer { snapshot?.cancel() }
 
         let reason = await stop.wait()
         try await server.stop()
@@ -288,6 +305,21 @@ struct MXFarm: AsyncParsableCommand {
                 + "\(stats.quits) QUIT, \(stats.greylistedReplies) greylisted RCPT, "
                 + "\(stats.plaintextRefusals) plaintext refusals")
         log("mxfarm: DATA commands seen: \(stats.dataCommands)")
+        if let sessionsOut { Self.writeSessions(stats, to: sessionsOut) }
+    }
+
+    /// Writes the connections per address as a JSON object (atomically: a reader sees the
+    /// whole file or none).
+    private static func writeSessions(_ stats: FarmStatistics, to path: String) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        do {
+            try encoder.encode(stats.connectionsByAddress).write(
+                to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            FileHandle.standardError.write(
+                Data("mxfarm: cannot write --sessions-out \(path): \(error)\n".utf8))
+        }
     }
 
     private func emit(_ line: String) {

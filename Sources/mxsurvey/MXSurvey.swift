@@ -30,6 +30,7 @@ struct MXSurvey: AsyncParsableCommand {
         subcommands: [
             ScanCommand.self, ResolveCommand.self, ReportCommand.self, QueryCommand.self,
             ExportCommand.self, CheckInputCommand.self, HeadersCommand.self, LogsCommand.self,
+            ProbeCommand.self, MergeCommand.self,
         ]
     )
 }

@@ -65,6 +65,8 @@ struct ScanCommand: AsyncParsableCommand {
 
     @OptionGroup var dns: DNSOptions
 
+    @OptionGroup(title: "Distributed scans (docs/distributed.md)") var distributed: DistributedOptions
+
     @Flag(help: "Also probe private, loopback, link-local and reserved addresses (RFC 6890).")
     var allowPrivate = false
 
@@ -208,13 +210,24 @@ struct ScanCommand: AsyncParsableCommand {
         // option must not leave a never-started scan behind, which reports and queries
         // (latest scan by default) would then pick.
         let defining = ResumePolicy.definingArguments(Array(CommandLine.arguments.dropFirst(2)))
-        let (resumedID, command) = try chooseScan(store: store, defining: defining)
-        let resuming = resumedID != nil
+        let (chosenID, command) = try chooseScan(store: store, defining: defining)
         if let i = command.input { try Self.checkInput(i) }
+        // A new scan's plan (docs/distributed.md): what makes shards and vantage points mergeable.
+        let plan = chosenID == nil ? try command.planContext(input: command.input) : nil
         let setup = try command.makeSetup()
         try await Self.checkResolver(setup, logger: logger)
         defer { setup.resolver.shutdown() }
-        let scanID = try resumedID ?? beginScan(store: store, defining: defining)
+        // A shard run again (the same array task) continues its own scan.
+        var resumedID = chosenID
+        if resumedID == nil, let plan { resumedID = try command.resumableShard(plan, store: store, db: db) }
+        let resuming = resumedID != nil
+        let scanID: Int64
+        if let resumedID {
+            scanID = resumedID
+        } else {
+            scanID = try beginScan(store: store, defining: defining)
+            if let plan { try command.storePlan(plan, store: store, scanID: scanID) }
+        }
         if resuming {
             try RuntimeFailure.mapping("cannot resume scan \(scanID)") { try store.reopenScan(scanID) }
         }
@@ -344,6 +357,7 @@ struct ScanCommand: AsyncParsableCommand {
         options.greylistRetry = OptionRange.duration(seconds: greylistRetry)
         options.port = port
         options.probe = !noProbe
+        options.shard = try distributed.resolvedShard()
         options.liveProgress = isatty(2) == 1
         options.progressInterval =
             quiet

@@ -9,6 +9,7 @@ all: build
 build: deps
 	$(SWIFT) build -c release --product mxsurvey
 	$(SWIFT) build -c release --product mxfarm
+	$(SWIFT) build -c release --product maillog-gen
 
 # System packages (Debian 12): libraries and the real peers the tests start. Installed
 # only when something is missing, so `make demo` and `make test` work on a fresh machine.

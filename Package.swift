@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "mxsurvey", targets: ["mxsurvey"]),
         .executable(name: "mxfarm", targets: ["mxfarm"]),
+        .executable(name: "maillog-gen", targets: ["maillog-gen"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -23,6 +24,7 @@ let package = Package(
         .systemLibrary(
             name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Pipeline stages. Each target lists exactly what its sources import; only
         // SurveyStore (and the tests' fixtures) may use GRDB.
@@ -58,6 +60,8 @@ let package = Package(
         // Message headers: mbox/Maildir/message readers, the Received trace parser, the
         // last external hop.
         .target(name: "SurveyHeaders", dependencies: ["COpenSSL", "SurveyCore", "SurveyStore"]),
+        // Mail server logs → connections (`mxsurvey logs`); parsing only, no SQL.
+        .target(name: "SurveyPassive", dependencies: ["COpenSSL", "CZlib", "SurveyCore"]),
         .target(
             name: "FarmKit",
             dependencies: [
@@ -78,7 +82,7 @@ let package = Package(
             name: "mxsurvey",
             dependencies: [
                 "SurveyCore", "SurveyDNS", "SurveyStore", "SurveyProbe", "SurveyScan", "SurveyReport",
-                "SurveyTLS", "SurveyHeaders",
+                "SurveyTLS", "SurveyHeaders", "SurveyPassive",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -93,7 +97,17 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        .executableTarget(
+            name: "maillog-gen",
+            dependencies: ["FarmKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
         .testTarget(name: "SurveyCoreTests", dependencies: ["SurveyCore"]),
+        .testTarget(
+            name: "SurveyPassiveTests",
+            dependencies: [
+                "FarmKit", "SurveyCore", "SurveyPassive", "SurveyStore", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
         .testTarget(
             name: "SurveyDNSTests", dependencies: ["CAres", "SurveyCore", "SurveyDNS", "TestSupport"]),
         .testTarget(

@@ -3,8 +3,8 @@
 # Touches only 127.0.0.0/8. Writes bench-results.json (keys: docs/benchmarks.md) and prints
 # the figures. Sizes: BENCH_DNS_N (200000), BENCH_HOSTS (20000), BENCH_LITTLE_HOSTS (60000),
 # BENCH_LITTLE_C (20000), BENCH_LITTLE_DNS_C (4000), BENCH_BIG_N (1000000), BENCH_CEILING_SECONDS (10),
-# BENCH_CEILING_PAIRS (2 × cores). BIN: directory of the mxsurvey/mxfarm binaries
-# (.build/release). BENCH_SECTIONS: the sections to run, e.g. "4 7" (default: all, 1–7);
+# BENCH_CEILING_PAIRS (2 × cores), BENCH_PASSIVE_CONNECTIONS (230000, about 2 million log lines). BIN: directory of the mxsurvey/mxfarm binaries
+# (.build/release). BENCH_SECTIONS: the sections to run, e.g. "4 7" (default: all, 1–8);
 # section 3 uses section 2's farm, and section 7's ratio needs section 6's crypto floor, so
 # asking for 7 runs 6 as well. bench-results.json then holds only the sections that ran
 # (key bench_sections).
@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 BIN=${BIN:-.build/release}
 OUT=${OUT:-.bench}
 DNS_N=${BENCH_DNS_N:-200000}
-SECTIONS=" ${BENCH_SECTIONS:-1 2 3 4 5 6 7} "
+SECTIONS=" ${BENCH_SECTIONS:-1 2 3 4 5 6 7 8} "
 want() { [[ "$SECTIONS" == *" $1 "* ]]; }
 if want 7 && ! want 6; then
     SECTIONS+="6 "
@@ -300,6 +300,44 @@ cleanup_all
 cat "$c"/*.err >&2
 fi
 
+if want 8; then
+PASSIVE_CONN=${BENCH_PASSIVE_CONNECTIONS:-230000}
+echo "== 8. Passive: mxsurvey logs next to pflogsumm on one generated Postfix log ($PASSIVE_CONN inbound connections)"
+mkdir -p "$OUT/passive"
+"$BIN/maillog-gen" --seed 1 --connections "$PASSIVE_CONN" --out "$OUT/passive/mail.log" \
+    --truth "$OUT/passive/truth.json"
+# Both read the same file from the page cache (read once before either is timed).
+cat "$OUT/passive/mail.log" > /dev/null
+python3 scripts/measure.py "$results/passive-pflogsumm.json" -- \
+    bash -c 'pflogsumm "$0" > "$1"' "$OUT/passive/mail.log" "$OUT/passive/pflogsumm.txt"
+python3 scripts/measure.py "$results/passive-mxsurvey.json" -- "$BIN/mxsurvey" logs \
+    --db "$OUT/passive/results.db" --source bench "$OUT/passive/mail.log"
+python3 - "$OUT/passive" "$results" <<'PY'
+import json, sqlite3, sys
+d, res = sys.argv[1], sys.argv[2]
+truth = json.load(open(f"{d}/truth.json"))
+lines = truth["lines"]
+mx = json.load(open(f"{res}/passive-mxsurvey.json"))
+pf = json.load(open(f"{res}/passive-pflogsumm.json"))
+db = sqlite3.connect(f"{d}/results.db")
+got = {}
+for direction, n, tls, msgs, tls_msgs in db.execute(
+        "SELECT direction, count(*), sum(tls), sum(messages), sum(messages * tls) FROM passive_connections GROUP BY direction"):
+    name = "inbound" if direction == "in" else "outbound"
+    got.update({f"{name}_connections": n, f"{name}_tls_connections": tls, f"{name}_messages": msgs,
+                f"{name}_tls_messages": tls_msgs})
+differences = sum(1 for k, v in got.items() if truth.get(k) != v)
+r = {"passive_lines": lines, "passive_mxsurvey_seconds": mx["seconds"],
+     "passive_mxsurvey_lines_per_s": lines / mx["seconds"], "passive_mxsurvey_max_rss_mib": mx["max_rss_kib"] / 1024,
+     "passive_pflogsumm_seconds": pf["seconds"], "passive_pflogsumm_lines_per_s": lines / pf["seconds"],
+     "passive_pflogsumm_max_rss_mib": pf["max_rss_kib"] / 1024,
+     "passive_mxsurvey_to_pflogsumm_ratio": pf["seconds"] / mx["seconds"],
+     "passive_truth_differences": differences}
+json.dump(r, open(f"{res}/passive.json", "w"))
+print(json.dumps(r, indent=1))
+PY
+fi
+
 python3 - "$OUT" "$results" "$sslscan_s" "$sslyze_s" "$peer_n" "$HOSTS" "$BIG_N" "$SECTIONS" "$(nproc)" <<'PY'
 import json, os, re, sys
 out, res, sslscan_s, sslyze_s, peer_n, hosts, big_n, sections, cores = sys.argv[1:10]
@@ -359,6 +397,9 @@ if os.path.exists(f"{res}/little-window.json"):
         r.update({"little_scanner_max_fds": fds["max_fds"], "little_scanner_max_tcp_sessions": fds["max_tcp"],
                   "little_scanner_max_other_fds": fds["max_other"],
                   "little_scanner_other_fds_kinds": fds["other_kinds_at_max"]})
+
+if os.path.exists(f"{res}/passive.json"):
+    r.update(json.load(open(f"{res}/passive.json")))
 
 if os.path.exists(f"{res}/big.json"):
     big = json.load(open(f"{res}/big.json"))

@@ -230,6 +230,7 @@ enum Schema {
         registerLabel(in: &m)
         registerDNSSEC(&m)
         registerHeaders(in: &m)
+        registerPassive(&m)
         return m
     }
 }

@@ -112,9 +112,10 @@ public final class PostfixServer: @unchecked Sendable {
                 master += "  -o { \(name) = \(value) }\n"
             }
         }
-        // The daemons an smtpd session needs (MAIL FROM opens a cleanup stream), none
-        // chrooted.
+        // The daemons an smtpd session needs (MAIL FROM opens a cleanup stream), and the
+        // smtp client for relaying tests; none chrooted.
         master += """
+            smtp      unix  -       -       n       -       -       smtp
             pickup    unix  n       -       n       60      1       pickup
             cleanup   unix  n       -       n       -       0       cleanup
             qmgr      unix  n       -       n       300     1       qmgr
@@ -210,6 +211,17 @@ public final class PostfixServer: @unchecked Sendable {
             }
         }
         return count
+    }
+
+    /// Waits (polling, up to `timeout` seconds) until `condition` holds for the log; returns
+    /// whether it did.
+    public func waitForLog(timeout: Double = 30, _ condition: (String) -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if condition(log()) { return true }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return condition(log())
     }
 
     /// The instance's log so far.

@@ -1,0 +1,70 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Byte-level helpers over one log line. Every index is checked against the line's bounds;
+/// a helper returns nil (or false) rather than reading past the end.
+extension UnsafeBufferPointer where Element == UInt8 {
+    /// The first position at or after `from` where `needle` starts.
+    @inline(__always)
+    func find(_ needle: [UInt8], from: Int = 0) -> Int? {
+        guard let first = needle.first else { return from >= 0 && from <= count ? from : nil }
+        guard from >= 0, needle.count <= count - from else { return nil }
+        var position = from
+        let last = count - needle.count
+        while position <= last, let hit = find(byte: first, from: position), hit <= last {
+            if has(needle, at: hit) { return hit }
+            position = hit + 1
+        }
+        return nil
+    }
+
+    /// The first position at or after `from` holding `byte`.
+    @inline(__always)
+    func find(byte: UInt8, from: Int) -> Int? {
+        guard from >= 0, from < count, let base = baseAddress else { return nil }
+        guard let hit = memchr(base + from, Int32(byte), count - from) else { return nil }
+        return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+    }
+
+    @inline(__always)
+    func has(_ prefix: [UInt8], at position: Int) -> Bool {
+        guard position >= 0, prefix.count <= count - position else { return false }
+        for i in 0..<prefix.count where self[position + i] != prefix[i] { return false }
+        return true
+    }
+
+    @inline(__always)
+    func byte(_ position: Int) -> UInt8? {
+        position >= 0 && position < count ? self[position] : nil
+    }
+
+    /// The text of `range` (clamped to the line), invalid UTF-8 repaired.
+    func text(_ range: Range<Int>) -> String {
+        let lower = Swift.max(0, Swift.min(range.lowerBound, count))
+        let upper = Swift.max(lower, Swift.min(range.upperBound, count))
+        return String(decoding: UnsafeBufferPointer(rebasing: self[lower..<upper]), as: UTF8.self)
+    }
+
+    /// The decimal number of `range`, nil when it is empty or holds anything but digits.
+    func number(_ range: Range<Int>) -> Int? {
+        guard range.lowerBound >= 0, range.upperBound <= count, !range.isEmpty, range.count <= 18 else {
+            return nil
+        }
+        var n = 0
+        for i in range {
+            let digit = self[i] &- 48
+            guard digit < 10 else { return nil }
+            n = n * 10 + Int(digit)
+        }
+        return n
+    }
+}
+
+extension Array where Element == UInt8 {
+    init(ascii text: StaticString) {
+        self = Array(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+}

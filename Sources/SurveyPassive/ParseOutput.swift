@@ -1,0 +1,123 @@
+import COpenSSL
+import SurveyCore
+
+/// Why a line of a log was not used. Lines of other programs, and messages of the known
+/// programs that say nothing about connections, are not skipped but `irrelevant`.
+public enum SkipReason: String, Sendable, Hashable, CaseIterable, Comparable {
+    /// No syslog (or Exim mainlog) prefix: not a line of a mail log, or cut off.
+    case noPrefix = "no log prefix"
+    /// A line of the known kinds whose fields do not parse.
+    case malformed = "malformed line"
+    /// A line about a session whose first line is not in this input (it was in an earlier
+    /// file, or journald dropped it).
+    case sessionNotSeen = "session began before this input"
+    /// Postfix's submission services (`postfix/submission/smtpd`): mail clients, not MTAs.
+    case submission = "submission service"
+    /// Longer than `LogReader.maximumLineLength`.
+    case overlong = "line too long"
+
+    public static func < (a: SkipReason, b: SkipReason) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// What a parser made of the lines it was given: connections to store, and line counts.
+public struct ParseOutput: Sendable {
+    /// Connections finished (or given up on) since the last `take`.
+    public var connections: [PassiveConnection] = []
+    public var lines = 0
+    /// Lines that contributed to a connection.
+    public var used = 0
+    /// Lines of a log that carry nothing this tool counts.
+    public var irrelevant = 0
+    public var skipped: [SkipReason: Int] = [:]
+    /// The first and last time of a line read (seconds since 1970).
+    public var firstTime: Int64?
+    public var lastTime: Int64?
+
+    public init() {}
+
+    mutating func skip(_ reason: SkipReason) { skipped[reason, default: 0] += 1 }
+
+    @inline(__always)
+    mutating func saw(_ time: Int64) {
+        if firstTime == nil { firstTime = time }
+        lastTime = time
+    }
+
+    /// The connections collected so far, leaving none.
+    public mutating func takeConnections() -> [PassiveConnection] {
+        defer { connections.removeAll(keepingCapacity: true) }
+        return connections
+    }
+}
+
+/// A parser of one MTA's log: a state machine fed one line at a time, in log order.
+/// Correlation state (process ids, queue ids) lives in memory only and is bounded.
+public protocol PassiveLogParser {
+    /// Reads a line; any connections it completes go to `output.connections`.
+    mutating func consume(
+        _ line: UnsafeBufferPointer<UInt8>, clock: inout LogClock, into output: inout ParseOutput)
+    /// The input ended: every connection still open goes out, marked incomplete.
+    mutating func finish(into output: inout ParseOutput)
+}
+
+/// Connection keys: SHA-256 of the line that opened the connection, first 16 bytes in hex.
+/// The same process can write the same line twice in one second (two sessions from one
+/// client): the n-th repetition of a line within its second gets `#n` appended before
+/// hashing, so each connection keeps its own key and a copy of the log gives the same keys.
+struct ConnectionKeys {
+    private var second: Int64 = .min
+    private var seen: [String: Int] = [:]
+
+    mutating func key(_ line: UnsafeBufferPointer<UInt8>, time: Int64) -> String {
+        if time != second {
+            second = time
+            seen.removeAll(keepingCapacity: true)
+        }
+        let key = ConnectionKey.of(line)
+        let repetition = seen[key, default: 0]
+        seen[key] = repetition + 1
+        guard repetition > 0 else { return key }
+        var bytes = Array(line)
+        bytes.append(contentsOf: Array("#\(repetition)".utf8))
+        return bytes.withUnsafeBufferPointer { ConnectionKey.of($0) }
+    }
+}
+
+enum ConnectionKey {
+    static func of(_ line: UnsafeBufferPointer<UInt8>) -> String {
+        var digest = [UInt8](repeating: 0, count: 32)
+        var size: UInt32 = 0
+        _ = EVP_Digest(line.baseAddress, line.count, &digest, &size, EVP_sha256(), nil)
+        return hex(digest.prefix(16))
+    }
+
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    static func hex<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count * 2)
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 15)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// `host[ip]` (with an optional `:port` after it) at `range`: the host (nil for `unknown`)
+/// and the address. Nil when there are no brackets.
+func parsePeer(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> (
+    host: String?, ip: String, end: Int
+)? {
+    guard let open = line.find(byte: UInt8(ascii: "["), from: range.lowerBound), open < range.upperBound,
+        let close = line.find(byte: UInt8(ascii: "]"), from: open + 1), close <= range.upperBound
+    else { return nil }
+    let hostRange = range.lowerBound..<open
+    let unknown = hostRange.count == 7 && line.has(unknownWord, at: hostRange.lowerBound)
+    let host = hostRange.isEmpty || unknown ? nil : line.text(hostRange).lowercased()
+    var ip = line.text((open + 1)..<close)
+    if ip.hasPrefix("IPv6:") { ip.removeFirst(5) }
+    return (host, ip, close + 1)
+}
+
+private let unknownWord = Array(ascii: "unknown")

@@ -1,0 +1,155 @@
+import Foundation
+internal import GRDB
+import SurveyCore
+
+/// One ingested log file as `mxsurvey logs` read it: a row of `passive_files`.
+public struct PassiveFileRecord: Sendable, Hashable {
+    public var path: String
+    /// nil: the format was not recognised and nothing was read.
+    public var mta: PassiveMTA?
+    public var lines: Int
+    public var usedLines: Int
+    public var irrelevantLines: Int
+    /// Lines not used, by reason (`SkipReason`'s texts).
+    public var skipped: [String: Int]
+    /// Connections read from the file (including ones already stored).
+    public var connections: Int
+    /// Rows the file added, or completed (a connection an earlier ingest had only the start of).
+    public var storedConnections: Int
+    /// First and last time of a line (`YYYY-MM-DDTHH:MM:SSZ`).
+    public var firstAt: String?
+    public var lastAt: String?
+    /// Why the file was not read (to its end).
+    public var error: String?
+
+    public init(
+        path: String, mta: PassiveMTA?, lines: Int = 0, usedLines: Int = 0, irrelevantLines: Int = 0,
+        skipped: [String: Int] = [:], connections: Int = 0, storedConnections: Int = 0,
+        firstAt: String? = nil,
+        lastAt: String? = nil, error: String? = nil
+    ) {
+        self.path = path
+        self.mta = mta
+        self.lines = lines
+        self.usedLines = usedLines
+        self.irrelevantLines = irrelevantLines
+        self.skipped = skipped
+        self.connections = connections
+        self.storedConnections = storedConnections
+        self.firstAt = firstAt
+        self.lastAt = lastAt
+        self.error = error
+    }
+}
+
+/// A source of passive data (`--source`): one organisation's or server's logs.
+public struct PassiveSourceRecord: Sendable, Hashable {
+    public var id: Int64
+    public var name: String
+    public var pseudonymized: Bool
+}
+
+/// A source exists with peers stored the other way (in clear vs. as keyed hashes): mixing
+/// the two would count a peer twice.
+public struct PassiveSourceMismatch: Error, CustomStringConvertible {
+    public var source: String
+    public var storedPseudonymized: Bool
+    public var description: String {
+        storedPseudonymized
+            ? "source '\(source)' holds pseudonymized peers: ingest with --pseudonymize-peers (the same key) or use another --source"
+            : "source '\(source)' holds peers in clear: ingest without --pseudonymize-peers or use another --source"
+    }
+}
+
+extension ResultStore {
+    /// The source's id, created if it does not exist yet.
+    public func passiveSource(named name: String, pseudonymized: Bool) throws -> Int64 {
+        try write { db in
+            if let row = try Row.fetchOne(
+                db, sql: "SELECT id, pseudonymized FROM passive_sources WHERE name = ?", arguments: [name])
+            {
+                let stored: Bool = row[1]
+                guard stored == pseudonymized else {
+                    throw PassiveSourceMismatch(source: name, storedPseudonymized: stored)
+                }
+                return row[0]
+            }
+            try db.execute(
+                sql: "INSERT INTO passive_sources (name, pseudonymized, created_at) VALUES (?, ?, ?)",
+                arguments: [name, pseudonymized, ResultStore.timestamp() + "Z"])
+            return db.lastInsertedRowID
+        }
+    }
+
+    /// Stores connections in one transaction. A connection whose key the source already
+    /// holds replaces the stored row only when that row is incomplete (its log ended before
+    /// the connection did); otherwise it is not stored again. Returns the rows added or replaced.
+    @discardableResult
+    public func storePassive(source: Int64, _ connections: [PassiveConnection]) throws -> Int {
+        guard !connections.isEmpty else { return 0 }
+        return try write { db in
+            let insert = BoundInsert(
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO passive_connection_rows (source_id, key, mta, direction, started_at,
+                            peer_host, peer_ip, peer_domain, tls, tls_version, tls_cipher, trust, messages, complete)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT (source_id, key) DO UPDATE SET
+                            mta = excluded.mta, direction = excluded.direction, started_at = excluded.started_at,
+                            peer_host = excluded.peer_host, peer_ip = excluded.peer_ip,
+                            peer_domain = excluded.peer_domain, tls = excluded.tls,
+                            tls_version = excluded.tls_version, tls_cipher = excluded.tls_cipher,
+                            trust = excluded.trust, messages = excluded.messages, complete = excluded.complete
+                        WHERE passive_connection_rows.complete = 0
+                            AND (excluded.complete = 1 OR excluded.messages > passive_connection_rows.messages
+                                 OR excluded.tls > passive_connection_rows.tls)
+                        """), in: db)
+            var stored = 0
+            for c in connections {
+                try insert.set(1, source)
+                try insert.set(2, c.key)
+                try insert.set(3, c.mta.rawValue)
+                try insert.set(4, c.direction.rawValue)
+                try insert.set(5, Self.passiveTime(c.startedAt))
+                try insert.set(6, c.peerHost)
+                try insert.set(7, c.peerIP)
+                try insert.set(8, c.peerDomain)
+                try insert.set(9, c.tls ? 1 : 0)
+                try insert.set(10, c.tlsVersion)
+                try insert.set(11, c.tlsCipher)
+                try insert.set(12, c.trust?.rawValue)
+                try insert.set(13, c.messages)
+                try insert.set(14, c.complete ? 1 : 0)
+                try insert.execute()
+                stored += db.changesCount
+            }
+            return stored
+        }
+    }
+
+    /// Records what `mxsurvey logs` read from one file.
+    public func recordPassiveFile(source: Int64, _ file: PassiveFileRecord) throws {
+        let skipped =
+            "{"
+            + file.skipped.sorted { $0.key < $1.key }.map { "\(JSONText.string($0.key)):\($0.value)" }
+            .joined(separator: ",") + "}"
+        try write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO passive_files (source_id, path, mta, ingested_at, lines, used_lines,
+                        irrelevant_lines, skipped, connections, stored_connections, first_at, last_at, error)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    source, file.path, file.mta?.rawValue, ResultStore.timestamp() + "Z", file.lines,
+                    file.usedLines, file.irrelevantLines, skipped, file.connections, file.storedConnections,
+                    file.firstAt, file.lastAt, file.error,
+                ])
+        }
+    }
+
+    /// Seconds since 1970 as the passive tables store times: `YYYY-MM-DDTHH:MM:SSZ`.
+    public static func passiveTime(_ seconds: Int64) -> String {
+        Timestamp.format(Date(timeIntervalSince1970: TimeInterval(seconds))) + "Z"
+    }
+}

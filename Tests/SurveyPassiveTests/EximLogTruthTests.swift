@@ -1,0 +1,116 @@
+import Foundation
+import SurveyCore
+import SurveyStore
+import TestSupport
+import Testing
+
+@testable import SurveyPassive
+
+/// A real Exim (Debian's exim4, unpacked by scripts/fetch-exim.sh) on loopback receives
+/// from swaks and relays to a real Postfix with and without TLS; its mainlog, ingested,
+/// gives exactly what the test sent. Skipped only when the packages cannot be downloaded.
+@Suite(
+    .serialized,
+    .enabled(
+        if: EximServer.unavailableReason == nil,
+        "Exim cannot be fetched here (apt-get download exim4-daemon-light fails): see scripts/fetch-exim.sh"))
+struct EximLogTruthTests {
+    static let eximAddress = "127.0.113.1"
+    static let tlsRelay = "127.0.113.2"
+    static let plainRelay = "127.0.113.3"
+
+    @Test func eximMainlogFiguresEqualWhatWasSent() async throws {
+        let ca = try TestCA()
+        let mxCert = try ca.issue(names: ["mx.exim.example"])
+        let relayCert = try ca.issue(names: ["mx.tls.example"])
+        let downstream = try PostfixServer(
+            services: [
+                .init(
+                    address: Self.tlsRelay,
+                    settings: [
+                        ("smtpd_tls_security_level", "may"), ("smtpd_tls_cert_file", relayCert.certPath),
+                        ("smtpd_tls_key_file", relayCert.keyPath),
+                    ]),
+                .init(address: Self.plainRelay, settings: [("smtpd_tls_security_level", "none")]),
+            ], myhostname: "mx.relay.example", destinations: ["localhost"],
+            mainSettings: [
+                ("mynetworks", "127.0.0.0/8"),
+                ("transport_maps", "inline:{tls.example=discard:, plain.example=discard:}"),
+            ])
+        defer { downstream.stop() }
+        try downstream.start()
+        let exim = try EximServer(
+            address: Self.eximAddress, certPath: mxCert.certPath, keyPath: mxCert.keyPath,
+            tlsRelay: Self.tlsRelay, plainRelay: Self.plainRelay, caFile: ca.caPEMPath)
+        defer { exim.stop() }
+        try exim.start()
+
+        let base = [
+            "--server", Self.eximAddress, "--port", "25", "--ehlo", "client.sender.example", "--from",
+            "alice.secretsender@sender.example",
+        ]
+        try expectSent(base + ["--to", "bob.secretrcpt1@test.example"])
+        try expectSent(base + ["--to", "bob.secretrcpt2@test.example", "--tls", "--tls-protocol", "tlsv1_2"])
+        try expectSent(base + ["--to", "bob.secretrcpt3@test.example", "--tls", "--tls-protocol", "tlsv1_3"])
+        // Not in the mainlog as messages, so not connections (docs/passive.md): a failed
+        // STARTTLS, a session without mail, a rejected recipient.
+        let failed = try swaks(
+            base + [
+                "--to", "bob.secretrcpt4@test.example", "--tls", "--tls-protocol", "tlsv1", "--tls-cipher",
+                "DEFAULT:@SECLEVEL=0",
+            ])
+        #expect(failed.status != 0, "\(failed.output)")
+        try expectSent(base + ["--to", "bob.secretrcpt5@test.example", "--quit-after", "EHLO"])
+        #expect(try swaks(base + ["--to", "bob.secretrcpt6@reject.test.example"]).status != 0)
+        try expectSent(base + ["--to", "carol.secretrcpt7@tls.example,dave.secretrcpt8@tls.example"])
+        try expectSent(base + ["--to", "erin.secretrcpt9@plain.example", "--tls"])
+
+        let settled = await exim.waitForLog { log in
+            log.components(separatedBy: " <= ").count - 1 == 5
+                && log.components(separatedBy: " => ").count - 1 == 3 + 2
+                && log.components(separatedBy: " Completed").count - 1 == 5
+        }
+        #expect(settled, "\(exim.log())")
+
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mxs-exim-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let logCopy = dir + "/mainlog"
+        try FileManager.default.copyItem(atPath: exim.mainlog, toPath: logCopy)
+        let store = try ResultStore(path: dir + "/r.db")
+        let source = try store.passiveSource(named: "exim", pseudonymized: false)
+        let ingest = PassiveIngest(format: nil, suffixes: try PublicSuffixList())
+        let summaries = try ingest.run([try LogReader(path: logCopy)]) {
+            try store.storePassive(source: source, $0)
+        }
+        let summary = try #require(summaries.first)
+        #expect(summary.mta == .exim)
+        #expect(summary.error == nil)
+        #expect(summary.output.skipped.isEmpty, "\(summary.output.skipped)")
+
+        let totals = Dictionary(
+            uniqueKeysWithValues: try store.passiveCounts(source: "exim").map { ($0.direction, $0) })
+        let inbound = try #require(totals[.inbound])
+        #expect(inbound.connections == 5)
+        #expect(inbound.tlsConnections == 3)
+        #expect(inbound.messages == 5)
+        #expect(inbound.tlsMessages == 3)
+        let outbound = try #require(totals[.outbound])
+        #expect(outbound.connections == 2)
+        #expect(outbound.tlsConnections == 1)
+        #expect(outbound.messages == 2)
+        #expect(outbound.tlsMessages == 1)
+        let versions = try store.passiveCounts(source: "exim", by: .tlsVersion)
+            .map { "\($0.direction.rawValue) \($0.group ?? "-") \($0.connections) \($0.messages)" }
+        #expect(versions == ["in - 2 2", "in TLSv1.2 1 1", "in TLSv1.3 2 2", "out - 1 1", "out TLSv1.3 1 1"])
+        let plaintext = try store.passivePlaintextPeers(source: "exim")
+        #expect(
+            plaintext.map { "\($0.direction.rawValue) \($0.peerIP ?? "-") \($0.connections) \($0.messages)" }
+                == ["in 127.0.0.1 2 2", "out \(Self.plainRelay) 1 1"])
+
+        let raw = databaseBytes(dir + "/r.db")
+        for secret in ["secretsender", "secretrcpt", "@test.example", "sender.example"] {
+            #expect(raw.range(of: Data(secret.utf8)) == nil, "\(secret) is in the store")
+        }
+    }
+}

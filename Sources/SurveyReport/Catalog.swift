@@ -1,4 +1,5 @@
 import Foundation
+import SurveyStore
 
 /// The units a figure can be counted in (see docs/reports.md, "Units").
 public enum ReportUnit: String, CaseIterable, Sendable, Codable {
@@ -392,5 +393,206 @@ enum SeriesText {
 
     static func number(_ v: Double) -> String {
         v == v.rounded() ? String(Int(v)) : String(format: "%.1f", v)
+    }
+}
+
+// MARK: - Passive figures (mxsurvey logs, mxsurvey headers)
+
+/// Every reader-facing text of the passive section (docs/reports.md, "Passive figures").
+enum PassiveCatalog {
+    static let sectionTitle = "Passive figures: the own mail servers' connections and messages"
+    static let onlyTitle = "Mail transport encryption: passive figures"
+    static let intro =
+        "Counted from the own mail servers' logs (mxsurvey logs) and delivered messages' Received headers "
+        + "(mxsurvey headers), not by scanning: how much of the mail actually travelled encrypted."
+    static let headlinesTitle = "In brief"
+    static let figuresTitle = "Figures"
+    static let versionsTitle = "By TLS version"
+    static let trustTitle = "Outbound deliveries by trust level"
+    static let peersTitle = "By peer"
+    static let daysTitle = "Per day"
+    static let trendTitle = "Daily encrypted share"
+    static let trendNote =
+        "Share of each day's units that travelled encrypted, per direction; a day without units of a direction "
+        + "has no point."
+    static let wouldBreakTitle = "What enforcing TLS would break"
+    static let wouldBreakNote =
+        "Peers that sent mail to the own servers (in) or received mail from them (out) over plaintext "
+        + "connections in the period, with the plaintext connections and the messages over them. Joined with the "
+        + "latest finished scan of the store: whether the MX hosts of the peer's registrable domain offered "
+        + "STARTTLS and negotiated TLS 1.2 or newer."
+    static let noPlaintextPeers = "No peer used a plaintext connection in the period."
+    static let allSources = "all sources"
+    static let noDays = "no dated units"
+    static let sourceLabel = "Source"
+    static let periodLabel = "Period (UTC)"
+    static let joinedScanLabel = "Joined scan"
+    static let noScanJoined = "none (the store holds no finished scan)"
+    static let unitColumn = "Unit"
+    static let groupColumn = "Group"
+    static let dayColumn = "Day"
+    static let encryptedColumn = "Encrypted"
+    static let nColumn = "n"
+    static let bigNColumn = "N"
+    static let shareColumn = "Share"
+    static let leftOutColumn = "Left out"
+    static let wouldBreakColumns = [
+        "Direction", "Peer host", "Peer IP", "Peer domain", "Connections", "Messages", "First seen",
+        "Last seen",
+        "Scan match", "MX offers STARTTLS", "MX TLS 1.2+",
+    ]
+    static let yes = "yes"
+    static let no = "no"
+    static let none = "none"
+    static let notApplicable = "–"
+    static let noHost = "(no host name)"
+    static let notNamed = "(not named)"
+
+    static func period(_ first: String?, _ last: String?) -> String {
+        guard let first, let last else { return noDays }
+        return first == last ? first : "\(first) to \(last)"
+    }
+
+    static func peersShown(_ limit: Int) -> String {
+        "The \(limit) peers with the most units per unit and kind of peer; every share over that peer's own units."
+    }
+
+    static func wouldBreakShown(_ shown: Int, _ total: Int) -> String {
+        shown == total ? "\(total) plaintext peers." : "The first \(shown) of \(total) plaintext peers."
+    }
+
+    static func unmatched(_ counts: [String: Int]) -> String {
+        let parts = ScanMatch.allCases.compactMap { m -> String? in
+            guard m != .matched, let k = counts[m.rawValue], k > 0 else { return nil }
+            return "\(k) \(m.title)"
+        }
+        return parts.isEmpty
+            ? "The join matched every plaintext peer."
+            : "Not matched with the scan: " + parts.joined(separator: ", ") + "."
+    }
+
+    /// "62.5% of all inbound connections were encrypted (TLS 1.3: 50.0%)"
+    static func headline(_ f: PassiveFigure, tls13: PassiveFigure?) -> String {
+        guard f.denominator > 0 else { return "No \(f.unit.noun) could be counted" }
+        return
+            "\(Fmt.percent(f.share)) of all \(f.unit.noun) were encrypted (TLS 1.3: \(Fmt.percent(tls13?.share ?? 0)))"
+    }
+
+    /// "5 of 8 inbound connections, 2026-11-01 to 2026-11-03; nothing left out."
+    static func headlineTail(_ f: PassiveFigure, period: String) -> String {
+        "\(f.numerator) of \(f.denominator) \(f.unit.noun), \(period); " + leftOutClause(f.leftOut)
+    }
+
+    static func leftOutClause(_ map: [String: Int]) -> String {
+        let text = leftOut(map)
+        return text == none ? "nothing left out." : "left out: \(text)."
+    }
+
+    static func leftOut(_ map: [String: Int]) -> String {
+        let parts = PassiveLeftOut.allCases.compactMap { r -> String? in
+            guard let k = map[r.rawValue], k > 0 else { return nil }
+            return "\(k) \(r.title)"
+        }
+        return parts.isEmpty ? none : parts.joined(separator: ", ")
+    }
+
+    static func version(_ v: String?) -> String {
+        guard let v else { return notNamed }
+        switch v {
+        case "TLSv1.3": return "TLS 1.3"
+        case "TLSv1.2": return "TLS 1.2"
+        case "TLSv1.1": return "TLS 1.1"
+        case "TLSv1", "TLSv1.0": return "TLS 1.0"
+        default: return v
+        }
+    }
+}
+
+extension PassiveUnit {
+    public var title: String {
+        switch self {
+        case .connectionIn: "Inbound connections"
+        case .connectionOut: "Outbound connections"
+        case .message: "Inbound messages (last external hop)"
+        case .delivery: "Outbound deliveries"
+        }
+    }
+
+    /// Plural noun in sentences ("62.5% of all inbound connections …").
+    public var noun: String {
+        switch self {
+        case .connectionIn: "inbound connections"
+        case .connectionOut: "outbound connections"
+        case .message: "inbound messages"
+        case .delivery: "outbound deliveries"
+        }
+    }
+
+    public var definition: String {
+        switch self {
+        case .connectionIn:
+            "SMTP connections a client opened to the own server, one per connection line of the log "
+                + "(passive_connections, direction in); encrypted when TLS was established on it."
+        case .connectionOut:
+            "SMTP connections the own server opened to deliver (passive_connections, direction out); encrypted "
+                + "when TLS was established on it."
+        case .message:
+            "Messages received, each counted by its last external Received: hop, the hop into the own "
+                + "organisation (message_hops, last_external = 1); encrypted when that hop says TLS."
+        case .delivery:
+            "Messages the own server delivered (passive_connections.messages of direction out), each by the "
+                + "connection that carried it; by trust level as the log names the peer's certificate check."
+        }
+    }
+}
+
+extension PassiveBreakdown {
+    public var title: String {
+        switch self {
+        case .total: "All"
+        case .tlsVersion: "TLS version"
+        case .trust: "Trust level"
+        case .day: "Day (UTC)"
+        case .peerHost: "Peer host"
+        case .peerIP: "Peer IP"
+        case .peerDomain: "Peer domain"
+        }
+    }
+}
+
+extension PassiveLeftOut {
+    public var title: String {
+        switch self {
+        case .tlsNotSaid: "TLS not said"
+        case .noExternalHop: "no external hop"
+        case .unreadableHop: "unreadable hop"
+        case .notOwnServer: "not an own server"
+        case .trustNotLogged: "trust not logged"
+        case .noDate: "no date"
+        }
+    }
+
+    public var definition: String {
+        switch self {
+        case .tlsNotSaid:
+            "Message: the last external hop's Received: header does not say whether TLS was used."
+        case .noExternalHop: "Message: every hop was internal (local submission, internal relays)."
+        case .unreadableHop: "Message: a hop without a by host came before any external hop."
+        case .notOwnServer: "Message: the topmost by host is none of --own-hosts."
+        case .trustNotLogged: "Delivery: encrypted, but the log does not name the trust level (OpenSMTPD)."
+        case .noDate: "Message per day: the last external hop carries no date."
+        }
+    }
+}
+
+extension ScanMatch {
+    public var title: String {
+        switch self {
+        case .matched: "matched"
+        case .noScan: "no finished scan in the store"
+        case .noDomain: "no host name, so no domain"
+        case .notInScan: "domain not in the scan"
+        case .notTested: "no MX IP of the domain answered"
+        }
     }
 }

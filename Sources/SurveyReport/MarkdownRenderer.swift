@@ -188,6 +188,7 @@ struct MarkdownRenderer {
             r.definitions.map { ["`\($0.id)`", Self.esc($0.definition), Self.esc($0.denominator)] })
         out += table(
             ["Left out", "Meaning"], r.reasons.map { ["`\($0.id)`", Self.esc($0.definition)] })
+        if let passive = r.passive { out += PassiveText.markdown(passive, level: 2) }
         return out
     }
 

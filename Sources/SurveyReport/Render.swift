@@ -155,7 +155,8 @@ enum JSONRenderer {
 /// One row per figure: `id,unit,numerator,denominator,share,left_out,tag`; `share` is a
 /// fraction with four decimals (empty when there is no denominator), `left_out` lists
 /// `reason=n` pairs separated by `;` in reason-id order, `tag` is empty for the figures of the
-/// whole report and set for the per-tag rows that follow.
+/// whole report and set for the per-tag rows that follow. A passive section follows after an
+/// empty line as a table of its own (`PassiveText.csv`).
 enum CSVRenderer {
     static func field(_ s: String) -> String {
         var v = s
@@ -187,6 +188,8 @@ enum CSVRenderer {
         }
         rows(report.figures, tag: "")
         for t in report.tags { rows(t.figures, tag: t.tag) }
+        // The passive figures follow after an empty line, with their own header.
+        if let passive = report.passive { out += "\r\n" + PassiveText.csv(passive) }
         return out
     }
 }

@@ -26,6 +26,12 @@ struct ReportCommand: ParsableCommand {
             scans before it of the same input list with the same measurement options \
             (--tag, --exclude, --allow-private, --no-probe, --no-plaintext-probe, --ca-file, \
             --port); --series all takes every scan of the store.
+
+            When the store holds passive data (mxsurvey logs, mxsurvey headers) the report \
+            has a passive section: the encrypted share of inbound and outbound connections, \
+            inbound messages and outbound deliveries, per TLS version, trust level, peer and \
+            day, and what enforcing TLS would break (--source NAME: one source only). A store \
+            with passive data and no scan gives a passive-only report.
             """)
 
     @Option(help: "SQLite result database.")
@@ -55,6 +61,12 @@ struct ReportCommand: ParsableCommand {
     )
     var until: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Passive section: only this source (--source of mxsurvey logs/headers; default: all).",
+            valueName: "NAME"))
+    var source: String?
+
     @Option(help: "Output format: html, md, csv or json.")
     var format: ReportFormat = .md
 
@@ -63,6 +75,9 @@ struct ReportCommand: ParsableCommand {
 
     func validate() throws {
         _ = try seriesFilter()
+        if let source, source.isEmpty || source.contains(where: \.isNewline) {
+            throw ValidationError("--source: a source name is one non-empty line")
+        }
     }
 
     /// The series options, checked: each date a day, `--since` not after `--until`.
@@ -82,6 +97,21 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         let filter = try seriesFilter()
         let builder = ReportBuilder(store: try openReadOnlyStore(db))
+        let hasScans = try RuntimeFailure.mapping("cannot read '\(db)'") { try builder.hasScans() }
+        if !hasScans, scan == nil, compare == nil, tag == nil {
+            // Only passive data (mxsurvey logs, mxsurvey headers): a passive-only report.
+            let report: PassiveOnlyReport
+            do {
+                report = try builder.buildPassiveOnly(source: source)
+            } catch ReportError.sourceNotFound(let name, let available) {
+                throw ValidationError(
+                    "--source: \(ReportError.sourceNotFound(name, available: available).description)")
+            } catch {
+                throw RuntimeFailure("cannot build the report of '\(db)'", error)
+            }
+            try write(render(report, format: format))
+            return
+        }
         if scan == nil {
             let (chosen, newer) = try RuntimeFailure.mapping("cannot read '\(db)'") {
                 try builder.defaultScan()
@@ -99,16 +129,21 @@ struct ReportCommand: ParsableCommand {
         }
         let report: Report
         do {
-            report = try builder.build(scan: scan, compare: compare, tag: tag, series: filter)
+            report = try builder.build(
+                scan: scan, compare: compare, tag: tag, series: filter, passiveSource: source)
         } catch ReportError.scanNotFound(let id) {
             throw ValidationError("\(id == compare ? "--compare" : "--scan") \(id): no such scan in '\(db)'")
         } catch let error as ReportError {
             if case .tagNotFound = error { throw ValidationError("--tag: \(error)") }
+            if case .sourceNotFound = error { throw ValidationError("--source: \(error)") }
             throw RuntimeFailure("cannot build the report of '\(db)'", error)
         } catch {
             throw RuntimeFailure("cannot build the report of '\(db)'", error)
         }
-        let text = render(report, format: format)
+        try write(render(report, format: format))
+    }
+
+    private func write(_ text: String) throws {
         if let out {
             try RuntimeFailure.mapping("cannot write '\(out)'") {
                 try text.write(toFile: out, atomically: true, encoding: .utf8)

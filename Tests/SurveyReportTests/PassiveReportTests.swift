@@ -194,6 +194,27 @@ import Testing
         #expect(p.wouldBreakUnmatched == ["no_domain": 1])
     }
 
+    @Test func theQueryFileGivesTheReportsRows() throws {
+        let (dir, path) = try Self.store(scans: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try ReadOnlyStore(path: path)
+        let sql = try String(
+            contentsOf: repositoryRoot.appendingPathComponent("queries/enforce_tls_would_break.sql"), encoding: .utf8)
+        let result = try QueryRunner.run(sql: sql, store: store)
+        let peers = try store.enforceTLSWouldBreak()
+        #expect(peers.count == Self.rows.count(where: { $0.version == nil }) - 1 + Self.otherRows.count)
+        func flag(_ b: Bool?) -> String? { b.map { $0 ? "1" : "0" } }
+        #expect(
+            result.rows
+                == peers.map {
+                    [
+                        $0.direction.rawValue, $0.peerHost, $0.peerIP, $0.peerDomain, String($0.connections),
+                        String($0.messages), $0.firstSeen, $0.lastSeen, $0.scan.map { String($0) }, $0.match.rawValue,
+                        flag($0.mxStarttls), flag($0.mxTLS12),
+                    ]
+                })
+    }
+
     /// Per scanned domain: every MX IP that answered offered STARTTLS; every one that offered
     /// it negotiated TLS 1.2+ (nil when none offered it). Computed from the raw results rows.
     static func scanTruth(path: String, scan: Int64) throws -> [String: (starttls: Bool?, tls12: Bool?)] {

@@ -251,8 +251,9 @@ enum PassiveText {
     }
 }
 
-/// The daily encrypted share of each direction's connections: x by day, y by the series
-/// chart's percent rule (`PercentAxis`), SVG without scripts.
+/// The daily encrypted share of each direction's connections: x one slot per day (labels
+/// thinned so they never touch), y by the series chart's percent rule (`PercentAxis`: 0–100 %
+/// unless the values lie close, then zoomed with a break mark), SVG without scripts.
 struct PassiveChart {
     let section: PassiveSection
     init(_ section: PassiveSection) { self.section = section }
@@ -271,22 +272,20 @@ struct PassiveChart {
         let plotW = Self.width - Self.left - Self.right
         let plotH = Self.height - Self.top - Self.bottom
         let plotBottom = Self.top + plotH
-        let lines: [(PassiveUnit, [(Date, PassiveFigure)])] = Self.units.map { u in
-            (
-                u,
-                section.figures(u, by: .day).compactMap { f in
-                    guard let d = f.group, f.share != nil, let date = Timestamp.parse(d + "T00:00:00Z") else {
-                        return nil
-                    }
-                    return (date, f)
-                }
-            )
+        // x: one slot per day of the period that has a point, in order; evenly spaced, since
+        // the points are days.
+        let lines: [(PassiveUnit, [PassiveFigure])] = Self.units.map { u in
+            (u, section.figures(u, by: .day).filter { $0.group != nil && $0.share != nil })
         }
-        let dates = lines.flatMap { $0.1.map(\.0) }
-        let first = dates.min() ?? Date(timeIntervalSince1970: 0)
-        let last = dates.max() ?? first
-        let time = TimeAxis(start: first, end: last, left: Self.left, width: plotW)
-        let percent = PercentAxis(shares: lines.flatMap { $0.1.compactMap(\.1.share) })
+        let days = Set(lines.flatMap { $0.1.compactMap(\.group) }).sorted()
+        let slot = plotW / Double(max(days.count, 1))
+        func x(_ day: String) -> Double {
+            Self.left + slot * (Double(days.firstIndex(of: day) ?? 0) + 0.5)
+        }
+        // Every k-th day is labelled, so that labels (`YYYY-MM-DD`) never touch.
+        let labelWidth = 10 * TimeAxis.charWidth + TimeAxis.gap
+        let every = max(1, Int((labelWidth / slot).rounded(.up)))
+        let percent = PercentAxis(shares: lines.flatMap { $0.1.compactMap(\.share) })
         var s = "<svg class=\"chart\" viewBox=\"0 0 \(fmt(Self.width)) \(fmt(Self.height))\" width=\"100%\" "
         s += "role=\"img\" aria-label=\"\(htmlEscape(PassiveCatalog.trendTitle))\">"
         var lx = Self.left
@@ -309,19 +308,18 @@ struct PassiveChart {
             s += "<path class=\"axbreak\" d=\"M\(fmt(x - 5)) \(fmt(plotBottom + 1)) l10 -4 M\(fmt(x - 5)) "
             s += "\(fmt(plotBottom + 5)) l10 -4\"/>"
         }
-        for t in time.ticks {
-            let x = time.x(t.date)
+        for (i, day) in days.enumerated() where i % every == 0 {
+            let xd = x(day)
             s +=
-                "<line x1=\"\(fmt(x))\" x2=\"\(fmt(x))\" y1=\"\(fmt(plotBottom))\" y2=\"\(fmt(plotBottom + 5))\" "
+                "<line x1=\"\(fmt(xd))\" x2=\"\(fmt(xd))\" y1=\"\(fmt(plotBottom))\" y2=\"\(fmt(plotBottom + 5))\" "
             s += "class=\"base\"/>"
-            s += "<text x=\"\(fmt(x))\" y=\"\(fmt(plotBottom + 19))\" class=\"tick\" "
-            s +=
-                "font-size=\"\(fmt(TimeAxis.fontSize))\" text-anchor=\"middle\">\(htmlEscape(t.label))</text>"
+            s += "<text x=\"\(fmt(xd))\" y=\"\(fmt(plotBottom + 19))\" class=\"tick\" "
+            s += "font-size=\"\(fmt(TimeAxis.fontSize))\" text-anchor=\"middle\">\(htmlEscape(day))</text>"
         }
         for (i, line) in lines.enumerated() {
             let color = HTMLRenderer.seriesColors[i % HTMLRenderer.seriesColors.count]
-            let coords = line.1.map { (date, f) in
-                (time.x(date), percent.y(f.share ?? 0, top: Self.top, height: plotH), f)
+            let coords = line.1.map { f in
+                (x(f.group ?? ""), percent.y(f.share ?? 0, top: Self.top, height: plotH), f)
             }
             if coords.count >= 2 {
                 let path = coords.map { "\(fmt($0.0)),\(fmt($0.1))" }.joined(separator: " ")

@@ -199,7 +199,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let store = try ReadOnlyStore(path: path)
         let sql = try String(
-            contentsOf: repositoryRoot.appendingPathComponent("queries/enforce_tls_would_break.sql"), encoding: .utf8)
+            contentsOf: repositoryRoot.appendingPathComponent("queries/enforce_tls_would_break.sql"),
+            encoding: .utf8)
         let result = try QueryRunner.run(sql: sql, store: store)
         let peers = try store.enforceTLSWouldBreak()
         #expect(peers.count == Self.rows.count(where: { $0.version == nil }) - 1 + Self.otherRows.count)
@@ -209,7 +210,8 @@ import Testing
                 == peers.map {
                     [
                         $0.direction.rawValue, $0.peerHost, $0.peerIP, $0.peerDomain, String($0.connections),
-                        String($0.messages), $0.firstSeen, $0.lastSeen, $0.scan.map { String($0) }, $0.match.rawValue,
+                        String($0.messages), $0.firstSeen, $0.lastSeen, $0.scan.map { String($0) },
+                        $0.match.rawValue,
                         flag($0.mxStarttls), flag($0.mxTLS12),
                     ]
                 })
@@ -263,6 +265,31 @@ import Testing
         #expect(csv.contains("encrypted,connection_in,total,,2,6,0.3333,\r\n"))
         let decoded = try JSONDecoder().decode(Report.self, from: Data(json.utf8))
         #expect(decoded.passive == p)
+    }
+
+    @Test func theTrendChartHasAPointPerDayAndDirection() throws {
+        let (dir, path) = try Self.store(scans: false)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let p = try ReportBuilder(store: try ReadOnlyStore(path: path)).buildPassiveOnly(source: "mx1")
+            .passive
+        let svg = PassiveChart(p).svg()
+        var points = 0
+        for (direction, unit) in [
+            (PassiveDirection.inbound, PassiveUnit.connectionIn), (.outbound, .connectionOut),
+        ] {
+            let rows = Self.rows.filter { $0.dir == direction }
+            for d in Set(rows.map { Self.day($0.at) }) {
+                let ofDay = rows.filter { Self.day($0.at) == d }
+                let tls = ofDay.filter { $0.version != nil }.count
+                let share = Fmt.percent(Double(tls) / Double(ofDay.count))
+                #expect(
+                    svg.contains("<title>\(unit.title) \(d): \(share) (\(tls) of \(ofDay.count))</title>"))
+                points += 1
+            }
+        }
+        #expect(svg.components(separatedBy: "<circle ").count - 1 == points)
+        #expect(svg.contains(">2026-11-01</text>") && svg.contains(">2026-11-02</text>"))
+        #expect(!svg.contains("<script"))
     }
 
     @Test func passiveOnlyStoreReports() throws {

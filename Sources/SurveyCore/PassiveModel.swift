@@ -27,9 +27,9 @@ public enum PassiveTrust: String, Sendable, Hashable, Codable, CaseIterable {
 /// view (docs/schema.md). Holds no local part, address, subject, message or queue id.
 public struct PassiveConnection: Sendable, Hashable {
     /// Identity for de-duplication: a digest of the log line that opened the connection
-    /// (docs/passive.md), 32 hex digits. Ingesting the same line again, from any copy of the
+    /// (docs/passive.md), 64 bits. Ingesting the same line again, from any copy of the
     /// file, gives the same key.
-    public var key: String
+    public var key: Int64
     public var mta: PassiveMTA
     public var direction: PassiveDirection
     /// Seconds since 1970 (UTC) of the line that opened the connection.
@@ -52,7 +52,7 @@ public struct PassiveConnection: Sendable, Hashable {
     public var complete: Bool
 
     public init(
-        key: String, mta: PassiveMTA, direction: PassiveDirection, startedAt: Int64,
+        key: Int64, mta: PassiveMTA, direction: PassiveDirection, startedAt: Int64,
         peerHost: String?, peerIP: String?, peerDomain: String? = nil, tls: Bool = false,
         tlsVersion: String? = nil, tlsCipher: String? = nil, trust: PassiveTrust? = nil,
         messages: Int = 0, complete: Bool = true

@@ -23,7 +23,7 @@ public final class LogReader {
     public private(set) var overlongLines = 0
 
     private let file: gzFile
-    private let capacity = 1 << 20
+    private let capacity = 256 * 1024
     private let buffer: UnsafeMutablePointer<UInt8>
     private var start = 0
     private var end = 0

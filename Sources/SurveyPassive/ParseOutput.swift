@@ -60,15 +60,16 @@ public protocol PassiveLogParser {
     mutating func finish(into output: inout ParseOutput)
 }
 
-/// Connection keys: SHA-256 of the line that opened the connection, first 16 bytes in hex.
+/// Connection keys: the first 8 bytes of the SHA-256 of the line that opened the connection
+/// (big-endian, as a signed integer).
 /// The same process can write the same line twice in one second (two sessions from one
 /// client): the n-th repetition of a line within its second gets `#n` appended before
 /// hashing, so each connection keeps its own key and a copy of the log gives the same keys.
 struct ConnectionKeys {
     private var second: Int64 = .min
-    private var seen: [String: Int] = [:]
+    private var seen: [Int64: Int] = [:]
 
-    mutating func key(_ line: UnsafeBufferPointer<UInt8>, time: Int64) -> String {
+    mutating func key(_ line: UnsafeBufferPointer<UInt8>, time: Int64) -> Int64 {
         if time != second {
             second = time
             seen.removeAll(keepingCapacity: true)
@@ -84,11 +85,13 @@ struct ConnectionKeys {
 }
 
 enum ConnectionKey {
-    static func of(_ line: UnsafeBufferPointer<UInt8>) -> String {
+    static func of(_ line: UnsafeBufferPointer<UInt8>) -> Int64 {
         var digest = [UInt8](repeating: 0, count: 32)
         var size: UInt32 = 0
         _ = EVP_Digest(line.baseAddress, line.count, &digest, &size, EVP_sha256(), nil)
-        return hex(digest.prefix(16))
+        var key: UInt64 = 0
+        for byte in digest.prefix(8) { key = key << 8 | UInt64(byte) }
+        return Int64(bitPattern: key)
     }
 
     private static let digits = Array("0123456789abcdef".utf8)

@@ -49,6 +49,15 @@ public struct PassiveIngest {
     public func run(
         _ readers: [LogReader], store: ([PassiveConnection]) throws -> Int
     ) throws -> [LogFileSummary] {
+        try run(readers) { batch, _ in try store(batch) }
+    }
+
+    /// `run`, telling `store` the index (in the returned summaries) of the file each batch
+    /// came from; for a store that writes in the background and reports what it stored per
+    /// file later (its return value is then 0).
+    public func run(
+        _ readers: [LogReader], store: ([PassiveConnection], _ file: Int) throws -> Int
+    ) throws -> [LogFileSummary] {
         struct Planned {
             var reader: LogReader
             var mta: PassiveMTA?
@@ -78,7 +87,7 @@ public struct PassiveIngest {
         var domains: [String: String?] = [:]
         var pending: [PassiveConnection] = []
 
-        func flush(_ summary: inout LogFileSummary) throws {
+        func flush(_ summary: inout LogFileSummary, _ index: Int) throws {
             guard !pending.isEmpty else { return }
             for i in pending.indices {
                 if let host = pending[i].peerHost {
@@ -94,7 +103,7 @@ public struct PassiveIngest {
                 if let pseudonymizer { pending[i] = pseudonymizer.apply(pending[i]) }
             }
             summary.connections += pending.count
-            summary.stored += try store(pending)
+            summary.stored += try store(pending, index)
             pending.removeAll(keepingCapacity: true)
         }
 
@@ -116,7 +125,7 @@ public struct PassiveIngest {
                     parser.consume(line, clock: &clock, into: &output)
                     if output.connections.count >= batchSize {
                         pending.append(contentsOf: output.takeConnections())
-                        try flush(&summary)
+                        try flush(&summary, summaries.count)
                     }
                 }
             } catch let error as LogReadError {
@@ -128,7 +137,7 @@ public struct PassiveIngest {
                 output.skipped[.overlong, default: 0] += overlong
             }
             pending.append(contentsOf: output.takeConnections())
-            try flush(&summary)
+            try flush(&summary, summaries.count)
             summary.output = output
             parsers[mta] = parser
             lastFileOf[mta] = summaries.count
@@ -143,7 +152,7 @@ public struct PassiveIngest {
             let connections = output.takeConnections()
             summaries[index].openAtEnd += connections.filter { !$0.complete }.count
             pending = connections
-            try flush(&summaries[index])
+            try flush(&summaries[index], index)
         }
         return summaries
     }

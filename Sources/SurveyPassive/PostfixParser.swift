@@ -14,7 +14,7 @@ import SurveyCore
 ///   queue id with `status=sent` over it.
 public struct PostfixParser: PassiveLogParser {
     final class Inbound {
-        let key: String
+        let key: Int64
         let started: Int64
         let host: String?
         let ip: String
@@ -26,7 +26,7 @@ public struct PostfixParser: PassiveLogParser {
         var pending = 0
         var closed = false
         var emitted = false
-        init(key: String, started: Int64, host: String?, ip: String) {
+        init(key: Int64, started: Int64, host: String?, ip: String) {
             self.key = key
             self.started = started
             self.host = host
@@ -35,19 +35,19 @@ public struct PostfixParser: PassiveLogParser {
     }
 
     final class Outbound {
-        let key: String
+        let key: Int64
         let started: Int64
-        let relay: String
+        let relay: Int
         let host: String?
         let ip: String
         var tls = false
         var version: String?
         var cipher: String?
         var trust: PassiveTrust?
-        var queueIDs: Set<String> = []
-        var delivered: Set<String> = []
+        var queueIDs: Set<Int> = []
+        var delivered: Set<Int> = []
         var emitted = false
-        init(key: String, started: Int64, relay: String, host: String?, ip: String) {
+        init(key: Int64, started: Int64, relay: Int, host: String?, ip: String) {
             self.key = key
             self.started = started
             self.relay = relay
@@ -70,11 +70,11 @@ public struct PostfixParser: PassiveLogParser {
     private let limits: Limits
     private var keys = ConnectionKeys()
     private var inbound: [Int: Inbound] = [:]
-    private var owners: [String: Inbound] = [:]
+    private var owners: [Int: Inbound] = [:]
     private var closing: [Inbound] = []
     private var closingHead = 0
     private var outboundByProcess: [Int: Outbound] = [:]
-    private var outboundByRelay: [String: Outbound] = [:]
+    private var outboundByRelay: [Int: Outbound] = [:]
     private var outboundOrder: [Outbound] = []
     private var outboundHead = 0
 
@@ -262,7 +262,8 @@ public struct PostfixParser: PassiveLogParser {
                 return
             }
             let connection = Outbound(
-                key: keys.key(line, time: prefix.time), started: prefix.time, relay: line.text(tls.peer),
+                key: keys.key(line, time: prefix.time), started: prefix.time,
+                relay: Self.hash(line, tls.peer),
                 host: peer.host,
                 ip: peer.ip)
             connection.tls = true
@@ -291,7 +292,7 @@ public struct PostfixParser: PassiveLogParser {
             output.irrelevant += 1
             return
         }
-        let relay = line.text(relayStart..<relayEnd)
+        let relay = Self.hash(line, relayStart..<relayEnd)
         var reuse = 0
         if let at = line.find(Self.connUse, from: relayEnd), at < statusAt {
             let digits = (at + Self.connUse.count)..<(line.find(byte: UInt8(ascii: ","), from: at + 1) ?? at)
@@ -464,9 +465,17 @@ public struct PostfixParser: PassiveLogParser {
             cipher: line.text(cipherStart..<cipherEnd))
     }
 
-    /// A queue id (`4XyZ1234ab`, hex or long form) followed by `: `; returns it and where the
-    /// rest starts.
-    static func queueID(_ line: UnsafeBufferPointer<UInt8>, _ m: Int) -> (String, Int)? {
+    /// FNV-1a of the bytes of `range`: queue ids and relays are compared by this, without
+    /// making strings of them.
+    static func hash(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int {
+        var hash: UInt64 = 14_695_981_039_346_656_037
+        for i in range where i >= 0 && i < line.count { hash = (hash ^ UInt64(line[i])) &* 1_099_511_628_211 }
+        return Int(truncatingIfNeeded: hash)
+    }
+
+    /// A queue id (`4XyZ1234ab`, hex or long form) followed by `: `; returns its hash and
+    /// where the rest starts.
+    static func queueID(_ line: UnsafeBufferPointer<UInt8>, _ m: Int) -> (Int, Int)? {
         var i = m
         while let b = line.byte(i), (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) {
             i += 1
@@ -474,6 +483,6 @@ public struct PostfixParser: PassiveLogParser {
         guard i - m >= 5, i - m <= 20, line.byte(i) == UInt8(ascii: ":"),
             line.byte(i + 1) == UInt8(ascii: " ")
         else { return nil }
-        return (line.text(m..<i), i + 2)
+        return (hash(line, m..<i), i + 2)
     }
 }

@@ -33,7 +33,7 @@ extension Schema {
                     CREATE TABLE passive_connection_rows (
                         id INTEGER PRIMARY KEY,
                         source_id INTEGER NOT NULL REFERENCES passive_sources(id) ON DELETE CASCADE,
-                        key TEXT NOT NULL,                        -- digest of the opening log line
+                        key INTEGER NOT NULL,                     -- digest of the opening log line
                         mta TEXT NOT NULL,
                         direction TEXT NOT NULL,                  -- in | out
                         started_at TEXT NOT NULL,

@@ -96,8 +96,15 @@ struct LogsCommand: ParsableCommand {
         }
 
         let ingest = PassiveIngest(format: mta, suffixes: suffixes, pseudonymizer: pseudonymizer)
+        // The store writes on its own thread while the next lines are parsed.
+        let writer = BackgroundWriter(store: store, source: sourceID)
         let summaries = try RuntimeFailure.mapping("storing connections in '\(db)'") {
-            try ingest.run(readers) { try store.storePassive(source: sourceID, $0) }
+            var read = try ingest.run(readers) { batch, file in
+                try writer.enqueue(batch, file: file)
+                return 0
+            }
+            for (file, stored) in try writer.finish() { read[file].stored += stored }
+            return read
         }
         var failed = false
         for summary in summaries {
@@ -143,5 +150,47 @@ struct LogsCommand: ParsableCommand {
             text += "; \(LogClock.iso(first)) to \(LogClock.iso(last))"
         }
         return text
+    }
+}
+
+/// Writes batches of connections on a queue of its own, at most two batches ahead of the
+/// parser, and counts per file what the store added. A store error is thrown at the next
+/// `enqueue` or at `finish`.
+final class BackgroundWriter: @unchecked Sendable {
+    private let store: ResultStore
+    private let source: Int64
+    private let queue = DispatchQueue(label: "mxsurvey.logs.writer")
+    private let slots = DispatchSemaphore(value: 2)
+    private let lock = NSLock()
+    private var stored: [Int: Int] = [:]
+    private var failure: (any Error)?
+
+    init(store: ResultStore, source: Int64) {
+        self.store = store
+        self.source = source
+    }
+
+    func enqueue(_ batch: [PassiveConnection], file: Int) throws {
+        if let failure = lock.withLock({ failure }) { throw failure }
+        slots.wait()
+        queue.async { [self] in
+            defer { slots.signal() }
+            guard lock.withLock({ failure == nil }) else { return }
+            do {
+                let count = try store.storePassive(source: source, batch)
+                lock.withLock { stored[file, default: 0] += count }
+            } catch {
+                lock.withLock { failure = error }
+            }
+        }
+    }
+
+    /// Waits for every batch; rows stored per file index.
+    func finish() throws -> [Int: Int] {
+        queue.sync {}
+        return try lock.withLock {
+            if let failure { throw failure }
+            return stored
+        }
     }
 }

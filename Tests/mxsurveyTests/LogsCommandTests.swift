@@ -76,4 +76,27 @@ import Testing
             db, "SELECT peer_host FROM passive_connections WHERE source = 'shared'", as: String.self)
         #expect(hosts.count == 1 && hosts.allSatisfy { $0.hasPrefix("host-") })
     }
+
+    /// `journalctl -o short-iso` output piped in on standard input.
+    @Test func journalOnStandardInput() throws {
+        let ws = try Workspace("logs-stdin")
+        let db = ws.path("r.db")
+        let run = try MeasuredRun.run([MeasuredRun.executable("mxsurvey"), "logs", "--db", db, "-"]) {
+            write in
+            write(
+                """
+                2026-12-04T10:00:00+0100 mx postfix/smtpd[77]: connect from mail.example.co.uk[192.0.2.7]
+                2026-12-04T10:00:01+0100 mx postfix/smtpd[77]: Untrusted TLS connection established from mail.example.co.uk[192.0.2.7]: TLSv1.2 with cipher ECDHE-RSA-AES128-GCM-SHA256 (128/128 bits)
+                2026-12-04T10:00:02+0100 mx postfix/smtpd[77]: disconnect from mail.example.co.uk[192.0.2.7] ehlo=2 starttls=1 quit=1 commands=4
+
+                """)
+        }
+        #expect(run.status == 0, "\(run.stderr)")
+        let rows = try query(
+            db,
+            "SELECT started_at || ' ' || peer_domain || ' ' || tls_version || ' ' || trust FROM passive_connections",
+            as: String.self)
+        #expect(rows == ["2026-12-04T09:00:00Z example.co.uk TLSv1.2 untrusted"])
+        #expect(try query(db, "SELECT path FROM passive_files", as: String.self) == ["-"])
+    }
 }

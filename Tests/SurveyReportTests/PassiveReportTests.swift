@@ -37,7 +37,7 @@ import Testing
 
     static func connection(_ r: Row, _ i: Int) -> PassiveConnection {
         PassiveConnection(
-            key: String(format: "%032x", i), mta: .postfix, direction: r.dir, startedAt: Int64(r.at),
+            key: Int64(i + 1), mta: .postfix, direction: r.dir, startedAt: Int64(r.at),
             peerHost: r.host, peerIP: r.ip, peerDomain: r.domain, tls: r.version != nil,
             tlsVersion: r.version,
             tlsCipher: r.version == nil ? nil : "TLS_AES_256_GCM_SHA384", trust: r.trust, messages: r.messages

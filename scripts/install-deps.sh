@@ -3,8 +3,9 @@
 # start (unbound, Postfix, nginx for MTA-STS policy hosts, swaks as a sending client, with
 # libnet-ssleay-perl for its STARTTLS),
 # ldnsutils to sign the DNSSEC test zones, the public suffix list, zlib for gzip'd logs,
-# libidn12 for the unpacked Exim of the log tests (scripts/fetch-exim.sh), dnsperf and
-# pflogsumm for `make bench` and heaptrack for the TLS leak check
+# libidn12 for the unpacked Exim of the log tests (scripts/fetch-exim.sh),
+# dnsperf and pflogsumm for `make bench`, python3-jsonschema to check the report's JSON
+# against docs/report.schema.json in the tests, and heaptrack for the TLS leak check
 # (scripts/tls-leakcheck.sh, run by CI). Debian 12; run as root. Services the packages
 # would start on install are kept down: tests start their own private instances.
 set -euo pipefail
@@ -19,5 +20,5 @@ apt-get update -q
 apt-get install -y -q --no-install-recommends \
     pkg-config libssl-dev libsqlite3-dev libc-ares-dev sqlite3 openssl ca-certificates \
     unbound postfix dnsperf heaptrack \
-    nginx-light ldnsutils swaks libnet-ssleay-perl pflogsumm publicsuffix zlib1g-dev \
+    nginx-light ldnsutils swaks libnet-ssleay-perl pflogsumm publicsuffix zlib1g-dev python3-jsonschema \
     libidn12

@@ -1,598 +1,224 @@
 import Foundation
-import SurveyStore
 
-/// The units a figure can be counted in (see docs/reports.md, "Units").
-public enum ReportUnit: String, CaseIterable, Sendable, Codable {
-    case ip
-    case mxHost = "mx_host"
-    case domainAllMX = "domain_all_mx"
-    case domainAnyMX = "domain_any_mx"
-    case domainPrimaryMX = "domain_primary_mx"
+/// The languages a report can be written in (`mxsurvey report --lang`).
+public enum ReportLanguage: String, CaseIterable, Sendable, Codable {
+    case en
+    case de
+}
 
-    public var title: String {
-        switch self {
-        case .ip: "IP addresses"
-        case .mxHost: "MX hosts"
-        case .domainAllMX: "Domains, all MX hosts"
-        case .domainAnyMX: "Domains, at least one MX host"
-        case .domainPrimaryMX: "Domains, primary MX hosts"
-        }
+/// One reader-visible text in every report language. Placeholders `{0}`, `{1}`, … are
+/// filled by `Catalog`; both languages of a text use the same placeholders.
+public struct Text: Sendable, Equatable {
+    public let en: String
+    public let de: String
+
+    public init(en: String, de: String) {
+        self.en = en
+        self.de = de
     }
 
-    /// Plural noun used in sentences ("62.5% of MX hosts …").
-    public var noun: String {
-        switch self {
-        case .ip: "IP addresses"
-        case .mxHost: "MX hosts"
-        case .domainAllMX, .domainAnyMX, .domainPrimaryMX: "domains"
-        }
+    /// The same text in both languages (names, codes, numbers).
+    public init(_ both: String) {
+        self.en = both
+        self.de = both
     }
 
-    /// Appended to the verb phrase of a domain figure ("… offered STARTTLS on all MX hosts").
-    var sentenceSuffix: String {
-        switch self {
-        case .ip, .mxHost: ""
-        case .domainAllMX: " on all their MX hosts"
-        case .domainAnyMX: " on at least one MX host"
-        case .domainPrimaryMX: " on their primary MX hosts"
-        }
-    }
-
-    public var definition: String {
-        switch self {
-        case .ip:
-            "Distinct IP addresses of the MX hosts of the domains with mail. An IP that serves several MX host "
-                + "names satisfies a name-dependent figure (cert_valid, cert_name_mismatch) only when it does so "
-                + "for every one of those names."
-        case .mxHost:
-            "Distinct MX host names (for an implicit MX, the domain itself). A host satisfies a figure when "
-                + "every one of its IPs that could be tested satisfies it; IPs that could not be tested are "
-                + "left aside; a host none of whose IPs could be tested is left out with their reason."
-        case .domainAllMX:
-            "Domains with mail. A domain satisfies a figure when every one of its MX hosts that could be "
-                + "tested satisfies it (hosts by the mx_host rule)."
-        case .domainAnyMX:
-            "Domains with mail. A domain satisfies a figure when at least one of its MX hosts that could be "
-                + "tested satisfies it."
-        case .domainPrimaryMX:
-            "Domains with mail. Only the MX hosts with the lowest preference value (the ones a sender tries "
-                + "first) are considered; the domain satisfies a figure when every one of them that could be "
-                + "tested satisfies it. When none of them could be tested the domain is left out (no fall-back "
-                + "to backup MX hosts)."
+    public func callAsFunction(_ language: ReportLanguage) -> String {
+        switch language {
+        case .en: en
+        case .de: de
         }
     }
 }
 
-/// Why a unit of the population is not in a figure's denominator.
-public enum LeftOutReason: String, CaseIterable, Sendable, Codable {
-    case rateLimited = "rate_limited"
-    case timeout
-    case connectFailed = "connect_failed"
-    case bannerRejected = "banner_rejected"
-    case ehloFailed = "ehlo_failed"
-    case protocolViolation = "protocol_violation"
-    case connectionClosed = "connection_closed"
-    case greylistedUnresolved = "greylisted_unresolved"
-    case notTested = "not_tested"
-    case notProbed = "not_probed"
-    case notApplicable = "not_applicable"
-    case excluded
-    case noAddress = "no_address"
-    case dnsFailure = "dns_failure"
-
-    /// When none of a unit's members could be tested, the unit takes the reason of its
-    /// members that comes first in this order (measurement failures before "not applicable"
-    /// before "not probed at all").
-    var priority: Int { Self.allCases.firstIndex(of: self) ?? Self.allCases.count }
-
-    public var title: String {
-        switch self {
-        case .rateLimited: "rate limited (421 banner)"
-        case .timeout: "timeout"
-        case .connectFailed: "connection failed"
-        case .bannerRejected: "banner rejected (4xx/5xx)"
-        case .ehloFailed: "EHLO and HELO failed"
-        case .protocolViolation: "protocol violation"
-        case .connectionClosed: "connection closed early"
-        case .greylistedUnresolved: "greylisted, undecided"
-        case .notTested: "not tested"
-        case .notProbed: "not probed"
-        case .notApplicable: "not applicable"
-        case .excluded: "excluded address"
-        case .noAddress: "no address"
-        case .dnsFailure: "MX host DNS failure"
+/// The report's one rounding rule. A share is printed from its integer counts: `n / N`
+/// scaled to the digits shown (percent with one decimal: `n × 1000 / N` tenths of a
+/// percent), rounded half away from zero in integer arithmetic, so 1 of 16 is 6.3 % — the
+/// same as SQLite's `round(100.0 * n / N, 1)` in `queries/`. A difference of two shares is
+/// rounded the same way from the four counts. Every format and language prints through this.
+public enum Rounding {
+    /// `numerator / denominator × scale`, rounded half away from zero; `nil` when the
+    /// denominator is 0.
+    public static func scaled(_ numerator: Int, _ denominator: Int, scale: Int) -> Int? {
+        guard denominator != 0 else { return nil }
+        let num = numerator.multipliedReportingOverflow(by: scale)
+        guard !num.overflow else {
+            // Counts this large do not occur; fall back on the double (same rule).
+            return Int(
+                (Double(numerator) / Double(denominator) * Double(scale)).rounded(.toNearestOrAwayFromZero))
         }
+        let negative = (num.partialValue < 0) != (denominator < 0)
+        let a = num.partialValue.magnitude
+        let b = denominator.magnitude
+        let q = Int((2 * a + b) / (2 * b))
+        return negative ? -q : q
     }
 
-    public var definition: String {
-        switch self {
-        case .rateLimited:
-            "The server greeted with 421 (typically too many connections); says nothing about encryption."
-        case .timeout:
-            "Connect, banner or a later phase ran past its deadline (probe status connect_timeout, "
-                + "banner_timeout or timeout) before the figure could be decided."
-        case .connectFailed: "TCP connection refused or failed (connect_refused, connect_error)."
-        case .bannerRejected: "The server greeted with a 4xx/5xx code other than 421."
-        case .ehloFailed: "Neither EHLO nor HELO was accepted."
-        case .protocolViolation: "The server sent something that is not SMTP (or over-long replies)."
-        case .connectionClosed: "The server closed the connection before the figure could be decided."
-        case .greylistedUnresolved:
-            "plaintext_refused only: the plaintext RCPT was answered 4xx (greylisting or similar) on every try, "
-                + "so whether plaintext is refused stays open."
-        case .notTested: "The session ran but did not record the fact this figure needs."
-        case .notProbed: "The address was resolved but has no probe row (e.g. an interrupted scan)."
-        case .notApplicable:
-            "The figure does not apply to this unit, e.g. TLS version and certificate figures for units that "
-                + "did not negotiate TLS."
-        case .excluded:
-            "The address was not probed: special-purpose range (RFC 6890, e.g. private) or exclusion list."
-        case .noAddress:
-            "The MX host name has no A/AAAA records (NODATA or NXDOMAIN), or the domain lists no MX."
-        case .dnsFailure: "The MX host name could not be resolved (SERVFAIL, timeout, REFUSED, other error)."
-        }
+    /// A value that is not one ratio of counts (a share without its counts), by the same rule.
+    public static func scaled(_ value: Double, scale: Int) -> Int {
+        Int((value * Double(scale)).rounded(.toNearestOrAwayFromZero))
+    }
+
+    /// `value / 10^decimals` as text with `separator` before the decimals (`-0.5`, `12,3`).
+    public static func decimal(_ value: Int, decimals: Int, separator: String) -> String {
+        let sign = value < 0 ? "-" : ""
+        let digits = String(value.magnitude)
+        guard decimals > 0 else { return sign + digits }
+        let padded = String(repeating: "0", count: max(0, decimals + 1 - digits.count)) + digits
+        return sign + padded.dropLast(decimals) + separator + padded.suffix(decimals)
     }
 }
 
-/// The figures of a report.
-public enum FigureID: String, CaseIterable, Sendable, Codable {
-    case starttlsOffered = "starttls_offered"
-    case tlsNegotiated = "tls_negotiated"
-    case tlsV13 = "tls_v1_3"
-    case tlsV12 = "tls_v1_2"
-    case tlsLegacy = "tls_legacy"
-    case certValid = "cert_valid"
-    case certExpired = "cert_expired"
-    case certSelfSigned = "cert_self_signed"
-    case certUntrusted = "cert_untrusted"
-    case certNameMismatch = "cert_name_mismatch"
-    case forwardSecrecy = "forward_secrecy"
-    case plaintextRefused = "plaintext_refused"
-    case dskCompliant = "dsk_compliant"
-    case bsiCompliant = "bsi_tr03116_compliant"
-    case dnssecSignedMX = "dnssec_signed_mx"
-    case daneProtected = "dane_protected"
+/// Every text a reader sees in a report, in the report's language, and the number and date
+/// formats of that language. Renderers and the builder take their words only from here.
+public struct Catalog: Sendable {
+    public let language: ReportLanguage
 
-    /// Figures shown first and kept in the time series.
-    public static let key: [FigureID] = [.starttlsOffered, .tlsNegotiated, .dskCompliant, .certValid]
-
-    /// `true` for figures that count a problem (lower is better).
-    public var isProblem: Bool {
-        switch self {
-        case .tlsLegacy, .certExpired, .certSelfSigned, .certUntrusted, .certNameMismatch: true
-        case .starttlsOffered, .tlsNegotiated, .tlsV13, .tlsV12, .certValid,
-            .forwardSecrecy, .plaintextRefused, .dskCompliant, .bsiCompliant, .dnssecSignedMX, .daneProtected:
-            false
-        }
+    public init(_ language: ReportLanguage) {
+        self.language = language
     }
 
-    /// `true` for figures where neither direction is better by itself (TLS 1.2 falls as TLS 1.3 rises).
-    public var isNeutral: Bool { self == .tlsV12 }
-
-    public var title: String {
-        switch self {
-        case .starttlsOffered: "STARTTLS offered"
-        case .tlsNegotiated: "TLS negotiated"
-        case .tlsV13: "TLS 1.3"
-        case .tlsV12: "TLS 1.2"
-        case .tlsLegacy: "TLS 1.0/1.1 (legacy)"
-        case .certValid: "Certificate valid"
-        case .certExpired: "Certificate expired"
-        case .certSelfSigned: "Certificate self-signed"
-        case .certUntrusted: "Certificate untrusted"
-        case .certNameMismatch: "Certificate name mismatch"
-        case .forwardSecrecy: "Forward secrecy"
-        case .plaintextRefused: "Plaintext refused"
-        case .dskCompliant: "DSK compliant"
-        case .bsiCompliant: "BSI TR-03116-4 compliant"
-        case .dnssecSignedMX: "DNSSEC-signed MX"
-        case .daneProtected: "DANE-protected"
-        }
+    /// The text of `key` with its placeholders filled in order.
+    public func callAsFunction(_ key: Key, _ args: String...) -> String {
+        Self.fill(key.text(language), args)
     }
 
-    /// Verb phrase for sentences ("… offered STARTTLS").
-    var verb: String {
-        switch self {
-        case .starttlsOffered: "offered STARTTLS"
-        case .tlsNegotiated: "negotiated TLS"
-        case .tlsV13: "negotiated TLS 1.3"
-        case .tlsV12: "negotiated TLS 1.2"
-        case .tlsLegacy: "negotiated only TLS 1.0/1.1"
-        case .certValid: "presented a valid certificate"
-        case .certExpired: "presented an expired certificate"
-        case .certSelfSigned: "presented a self-signed certificate"
-        case .certUntrusted: "presented an untrusted certificate"
-        case .certNameMismatch: "presented a certificate for another name"
-        case .forwardSecrecy: "used a key exchange with forward secrecy"
-        case .plaintextRefused: "refused mail without TLS"
-        case .dskCompliant: "met the DSK rule (STARTTLS with TLS 1.2 or newer)"
-        case .bsiCompliant: "met BSI TR-03116-4 (TLS 1.2/1.3 with approved suites)"
-        case .dnssecSignedMX: "had DNSSEC-secure MX and address records"
-        case .daneProtected: "matched their DANE TLSA records"
-        }
+    public func callAsFunction(_ text: Text, _ args: String...) -> String {
+        Self.fill(text(language), args)
     }
 
-    /// Qualifier of the population in sentences ("… of MX hosts with TLS …").
-    var populationPhrase: String {
-        switch self {
-        case .tlsV13, .tlsV12, .tlsLegacy, .forwardSecrecy: " with TLS"
-        case .certValid, .certExpired, .certSelfSigned, .certUntrusted, .certNameMismatch: " with TLS"
-        case .starttlsOffered, .tlsNegotiated, .plaintextRefused, .dskCompliant, .bsiCompliant,
-            .dnssecSignedMX, .daneProtected:
-            ""
-        }
-    }
-
-    public var definition: String {
-        switch self {
-        case .starttlsOffered: "EHLO advertised STARTTLS (probes.starttls_offered = 1)."
-        case .tlsNegotiated:
-            "STARTTLS was offered, answered 220 and the TLS handshake completed (a TLS version was recorded). "
-                + "Units that do not offer STARTTLS count as not negotiated."
-        case .tlsV13: "The negotiated version was TLS 1.3."
-        case .tlsV12: "The negotiated version was TLS 1.2."
-        case .tlsLegacy: "The negotiated version was TLS 1.1, TLS 1.0 or older (SSL)."
-        case .certValid:
-            "The leaf certificate chains to a trusted root (cert_trusted), is not expired, and matches the MX "
-                + "host name (RFC 6125/7817 rules; for an implicit MX the domain)."
-        case .certExpired: "The leaf certificate's notAfter lies before the probe time."
-        case .certSelfSigned: "The leaf certificate is self-signed (issuer = subject, signed by its own key)."
-        case .certUntrusted:
-            "Chain verification against the trust store failed for any reason (self-signed, unknown issuer, "
-                + "expired, …)."
-        case .certNameMismatch: "The leaf certificate does not match the MX host name."
-        case .forwardSecrecy:
-            "The key exchange was ephemeral: TLS 1.3, or a TLS 1.2 and older suite with ECDHE or DHE."
-        case .plaintextRefused:
-            "Without STARTTLS, RCPT TO:<postmaster@domain> was refused with 5xx (the server insists on TLS). "
-                + "RFC 3207 forbids a public MX to require TLS, so this is expected to be rare."
-        case .dskCompliant:
-            "STARTTLS offered and TLS 1.2 or 1.3 negotiated (DSK Orientierungshilfe 2021, §5.1, "
-                + "obligatorische Transportverschlüsselung). See the compliance section."
-        case .bsiCompliant:
-            "TLS 1.3 with an AES-GCM/AES-CCM suite, or TLS 1.2 with an ECDHE suite using AES-GCM or AES-CBC "
-                + "with SHA-256/384 (BSI TR-03116-4, 2023). See the compliance section."
-        case .dnssecSignedMX:
-            "The validating resolver vouched (AD bit) for the MX host's A/AAAA answer (host_dnssec = secure); "
-                + "a domain also needs its own MX answer secure (mx_dnssec). Insecure, bogus and "
-                + "indeterminate count as no."
-        case .daneProtected:
-            "A usable TLSA record at _25._tcp.<MX host> (DNSSEC-secure, RFC 7672) matched the chain the "
-                + "IP presented (dane_status = match); a domain is DANE-protected when every MX host matches. "
-                + "Hosts without TLSA, with unusable records, insecure or bogus DNS count as no."
-        }
-    }
-
-    public var denominator: String {
-        switch self {
-        case .starttlsOffered, .tlsNegotiated, .dskCompliant, .bsiCompliant:
-            "Units whose probe got as far as EHLO (and, for TLS, through the handshake attempt)."
-        case .tlsV13, .tlsV12, .tlsLegacy, .forwardSecrecy:
-            "Units that negotiated TLS; the others are left out as not_applicable."
-        case .certValid, .certExpired, .certSelfSigned, .certUntrusted, .certNameMismatch:
-            "Units that negotiated TLS and sent a certificate; the others are left out as not_applicable."
-        case .plaintextRefused:
-            "Units where the plaintext RCPT got a final answer (2xx/3xx or 5xx); 4xx answers are left out as "
-                + "greylisted_unresolved."
-        case .dnssecSignedMX:
-            "Units with a stored DNSSEC status (domains: with mail); scans stored before DNSSEC statuses "
-                + "existed are left out as not_tested."
-        case .daneProtected:
-            "Units with a DANE verdict; IPs whose probe got no certificate although TLSA records exist are "
-                + "left out by the probe's outcome, scans without DANE data as not_tested."
-        }
-    }
-
-    var definitionRecord: FigureDefinition {
-        FigureDefinition(id: rawValue, title: title, definition: definition, denominator: denominator)
-    }
-}
-
-/// The compliance classes the report applies, with their sources (see /docs/reports.md).
-enum ComplianceCatalog {
-    static let rules: [ComplianceRule] = [
-        ComplianceRule(
-            id: FigureID.dskCompliant.rawValue,
-            title: "DSK: obligatorische Transportverschlüsselung",
-            requirement:
-                "For normal risk the sender must use mandatory transport encryption: if the receiving server "
-                + "does not support TLS, the connection is aborted. For high risk, additionally qualified "
-                + "transport encryption (authenticated receiver, e.g. DANE) and end-to-end encryption.",
-            check:
-                "A unit is compliant when it offered STARTTLS and a TLS 1.2 or TLS 1.3 handshake completed, "
-                + "i.e. a sender enforcing TLS according to the state of the art can deliver to it.",
-            limits:
-                "The rule binds the sender; the report measures whether receivers make it possible. The "
-                + "certificate is not required (opportunistic TLS); DANE and end-to-end encryption for high "
-                + "risk are not evaluated.",
-            source:
-                "Datenschutzkonferenz (DSK), Orientierungshilfe \"Maßnahmen zum Schutz personenbezogener Daten "
-                + "bei der Übermittlung per E-Mail\", 16 June 2021, §5.1; GDPR Art. 32 (1) a; BDSG §64 (3) Nr. 8."
-        ),
-        ComplianceRule(
-            id: FigureID.bsiCompliant.rawValue,
-            title: "BSI TR-03116-4 (2023)",
-            requirement:
-                "TLS 1.2 is required and TLS 1.3 recommended; older protocol versions are forbidden. TLS 1.2 "
-                + "cipher suites use ECDHE key exchange with AES-GCM or AES-CBC with SHA-256/SHA-384.",
-            check:
-                "A unit is compliant when the negotiated connection is TLS 1.3 with TLS_AES_128_GCM_SHA256, "
-                + "TLS_AES_256_GCM_SHA384 or TLS_AES_128_CCM_SHA256, or TLS 1.2 with an ECDHE-RSA/ECDHE-ECDSA "
-                + "suite with AES-128/256 in GCM mode or CBC mode with SHA-256/SHA-384.",
-            limits:
-                "Only the negotiated connection is seen: whether the server would also accept TLS 1.0/1.1 or "
-                + "weaker suites with another client is not tested, nor are the key-exchange group, key "
-                + "lengths or the certificate.",
-            source:
-                "BSI Technische Richtlinie TR-03116-4, Kryptographische Vorgaben für Projekte der "
-                + "Bundesregierung, Teil 4: Kommunikationsverfahren in Anwendungen (2023); see also "
-                + "BSI TR-03108 (2023) Secure E-Mail Transport."
-        ),
-    ]
-}
-
-/// The texts of the series of scans: section title, how the series was chosen, what the
-/// axes show.
-enum SeriesText {
-    static let sectionTitle = "Series of scans"
-    static let scan = "Scan"
-    static let started = "Started (UTC)"
-    static let domainsWithMail = "Domains with mail"
-    static let share = "Share"
-
-    /// Why a scan is not in the series.
-    static func leftOut(_ reason: SeriesLeftOut) -> String {
-        switch reason {
-        case .afterReported: "started after the reported scan"
-        case .otherInput: "of another input list or with other measurement options"
-        case .unfinished: "not finished (running or interrupted)"
-        case .beforeSince: "started before --since"
-        case .afterUntil: "started after --until"
-        }
-    }
-
-    /// How the series was chosen and what was left out: "Key figures of MX hosts in the 30
-    /// finished scans of the input list 'top.csv' with the same measurement options as scan
-    /// 31 …".
-    static func scope(_ s: SeriesSelection, reported: Int64, tag: String?) -> String {
-        let population = tag.map { "MX hosts of the domains tagged '\($0)'" } ?? "MX hosts"
-        var out = "Key figures of \(population) in \(s.scans) scan\(s.scans == 1 ? "" : "s"): "
-        switch s.scope {
-        case .same:
-            let input = s.input.map { "'\($0)'" } ?? "(none stored)"
-            let options = s.options.isEmpty ? "none set" : s.options.joined(separator: " ")
-            out +=
-                "scan \(reported) and the finished scans before it of the same input list \(input) with the "
-            out += "same measurement options (\(options)); --series all takes every scan"
-        case .all:
-            out += "scan \(reported) and every finished scan before it, whatever its input list"
-        }
-        if let since = s.since { out += "; started on or after \(since.text)" }
-        if let until = s.until { out += "; started on or before \(until.text)" }
-        let left = SeriesLeftOut.allCases.compactMap { r -> String? in
-            guard let n = s.leftOut[r.rawValue], n > 0 else { return nil }
-            return "\(n) \(leftOut(r))"
-        }
-        out += ". Scans left out: " + (left.isEmpty ? "none" : left.joined(separator: ", ")) + "."
+    static func fill(_ template: String, _ args: [String]) -> String {
+        var out = template
+        for (i, a) in args.enumerated() { out = out.replacingOccurrences(of: "{\(i)}", with: a) }
         return out
     }
 
-    /// What the axes show: "x axis: scan start (UTC), a tick per month; y axis: 80–100%, not
-    /// from 0."
-    static func axes(tickUnit: String?, lower: Double, upper: Double) -> String {
-        var out = "x axis: scan start time (UTC)"
-        if let tickUnit { out += ", a tick per \(tickUnit)" }
-        out += "; y axis: \(number(lower))–\(number(upper))%"
-        out += lower > 0 ? ", not from 0." : "."
-        return out
+    // MARK: numbers
+
+    var decimalSeparator: String { language == .de ? "," : "." }
+
+    /// A count (`1234`; no grouping, so every format shows the same digits).
+    public func count(_ n: Int) -> String { String(n) }
+
+    /// `n / N` as a percentage with one decimal: `78.4%`, `78,4 %` (no-break space); the
+    /// catalog's "n/a" without a denominator.
+    public func percent(_ n: Int, of d: Int) -> String {
+        guard let tenths = Rounding.scaled(n, d, scale: 1000) else { return self(.notAvailable) }
+        return percentText(tenths)
     }
 
-    /// A tick spacing in words: "month", "2 weeks".
-    static func tickUnit(_ unit: String, count: Int) -> String {
-        count == 1 ? unit : "\(count) \(unit)s"
+    public func percent(_ f: Figure) -> String { percent(f.numerator, of: f.denominator) }
+
+    func percentText(_ tenths: Int) -> String {
+        let number = Rounding.decimal(tenths, decimals: 1, separator: decimalSeparator)
+        return language == .de ? number + "\u{00A0}%" : number + "%"
     }
 
-    static func number(_ v: Double) -> String {
-        v == v.rounded() ? String(Int(v)) : String(format: "%.1f", v)
+    /// A share without its counts (chart labels of a share only), by the same rule.
+    public func percent(share: Double?) -> String {
+        guard let share else { return self(.notAvailable) }
+        return percentText(Rounding.scaled(share, scale: 1000))
+    }
+
+    /// Whole percent for chart labels (`78`), `–` without a denominator.
+    public func wholePercent(_ f: Figure) -> String {
+        Rounding.scaled(f.numerator, f.denominator, scale: 100).map(String.init) ?? "–"
+    }
+
+    /// `n / N` as a fraction with four decimals (`0.7143`), empty without a denominator.
+    public static func fraction(_ n: Int, of d: Int, separator: String = ".") -> String {
+        guard let v = Rounding.scaled(n, d, scale: 10_000) else { return "" }
+        return Rounding.decimal(v, decimals: 4, separator: separator)
+    }
+
+    /// The change of a share in percentage points, from the four counts (`+5.0 pp`).
+    public func delta(_ i: TrendItem) -> String {
+        guard i.share != nil, i.previousShare != nil else { return self(.notAvailable) }
+        let num = i.numerator * i.previousDenominator - i.previousNumerator * i.denominator
+        guard let tenths = Rounding.scaled(num, i.denominator * i.previousDenominator, scale: 1000) else {
+            return self(.notAvailable)
+        }
+        return deltaText(tenths)
+    }
+
+    /// A share difference given as a fraction (0.05 = 5 percentage points).
+    public func delta(_ d: Double?) -> String {
+        guard let d else { return self(.notAvailable) }
+        return deltaText(Rounding.scaled(d, scale: 1000))
+    }
+
+    func deltaText(_ tenths: Int) -> String {
+        let sign = tenths > 0 ? "+" : tenths == 0 ? "±" : ""
+        return sign + Rounding.decimal(tenths, decimals: 1, separator: decimalSeparator) + " " + self(.pp)
+    }
+
+    /// "40 of 51" / "40 von 51".
+    public func nOfN(_ n: Int, _ d: Int) -> String { self(.nOfN, count(n), count(d)) }
+
+    // MARK: dates
+
+    /// A stored UTC time (`2026-12-04T20:50:50`) as a reader's date: `4 December 2026, 20:50
+    /// UTC`, `4. Dezember 2026, 20:50 UTC`; text that is not such a time is returned as is.
+    public func dateTime(_ stored: String) -> String {
+        guard let p = Self.parts(stored) else { return stored }
+        return self(.dateTimeFormat, String(p.day), monthName(p.month), String(p.year), p.time)
+    }
+
+    /// The date alone (`4. Dezember 2026`).
+    public func date(_ stored: String) -> String {
+        guard let p = Self.parts(stored) else { return stored }
+        return self(.dateFormat, String(p.day), monthName(p.month), String(p.year))
+    }
+
+    /// ISO 8601 with the `Z` of UTC (`2026-12-04T20:50:50Z`).
+    public static func iso(_ stored: String) -> String {
+        parts(stored) == nil || stored.hasSuffix("Z") ? stored : stored + "Z"
+    }
+
+    func monthName(_ m: Int) -> String {
+        let names = self(.monthNames).split(separator: ",").map(String.init)
+        return m >= 1 && m <= names.count ? names[m - 1] : String(m)
+    }
+
+    static func parts(_ s: String) -> (year: Int, month: Int, day: Int, time: String)? {
+        let chars = Array(s)
+        guard chars.count >= 16, chars[4] == "-", chars[7] == "-", chars[10] == "T" || chars[10] == " ",
+            let y = Int(String(chars[0..<4])), let m = Int(String(chars[5..<7])),
+            let d = Int(String(chars[8..<10])), (1...12).contains(m), (1...31).contains(d)
+        else { return nil }
+        return (y, m, d, String(chars[11..<16]))
     }
 }
 
-// MARK: - Passive figures (mxsurvey logs, mxsurvey headers)
+/// Checks the reader-supplied texts of a report (`--title`, `--scope`).
+public enum ReportText {
+    public static let titleLimit = 200
+    public static let scopeLimit = 400
 
-/// Every reader-facing text of the passive section (docs/reports.md, "Passive figures").
-enum PassiveCatalog {
-    static let sectionTitle = "Passive figures: the own mail servers' connections and messages"
-    static let onlyTitle = "Mail transport encryption: passive figures"
-    static let intro =
-        "Counted from the own mail servers' logs (mxsurvey logs) and delivered messages' Received headers "
-        + "(mxsurvey headers), not by scanning: how much of the mail actually travelled encrypted."
-    static let headlinesTitle = "In brief"
-    static let figuresTitle = "Figures"
-    static let versionsTitle = "By TLS version"
-    static let trustTitle = "Outbound deliveries by trust level"
-    static let peersTitle = "By peer"
-    static let daysTitle = "Per day"
-    static let trendTitle = "Daily encrypted share"
-    static let trendNote =
-        "Share of each day's units that travelled encrypted, per direction; a day without units of a direction "
-        + "has no point."
-    static let wouldBreakTitle = "What enforcing TLS would break"
-    static let wouldBreakNote =
-        "Peers that sent mail to the own servers (in) or received mail from them (out) over plaintext "
-        + "connections in the period, with the plaintext connections and the messages over them. Joined with the "
-        + "latest finished scan of the store: whether the MX hosts of the peer's registrable domain offered "
-        + "STARTTLS and negotiated TLS 1.2 or newer."
-    static let noPlaintextPeers = "No peer used a plaintext connection in the period."
-    static let allSources = "all sources"
-    static let noDays = "no dated units"
-    static let sourceLabel = "Source"
-    static let periodLabel = "Period (UTC)"
-    static let joinedScanLabel = "Joined scan"
-    static let noScanJoined = "none (the store holds no finished scan)"
-    static let unitColumn = "Unit"
-    static let groupColumn = "Group"
-    static let dayColumn = "Day"
-    static let encryptedColumn = "Encrypted"
-    static let nColumn = "n"
-    static let bigNColumn = "N"
-    static let shareColumn = "Share"
-    static let leftOutColumn = "Left out"
-    static let wouldBreakColumns = [
-        "Direction", "Peer host", "Peer IP", "Peer domain", "Connections", "Messages", "First seen",
-        "Last seen",
-        "Scan match", "MX offers STARTTLS", "MX TLS 1.2+",
-    ]
-    static let yes = "yes"
-    static let no = "no"
-    static let none = "none"
-    static let notApplicable = "–"
-    static let noHost = "(no host name)"
-    static let notNamed = "(not named)"
-
-    static func period(_ first: String?, _ last: String?) -> String {
-        guard let first, let last else { return noDays }
-        return first == last ? first : "\(first) to \(last)"
-    }
-
-    static func peersShown(_ limit: Int) -> String {
-        "The \(limit) peers with the most units per unit and kind of peer; every share over that peer's own units."
-    }
-
-    static func wouldBreakShown(_ shown: Int, _ total: Int) -> String {
-        shown == total ? "\(total) plaintext peers." : "The first \(shown) of \(total) plaintext peers."
-    }
-
-    static func unmatched(_ counts: [String: Int]) -> String {
-        let parts = ScanMatch.allCases.compactMap { m -> String? in
-            guard m != .matched, let k = counts[m.rawValue], k > 0 else { return nil }
-            return "\(k) \(m.title)"
+    /// `text` trimmed, or an error naming `option` when it is empty, longer than `limit`
+    /// characters (Unicode code points), or holds a character that does not print (control, format such as bidi
+    /// overrides, private use, unassigned, line breaks).
+    public static func validate(_ text: String, option: String, limit: Int) throws -> String {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        if t.isEmpty { throw ReportError.invalidText(option: option, problem: "is empty") }
+        // Counted in Unicode code points, as JSON Schema's maxLength counts them.
+        let length = t.unicodeScalars.count
+        if length > limit {
+            throw ReportError.invalidText(
+                option: option, problem: "has \(length) characters, at most \(limit) are allowed")
         }
-        return parts.isEmpty
-            ? "The join matched every plaintext peer."
-            : "Not matched with the scan: " + parts.joined(separator: ", ") + "."
-    }
-
-    /// "62.5% of all inbound connections were encrypted (TLS 1.3: 50.0%)"
-    static func headline(_ f: PassiveFigure, tls13: PassiveFigure?) -> String {
-        guard f.denominator > 0 else { return "No \(f.unit.noun) could be counted" }
-        return
-            "\(Fmt.percent(f.share)) of all \(f.unit.noun) were encrypted (TLS 1.3: \(Fmt.percent(tls13?.share ?? 0)))"
-    }
-
-    /// "5 of 8 inbound connections, 2026-11-01 to 2026-11-03; nothing left out."
-    static func headlineTail(_ f: PassiveFigure, period: String) -> String {
-        "\(f.numerator) of \(f.denominator) \(f.unit.noun), \(period); " + leftOutClause(f.leftOut)
-    }
-
-    static func leftOutClause(_ map: [String: Int]) -> String {
-        let text = leftOut(map)
-        return text == none ? "nothing left out." : "left out: \(text)."
-    }
-
-    static func leftOut(_ map: [String: Int]) -> String {
-        let parts = PassiveLeftOut.allCases.compactMap { r -> String? in
-            guard let k = map[r.rawValue], k > 0 else { return nil }
-            return "\(k) \(r.title)"
+        for (i, scalar) in t.unicodeScalars.enumerated() {
+            switch scalar.properties.generalCategory {
+            case .control, .format, .privateUse, .unassigned, .surrogate, .lineSeparator,
+                .paragraphSeparator:
+                throw ReportError.invalidText(
+                    option: option,
+                    problem: String(
+                        format: "holds the non-printing character U+%04X at position %d", scalar.value, i + 1)
+                )
+            default: continue
+            }
         }
-        return parts.isEmpty ? none : parts.joined(separator: ", ")
-    }
-
-    static func version(_ v: String?) -> String {
-        guard let v else { return notNamed }
-        switch v {
-        case "TLSv1.3": return "TLS 1.3"
-        case "TLSv1.2": return "TLS 1.2"
-        case "TLSv1.1": return "TLS 1.1"
-        case "TLSv1", "TLSv1.0": return "TLS 1.0"
-        default: return v
-        }
-    }
-}
-
-extension PassiveUnit {
-    public var title: String {
-        switch self {
-        case .connectionIn: "Inbound connections"
-        case .connectionOut: "Outbound connections"
-        case .message: "Inbound messages (last external hop)"
-        case .delivery: "Outbound deliveries"
-        }
-    }
-
-    /// Plural noun in sentences ("62.5% of all inbound connections …").
-    public var noun: String {
-        switch self {
-        case .connectionIn: "inbound connections"
-        case .connectionOut: "outbound connections"
-        case .message: "inbound messages"
-        case .delivery: "outbound deliveries"
-        }
-    }
-
-    public var definition: String {
-        switch self {
-        case .connectionIn:
-            "SMTP connections a client opened to the own server, one per connection line of the log "
-                + "(passive_connections, direction in); encrypted when TLS was established on it."
-        case .connectionOut:
-            "SMTP connections the own server opened to deliver (passive_connections, direction out); encrypted "
-                + "when TLS was established on it."
-        case .message:
-            "Messages received, each counted by its last external Received: hop, the hop into the own "
-                + "organisation (message_hops, last_external = 1); encrypted when that hop says TLS."
-        case .delivery:
-            "Messages the own server delivered (passive_connections.messages of direction out), each by the "
-                + "connection that carried it; by trust level as the log names the peer's certificate check."
-        }
-    }
-}
-
-extension PassiveBreakdown {
-    public var title: String {
-        switch self {
-        case .total: "All"
-        case .tlsVersion: "TLS version"
-        case .trust: "Trust level"
-        case .day: "Day (UTC)"
-        case .peerHost: "Peer host"
-        case .peerIP: "Peer IP"
-        case .peerDomain: "Peer domain"
-        }
-    }
-}
-
-extension PassiveLeftOut {
-    public var title: String {
-        switch self {
-        case .tlsNotSaid: "TLS not said"
-        case .noExternalHop: "no external hop"
-        case .unreadableHop: "unreadable hop"
-        case .notOwnServer: "not an own server"
-        case .trustNotLogged: "trust not logged"
-        case .noDate: "no date"
-        }
-    }
-
-    public var definition: String {
-        switch self {
-        case .tlsNotSaid:
-            "Message: the last external hop's Received: header does not say whether TLS was used."
-        case .noExternalHop: "Message: every hop was internal (local submission, internal relays)."
-        case .unreadableHop: "Message: a hop without a by host came before any external hop."
-        case .notOwnServer: "Message: the topmost by host is none of --own-hosts."
-        case .trustNotLogged: "Delivery: encrypted, but the log does not name the trust level (OpenSMTPD)."
-        case .noDate: "Message per day: the last external hop carries no date."
-        }
-    }
-}
-
-extension ScanMatch {
-    public var title: String {
-        switch self {
-        case .matched: "matched"
-        case .noScan: "no finished scan in the store"
-        case .noDomain: "no host name, so no domain"
-        case .notInScan: "domain not in the scan"
-        case .notTested: "no MX IP of the domain answered"
-        }
+        return t
     }
 }

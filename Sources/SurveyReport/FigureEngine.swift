@@ -271,8 +271,9 @@ struct Computation {
             case .nullMX: c.nullMX += 1
             case .nxdomain: c.nxdomain += 1
             case .nodata: c.nodata += 1
-            // Not queried (exclusion list) counts with the failures, as no answer.
-            case .servfail, .timeout, .refused, .error, .excluded: c.dnsFailure += 1
+            case .servfail, .timeout, .refused, .error: c.dnsFailure += 1
+            // Not queried: on the operator's exclusion list, not a DNS outcome.
+            case .excluded: c.excluded += 1
             }
         }
         return c
@@ -295,7 +296,9 @@ struct Computation {
             guard case .known(let status) = stored else { return OutcomeCode.reason(.dnsFailure) }
             switch status {
             case .ok, .noAddress, .nxdomain: return OutcomeCode.reason(.noAddress)
-            case .servfail, .timeout, .refused, .error, .excluded: return OutcomeCode.reason(.dnsFailure)
+            case .servfail, .timeout, .refused, .error: return OutcomeCode.reason(.dnsFailure)
+            // Not queried: the host name is on the operator's exclusion list.
+            case .excluded: return OutcomeCode.reason(.excluded)
             }
         }
         let noMX = OutcomeCode.reason(.noAddress)

@@ -13,6 +13,11 @@ extension HTMLRenderer {
 
     func fmt(_ v: Double) -> String { String(format: "%.1f", v) }
 
+    /// A figure's name under its column group: short enough for the column's width.
+    func chartLabel(_ id: FigureID) -> String {
+        id == .bsiCompliant ? "BSI TR-03116-4" : t(id.titleText)
+    }
+
     /// Grouped columns: for each headline figure, one column per unit.
     func headlineChart() -> String {
         let ids: [FigureID] = [
@@ -27,14 +32,14 @@ extension HTMLRenderer {
         let plotH = height - top - bottom
         let groupW = (width - left - 10) / Double(ids.count)
         let barW = min(22, (groupW - 24) / Double(units.count))
-        var s = svgOpen(width: width, height: height, label: "Headline shares by unit")
+        var s = svgOpen(width: width, height: height, label: t(.chartTitle))
         // Legend
         var lx = left
         for u in units {
             s +=
                 "<rect x=\"\(fmt(lx))\" y=\"6\" width=\"12\" height=\"12\" rx=\"2\" fill=\"\(Self.unitColors[u] ?? "#888")\"/>"
-            s += "<text x=\"\(fmt(lx + 17))\" y=\"16\" class=\"lg\">\(e(u.title))</text>"
-            lx += 18 + Double(u.title.count) * 6.3 + 16
+            s += "<text x=\"\(fmt(lx + 17))\" y=\"16\" class=\"lg\">\(e(t(u.titleText)))</text>"
+            lx += 18 + Double(t(u.titleText).count) * 6.3 + 16
         }
         s += axis(left: left, top: top, width: width - left - 10, height: plotH)
         for (gi, id) in ids.enumerated() {
@@ -47,15 +52,16 @@ extension HTMLRenderer {
                 let bh = plotH * share
                 let y = top + plotH - bh
                 let title =
-                    "\(id.title), \(u.title): \(Fmt.percent(f.share)) (\(f.numerator) of \(f.denominator))"
+                    "\(t(id.titleText)), \(t(u.titleText)): \(t.percent(f)) \(t.ofPopulation(id, u)) "
+                    + "(\(t.nOfN(f.numerator, f.denominator)))"
                 s +=
                     "<rect x=\"\(fmt(x + 1))\" y=\"\(fmt(y))\" width=\"\(fmt(barW - 2))\" height=\"\(fmt(bh))\" "
                 s += "fill=\"\(Self.unitColors[u] ?? "#888")\"><title>\(e(title))</title></rect>"
-                let label = f.share.map { String(format: "%.0f", $0 * 100) } ?? "–"
+                let label = t.wholePercent(f)
                 s += "<text x=\"\(fmt(x + barW / 2))\" y=\"\(fmt(y - 3))\" class=\"vl\">\(e(label))</text>"
             }
             s +=
-                "<text x=\"\(fmt(gx + groupW / 2))\" y=\"\(fmt(top + plotH + 18))\" class=\"gl\">\(e(id.title))</text>"
+                "<text x=\"\(fmt(gx + groupW / 2))\" y=\"\(fmt(top + plotH + 18))\" class=\"gl\">\(e(chartLabel(id)))</text>"
         }
         return s + "</svg>"
     }
@@ -81,9 +87,9 @@ extension HTMLRenderer {
     func barChart(_ d: Distribution, label: String) -> String {
         var items = d.items.map { ($0.value, $0.count, $0.share ?? 0) }
         if d.other > 0 {
-            items.append(("(other)", d.other, d.total == 0 ? 0 : Double(d.other) / Double(d.total)))
+            items.append((t(.other), d.other, d.total == 0 ? 0 : Double(d.other) / Double(d.total)))
         }
-        guard !items.isEmpty else { return "<p class=\"note\">None.</p>" }
+        guard !items.isEmpty else { return "<p class=\"note\">\(e(t(.detailNone)))</p>" }
         let width = 960.0
         let longest = items.map { min(40, $0.0.count) }.max() ?? 10
         let labelW = min(300, max(70, Double(longest) * 7 + 16))
@@ -102,7 +108,7 @@ extension HTMLRenderer {
                 "<rect x=\"\(fmt(labelW))\" y=\"\(fmt(y + 3))\" width=\"\(fmt(w))\" height=\"16\" rx=\"2\" fill=\"#2458a6\">"
             s += "<title>\(e(item.0)): \(item.1)</title></rect>"
             s += "<text x=\"\(fmt(labelW + barMax + 8))\" y=\"\(fmt(y + 15))\" class=\"bv\">"
-            s += "\(e(Fmt.percent(item.2))) (\(item.1))</text>"
+            s += "\(e(t.percent(item.1, of: d.total))) (\(item.1))</text>"
         }
         return s + "</svg>"
     }
@@ -153,20 +159,10 @@ extension HTMLRenderer {
             self.lines = lines
         }
 
-        /// The caption's statement of the axes.
-        var axesNote: String {
-            let unit: String? = time.step.map { step in
-                let name =
-                    switch step.unit {
-                    case .hour: "hour"
-                    case .day: "day"
-                    case .week: "week"
-                    case .month: "month"
-                    case .year: "year"
-                    }
-                return SeriesText.tickUnit(name, count: step.count)
-            }
-            return SeriesText.axes(tickUnit: unit, lower: percent.lower, upper: percent.upper)
+        /// The caption's statement of the axes, in the report's language.
+        func axesNote(_ text: SeriesText) -> String {
+            let unit: String? = time.step.map { step in text.tickUnit(step.unit, count: step.count) }
+            return text.axes(tickUnit: unit, lower: percent.lower, upper: percent.upper)
         }
     }
 
@@ -176,12 +172,13 @@ extension HTMLRenderer {
         typealias L = SeriesLayout
         let plotBottom = L.top + L.plotH
         var s = svgOpen(
-            width: L.width, height: L.height, label: "Key figures of MX hosts over the series of scans")
+            width: L.width, height: L.height, label: self.t(.keyFiguresMXHosts))
         var lx = L.left
         for (i, id) in FigureID.key.enumerated() {
             let color = Self.seriesColors[i % Self.seriesColors.count]
             s += "<rect x=\"\(fmt(lx))\" y=\"6\" width=\"14\" height=\"4\" fill=\"\(color)\"/>"
-            s += "<text x=\"\(fmt(lx + 19))\" y=\"12\" class=\"lg\">\(e(id.title)), MX hosts</text>"
+            s += "<text x=\"\(fmt(lx + 19))\" y=\"12\" class=\"lg\">"
+            s += "\(e(self.t(.seriesLegend, self.t(id.titleText))))</text>"
             lx += 19 + Double(id.title.count + 10) * 6.3 + 18
         }
         // y grid and its labels; a break mark on the axis when it does not start at 0.
@@ -192,7 +189,7 @@ extension HTMLRenderer {
                 "<line x1=\"\(fmt(L.left))\" x2=\"\(fmt(L.left + L.plotW))\" y1=\"\(fmt(y))\" y2=\"\(fmt(y))\" "
             s += "class=\"\(base ? "base" : "grid")\"/>"
             s += "<text x=\"\(fmt(L.left - 6))\" y=\"\(fmt(y + 4))\" class=\"ax\">"
-            s += "\(SeriesText.number(v))%</text>"
+            s += "\(e(SeriesText(self.t).percentLabel(v)))</text>"
         }
         if layout.percent.isZoomed {
             let x = L.left
@@ -209,7 +206,7 @@ extension HTMLRenderer {
             s += "font-size=\"\(fmt(TimeAxis.fontSize))\" text-anchor=\"middle\">\(e(t.label))</text>"
         }
         s += "<text x=\"\(fmt(L.left + L.plotW))\" y=\"\(fmt(L.height - 6))\" class=\"ax\">"
-        s += "\(e(layout.axesNote))</text>"
+        s += "\(e(layout.axesNote(SeriesText(self.t))))</text>"
         let radius = layout.lines.map(\.1.count).max().map { $0 > 120 ? 1.5 : $0 > 40 ? 2.5 : 4 } ?? 4
         for (ci, line) in layout.lines.enumerated() {
             let (id, coords) = line
@@ -220,8 +217,8 @@ extension HTMLRenderer {
             }
             for c in coords {
                 s += "<circle cx=\"\(fmt(c.x))\" cy=\"\(fmt(c.y))\" r=\"\(fmt(radius))\" fill=\"\(color)\">"
-                s += "<title>\(e(id.title)): \(e(Fmt.percent(c.figure.share))) "
-                s += "(\(c.figure.numerator) of \(c.figure.denominator))</title></circle>"
+                s += "<title>\(e(self.t(id.titleText))): \(e(self.t.percent(c.figure))) "
+                s += "(\(e(self.t.nOfN(c.figure.numerator, c.figure.denominator))))</title></circle>"
             }
         }
         return s + "</svg>"

@@ -8,6 +8,7 @@ extension HTMLRenderer {
         header.top{border-bottom:3px solid var(--accent);padding-bottom:14px;margin-bottom:22px}
         .kicker{margin:0;color:var(--accent);font-weight:600;text-transform:uppercase;letter-spacing:.08em;font-size:12px}
         h1{font-size:28px;margin:2px 0 10px;line-height:1.2}
+        .scope{margin:0 0 10px;font-size:15px}
         h2{font-size:20px;margin:36px 0 10px;padding-bottom:6px;border-bottom:1px solid var(--line)}
         h3{font-size:16px;margin:22px 0 6px}
         .tag{font-size:15px;background:var(--bg);border:1px solid var(--line);border-radius:4px;padding:2px 8px;vertical-align:middle}

@@ -39,97 +39,98 @@ struct MarkdownRenderer {
 
     func render() -> String {
         let r = report
-        var out = "# Mail transport encryption report: scan \(r.scan.id)\n\n"
+        let t = Catalog(r.language)
+        var out = "# \(Self.esc(r.title))\n\n"
+        out += "**\(Self.esc(t(.scopeLine, r.scope)))**\n\n"
+        let finished = r.scan.finishedAt.map { "\(t.dateTime($0)) (\(Catalog.iso($0)))" } ?? t(.notFinished)
+        out += "- \(t(.scanLabel, String(r.scan.id))) (\(Self.esc(t.status(r.scan.status.rawValue))))\n"
         out +=
-            "- Scan: \(r.scan.id) (\(Self.esc(r.scan.status.rawValue))), started \(Self.esc(r.scan.startedAt))"
-        out += ", finished \(Self.esc(r.scan.finishedAt ?? "not finished"))\n"
-        if let label = r.scan.label { out += "- Label: \(Self.esc(label))\n" }
-        out += "- Tool version: \(Self.esc(r.scan.toolVersion))\n"
-        out += "- Command line: \(Self.esc(r.scan.commandLine))\n"
+            "- \(t(.started)): \(Self.esc(t.dateTime(r.scan.startedAt))) (\(Self.esc(Catalog.iso(r.scan.startedAt))))\n"
+        out += "- \(t(.finished)): \(Self.esc(finished))\n"
+        if let label = r.scan.label { out += "- \(t(.label)): \(Self.esc(label))\n" }
+        out += "- \(t(.tool)): \(Self.esc(r.scan.toolVersion))\n"
+        out += "- \(t(.command)): \(Self.esc(r.scan.commandLine))\n"
         if let lag = r.scan.maxLagMs {
-            out += "- Scanner scheduling lag: max \(lag) ms"
-            if lag >= ScanRecord.overloadLagMs { out += " — \(Fmt.overloadWarning)" }
+            out += "- \(t(.schedulingLag)): \(t(.lagValue, String(lag)))"
+            if lag >= ScanRecord.overloadLagMs { out += " — \(Self.esc(t(.overloadWarning)))" }
             out += "\n"
         }
-        if Fmt.resolverMayNotValidate(r) { out += "- DNSSEC: \(Fmt.nonValidatingWarning)\n" }
-        if let tag = r.tag { out += "- Restricted to tag: \(Self.esc(tag))\n" }
-        out += "\n## Headlines\n\n"
-        for id in FigureID.key {
-            for unit in [ReportUnit.mxHost, .domainAllMX] {
-                if let f = r.figure(id, unit) { out += "- \(Self.esc(Fmt.sentence(f)))\n" }
-            }
+        if Fmt.resolverMayNotValidate(r) {
+            out += "- \(t(.dnssecLabel)): \(Self.esc(t(.nonValidatingWarning)))\n"
         }
-        out += "\n## Domains\n\n"
+        if let tag = r.tag { out += "- \(t(.restrictedToTag)): \(Self.esc(tag))\n" }
+        out += "\n## \(t(.headlines))\n\n"
+        for h in Headline.all(r) { out += "- \(Self.esc(h.main)); \(Self.esc(h.tail))\n" }
+        out += "\n## \(t(.domainsTitle))\n\n"
         let d = r.domains
         out += table(
-            ["Domains", "Count"],
+            [t(.colDomains), t(.colCount), t(.colMeaning)],
             [
-                ["input domains", "\(d.total)"], ["with mail (counted)", "\(d.withMail)"],
-                ["of which implicit MX", "\(d.implicitMX)"], ["null MX (RFC 7505)", "\(d.nullMX)"],
-                ["NXDOMAIN", "\(d.nxdomain)"], ["no MX and no address (NODATA)", "\(d.nodata)"],
-                ["DNS failure", "\(d.dnsFailure)"],
-            ])
-        out += "## Figures\n\n"
-        out += "Share = n of N, where N counts only the units that could be tested; left out = units of the "
-        out += "population not in N, by reason.\n\n"
+                (t(.dInput), d.total, t(.dInputNote)), (t(.dWithMail), d.withMail, t(.dWithMailNote)),
+                (t(.dImplicit), d.implicitMX, t(.dImplicitNote)), (t(.dNullMX), d.nullMX, t(.dNullMXNote)),
+                (t(.dNXDomain), d.nxdomain, t(.dNXDomainNote)), (t(.dNoData), d.nodata, t(.dNoDataNote)),
+                (t(.dDNSFailure), d.dnsFailure, t(.dDNSFailureNote)),
+                (t(.dExcluded), d.excluded, t(.dExcludedNote)),
+            ].map { [Self.esc($0.0), t.count($0.1), Self.esc($0.2)] })
+        out += "## \(t(.allFigures))\n\n"
+        out += "\(t(.figuresNoteMD))\n\n"
         for (unit, figures) in Fmt.byUnit(r.figures) {
-            out += "### \(unit.title) (`\(unit.rawValue)`)\n\n"
+            out += "### \(t(unit.titleText)) (`\(unit.rawValue)`)\n\n"
             out += table(
-                ["Figure", "Id", "Share", "n", "N", "Left out"],
+                [t(.colFigure), t(.colId), t(.colShare), "n", "N", t(.colLeftOut)],
                 figures.map {
                     [
-                        $0.id.title, "`\($0.id.rawValue)`", Fmt.percent($0.share), "\($0.numerator)",
-                        "\($0.denominator)", Self.esc(Fmt.leftOut($0)),
+                        Self.esc(t($0.id.titleText)), "`\($0.id.rawValue)`", t.percent($0), "\($0.numerator)",
+                        "\($0.denominator)", Self.esc(t.leftOut($0.leftOut)),
                     ]
                 })
         }
-        out += distribution("TLS versions", r.versions)
-        out += distribution("Cipher suites", r.ciphers)
-        out += distribution("Key exchange groups", r.groups)
-        out += distribution("Probe outcomes", r.probeStatus)
-        out += "## MX providers\n\n"
+        out += distribution(t(.tlsVersions), r.versions, t)
+        out += distribution(t(.cipherSuites), r.ciphers, t)
+        out += distribution(t(.groups), r.groups, t)
+        out += distribution(t(.outcomes), r.probeStatus, t)
+        out += "## \(t(.providersTitle))\n\n"
         out +=
-            "Share of the \(r.providers.denominator) domains with mail that use the provider for at least one MX "
-        out +=
-            "host (\(r.providers.total) providers; a domain can use several, so shares can sum to more than 100%).\n\n"
+            Self.esc(t(.providersNoteMD, t.count(r.providers.denominator), t.count(r.providers.total)))
+            + "\n\n"
         out += table(
-            ["Provider", "Domains", "Share", "MX hosts", "MX hosts with STARTTLS"],
+            [t(.colProvider), t(.colDomains), t(.colShare), t(.colMXHosts), t(.colMXHostsStarttls)],
             r.providers.items.map {
                 [
-                    Self.esc($0.provider), "\($0.domains)", Fmt.percent($0.share), "\($0.mxHosts)",
-                    "\($0.mxHostsStarttls)/\($0.mxHostsTestable)",
+                    Self.esc($0.provider), "\($0.domains)",
+                    t.percent($0.domains, of: r.providers.denominator),
+                    "\($0.mxHosts)", "\($0.mxHostsStarttls)/\($0.mxHostsTestable)",
                 ]
             })
         if !r.tags.isEmpty {
-            out += "## By tag\n\n"
+            out += "## \(t(.byTag))\n\n"
             let ids = FigureID.key + [.bsiCompliant, .tlsLegacy]
             out += table(
-                ["Tag", "Domains with mail"] + ids.map { "\($0.title), MX hosts" } + [
-                    "DSK, domains (all MX)"
-                ],
-                r.tags.map { t in
-                    [Self.esc(t.tag), "\(t.domains.withMail)"]
+                [t(.colTag), t(.colDomainsWithMail)] + ids.map { t(.seriesLegend, t($0.titleText)) }
+                    + [t(.colDSKDomains)],
+                r.tags.map { tag in
+                    [Self.esc(tag.tag), "\(tag.domains.withMail)"]
                         + ids.map { id in
-                            t.figure(id, .mxHost).map {
-                                "\(Fmt.percent($0.share)) (\(Fmt.ratio($0)))"
-                            }
-                                ?? "n/a"
+                            tag.figure(id, .mxHost).map { "\(t.percent($0)) (\(Fmt.ratio($0)))" }
+                                ?? t(.notAvailable)
                         }
                         + [
-                            t.figure(.dskCompliant, .domainAllMX).map {
-                                "\(Fmt.percent($0.share)) (\(Fmt.ratio($0)))"
-                            } ?? "n/a"
+                            tag.figure(.dskCompliant, .domainAllMX).map {
+                                "\(t.percent($0)) (\(Fmt.ratio($0)))"
+                            } ?? t(.notAvailable)
                         ]
                 })
         }
         if let trend = r.trend {
-            out += "## Change since scan \(trend.compare.id) (\(Self.esc(trend.compare.startedAt)))\n\n"
-            out += "Change in percentage points (pp). The JSON output carries every figure and unit.\n\n"
+            out +=
+                "## \(t(.changeSinceMD, String(trend.compare.id), Self.esc(t.dateTime(trend.compare.startedAt))))\n\n"
+            out += "\(t(.trendNoteMD))\n\n"
             let units: [ReportUnit] = [.mxHost, .domainAllMX]
             out += table(
-                ["Figure"] + units.flatMap { ["\($0.title): now", "then", "change"] },
+                [t(.colFigure)]
+                    + units.flatMap { ["\(t($0.titleText)): \(t(.colNow))", t(.colThen), t(.colChange)] },
                 FigureID.allCases.map { id in
-                    [id.title]
+                    [Self.esc(t(id.titleText))]
                         + units.flatMap { u -> [String] in
                             guard
                                 let i = trend.items.first(where: {
@@ -137,70 +138,68 @@ struct MarkdownRenderer {
                                 })
                             else { return ["", "", ""] }
                             return [
-                                "\(Fmt.percent(i.share)) (\(i.numerator)/\(i.denominator))",
-                                "\(Fmt.percent(i.previousShare)) (\(i.previousNumerator)/\(i.previousDenominator))",
-                                Fmt.delta(i.delta),
+                                "\(t.percent(i.numerator, of: i.denominator)) (\(i.numerator)/\(i.denominator))",
+                                "\(t.percent(i.previousNumerator, of: i.previousDenominator)) "
+                                    + "(\(i.previousNumerator)/\(i.previousDenominator))",
+                                t.delta(i),
                             ]
                         }
                 })
         }
         if r.series.count >= 2 || !r.seriesSelection.leftOut.isEmpty {
-            out += "## \(SeriesText.sectionTitle)\n\n"
-            out += Self.esc(SeriesText.scope(r.seriesSelection, reported: r.scan.id, tag: r.tag)) + "\n\n"
-            let mx = ReportUnit.mxHost.noun
+            let text = SeriesText(t)
+            out += "## \(text.sectionTitle)\n\n"
+            out += Self.esc(text.scope(r.seriesSelection, reported: r.scan.id, tag: r.tag)) + "\n\n"
             out += table(
-                [SeriesText.scan, SeriesText.started, SeriesText.domainsWithMail]
-                    + FigureID.key.flatMap { ["\($0.title), \(mx): n", "N", SeriesText.share] },
+                [text.scan, text.started, text.domainsWithMail]
+                    + FigureID.key.flatMap { [t(.seriesLegend, t($0.titleText)) + ": n", "N", text.share] },
                 r.series.map { p in
                     ["\(p.scan)", Self.esc(p.startedAt), "\(p.domains.withMail)"]
                         + FigureID.key.flatMap { id in
                             p.figure(id, .mxHost).map {
-                                ["\($0.numerator)", "\($0.denominator)", Fmt.percent($0.share)]
-                            } ?? ["n/a", "n/a", "n/a"]
+                                ["\($0.numerator)", "\($0.denominator)", t.percent($0)]
+                            } ?? [t(.notAvailable), t(.notAvailable), t(.notAvailable)]
                         }
                 })
         }
-        for t in r.details {
-            out += "## \(Self.esc(t.title))\n\n\(Self.esc(t.description)) "
+        for d in r.details {
+            out += "## \(Self.esc(d.title))\n\n\(Self.esc(d.description)) "
             out +=
-                t.total > t.rows.count ? "Showing \(t.rows.count) of \(t.total).\n\n" : "\(t.total) rows.\n\n"
-            if !t.rows.isEmpty {
-                out += table(t.columns, t.rows.map { $0.map { Self.esc($0 ?? "") } })
+                d.total > d.rows.count
+                ? t(.showingFirst, String(d.rows.count), String(d.total)) + "\n\n"
+                : t(.rowsCount, String(d.total)) + "\n\n"
+            if !d.rows.isEmpty {
+                out += table(d.columns.map { t.column($0) }, d.rows.map { $0.map { Self.esc($0 ?? "") } })
             }
         }
-        out += "## Compliance classes\n\n"
+        out += "## \(t(.compliance))\n\n"
         for c in r.compliance {
             out += "### \(Self.esc(c.title)) (`\(c.id)`)\n\n"
-            out += "- Requirement: \(Self.esc(c.requirement))\n- Check: \(Self.esc(c.check))\n"
-            out += "- Limits: \(Self.esc(c.limits))\n- Source: \(Self.esc(c.source))\n\n"
+            out += "- \(t(.colRequirement)): \(Self.esc(c.requirement))\n"
+            out += "- \(t(.colChecked)): \(Self.esc(c.check))\n"
+            out += "- \(t(.colLimits)): \(Self.esc(c.limits))\n- \(t(.colSource)): \(Self.esc(c.source))\n\n"
         }
-        out += "## How to read this\n\n"
-        out += "Every figure is counted in one unit and says how many units satisfy it (n) out of the units "
-        out +=
-            "that could be tested (N). Units that could not be tested (rate limited, timed out, excluded, …) "
-        out +=
-            "are not in N; they are listed as left out, by reason. Domains without mail (null MX, NXDOMAIN, "
-        out += "NODATA, DNS failure) are counted in the Domains table and enter no figure.\n\n"
+        out += "## \(t(.howToRead))\n\n"
+        out += Self.esc(t(.howToReadText)) + "\n\n"
         out += table(
-            ["Unit", "Meaning"], r.units.map { ["`\($0.id)`", Self.esc($0.definition)] })
+            [t(.colUnit), t(.colMeaning)], r.units.map { ["`\($0.id)`", Self.esc($0.definition)] })
         out += table(
-            ["Figure", "Counted when", "Denominator"],
+            [t(.colFigure), t(.colCountedWhen), t(.colDenominator)],
             r.definitions.map { ["`\($0.id)`", Self.esc($0.definition), Self.esc($0.denominator)] })
         out += table(
-            ["Left out", "Meaning"], r.reasons.map { ["`\($0.id)`", Self.esc($0.definition)] })
-        if let passive = r.passive { out += PassiveText.markdown(passive, level: 2) }
+            [t(.colLeftOut), t(.colMeaning)], r.reasons.map { ["`\($0.id)`", Self.esc($0.definition)] })
+        if let passive = r.passive { out += PassiveText.markdown(passive, level: 2, t) }
+        out += "---\n\n" + Self.esc(t(.footer, r.scan.toolVersion, String(r.scan.id))) + "\n"
         return out
     }
 
-    func distribution(_ title: String, _ d: Distribution) -> String {
+    func distribution(_ title: String, _ d: Distribution, _ t: Catalog) -> String {
         let out = "## \(title)\n\n\(d.total) \(Self.esc(d.population)).\n\n"
-        var rows = d.items.map { [Self.esc($0.value), "\($0.count)", Fmt.percent($0.share)] }
+        var rows = d.items.map { [Self.esc($0.value), "\($0.count)", t.percent($0.count, of: d.total)] }
         if d.other > 0 {
-            rows.append([
-                "(other)", "\(d.other)", Fmt.percent(d.total == 0 ? nil : Double(d.other) / Double(d.total)),
-            ])
+            rows.append([Self.esc(t(.other)), "\(d.other)", t.percent(d.other, of: d.total)])
         }
         if rows.isEmpty { return out }
-        return out + table(["Value", "Count", "Share"], rows)
+        return out + table([t(.colValue), t(.colCount), t(.colShare)], rows)
     }
 }

@@ -3,32 +3,37 @@ import SurveyCore
 import SurveyStore
 
 /// Renders a passive-only report (a store with passive data and no scan).
-public func render(_ report: PassiveOnlyReport, format: ReportFormat) -> String {
+public func render(_ report: PassiveOnlyReport, format: ReportFormat, language: ReportLanguage = .en)
+    -> String
+{
     let p = report.passive
+    let t = Catalog(language)
+    let c = PassiveCatalog(t)
     switch format {
     case .html:
         var h = """
             <!DOCTYPE html>
-            <html lang="en">
+            <html lang="\(language.rawValue)">
             <head>
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(htmlEscape(PassiveCatalog.onlyTitle))</title>
+            <title>\(htmlEscape(c(PassiveCatalog.onlyTitle)))</title>
             <style>\(HTMLRenderer.css)</style>
             </head>
             <body>
             <main>
             <header class="top">
             <p class="kicker">mxsurvey report</p>
-            <h1>\(htmlEscape(PassiveCatalog.onlyTitle))</h1>
+            <h1>\(htmlEscape(c(PassiveCatalog.onlyTitle)))</h1>
             </header>
 
             """
-        h += PassiveText.html(p)
+        h += PassiveText.html(p, t)
         h += "</main>\n</body>\n</html>\n"
         return h
     case .md:
-        return "# \(PassiveCatalog.onlyTitle)\n\n" + PassiveText.markdown(p, level: 2)
+        return "# \(MarkdownRenderer.esc(c(PassiveCatalog.onlyTitle)))\n\n"
+            + PassiveText.markdown(p, level: 2, t)
     case .csv: return PassiveText.csv(p)
     case .json:
         let encoder = JSONEncoder()
@@ -46,49 +51,51 @@ enum PassiveText {
     typealias C = PassiveCatalog
 
     /// The headline units in order: connections in, connections out, messages, deliveries.
-    static func headlines(_ p: PassiveSection) -> [(String, String)] {
-        let period = C.period(p.firstDay, p.lastDay)
+    static func headlines(_ p: PassiveSection, _ t: Catalog = Fmt.en) -> [(String, String)] {
+        let c = PassiveCatalog(t)
+        let period = c.period(p.firstDay, p.lastDay)
         return PassiveUnit.allCases.compactMap { unit in
             guard let f = p.figure(unit) else { return nil }
             let v13 = p.figure(unit, by: .tlsVersion, group: unit == .message ? "TLSv1.3" : "TLSv1.3")
-            return (C.headline(f, tls13: v13), C.headlineTail(f, period: period))
+            return (c.headline(f, tls13: v13), c.headlineTail(f, period: period))
         }
     }
 
-    static func group(_ f: PassiveFigure) -> String {
+    static func group(_ f: PassiveFigure, _ c: PassiveCatalog) -> String {
         switch f.by {
-        case .total: C.none
-        case .tlsVersion: C.version(f.group)
-        case .peerHost: f.group ?? C.noHost
-        case .trust, .day, .peerIP, .peerDomain: f.group ?? C.notNamed
+        case .total: c(C.all)
+        case .tlsVersion: c.version(f.group)
+        case .peerHost: f.group ?? c(C.noHost)
+        case .trust, .day, .peerIP, .peerDomain: f.group ?? c(C.notNamed)
         }
     }
 
-    static func yesNo(_ b: Bool?) -> String {
-        guard let b else { return C.notApplicable }
-        return b ? C.yes : C.no
+    static func yesNo(_ b: Bool?, _ c: PassiveCatalog) -> String {
+        guard let b else { return c(C.dash) }
+        return b ? c(C.yes) : c(C.no)
     }
 
-    static func wouldBreakCells(_ r: WouldBreakRow) -> [String] {
+    static func wouldBreakCells(_ r: WouldBreakRow, _ c: PassiveCatalog) -> [String] {
         [
-            r.direction, r.peerHost ?? C.noHost, r.peerIP ?? C.notNamed, r.peerDomain ?? C.notNamed,
+            r.direction, r.peerHost ?? c(C.noHost), r.peerIP ?? c(C.notNamed), r.peerDomain ?? c(C.notNamed),
             String(r.connections), String(r.messages), r.firstSeen, r.lastSeen,
-            ScanMatch(rawValue: r.match)?.title ?? r.match, yesNo(r.mxStarttls), yesNo(r.mxTLS12),
+            ScanMatch(rawValue: r.match).map { c.title($0) } ?? r.match, yesNo(r.mxStarttls, c),
+            yesNo(r.mxTLS12, c),
         ]
     }
 
     /// The figures tables: per unit, the total and each breakdown but days (in the trend).
-    static func tables(_ p: PassiveSection) -> [(String, [PassiveFigure])] {
+    static func tables(_ p: PassiveSection, _ c: PassiveCatalog) -> [(String, [PassiveFigure])] {
         var out: [(String, [PassiveFigure])] = []
         let totals = PassiveUnit.allCases.compactMap { p.figure($0) }
-        if !totals.isEmpty { out.append((C.figuresTitle, totals)) }
+        if !totals.isEmpty { out.append((c(C.figuresTitle), totals)) }
         let versions = PassiveUnit.allCases.flatMap { p.figures($0, by: .tlsVersion) }
-        if !versions.isEmpty { out.append((C.versionsTitle, versions)) }
+        if !versions.isEmpty { out.append((c(C.versionsTitle), versions)) }
         let trust = p.figures(.delivery, by: .trust)
-        if !trust.isEmpty { out.append((C.trustTitle, trust)) }
+        if !trust.isEmpty { out.append((c(C.trustTitle), trust)) }
         for by in [PassiveBreakdown.peerDomain, .peerHost, .peerIP] {
             let rows = PassiveUnit.allCases.flatMap { p.figures($0, by: by) }
-            if !rows.isEmpty { out.append(("\(C.peersTitle): \(by.title)", rows)) }
+            if !rows.isEmpty { out.append(("\(c(C.peersTitle)): \(c.title(by))", rows)) }
         }
         return out
     }
@@ -103,71 +110,72 @@ enum PassiveText {
 
     // MARK: HTML
 
-    static func html(_ p: PassiveSection) -> String {
+    static func html(_ p: PassiveSection, _ t: Catalog) -> String {
         func e(_ s: String) -> String { htmlEscape(s) }
+        let c = PassiveCatalog(t)
         var h =
-            "<section id=\"passive\">\n<h2>\(e(C.sectionTitle))</h2>\n<p class=\"note\">\(e(C.intro))</p>\n"
+            "<section id=\"passive\">\n<h2>\(e(c(C.sectionTitle)))</h2>\n<p class=\"note\">\(e(c(C.intro)))</p>\n"
         h += "<dl class=\"meta\">"
-        h += "<div><dt>\(e(C.sourceLabel))</dt><dd>\(e(p.source ?? C.allSources))</dd></div>"
-        h += "<div><dt>\(e(C.periodLabel))</dt><dd>\(e(C.period(p.firstDay, p.lastDay)))</dd></div>"
+        h += "<div><dt>\(e(c(C.sourceLabel)))</dt><dd>\(e(p.source ?? c(C.allSources)))</dd></div>"
+        h += "<div><dt>\(e(c(C.periodLabel)))</dt><dd>\(e(c.period(p.firstDay, p.lastDay)))</dd></div>"
         h +=
-            "<div><dt>\(e(C.joinedScanLabel))</dt><dd>\(e(p.joinedScan.map(String.init) ?? C.noScanJoined))</dd></div>"
+            "<div><dt>\(e(c(C.joinedScanLabel)))</dt><dd>\(e(p.joinedScan.map(String.init) ?? c(C.noScanJoined)))</dd></div>"
         h += "</dl>\n"
-        h += "<h3>\(e(C.headlinesTitle))</h3>\n<ul class=\"headlines\">\n"
-        for (main, tail) in headlines(p) {
+        h += "<h3>\(e(c(C.headlinesTitle)))</h3>\n<ul class=\"headlines\">\n"
+        for (main, tail) in headlines(p, t) {
             h +=
                 "<li class=\"passive-headline\">\(e(main)); <span class=\"muted small\">\(e(tail))</span></li>\n"
         }
         h += "</ul>\n"
-        for (title, figures) in tables(p) {
+        for (title, figures) in tables(p, c) {
             h += "<h3>\(e(title))</h3>\n"
-            if title.hasPrefix(C.peersTitle) {
-                h += "<p class=\"note\">\(e(C.peersShown(PassiveSection.peerLimit)))</p>\n"
+            if title.hasPrefix(c(C.peersTitle)) {
+                h += "<p class=\"note\">\(e(c(C.peersShown, String(PassiveSection.peerLimit))))</p>\n"
             }
-            h += "<table><thead><tr><th>\(e(C.unitColumn))</th><th>\(e(C.groupColumn))</th>"
-            h += "<th class=\"num\">\(e(C.nColumn))</th><th class=\"num\">\(e(C.bigNColumn))</th>"
+            h += "<table><thead><tr><th>\(e(c(C.unitColumn)))</th><th>\(e(c(C.groupColumn)))</th>"
+            h += "<th class=\"num\">\(e("n"))</th><th class=\"num\">\(e("N"))</th>"
             h +=
-                "<th class=\"num\">\(e(C.shareColumn))</th><th>\(e(C.leftOutColumn))</th></tr></thead><tbody>\n"
+                "<th class=\"num\">\(e(c(C.shareColumn)))</th><th>\(e(c(C.leftOutColumn)))</th></tr></thead><tbody>\n"
             for f in figures {
                 h +=
-                    "<tr><td>\(e(f.unit.title))</td><td>\(e(group(f)))</td><td class=\"num\">\(f.numerator)</td>"
+                    "<tr><td>\(e(c.title(f.unit)))</td><td>\(e(group(f, c)))</td><td class=\"num\">\(f.numerator)</td>"
                 h +=
-                    "<td class=\"num\">\(f.denominator)</td><td class=\"num\">\(e(Fmt.percent(f.share)))</td>"
-                h += "<td>\(e(C.leftOut(f.leftOut)))</td></tr>\n"
+                    "<td class=\"num\">\(f.denominator)</td><td class=\"num\">\(e(c.percent(f)))</td>"
+                h += "<td>\(e(c.leftOut(f.leftOut)))</td></tr>\n"
             }
             h += "</tbody></table>\n"
         }
         let (days, units) = days(p)
         if !days.isEmpty {
-            h += "<h3>\(e(C.trendTitle))</h3>\n<p class=\"note\">\(e(C.trendNote))</p>\n"
-            h += PassiveChart(p).svg()
-            h += "<h3>\(e(C.daysTitle))</h3>\n<table><thead><tr><th>\(e(C.dayColumn))</th>"
-            for u in units { h += "<th>\(e(u.title))</th>" }
+            h += "<h3>\(e(c(C.trendTitle)))</h3>\n<p class=\"note\">\(e(c(C.trendNote)))</p>\n"
+            h += PassiveChart(p, t).svg()
+            h += "<h3>\(e(c(C.daysTitle)))</h3>\n<table><thead><tr><th>\(e(c(C.dayColumn)))</th>"
+            for u in units { h += "<th>\(e(c.title(u)))</th>" }
             h += "</tr></thead><tbody>\n"
             for d in days {
                 h += "<tr><td>\(e(d))</td>"
                 for u in units {
                     if let f = p.figure(u, by: .day, group: d) {
                         h +=
-                            "<td class=\"num\">\(e(Fmt.percent(f.share))) (\(f.numerator)/\(f.denominator))</td>"
+                            "<td class=\"num\">\(e(c.percent(f))) (\(f.numerator)/\(f.denominator))</td>"
                     } else {
-                        h += "<td class=\"num\">\(e(C.notApplicable))</td>"
+                        h += "<td class=\"num\">\(e(c(C.dash)))</td>"
                     }
                 }
                 h += "</tr>\n"
             }
             h += "</tbody></table>\n"
         }
-        h += "<h3>\(e(C.wouldBreakTitle))</h3>\n<p class=\"note\">\(e(C.wouldBreakNote))</p>\n"
+        h += "<h3>\(e(c(C.wouldBreakTitle)))</h3>\n<p class=\"note\">\(e(c(C.wouldBreakNote)))</p>\n"
         if p.wouldBreakTotal == 0 {
-            h += "<p>\(e(C.noPlaintextPeers))</p>\n"
+            h += "<p>\(e(c(C.noPlaintextPeers)))</p>\n"
         } else {
-            h += "<p>\(e(C.wouldBreakShown(p.wouldBreak.count, p.wouldBreakTotal))) "
-            h += "\(e(C.unmatched(p.wouldBreakUnmatched)))</p>\n<table><thead><tr>"
-            for c in C.wouldBreakColumns { h += "<th>\(e(c))</th>" }
+            h += "<p>\(e(c.wouldBreakShown(p.wouldBreak.count, p.wouldBreakTotal))) "
+            h += "\(e(c.unmatched(p.wouldBreakUnmatched)))</p>\n<table><thead><tr>"
+            for col in C.wouldBreakColumns { h += "<th>\(e(c(col)))</th>" }
             h += "</tr></thead><tbody>\n"
             for r in p.wouldBreak {
-                h += "<tr>" + wouldBreakCells(r).map { "<td>\(e($0))</td>" }.joined() + "</tr>\n"
+                h += "<tr>" + wouldBreakCells(r, c).map { "<td>\(e($0))</td>" }.joined() + "</tr>\n"
             }
             h += "</tbody></table>\n"
         }
@@ -176,8 +184,9 @@ enum PassiveText {
 
     // MARK: Markdown
 
-    static func markdown(_ p: PassiveSection, level: Int) -> String {
+    static func markdown(_ p: PassiveSection, level: Int, _ t: Catalog) -> String {
         let esc = MarkdownRenderer.esc
+        let c = PassiveCatalog(t)
         let h2 = String(repeating: "#", count: level)
         let h3 = h2 + "#"
         func table(_ header: [String], _ rows: [[String]]) -> String {
@@ -186,47 +195,49 @@ enum PassiveText {
             for r in rows { out += "| " + r.map(esc).joined(separator: " | ") + " |\n" }
             return out + "\n"
         }
-        var out = "\(h2) \(C.sectionTitle)\n\n\(esc(C.intro))\n\n"
-        out += "- \(C.sourceLabel): \(esc(p.source ?? C.allSources))\n"
-        out += "- \(C.periodLabel): \(esc(C.period(p.firstDay, p.lastDay)))\n"
-        out += "- \(C.joinedScanLabel): \(esc(p.joinedScan.map(String.init) ?? C.noScanJoined))\n\n"
-        out += "\(h3) \(C.headlinesTitle)\n\n"
-        for (main, tail) in headlines(p) { out += "- \(esc(main)); \(esc(tail))\n" }
+        var out = "\(h2) \(c(C.sectionTitle))\n\n\(esc(c(C.intro)))\n\n"
+        out += "- \(c(C.sourceLabel)): \(esc(p.source ?? c(C.allSources)))\n"
+        out += "- \(c(C.periodLabel)): \(esc(c.period(p.firstDay, p.lastDay)))\n"
+        out += "- \(c(C.joinedScanLabel)): \(esc(p.joinedScan.map(String.init) ?? c(C.noScanJoined)))\n\n"
+        out += "\(h3) \(c(C.headlinesTitle))\n\n"
+        for (main, tail) in headlines(p, t) { out += "- \(esc(main)); \(esc(tail))\n" }
         out += "\n"
-        for (title, figures) in tables(p) {
+        for (title, figures) in tables(p, c) {
             out += "\(h3) \(esc(title))\n\n"
-            if title.hasPrefix(C.peersTitle) { out += esc(C.peersShown(PassiveSection.peerLimit)) + "\n\n" }
+            if title.hasPrefix(c(C.peersTitle)) {
+                out += esc(c(C.peersShown, String(PassiveSection.peerLimit))) + "\n\n"
+            }
             out += table(
-                [C.unitColumn, C.groupColumn, C.nColumn, C.bigNColumn, C.shareColumn, C.leftOutColumn],
+                [c(C.unitColumn), c(C.groupColumn), "n", "N", c(C.shareColumn), c(C.leftOutColumn)],
                 figures.map {
                     [
-                        $0.unit.title, group($0), String($0.numerator), String($0.denominator),
-                        Fmt.percent($0.share),
-                        C.leftOut($0.leftOut),
+                        c.title($0.unit), group($0, c), String($0.numerator), String($0.denominator),
+                        c.percent($0),
+                        c.leftOut($0.leftOut),
                     ]
                 })
         }
         let (days, units) = days(p)
         if !days.isEmpty {
-            out += "\(h3) \(C.daysTitle)\n\n"
+            out += "\(h3) \(c(C.daysTitle))\n\n"
             out += table(
-                [C.dayColumn] + units.map(\.title),
+                [c(C.dayColumn)] + units.map { c.title($0) },
                 days.map { d in
                     [d]
                         + units.map { u in
                             p.figure(u, by: .day, group: d).map {
-                                "\(Fmt.percent($0.share)) (\($0.numerator)/\($0.denominator))"
-                            } ?? C.notApplicable
+                                "\(c.percent($0)) (\($0.numerator)/\($0.denominator))"
+                            } ?? c(C.dash)
                         }
                 })
         }
-        out += "\(h3) \(C.wouldBreakTitle)\n\n\(esc(C.wouldBreakNote))\n\n"
+        out += "\(h3) \(c(C.wouldBreakTitle))\n\n\(esc(c(C.wouldBreakNote)))\n\n"
         if p.wouldBreakTotal == 0 {
-            out += esc(C.noPlaintextPeers) + "\n\n"
+            out += esc(c(C.noPlaintextPeers)) + "\n\n"
         } else {
-            out += esc(C.wouldBreakShown(p.wouldBreak.count, p.wouldBreakTotal)) + " "
-            out += esc(C.unmatched(p.wouldBreakUnmatched)) + "\n\n"
-            out += table(C.wouldBreakColumns, p.wouldBreak.map(wouldBreakCells))
+            out += esc(c.wouldBreakShown(p.wouldBreak.count, p.wouldBreakTotal)) + " "
+            out += esc(c.unmatched(p.wouldBreakUnmatched)) + "\n\n"
+            out += table(C.wouldBreakColumns.map { c($0) }, p.wouldBreak.map { wouldBreakCells($0, c) })
         }
         return out
     }
@@ -243,7 +254,7 @@ enum PassiveText {
                 [
                     F.field(f.id.rawValue), F.field(f.unit.rawValue), F.field(f.by.rawValue),
                     F.field(f.group ?? ""),
-                    String(f.numerator), String(f.denominator), Fmt.fraction(f.share),
+                    String(f.numerator), String(f.denominator), Catalog.fraction(f.numerator, of: f.denominator),
                     F.field(F.leftOut(f.leftOut)),
                 ].joined(separator: ",") + "\r\n"
         }
@@ -256,7 +267,11 @@ enum PassiveText {
 /// unless the values lie close, then zoomed with a break mark), SVG without scripts.
 struct PassiveChart {
     let section: PassiveSection
-    init(_ section: PassiveSection) { self.section = section }
+    let t: Catalog
+    init(_ section: PassiveSection, _ t: Catalog = Fmt.en) {
+        self.section = section
+        self.t = t
+    }
 
     static let width = 960.0
     static let height = 260.0
@@ -287,13 +302,14 @@ struct PassiveChart {
         let every = max(1, Int((labelWidth / slot).rounded(.up)))
         let percent = PercentAxis(shares: lines.flatMap { $0.1.compactMap(\.share) })
         var s = "<svg class=\"chart\" viewBox=\"0 0 \(fmt(Self.width)) \(fmt(Self.height))\" width=\"100%\" "
-        s += "role=\"img\" aria-label=\"\(htmlEscape(PassiveCatalog.trendTitle))\">"
+        s += "role=\"img\" aria-label=\"\(htmlEscape(PassiveCatalog(t)(PassiveCatalog.trendTitle)))\">"
         var lx = Self.left
         for (i, u) in Self.units.enumerated() {
             let color = HTMLRenderer.seriesColors[i % HTMLRenderer.seriesColors.count]
             s += "<rect x=\"\(fmt(lx))\" y=\"6\" width=\"14\" height=\"4\" fill=\"\(color)\"/>"
-            s += "<text x=\"\(fmt(lx + 19))\" y=\"12\" class=\"lg\">\(htmlEscape(u.title))</text>"
-            lx += 19 + Double(u.title.count) * 6.3 + 24
+            s +=
+                "<text x=\"\(fmt(lx + 19))\" y=\"12\" class=\"lg\">\(htmlEscape(PassiveCatalog(t).title(u)))</text>"
+            lx += 19 + Double(PassiveCatalog(t).title(u).count) * 6.3 + 24
         }
         for v in percent.gridValues {
             let y = percent.y(v / 100, top: Self.top, height: plotH)
@@ -301,7 +317,7 @@ struct PassiveChart {
                 "<line x1=\"\(fmt(Self.left))\" x2=\"\(fmt(Self.left + plotW))\" y1=\"\(fmt(y))\" y2=\"\(fmt(y))\" "
             s += "class=\"\(v == percent.lower ? "base" : "grid")\"/>"
             s +=
-                "<text x=\"\(fmt(Self.left - 6))\" y=\"\(fmt(y + 4))\" class=\"ax\">\(SeriesText.number(v))%</text>"
+                "<text x=\"\(fmt(Self.left - 6))\" y=\"\(fmt(y + 4))\" class=\"ax\">\(SeriesText(t).percentLabel(v))</text>"
         }
         if percent.isZoomed {
             let x = Self.left
@@ -327,9 +343,9 @@ struct PassiveChart {
             }
             for c in coords {
                 s += "<circle cx=\"\(fmt(c.0))\" cy=\"\(fmt(c.1))\" r=\"3.5\" fill=\"\(color)\">"
-                s += "<title>\(htmlEscape(line.0.title)) \(htmlEscape(c.2.group ?? "")): "
+                s += "<title>\(htmlEscape(PassiveCatalog(t).title(line.0))) \(htmlEscape(c.2.group ?? "")): "
                 s +=
-                    "\(htmlEscape(Fmt.percent(c.2.share))) (\(c.2.numerator) of \(c.2.denominator))</title></circle>"
+                    "\(htmlEscape(PassiveCatalog(t).percent(c.2))) (\(c.2.numerator)/\(c.2.denominator))</title></circle>"
             }
         }
         return s + "</svg>\n"

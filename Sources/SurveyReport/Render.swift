@@ -20,18 +20,10 @@ public func render(_ report: Report, format: ReportFormat) -> String {
     }
 }
 
-/// Number formatting shared by every renderer, so that all formats print the same values.
+/// The English formats of the catalog, for code and tests that have no report at hand. The
+/// renderers use the report's own `Catalog` (its language).
 enum Fmt {
-    /// Said next to a scan whose scheduling lag reached `ScanRecord.overloadLagMs`.
-    static let overloadWarning =
-        "the scanning machine was overloaded during this scan, so some timeouts (e.g. banner_timeout)"
-        + " may be the scanner's own; repeat the scan with a lower --concurrency before publishing"
-        + " timeout figures"
-    /// Said when no MX host's address answer of the scan was DNSSEC-secure.
-    static let nonValidatingWarning =
-        "no MX host's address answer in this scan was DNSSEC-secure: the resolver most likely does not"
-        + " validate (--resolver must be a validating resolver), and then the DNSSEC and DANE figures say"
-        + " nothing about the domains"
+    static let en = Catalog(.en)
 
     /// Whether the scan had DNSSEC statuses and none of its MX hosts' answers was secure.
     static func resolverMayNotValidate(_ r: Report) -> Bool {
@@ -39,37 +31,26 @@ enum Fmt {
         return f.denominator > 0 && f.numerator == 0
     }
 
-    /// A share as a percentage with one decimal (`71.4%`), `n/a` without a denominator.
-    static func percent(_ share: Double?) -> String {
-        guard let share else { return "n/a" }
-        return String(format: "%.1f%%", share * 100)
-    }
+    /// Said when no MX host's address answer of the scan was DNSSEC-secure.
+    static var nonValidatingWarning: String { en(.nonValidatingWarning) }
 
-    /// A fraction with four decimals for CSV (`0.7143`), empty without a denominator.
-    static func fraction(_ share: Double?) -> String {
-        guard let share else { return "" }
-        return String(format: "%.4f", share)
-    }
+    /// Said next to a scan whose scheduling lag reached `ScanRecord.overloadLagMs`.
+    static var overloadWarning: String { en(.overloadWarning) }
+
+    /// A share as a percentage with one decimal (`71.4%`), `n/a` without a denominator.
+    static func percent(_ share: Double?) -> String { en.percent(share: share) }
+
+    /// A figure's share, rounded from its counts (`Rounding`).
+    static func percent(_ f: Figure) -> String { en.percent(f) }
 
     /// A share difference in percentage points (`+5.0 pp`).
-    static func delta(_ d: Double?) -> String {
-        guard let d else { return "n/a" }
-        let v = d * 100
-        let rounded = (v * 10).rounded() / 10
-        return (rounded > 0 ? "+" : rounded == 0 ? "±" : "")
-            + String(format: "%.1f pp", rounded == 0 ? 0 : rounded)
-    }
+    static func delta(_ d: Double?) -> String { en.delta(d) }
 
     /// `n/N`
     static func ratio(_ f: Figure) -> String { "\(f.numerator)/\(f.denominator)" }
 
     /// Left-out reasons in catalog order with their titles: `2 timeout, 1 rate limited (421 banner)`.
-    static func leftOut(_ f: Figure) -> String {
-        let parts = orderedReasons(f.leftOut).map { id, n in
-            "\(n) \(LeftOutReason(rawValue: id)?.title ?? id)"
-        }
-        return parts.isEmpty ? "none" : parts.joined(separator: ", ")
-    }
+    static func leftOut(_ f: Figure) -> String { en.leftOut(f.leftOut) }
 
     /// Left-out reasons in catalog order (unknown ids last, alphabetically).
     static func orderedReasons(_ map: [String: Int]) -> [(String, Int)] {
@@ -80,44 +61,8 @@ enum Fmt {
         }
     }
 
-    /// A plain-language sentence: "71.4% of MX hosts (5 of 7) offered STARTTLS; left out: 2 timeout."
-    static func sentence(_ f: Figure) -> String {
-        let (main, tail) = sentenceParts(f)
-        return main + "; " + tail
-    }
-
-    /// The sentence's statement and its left-out clause.
-    static func sentenceParts(_ f: Figure) -> (String, String) {
-        let noun = f.unit.noun + f.id.populationPhrase
-        let verb = f.id.verb + f.unit.sentenceSuffix
-        let left = f.leftOut.values.reduce(0, +)
-        let tail = left == 0 ? "nothing left out." : "left out: \(leftOut(f))."
-        if f.denominator == 0 {
-            return ("No \(noun) could be counted for “\(verb)”", tail)
-        }
-        return ("\(percent(f.share)) of \(noun) (\(f.numerator) of \(f.denominator)) \(verb)", tail)
-    }
-
-    /// Short column headings for left-out reasons.
-    static func shortReason(_ id: String) -> String {
-        switch LeftOutReason(rawValue: id) {
-        case .rateLimited: "421"
-        case .timeout: "timeout"
-        case .connectFailed: "no conn."
-        case .bannerRejected: "4xx/5xx"
-        case .ehloFailed: "EHLO"
-        case .protocolViolation: "protocol"
-        case .connectionClosed: "closed"
-        case .greylistedUnresolved: "greylist"
-        case .notTested: "not tested"
-        case .notProbed: "not probed"
-        case .notApplicable: "not appl."
-        case .excluded: "excluded"
-        case .noAddress: "no addr."
-        case .dnsFailure: "DNS fail"
-        case nil: id
-        }
-    }
+    /// A plain-language sentence: "71.4% of tested MX hosts (5 of 7) offered STARTTLS; left out: 2 timeout."
+    static func sentence(_ f: Figure) -> String { en.sentence(f) }
 
     /// The reasons that occur in any of `figures`, in catalog order.
     static func reasons(in figures: [Figure]) -> [String] {
@@ -139,6 +84,39 @@ enum Fmt {
     }
 }
 
+/// One headline sentence: a figure's statement and its left-out clause, or the domain count.
+struct Headline {
+    var figure: FigureID?
+    var unit: ReportUnit?
+    var main: String
+    var tail: String
+
+    /// The headlines every format shows, in this order: the key figures for MX hosts and
+    /// domains (all MX), legacy TLS, the BSI figure and plaintext refusal for MX hosts, and
+    /// the input domains by DNS outcome with the excluded ones.
+    static func all(_ r: Report) -> [Headline] {
+        let t = Catalog(r.language)
+        var items: [(FigureID, ReportUnit)] = []
+        for id in FigureID.key { items += [(id, .mxHost), (id, .domainAllMX)] }
+        items += [(.tlsLegacy, .mxHost), (.bsiCompliant, .mxHost), (.plaintextRefused, .mxHost)]
+        var out: [Headline] = items.compactMap { id, unit in
+            guard let f = r.figure(id, unit) else { return nil }
+            let (main, tail) = t.sentenceParts(f)
+            return Headline(figure: id, unit: unit, main: main, tail: tail)
+        }
+        let d = r.domains
+        let notCounted = t(
+            .domainsNotCounted, t.count(d.nullMX), t.count(d.nxdomain), t.count(d.nodata),
+            t.count(d.dnsFailure))
+        let excluded = d.excluded == 0 ? t(.noneLeftOut) : t(.domainsLeftOut, t.count(d.excluded))
+        out.append(
+            Headline(
+                figure: nil, unit: nil, main: t(.domainsSentence, t.count(d.total), t.count(d.withMail)),
+                tail: notCounted + "; " + excluded))
+        return out
+    }
+}
+
 enum JSONRenderer {
     static func render(_ report: Report) -> String {
         let encoder = JSONEncoder()
@@ -152,11 +130,12 @@ enum JSONRenderer {
     }
 }
 
-/// One row per figure: `id,unit,numerator,denominator,share,left_out,tag`; `share` is a
-/// fraction with four decimals (empty when there is no denominator), `left_out` lists
+/// One row per figure: `id,unit,numerator,denominator,share,left_out,tag,title,scope`; `share`
+/// is a fraction with four decimals (empty when there is no denominator), `left_out` lists
 /// `reason=n` pairs separated by `;` in reason-id order, `tag` is empty for the figures of the
-/// whole report and set for the per-tag rows that follow. A passive section follows after an
-/// empty line as a table of its own (`PassiveText.csv`).
+/// whole report and set for the per-tag rows that follow; `title` and `scope` repeat the
+/// report's title and scope line on every row. A passive section follows after an empty
+/// line as a table of its own (`PassiveText.csv`).
 enum CSVRenderer {
     static func field(_ s: String) -> String {
         var v = s
@@ -174,15 +153,15 @@ enum CSVRenderer {
     }
 
     static func render(_ report: Report) -> String {
-        var out = "id,unit,numerator,denominator,share,left_out,tag\r\n"
+        var out = "id,unit,numerator,denominator,share,left_out,tag,title,scope\r\n"
         func rows(_ figures: [Figure], tag: String) {
             for f in figures {
                 out +=
                     [
                         field(f.id.rawValue), field(f.unit.rawValue), String(f.numerator),
                         String(f.denominator),
-                        Fmt.fraction(f.share),
-                        field(leftOut(f.leftOut)), field(tag),
+                        Catalog.fraction(f.numerator, of: f.denominator),
+                        field(leftOut(f.leftOut)), field(tag), field(report.title), field(report.scope),
                     ].joined(separator: ",") + "\r\n"
             }
         }

@@ -10,6 +10,12 @@ import SurveyStore
 public struct Report: Codable, Sendable, Equatable {
     /// Format version of this JSON document.
     public var formatVersion: Int
+    /// The language of every reader-visible text (`--lang`).
+    public var language: ReportLanguage
+    /// The report's title (`--title`, or the catalog's default naming the scan).
+    public var title: String
+    /// What the report covers, in words (`--scope`, or the input domains and the tag).
+    public var scope: String
     /// The scan reported (its `scans` row; JSON keys are the column names).
     public var scan: ScanRecord
     /// The tag the report is restricted to (`--tag`), or `nil` for all domains.
@@ -41,6 +47,7 @@ public struct Report: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case formatVersion = "format_version"
+        case language, title, scope
         case scan, tag, domains, figures, definitions, units, reasons
         case probeStatus = "probe_status"
         case versions, ciphers, groups, providers, tags, compliance, trend, series
@@ -51,6 +58,9 @@ public struct Report: Codable, Sendable, Equatable {
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(formatVersion, forKey: .formatVersion)
+        try c.encode(language, forKey: .language)
+        try c.encode(title, forKey: .title)
+        try c.encode(scope, forKey: .scope)
         try c.encode(scan, forKey: .scan)
         try c.encode(tag, forKey: .tag)
         try c.encode(domains, forKey: .domains)
@@ -103,11 +113,14 @@ public struct DomainCounts: Codable, Sendable, Equatable {
     public var nodata: Int
     /// SERVFAIL, timeout, REFUSED or another resolver error.
     public var dnsFailure: Int
+    /// Not queried: the domain is on the operator's exclusion list (`dns_status = excluded`).
+    public var excluded: Int
 
     public init(
         total: Int = 0, withMail: Int = 0, implicitMX: Int = 0, nullMX: Int = 0, nxdomain: Int = 0,
-        nodata: Int = 0, dnsFailure: Int = 0
+        nodata: Int = 0, dnsFailure: Int = 0, excluded: Int = 0
     ) {
+        self.excluded = excluded
         self.total = total
         self.withMail = withMail
         self.implicitMX = implicitMX
@@ -124,6 +137,7 @@ public struct DomainCounts: Codable, Sendable, Equatable {
         case nullMX = "null_mx"
         case nxdomain, nodata
         case dnsFailure = "dns_failure"
+        case excluded
     }
 }
 

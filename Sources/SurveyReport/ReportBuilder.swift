@@ -11,6 +11,8 @@ public enum ReportError: Error, CustomStringConvertible, Equatable {
     case sourceNotFound(String, available: [String])
     /// The store holds neither a scan nor passive data.
     case noData
+    /// A `--title`/`--scope` text that cannot be shown (empty, too long, non-printing).
+    case invalidText(option: String, problem: String)
 
     public var description: String {
         switch self {
@@ -27,6 +29,7 @@ public enum ReportError: Error, CustomStringConvertible, Equatable {
                     ? "it holds no passive data"
                     : "its sources: " + available.map { TerminalText.escape($0) }.joined(separator: ", "))
         case .noData: "the result store holds no scan and no passive data (mxsurvey logs, mxsurvey headers)"
+        case .invalidText(let option, let problem): "\(option) \(problem)"
         }
     }
 }
@@ -41,6 +44,12 @@ public struct ReportBuilder: Sendable {
     public var topLimit = 20
     /// Certificates whose notAfter lies within this many days after the scan start are listed.
     public var expiryDays = 30
+    /// The language of every reader-visible text.
+    public var language: ReportLanguage = .en
+    /// The report's title; `nil`: the catalog's, naming the scan. Check it with `ReportText.validate`.
+    public var title: String?
+    /// What the report covers, in words; `nil`: the number of input domains and the tag.
+    public var scope: String?
 
     public init(store: any ResultReading) {
         self.store = store
@@ -122,6 +131,7 @@ public struct ReportBuilder: Sendable {
                 tag, scan: id, available: Set(data.domains.compactMap(\.tag)).sorted())
         }
         let comp = Computation(data: data, domains: Self.subset(data, tag: tag))
+        let t = Catalog(language)
 
         var tagNames = Set(data.domains.compactMap(\.tag))
         if let tag { tagNames = tagNames.intersection([tag]) }
@@ -160,22 +170,26 @@ public struct ReportBuilder: Sendable {
                     figures: c.figures.filter { keyIDs.contains($0.id) }))
         }
 
+        let total = t.count(comp.domainCounts.total)
         return Report(
-            formatVersion: 1, scan: info, tag: tag, domains: comp.domainCounts, figures: comp.figures,
-            definitions: FigureID.allCases.map(\.definitionRecord),
+            formatVersion: 1, language: language, title: title ?? t(.defaultTitle, String(id)),
+            scope: scope ?? (tag.map { t(.defaultScopeTag, total, $0) } ?? t(.defaultScope, total)),
+            scan: info, tag: tag, domains: comp.domainCounts, figures: comp.figures,
+            definitions: FigureID.allCases.map { $0.definitionRecord(t) },
             units: ReportUnit.allCases.map {
-                UnitDefinition(id: $0.rawValue, title: $0.title, definition: $0.definition)
+                UnitDefinition(id: $0.rawValue, title: t($0.titleText), definition: t($0.definitionText))
             },
             reasons: LeftOutReason.allCases.map {
-                ReasonDefinition(id: $0.rawValue, title: $0.title, definition: $0.definition)
+                ReasonDefinition(id: $0.rawValue, title: t($0.titleText), definition: t($0.definitionText))
             },
-            probeStatus: probeStatus(data, comp), versions: versions(data, comp),
+            probeStatus: probeStatus(data, comp, t), versions: versions(data, comp, t),
             ciphers: tlsAttribute(
-                data, comp, population: "IPs that negotiated TLS", \.cipher, missing: "(unknown)"),
+                data, comp, population: t(.popIPsTLS), \.cipher, missing: t(.unknownCipher)),
             groups: tlsAttribute(
-                data, comp, population: "IPs that negotiated TLS", \.group, missing: "(none recorded)"),
-            providers: providers(data, comp), tags: tags, compliance: ComplianceCatalog.rules, trend: trend,
-            series: series, seriesSelection: selection, details: try details(data, comp, info, snapshot))
+                data, comp, population: t(.popIPsTLS), \.group, missing: t(.noGroup)),
+            providers: providers(data, comp), tags: tags, compliance: ComplianceCatalog.rules(t),
+            trend: trend,
+            series: series, seriesSelection: selection, details: try details(data, comp, info, snapshot, t))
     }
 
     static func trendItems(_ current: [Figure], _ previous: [Figure]) -> [TrendItem] {
@@ -196,7 +210,7 @@ public struct ReportBuilder: Sendable {
         }
     }
 
-    private func probeStatus(_ data: ScanData, _ comp: Computation) -> Distribution {
+    private func probeStatus(_ data: ScanData, _ comp: Computation, _ t: Catalog) -> Distribution {
         var counts: [String: Int] = [:]
         for ip in comp.ips {
             let status = data.facts(ip: ip).map {
@@ -204,17 +218,25 @@ public struct ReportBuilder: Sendable {
             }
             counts[status ?? "not_probed", default: 0] += 1
         }
-        return Distribution(unit: ReportUnit.ip.rawValue, population: "all IPs", counts: counts, limit: 1000)
+        return Distribution(
+            unit: ReportUnit.ip.rawValue, population: t(.popAllIPs), counts: counts, limit: 1000)
     }
 
-    private func versions(_ data: ScanData, _ comp: Computation) -> Distribution {
+    private func versions(_ data: ScanData, _ comp: Computation, _ t: Catalog) -> Distribution {
         var counts: [String: Int] = [:]
         for ip in comp.ips where comp.ipTLS[ip] == OutcomeCode.yes {
             guard let v = data.facts(ip: ip)?.tlsVersion else { continue }
-            counts[TLSVersion(v).title, default: 0] += 1
+            let version = TLSVersion(v)
+            let name =
+                switch version {
+                case .ssl: t(.sslOrOlder)
+                case .other: t(.otherVersion)
+                case .tls10, .tls11, .tls12, .tls13: version.title
+                }
+            counts[name, default: 0] += 1
         }
         return Distribution(
-            unit: ReportUnit.ip.rawValue, population: "IPs that negotiated TLS", counts: counts, limit: 1000)
+            unit: ReportUnit.ip.rawValue, population: t(.popIPsTLS), counts: counts, limit: 1000)
     }
 
     private func tlsAttribute(
@@ -267,9 +289,9 @@ public struct ReportBuilder: Sendable {
         return s.count > n ? String(s.prefix(n)) + "…" : s
     }
 
-    private func details(_ data: ScanData, _ comp: Computation, _ scan: ScanRecord, _ store: StoreSnapshot)
-        throws -> [DetailTable]
-    {
+    private func details(
+        _ data: ScanData, _ comp: Computation, _ scan: ScanRecord, _ store: StoreSnapshot, _ t: Catalog
+    ) throws -> [DetailTable] {
         var legacy: [Int] = []
         var plain: [Int] = []
         var expiring: [(Int, Date)] = []
@@ -300,17 +322,15 @@ public struct ReportBuilder: Sendable {
         }
         func plaintext(_ p: PairFacts) -> String {
             switch Evaluator.plaintextRefused(p) {
-            case .yes: "refused"
-            case .no: "accepted"
-            case .out(let r): r.rawValue
+            case .yes: t(.plaintextRefusedValue)
+            case .no: t(.plaintextAcceptedValue)
+            case .out(let r): t(r.titleText)
             }
         }
         let limit = detailLimit
         return [
             DetailTable(
-                id: "legacy_tls", title: "MX hosts that negotiated TLS 1.0/1.1",
-                description:
-                    "One row per (MX host, IP) whose STARTTLS handshake ended on a version older than TLS 1.2.",
+                id: "legacy_tls", title: t(.detailLegacyTitle), description: t(.detailLegacyDescription),
                 columns: ["mx_host", "ip", "tls_version", "tls_cipher", "banner"], total: legacy.count,
                 limit: limit,
                 rows: try legacy.prefix(limit).map { i in
@@ -320,10 +340,8 @@ public struct ReportBuilder: Sendable {
                     ]
                 }),
             DetailTable(
-                id: "no_starttls", title: "MX hosts without STARTTLS (mail only in plaintext)",
-                description:
-                    "One row per (MX host, IP) whose EHLO did not advertise STARTTLS; plaintext = what the "
-                    + "plaintext RCPT test found.",
+                id: "no_starttls", title: t(.detailNoStarttlsTitle),
+                description: t(.detailNoStarttlsDescription),
                 columns: ["mx_host", "ip", "plaintext", "banner"], total: plain.count, limit: limit,
                 rows: try plain.prefix(limit).map { i in
                     let (host, ip) = names(i)
@@ -332,10 +350,8 @@ public struct ReportBuilder: Sendable {
             ),
             DetailTable(
                 id: "expiring_certificates",
-                title: "Certificates expired or expiring within \(expiryDays) days of the scan",
-                description:
-                    "One row per (MX host, IP) that negotiated TLS with a leaf certificate whose notAfter is at "
-                    + "most \(expiryDays) days after the scan start (negative days: already expired).",
+                title: t(.detailExpiringTitle, String(expiryDays)),
+                description: t(.detailExpiringDescription, String(expiryDays)),
                 columns: ["mx_host", "ip", "not_after", "days_left", "subject"], total: expiring.count,
                 limit: limit,
                 rows: try expiring.prefix(limit).map { i, na in

@@ -4,6 +4,7 @@ import SurveyReport
 import SurveyStore
 
 extension ReportFormat: ExpressibleByArgument {}
+extension ReportLanguage: ExpressibleByArgument {}
 extension SeriesScope: ExpressibleByArgument {}
 
 /// `mxsurvey report`: the survey's figures, each with unit, denominator and what was left out.
@@ -20,6 +21,9 @@ struct ReportCommand: ParsableCommand {
               mxsurvey report --db results.db --format html --out report.html
               mxsurvey report --db results.db --scan 2 --compare 1 --format md
               mxsurvey report --db results.db --tag dpa-state --format json
+              mxsurvey report --db results.db --lang de --format html --out bericht.html \
+                --title "Transportverschlüsselung der Bundesbehörden" \
+                --scope "60 Domains von Bundesbehörden"
               mxsurvey report --db results.db --since 2026-01-01 --format html
 
             The series of scans (chart and table) holds the reported scan and the finished \
@@ -73,10 +77,32 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Write to this file instead of standard output.")
     var out: String?
 
+    @Option(help: "Language of every text a reader sees: en or de.")
+    var lang: ReportLanguage = .en
+
+    @Option(help: "Title of the report (default: names the scan; at most 200 characters).")
+    var title: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "What the report covers, shown as its scope line (default: the number of input domains and the tag; at most 400 characters).",
+            valueName: "text"))
+    var scope: String?
+
     func validate() throws {
         _ = try seriesFilter()
         if let source, source.isEmpty || source.contains(where: \.isNewline) {
             throw ValidationError("--source: a source name is one non-empty line")
+        }
+        do {
+            if let title {
+                _ = try ReportText.validate(title, option: "--title", limit: ReportText.titleLimit)
+            }
+            if let scope {
+                _ = try ReportText.validate(scope, option: "--scope", limit: ReportText.scopeLimit)
+            }
+        } catch let error as ReportError {
+            throw ValidationError("\(error)")
         }
     }
 
@@ -96,7 +122,14 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         let filter = try seriesFilter()
-        let builder = ReportBuilder(store: try openReadOnlyStore(db))
+        var builder = ReportBuilder(store: try openReadOnlyStore(db))
+        builder.language = lang
+        builder.title = try title.map {
+            try ReportText.validate($0, option: "--title", limit: ReportText.titleLimit)
+        }
+        builder.scope = try scope.map {
+            try ReportText.validate($0, option: "--scope", limit: ReportText.scopeLimit)
+        }
         let hasScans = try RuntimeFailure.mapping("cannot read '\(db)'") { try builder.hasScans() }
         if !hasScans, scan == nil, compare == nil, tag == nil {
             // Only passive data (mxsurvey logs, mxsurvey headers): a passive-only report.
@@ -109,7 +142,7 @@ struct ReportCommand: ParsableCommand {
             } catch {
                 throw RuntimeFailure("cannot build the report of '\(db)'", error)
             }
-            try write(render(report, format: format))
+            try write(render(report, format: format, language: lang))
             return
         }
         if scan == nil {

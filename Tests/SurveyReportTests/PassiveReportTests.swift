@@ -259,8 +259,10 @@ import Testing
         #expect(html.contains("<section id=\"passive\">"))
         #expect(html.contains(htmlEscape(headline)))
         #expect(md.contains("- " + MarkdownRenderer.esc(headline) + ";"))
-        #expect(html.contains("<svg class=\"chart\"") && html.contains(PassiveCatalog.trendTitle))
-        #expect(html.contains(PassiveCatalog.wouldBreakTitle) && md.contains(PassiveCatalog.wouldBreakTitle))
+        #expect(html.contains("<svg class=\"chart\"") && html.contains(PassiveCatalog.trendTitle.en))
+        #expect(
+            html.contains(PassiveCatalog.wouldBreakTitle.en) && md.contains(PassiveCatalog.wouldBreakTitle.en)
+        )
         #expect(csv.contains("\r\n\r\nid,unit,by,group,numerator,denominator,share,left_out\r\n"))
         #expect(csv.contains("encrypted,connection_in,total,,2,6,0.3333,\r\n"))
         let decoded = try JSONDecoder().decode(Report.self, from: Data(json.utf8))
@@ -281,9 +283,9 @@ import Testing
             for d in Set(rows.map { Self.day($0.at) }) {
                 let ofDay = rows.filter { Self.day($0.at) == d }
                 let tls = ofDay.filter { $0.version != nil }.count
-                let share = Fmt.percent(Double(tls) / Double(ofDay.count))
-                #expect(
-                    svg.contains("<title>\(unit.title) \(d): \(share) (\(tls) of \(ofDay.count))</title>"))
+                let share = Fmt.en.percent(tls, of: ofDay.count)
+                let title = PassiveCatalog(Fmt.en).title(unit)
+                #expect(svg.contains("<title>\(title) \(d): \(share) (\(tls)/\(ofDay.count))</title>"))
                 points += 1
             }
         }
@@ -310,5 +312,11 @@ import Testing
         #expect(render(report, format: .csv).hasPrefix("id,unit,by,group,numerator"))
         #expect(render(report, format: .json).contains("\"would_break\""))
         #expect(throws: ReportError.self) { try builder.buildPassiveOnly(source: "nosuch") }
+        // German: the catalog's passive texts in German, the same numbers.
+        let german = render(report, format: .md, language: .de)
+        #expect(
+            german.contains(
+                "40,0\u{00A0}% aller eingehenden Verbindungen waren verschlüsselt (TLS 1.3: 20,0\u{00A0}%)"))
+        #expect(german.contains(PassiveCatalog.wouldBreakTitle.de))
     }
 }

@@ -189,6 +189,8 @@ struct ReferenceModel {
         guard let h = hosts[host] else { return .out("not_probed") }
         if figure == "dnssec_signed_mx" { return Self.secure(h.resolution.dnssec) }
         if h.resolution.addresses.isEmpty {
+            // A host name on the exclusion list was never queried: excluded, not a DNS failure.
+            if h.resolution.status == .excluded { return .out("excluded") }
             return .out(
                 [.noAddress, .nxdomain, .ok].contains(h.resolution.status) ? "no_address" : "dns_failure")
         }

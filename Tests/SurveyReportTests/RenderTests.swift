@@ -32,7 +32,7 @@ final class RenderTests: XCTestCase {
         var expected: [String: [String]] = [:]
         for f in report.figures {
             expected[key(f.id.rawValue, f.unit.rawValue)] = [
-                String(f.numerator), String(f.denominator), Fmt.percent(f.share),
+                String(f.numerator), String(f.denominator), Fmt.percent(f),
                 CSVRenderer.leftOut(f.leftOut),
             ]
         }
@@ -41,15 +41,20 @@ final class RenderTests: XCTestCase {
         // CSV: one row per figure (whole report first, then per tag).
         let csv = render(report, format: .csv)
         let lines = csv.split(separator: "\r\n").map(String.init)
-        XCTAssertEqual(lines.first, "id,unit,numerator,denominator,share,left_out,tag")
+        XCTAssertEqual(lines.first, "id,unit,numerator,denominator,share,left_out,tag,title,scope")
+        // The title and scope close every row.
+        let closing = "," + CSVRenderer.field(report.title) + "," + CSVRenderer.field(report.scope)
         var fromCSV: [String: [String]] = [:]
         for line in lines.dropFirst() {
-            let cols = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            XCTAssertTrue(line.hasSuffix(closing), line)
+            let cols = line.dropLast(closing.count).split(separator: ",", omittingEmptySubsequences: false)
+                .map(
+                    String.init)
             guard cols.count == 7, cols[6].isEmpty else { continue }
-            let share = cols[4].isEmpty ? "n/a" : String(format: "%.1f%%", (Double(cols[4]) ?? -1) * 100)
+            let share = Fmt.en.percent(Int(cols[2]) ?? -1, of: Int(cols[3]) ?? 0)
             fromCSV[key(cols[0], cols[1])] = [cols[2], cols[3], share, cols[5]]
-            if let f = report.figure(cols[0], cols[1]), let s = f.share {
-                XCTAssertEqual(cols[4], String(format: "%.4f", s))
+            if let f = report.figure(cols[0], cols[1]), f.share != nil {
+                XCTAssertEqual(cols[4], Catalog.fraction(f.numerator, of: f.denominator))
             }
         }
         XCTAssertEqual(fromCSV, expected)
@@ -97,13 +102,13 @@ final class RenderTests: XCTestCase {
         let f = try XCTUnwrap(report.figure("starttls_offered", "mx_host"))
         XCTAssertEqual(
             Fmt.sentence(f),
-            "93.8% of MX hosts (15 of 16) offered STARTTLS; left out: 1 rate limited (421 banner), 1 timeout, "
-                + "1 connection failed, 1 banner rejected (4xx/5xx), 1 protocol violation, 1 excluded address, "
-                + "1 no address, 1 MX host DNS failure.")
+            "93.8% of tested MX hosts (15 of 16) offered STARTTLS; left out: 1 rate limited (421 banner), "
+                + "1 timeout, 1 connection failed, 1 banner rejected (4xx/5xx), 1 protocol violation, 1 excluded "
+                + "(exclusion list or special-purpose address), 1 no address, 1 MX host DNS failure.")
         let html = render(report, format: .html)
-        XCTAssertTrue(html.contains("93.8% of MX hosts (15 of 16) offered STARTTLS;"))
+        XCTAssertTrue(html.contains("93.8% of tested MX hosts (15 of 16) offered STARTTLS;"))
         XCTAssertTrue(
-            render(report, format: .md).contains("- 93.8% of MX hosts (15 of 16) offered STARTTLS;"))
+            render(report, format: .md).contains("- 93.8% of tested MX hosts (15 of 16) offered STARTTLS;"))
         XCTAssertTrue(html.contains("How to read this"))
         let v13 = try XCTUnwrap(report.figure("tls_v1_3", "domain_all_mx"))
         XCTAssertTrue(

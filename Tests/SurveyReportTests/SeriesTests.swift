@@ -230,8 +230,9 @@ struct SeriesTests {
             let cy = try #require(SeriesSVG.attribute("cy", c.attributes).flatMap(Double.init))
             #expect(cy >= top - 0.05 && cy <= bottom + 0.05)
         }
-        let lower = SeriesText.number(layout.percent.lower)
-        #expect(html.contains("y axis: \(lower)–\(SeriesText.number(layout.percent.upper))%, not from 0."))
+        let text = SeriesText(Catalog(.en))
+        let lower = text.number(layout.percent.lower)
+        #expect(html.contains("y axis: \(lower)–\(text.number(layout.percent.upper))%, not from 0."))
 
         // The table: one row per scan of the series, with n, N and share.
         let rows = html.components(separatedBy: "<tr data-scan=\"").dropFirst().compactMap {
@@ -243,7 +244,7 @@ struct SeriesTests {
         #expect(Set(n.nightly.map { "\($0)" }).isSubset(of: Set(mdIDs.map(String.init))))
         let lastRow = try #require(md.split(separator: "\n").first { $0.hasPrefix("| \(n.latest) |") })
         let offered = n.offered[NightlyStore.nights - 1]
-        #expect(lastRow.contains("| \(offered) | 20 | \(Fmt.percent(Double(offered) / 20)) |"), "\(lastRow)")
+        #expect(lastRow.contains("| \(offered) | 20 | \(Fmt.en.percent(offered, of: 20)) |"), "\(lastRow)")
         // JSON: the selection next to the points.
         let json = try #require(
             JSONSerialization.jsonObject(with: Data(render(report, format: .json).utf8)) as? [String: Any])
@@ -293,7 +294,7 @@ struct SeriesTests {
         #expect(tagged.series.map(\.scan) == [n.nightly[199], n.nightly[200], n.perTag])
         #expect(tagged.series.last?.figure(.starttlsOffered, .mxHost)?.numerator == 5)
         for p in tagged.series.dropLast() { #expect(p.figure(.starttlsOffered, .mxHost)?.denominator == 0) }
-        #expect(render(tagged, format: .md).contains("domains tagged 'gov'"))
+        #expect(render(tagged, format: .md).contains("MX hosts of the domains of the group “gov”"))
         // The default series of the tag pass: the tag passes of the same list only.
         let own = try builder.build(scan: n.perTag, tag: "gov")
         #expect(own.series.map(\.scan) == [n.perTag])

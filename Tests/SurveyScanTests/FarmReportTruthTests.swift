@@ -205,7 +205,7 @@ struct TruthReportModel {
         mailDomains = truth.domains.filter { $0.dnsStatus == "ok" || $0.dnsStatus == "implicit_mx" }
         var counts = [
             "total": truth.domains.count, "with_mail": mailDomains.count, "implicit_mx": 0, "null_mx": 0,
-            "nxdomain": 0, "nodata": 0, "dns_failure": 0,
+            "nxdomain": 0, "nodata": 0, "dns_failure": 0, "excluded": 0,
         ]
         for d in truth.domains {
             switch d.dnsStatus {
@@ -214,6 +214,7 @@ struct TruthReportModel {
             case "null_mx": counts["null_mx", default: 0] += 1
             case "nxdomain": counts["nxdomain", default: 0] += 1
             case "nodata": counts["nodata", default: 0] += 1
+            case "excluded": counts["excluded", default: 0] += 1
             default: counts["dns_failure", default: 0] += 1
             }
         }

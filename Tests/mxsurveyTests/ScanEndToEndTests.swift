@@ -503,6 +503,24 @@ final class ScanEndToEndTests: XCTestCase {
         let figures = try XCTUnwrap(
             (object as? [String: Any])?["figures"] as? [Any], String(report.stdout.prefix(500)))
         XCTAssertFalse(figures.isEmpty)
+        // The domain on the exclusion list is counted as excluded, not as a DNS failure.
+        let domains = try XCTUnwrap((object as? [String: Any])?["domains"] as? [String: Any])
+        let statuses = Dictionary(
+            Self.expectedRows().map { ($0.domain, $0.dnsStatus) }, uniquingKeysWith: { a, _ in a })
+        XCTAssertEqual(domains["excluded"] as? Int, statuses.values.filter { $0 == "excluded" }.count)
+        XCTAssertEqual(domains["excluded"] as? Int, 1)
+        XCTAssertEqual(
+            domains["dns_failure"] as? Int,
+            statuses.values.filter { ["servfail", "timeout", "refused", "error"].contains($0) }.count)
+        let german = try work.run(["report", "--db", db, "--format", "md", "--lang", "de"])
+        XCTAssertEqual(german.exitCode, 0, german.summary)
+        XCTAssertTrue(
+            german.stdout.contains(
+                "| Ausgeschlossen | 1 | ausgelassen: durch die Ausschlussliste des Betreibers ausgeschlossen"),
+            german.stdout)
+        XCTAssertTrue(
+            german.stdout.contains("ausgelassen: 1 durch die Ausschlussliste des Betreibers ausgeschlossen."),
+            german.stdout)
 
         let sql = Self.packageRoot.appendingPathComponent("queries/probe_status_counts.sql").path
         let table = try work.run(["query", "--db", db, sql])

@@ -267,6 +267,7 @@ import Testing
         #expect(csv.contains("encrypted,connection_in,total,,2,6,0.3333,\r\n"))
         let decoded = try JSONDecoder().decode(Report.self, from: Data(json.utf8))
         #expect(decoded.passive == p)
+        #expect(try PublishTests.validate([json], in: dir) == [])
     }
 
     @Test func theTrendChartHasAPointPerDayAndDirection() throws {

@@ -36,7 +36,17 @@ echo "== mxsurvey scan (resolver 127.0.0.1:$UNBOUND_PORT)"
 echo
 echo "== passive data: a synthetic Postfix log (maillog-gen --seed 1) and an mbox fixture"
 "$BIN/maillog-gen" --seed 1 --connections 400 --out "$OUT/mail.log" --truth "$OUT/mail-truth.json"
-TZ=UTC "$BIN/mxsurvey" logs --db "$OUT/demo.db" --source demo-mx "$OUT/mail.log"
+# Plaintext peers under two of the scanned domains (d1.test, d3.test), so that "what
+# enforcing TLS would break" shows the join with the scan; dated within the generated log.
+cat > "$OUT/mail-scan-peers.log" <<'LOG'
+Dec  4 00:18:00 mx1 postfix/smtp[20001]: 20000000A: to=<user@d1.test>, relay=mx1.prov3.test[192.0.2.101]:25, delay=0.3, delays=0.1/0/0.1/0.1, dsn=2.0.0, status=sent (250 2.0.0 Ok)
+Dec  4 00:18:10 mx1 postfix/smtpd[20002]: connect from mail.d3.test[192.0.2.103]
+Dec  4 00:18:11 mx1 postfix/smtpd[20002]: 20000000B: client=mail.d3.test[192.0.2.103]
+Dec  4 00:18:11 mx1 postfix/qmgr[900]: 20000000B: from=<a@d3.test>, size=1234, nrcpt=1 (queue active)
+Dec  4 00:18:12 mx1 postfix/smtpd[20002]: disconnect from mail.d3.test[192.0.2.103] ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5
+LOG
+touch -r "$OUT/mail.log" "$OUT/mail-scan-peers.log"
+TZ=UTC "$BIN/mxsurvey" logs --db "$OUT/demo.db" --source demo-mx "$OUT/mail.log" "$OUT/mail-scan-peers.log"
 "$BIN/mxsurvey" headers --db "$OUT/demo.db" --source demo-mx Tests/Fixtures/headers/mixed.mbox
 
 echo

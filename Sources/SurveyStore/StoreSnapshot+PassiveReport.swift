@@ -4,20 +4,22 @@ import SurveyCore
 
 /// Why the join of a plaintext peer with a scan found no MX facts (`WouldBreakPeer.match`).
 public enum ScanMatch: String, Sendable, Hashable, CaseIterable, Codable {
-    /// The peer's domain is in the scan and at least one of its MX IPs answered.
+    /// The peer's host is an MX host of the scan, or its domain a scanned domain, and at
+    /// least one of the MX IPs answered.
     case matched
     /// The store holds no finished scan.
     case noScan = "no_scan"
     /// The peer has no registrable domain (no host name in the log).
     case noDomain = "no_domain"
-    /// The peer's domain was not in the scan's input list.
+    /// Neither the peer's host (as an MX host) nor its domain was in the scan.
     case notInScan = "not_in_scan"
-    /// The domain was scanned, but none of its MX IPs answered the STARTTLS question.
+    /// The host or domain was scanned, but none of its MX IPs answered the STARTTLS question.
     case notTested = "not_tested"
 }
 
 /// A peer that sent (inbound) or received (outbound) mail over plaintext connections — what
-/// enforcing TLS would break — joined with the MX facts of its domain in a scan.
+/// enforcing TLS would break — joined with a scan: the facts of the peer's host when it is
+/// a scanned MX host, else those of its registrable domain's MX hosts.
 public struct WouldBreakPeer: Sendable, Hashable {
     public var direction: PassiveDirection
     public var peerHost: String?
@@ -32,7 +34,8 @@ public struct WouldBreakPeer: Sendable, Hashable {
     /// The scan joined (nil: none finished).
     public var scan: Int64?
     public var match: ScanMatch
-    /// Every MX IP of the domain that answered offered STARTTLS (nil: not matched).
+    /// Every MX IP (of the host, or of the domain's MX hosts) that answered offered STARTTLS
+    /// (nil: not matched).
     public var mxStarttls: Bool?
     /// Every MX IP that offered STARTTLS negotiated TLS 1.2 or 1.3 (nil: not matched, or
     /// none offered it).
@@ -90,16 +93,29 @@ extension StoreSnapshot {
                     FROM results r
                     WHERE r.scan_id = ?2
                     GROUP BY r.domain
+                ),
+                scanned_host AS (
+                    SELECT r.mx_host,
+                           min(r.starttls_offered) AS mx_starttls,
+                           min(CASE WHEN r.starttls_offered = 1
+                                    THEN r.tls_version IN ('TLSv1.2', 'TLSv1.3') END) AS mx_tls12,
+                           count(r.starttls_offered) AS answered
+                    FROM results r
+                    WHERE r.scan_id = ?2 AND r.mx_host IS NOT NULL
+                    GROUP BY r.mx_host
                 )
                 SELECT p.direction, p.peer_host, p.peer_ip, p.peer_domain, p.connections, p.messages,
                        p.first_seen, p.last_seen,
                        CASE WHEN ?2 IS NULL THEN 'no_scan'
+                            WHEN h.mx_host IS NOT NULL THEN CASE WHEN h.answered > 0 THEN 'matched' ELSE 'not_tested' END
                             WHEN p.peer_domain IS NULL THEN 'no_domain'
                             WHEN s.domain IS NULL THEN 'not_in_scan'
                             WHEN s.answered = 0 THEN 'not_tested'
                             ELSE 'matched' END AS match,
-                       s.mx_starttls, s.mx_tls12
+                       CASE WHEN h.mx_host IS NOT NULL THEN h.mx_starttls ELSE s.mx_starttls END,
+                       CASE WHEN h.mx_host IS NOT NULL THEN h.mx_tls12 ELSE s.mx_tls12 END
                 FROM peers p
+                LEFT JOIN scanned_host h ON h.mx_host = p.peer_host
                 LEFT JOIN scanned s ON s.domain = p.peer_domain
                 ORDER BY p.direction, p.messages DESC, p.connections DESC, p.peer_host, p.peer_ip
                 """, arguments: [source, scanID])

@@ -29,6 +29,8 @@ import Testing
         (.outbound, day2 + 60, "mx.notls.example", "192.0.2.4", "notls.example", nil, nil, 2),
         (.outbound, day2 + 90, "mx.other.test", "203.0.113.7", "other.test", "TLSv1.2", nil, 1),
         (.outbound, day2 + 95, "mx.anon.test", "203.0.113.8", "anon.test", "TLSv1.2", .anonymous, 0),
+        // An MX host of the fixture scan whose domain (provider.net) is not a scanned domain.
+        (.outbound, day2 + 100, "mx.provider.net", "192.0.2.40", "provider.net", nil, nil, 1),
     ]
     /// A second source that `--source mx1` leaves out.
     static let otherRows: [Row] = [
@@ -174,13 +176,17 @@ import Testing
             truth[key] = (e.connections + 1, e.messages + r.messages, min(e.first, r.at), max(e.last, r.at))
         }
         #expect(p.wouldBreakTotal == truth.count)
-        let scanTruth = try Self.scanTruth(path: path, scan: try #require(p.joinedScan))
+        let scanTruth = try Self.scanTruth(path: path, scan: try #require(p.joinedScan), key: "domain")
+        let hostTruth = try Self.scanTruth(path: path, scan: try #require(p.joinedScan), key: "mx_host")
         for row in p.wouldBreak {
             let t = try #require(truth["\(row.direction)|\(row.peerHost ?? "")|\(row.peerIP ?? "")"])
             #expect(row.connections == t.connections && row.messages == t.messages)
             #expect(row.firstSeen == Timestamp.format(Date(timeIntervalSince1970: Double(t.first))) + "Z")
             #expect(row.lastSeen == Timestamp.format(Date(timeIntervalSince1970: Double(t.last))) + "Z")
-            if let domain = row.peerDomain, let facts = scanTruth[domain] {
+            if let host = row.peerHost, let facts = hostTruth[host] {
+                #expect(row.match == "matched")
+                #expect(row.mxStarttls == facts.starttls && row.mxTLS12 == facts.tls12)
+            } else if let domain = row.peerDomain, let facts = scanTruth[domain] {
                 #expect(row.match == "matched")
                 #expect(row.mxStarttls == facts.starttls && row.mxTLS12 == facts.tls12)
             } else {
@@ -191,6 +197,8 @@ import Testing
         // notls.example's MX offers no STARTTLS in the fixture scan.
         let notls = try #require(p.wouldBreak.first { $0.peerDomain == "notls.example" })
         #expect(notls.mxStarttls == false)
+        // mx.provider.net is matched as a scanned MX host.
+        #expect(p.wouldBreak.first { $0.peerHost == "mx.provider.net" }?.match == "matched")
         #expect(p.wouldBreakUnmatched == ["no_domain": 1])
     }
 
@@ -217,19 +225,24 @@ import Testing
                 })
     }
 
-    /// Per scanned domain: every MX IP that answered offered STARTTLS; every one that offered
-    /// it negotiated TLS 1.2+ (nil when none offered it). Computed from the raw results rows.
-    static func scanTruth(path: String, scan: Int64) throws -> [String: (starttls: Bool?, tls12: Bool?)] {
+    /// Per scanned domain or MX host (`key`): every MX IP that answered offered STARTTLS; every
+    /// one that offered it negotiated TLS 1.2+ (nil when none offered it). Computed from the
+    /// raw results rows.
+    static func scanTruth(path: String, scan: Int64, key: String) throws -> [String: (
+        starttls: Bool?, tls12: Bool?
+    )] {
         let queue = try DatabaseQueue(path: path)
         let rows = try queue.read {
             try GRDB.Row.fetchAll(
-                $0, sql: "SELECT domain, starttls_offered, tls_version FROM results WHERE scan_id = ?",
+                $0,
+                sql:
+                    "SELECT \(key), starttls_offered, tls_version FROM results WHERE scan_id = ? AND \(key) IS NOT NULL",
                 arguments: [scan])
         }
         var out: [String: (starttls: Bool?, tls12: Bool?)] = [:]
         for r in rows {
-            let domain: String = r[0]
-            var e = out[domain] ?? (nil, nil)
+            let name: String = r[0]
+            var e = out[name] ?? (nil, nil)
             if let offered: Int = r[1] {
                 e.starttls = (e.starttls ?? true) && offered == 1
                 if offered == 1 {
@@ -237,7 +250,7 @@ import Testing
                     e.tls12 = (e.tls12 ?? true) && (version == "TLSv1.2" || version == "TLSv1.3")
                 }
             }
-            out[domain] = e
+            out[name] = e
         }
         return out.filter { $0.value.starttls != nil }
     }

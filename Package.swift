@@ -57,11 +57,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(name: "SurveyReport", dependencies: ["SurveyCore", "SurveyStore"]),
+        // Mail server logs → connections (`mxsurvey logs`); parsing only, no SQL.
+        .target(name: "SurveyPassive", dependencies: ["COpenSSL", "CZlib", "SurveyCore"]),
         // Message headers: mbox/Maildir/message readers, the Received trace parser, the
         // last external hop.
         .target(name: "SurveyHeaders", dependencies: ["COpenSSL", "SurveyCore", "SurveyStore"]),
-        // Mail server logs → connections (`mxsurvey logs`); parsing only, no SQL.
-        .target(name: "SurveyPassive", dependencies: ["COpenSSL", "CZlib", "SurveyCore"]),
         .target(
             name: "FarmKit",
             dependencies: [
@@ -82,7 +82,7 @@ let package = Package(
             name: "mxsurvey",
             dependencies: [
                 "SurveyCore", "SurveyDNS", "SurveyStore", "SurveyProbe", "SurveyScan", "SurveyReport",
-                "SurveyTLS", "SurveyHeaders", "SurveyPassive",
+                "SurveyTLS", "SurveyPassive", "SurveyHeaders",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -105,7 +105,7 @@ let package = Package(
         .testTarget(
             name: "SurveyPassiveTests",
             dependencies: [
-                "FarmKit", "SurveyCore", "SurveyPassive", "SurveyStore", "TestSupport",
+                "FarmKit", "SurveyCore", "SurveyHeaders", "SurveyPassive", "SurveyStore", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(

@@ -25,14 +25,14 @@ public struct LogFileSummary: Sendable {
 public struct PassiveIngest {
     public var format: PassiveMTA?
     public var suffixes: PublicSuffixList
-    public var pseudonymizer: PeerPseudonymizer?
+    public var pseudonymizer: PassivePeerPseudonymizer?
     public var timeZone: TimeZone
     /// The reference time of standard input (no modification time).
     public var now: Date
     public var batchSize = 5000
 
     public init(
-        format: PassiveMTA?, suffixes: PublicSuffixList, pseudonymizer: PeerPseudonymizer? = nil,
+        format: PassiveMTA?, suffixes: PublicSuffixList, pseudonymizer: PassivePeerPseudonymizer? = nil,
         timeZone: TimeZone = .current, now: Date = Date()
     ) {
         self.format = format

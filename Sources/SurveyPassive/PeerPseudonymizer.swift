@@ -2,11 +2,12 @@ import COpenSSL
 import Foundation
 import SurveyCore
 
-/// Replaces peer names and addresses by keyed hashes (HMAC-SHA256, first 12 bytes in hex)
+/// Replaces peer names and addresses by keyed hashes (HMAC-SHA256, first 12 bytes in hex;
+/// the same pseudonyms as `mxsurvey headers` gives with the same key)
 /// for stores and reports that leave the organisation: `host-…`, `ip-…`, `domain-…`. The
 /// same key gives the same pseudonym in every run; without the key a pseudonym cannot be
 /// checked against a guessed name.
-public struct PeerPseudonymizer: Sendable {
+public struct PassivePeerPseudonymizer: Sendable {
     public static let minimumKeyBytes = 32
     public static let maximumKeyBytes = 4096
 

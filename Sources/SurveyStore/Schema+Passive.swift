@@ -5,7 +5,7 @@ extension Schema {
     /// `passive_connections` view is the contract analysts and reports query; the tables
     /// behind it may change.
     static func registerPassive(_ m: inout DatabaseMigrator) {
-        m.registerMigration("v5: passive connections from mail logs") { db in
+        m.registerMigration("passive: connections from mail logs") { db in
             try db.execute(
                 sql: """
                     CREATE TABLE passive_sources (

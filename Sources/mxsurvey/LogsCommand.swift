@@ -69,9 +69,9 @@ struct LogsCommand: ParsableCommand {
             }
             mta = known
         }
-        var pseudonymizer: PeerPseudonymizer?
+        var pseudonymizer: PassivePeerPseudonymizer?
         if let pseudonymizePeers {
-            do { pseudonymizer = try PeerPseudonymizer(keyFile: pseudonymizePeers) } catch {
+            do { pseudonymizer = try PassivePeerPseudonymizer(keyFile: pseudonymizePeers) } catch {
                 throw ValidationError("--pseudonymize-peers: \(TerminalText.escape("\(error)"))")
             }
         }

@@ -108,12 +108,14 @@ import Testing
     @Test func pseudonymizedSourcesStayApartAndAreStable() throws {
         let dir = try Dir()
         let store = try ResultStore(path: dir.path + "/r.db")
-        let key = try PeerPseudonymizer(key: Array(repeating: 7, count: 32))
-        let other = try PeerPseudonymizer(key: Array(repeating: 8, count: 32))
+        let key = try PassivePeerPseudonymizer(key: Array(repeating: 7, count: 32))
+        let other = try PassivePeerPseudonymizer(key: Array(repeating: 8, count: 32))
         #expect(key.pseudonym("host", "mail.example.org") == key.pseudonym("host", "MAIL.example.org"))
         #expect(key.pseudonym("host", "mail.example.org") != other.pseudonym("host", "mail.example.org"))
         #expect(key.pseudonym("host", "mail.example.org").hasPrefix("host-"))
-        #expect(throws: PeerPseudonymizer.KeyError.self) { try PeerPseudonymizer(key: [1, 2, 3]) }
+        #expect(throws: PassivePeerPseudonymizer.KeyError.self) {
+            try PassivePeerPseudonymizer(key: [1, 2, 3])
+        }
         _ = try store.passiveSource(named: "clear", pseudonymized: false)
         #expect(throws: PassiveSourceMismatch.self) {
             try store.passiveSource(named: "clear", pseudonymized: true)

@@ -94,7 +94,7 @@ import Testing
     }
 }
 
-@Suite struct PublicSuffixListTests {
+@Suite struct PassivePublicSuffixTests {
     let list = PublicSuffixList(
         text: """
             // comment

@@ -66,8 +66,10 @@ echo
 echo "== a ready-made query: queries/probe_status_counts.sql"
 "$BIN/mxsurvey" query --db "$OUT/demo.db" queries/probe_status_counts.sql
 echo
-echo "== what enforcing TLS would break: queries/enforce_tls_would_break.sql (first rows)"
+echo "== what enforcing TLS would break: queries/enforce_tls_would_break.sql (the peers the join matched with the scan)"
 "$BIN/mxsurvey" query --db "$OUT/demo.db" queries/enforce_tls_would_break.sql > "$OUT/would-break.txt"
-sed -n '1,12p' "$OUT/would-break.txt"
+sed -n '1,2p' "$OUT/would-break.txt"
+grep -E '\| matched +\|' "$OUT/would-break.txt" || true
+echo "(all rows: $OUT/would-break.txt)"
 echo
 echo "Database: $OUT/demo.db   (sqlite3 $OUT/demo.db 'SELECT * FROM results LIMIT 5')"

@@ -1,11 +1,11 @@
--- Question: Which MX hosts presented a certificate a sender cannot validate in the latest
--- scan (untrusted chain, expired, self-signed, or not matching the MX host name)?
+-- Question: Which MX hosts presented a certificate a sender cannot validate in scan
+-- :scan (untrusted chain, expired, self-signed, or not matching the MX host name)?
 --
 -- One row per (MX host, IP) that negotiated TLS; cert_verify_error is OpenSSL's reason.
 -- Name matching follows RFC 6125/7817 (for an implicit MX: the domain).
 -- Columns: mx_host, ip, trusted, expired, self_signed, name_match, cert_verify_error,
 -- domains (that use the host).
-WITH params AS (SELECT max(id) AS scan_id FROM scans)
+WITH params AS (SELECT :scan AS scan_id)
 SELECT mx_host, ip,
        cert_trusted AS trusted,
        cert_expired AS expired,

@@ -1,4 +1,4 @@
--- Question: Which domains changed between the previous and the latest scan, in whether all
+-- Question: Which domains changed between scan :scan and the scan before it, in whether all
 -- their MX hosts offer STARTTLS and whether all of them meet the DSK rule (STARTTLS with
 -- TLS 1.2 or newer)?
 --
@@ -7,8 +7,8 @@
 -- and DNS failures. Only domains present in both scans; only rows where a verdict changed.
 -- Figures for whole scans: `mxsurvey report --compare ID` (trend section).
 -- Columns: domain, tag, starttls_before, starttls_now, dsk_before, dsk_now.
-WITH latest AS (SELECT max(id) AS id FROM scans),
-previous AS (SELECT max(id) AS id FROM scans WHERE id < (SELECT id FROM latest)),
+WITH latest AS (SELECT :scan AS id),
+previous AS (SELECT id FROM scans WHERE id < (SELECT id FROM latest) ORDER BY id DESC LIMIT 1),
 r AS (
     SELECT scan_id, domain, tag, dns_status, mx_host, ip,
            starttls_offered AS starttls,

@@ -1,5 +1,5 @@
 -- Question: Which MX hosts publish DNSSEC-secure TLSA records (RFC 7672 DANE) that the
--- certificate chain they presented in the latest scan does not match? A sender that
+-- certificate chain they presented in scan :scan does not match? A sender that
 -- validates DANE does not deliver to them.
 --
 -- One row per (MX host, IP) with dane_status = 'mismatch'. failed_records lists the TLSA
@@ -7,7 +7,7 @@
 -- detail says why for each record, e.g. a DANE-EE digest that is not the leaf's, or a
 -- DANE-TA anchor whose chain does not verify or does not carry the MX host name.
 -- Columns: mx_host, ip, tls_version, failed_records, detail, domains (that use the host).
-WITH params AS (SELECT max(id) AS scan_id FROM scans)
+WITH params AS (SELECT :scan AS scan_id)
 SELECT r.mx_host, r.ip, r.tls_version,
        dc.failed_records,
        dc.detail,

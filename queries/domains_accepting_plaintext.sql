@@ -1,4 +1,4 @@
--- Question: Which domains can receive mail without TLS in the latest scan, i.e. have an
+-- Question: Which domains can receive mail without TLS in scan :scan, i.e. have an
 -- MX host that does not offer STARTTLS, or one that accepted RCPT TO in plaintext
 -- (plaintext_refused = 0)?
 --
@@ -6,7 +6,7 @@
 -- column to look at first is mx_without_starttls (mail to those hosts can only travel in
 -- plaintext). Counts are distinct MX host names. Domains that take no mail are skipped.
 -- Columns: domain, tag, mx_hosts, mx_without_starttls, mx_accepting_plaintext.
-WITH params AS (SELECT max(id) AS scan_id FROM scans),
+WITH params AS (SELECT :scan AS scan_id),
 r AS (
     SELECT * FROM results
     WHERE scan_id = (SELECT scan_id FROM params) AND dns_status IN ('ok', 'implicit_mx')

@@ -1,11 +1,11 @@
 -- Question: Which domains (that take mail) have an MX host a sender enforcing TLS 1.2+
--- cannot deliver to, in the latest scan (DSK Orientierungshilfe 2021 §5.1, mandatory
+-- cannot deliver to, in scan :scan (DSK Orientierungshilfe 2021 §5.1, mandatory
 -- transport encryption)?
 --
 -- A host fails when an IP of it that could be tested does not offer STARTTLS, refuses it,
 -- fails the handshake, or negotiates TLS older than 1.2 (the report's dsk_compliant rule).
 -- Columns: domain, tag, failing_mx_hosts (with the reason per host and IP).
-WITH params AS (SELECT max(id) AS scan_id FROM scans),
+WITH params AS (SELECT :scan AS scan_id),
 r AS (
     SELECT * FROM results
     WHERE scan_id = (SELECT scan_id FROM params) AND dns_status IN ('ok', 'implicit_mx') AND ip IS NOT NULL

@@ -1,22 +1,22 @@
 -- Question: What would enforcing TLS break? The peers that sent mail to us (direction `in`)
 -- or received mail from us (`out`) over plaintext connections in the passive data
--- (`mxsurvey logs`), joined with the latest finished scan of the same store.
+-- (`mxsurvey logs`), joined with scan :scan of the same store (mxsurvey's default: the latest
+-- finished scan, as the report joins it).
 --
 -- A peer is one (direction, peer_host, peer_ip) of `passive_connections` with tls = 0.
--- The join uses the latest scan whose status is `done`: when the peer's host name is an MX
+-- The join uses scan :scan: when the peer's host name is an MX
 -- host of that scan (`results.mx_host`, e.g. the MX the own server delivered to) its facts
 -- are that host's; otherwise the peer's registrable domain (`peer_domain`) is matched with
 -- a scanned domain (`results.domain`) and its facts are those of the domain's MX hosts.
 -- `mx_starttls` is 1 when every IP that answered the STARTTLS question offered it, 0 when
 -- one did not, NULL when none answered; `mx_tls12` is 1 when every IP that offered STARTTLS
 -- negotiated TLS 1.2 or 1.3, 0 when one did not (older version or failed handshake).
--- `match` says why the join found nothing: `no_scan` (no finished scan in the store),
+-- `match` says why the join found nothing: `no_scan` (:scan is NULL: no scan to join),
 -- `no_domain` (no host name, so no registrable domain), `not_in_scan` (neither host nor
 -- domain was in the scan), `not_tested` (in the scan, but no MX IP answered); `matched` else.
--- To use another scan, replace the subquery in `params` with its id.
 -- Columns: direction, peer_host, peer_ip, peer_domain, connections, messages, first_seen,
 -- last_seen, scan_id, match, mx_starttls, mx_tls12.
-WITH params AS (SELECT (SELECT max(id) FROM scans WHERE status = 'done') AS scan_id),
+WITH params AS (SELECT :scan AS scan_id),
 peers AS (
     SELECT direction, peer_host, peer_ip, max(peer_domain) AS peer_domain,
            count(*) AS connections, sum(messages) AS messages,

@@ -1,10 +1,10 @@
 -- Question: Which MX hosts presented a certificate that expires within 30 days of the start
--- of the latest scan, or had already expired?
+-- of scan :scan, or had already expired?
 --
 -- One row per (MX host, IP) that negotiated TLS; days_left is counted from the scan start
 -- (negative: expired that many days before the scan). Ordered by expiry.
 -- Columns: mx_host, ip, cert_not_after, days_left, subject, domains (that use the host).
-WITH params AS (SELECT id AS scan_id, started_at FROM scans ORDER BY id DESC LIMIT 1),
+WITH params AS (SELECT id AS scan_id, started_at FROM scans WHERE id = :scan),
 r AS (
     SELECT * FROM results
     WHERE scan_id = (SELECT scan_id FROM params) AND dns_status IN ('ok', 'implicit_mx')

@@ -1,10 +1,10 @@
--- Question: Which MX hosts negotiated TLS 1.0 or 1.1 (or an older SSL version) in the
--- latest scan?
+-- Question: Which MX hosts negotiated TLS 1.0 or 1.1 (or an older SSL version) in scan
+-- :scan?
 --
 -- RFC 8996 deprecates TLS 1.0 and 1.1; BSI TR-03116-4 forbids them. The probe offers the
 -- legacy versions too, so a host listed here chose one of them: it supports nothing newer.
 -- Columns: mx_host, ip, tls_version, tls_cipher, domains (that use the host), banner.
-WITH params AS (SELECT max(id) AS scan_id FROM scans)
+WITH params AS (SELECT :scan AS scan_id)
 SELECT r.mx_host,
        r.ip,
        r.tls_version,

@@ -1,4 +1,4 @@
--- Question: How did the probes of the latest scan end: how many distinct IPs per outcome?
+-- Question: How did the probes of scan :scan end: how many distinct IPs per outcome?
 --
 -- results.probe_status: ok, starttls_not_offered, starttls_rejected, tls_failed,
 -- connect_refused, connect_timeout, connect_error, banner_timeout, banner_rejected (421 is
@@ -6,7 +6,7 @@
 -- connection_closed, excluded; NULL (shown as not_probed) when a resolved address has no
 -- probe row (interrupted scan). Only IPs of domains that take mail, each counted once.
 -- Columns: probe_status, ips, share (percent of all IPs).
-WITH params AS (SELECT max(id) AS scan_id FROM scans),
+WITH params AS (SELECT :scan AS scan_id),
 ips AS (
     SELECT DISTINCT ip,
            CASE WHEN probe_status IS NULL THEN 'not_probed'
@@ -17,7 +17,7 @@ ips AS (
 )
 SELECT status AS probe_status,
        count(*) AS ips,
-       round(100.0 * count(*) / (SELECT count(*) FROM ips), 1) AS share
+       (2000 * count(*) + (SELECT count(*) FROM ips)) / (2 * (SELECT count(*) FROM ips)) / 10.0 AS share
 FROM ips
 GROUP BY status
 ORDER BY ips DESC, status;

@@ -1,4 +1,4 @@
--- Question: Which mail providers serve the most domains in the latest scan?
+-- Question: Which mail providers serve the most domains in scan :scan?
 --
 -- Provider = registrable part of the MX host name, approximated as in the report: the last
 -- two labels, or the last three when the name ends in a two-letter country code preceded by
@@ -7,7 +7,11 @@
 -- up to more than 100%. Share = percent of the domains that take mail.
 -- Columns: provider, domains, share, mx_hosts, mx_hosts_with_starttls (all IPs that could be
 -- tested offered STARTTLS), mx_hosts_testable.
-WITH RECURSIVE params AS (SELECT max(id) AS scan_id FROM scans),
+WITH RECURSIVE params AS (SELECT :scan AS scan_id),
+mail AS (
+    SELECT count(*) AS n FROM domains
+    WHERE scan_id = (SELECT scan_id FROM params) AND dns_status IN ('ok', 'implicit_mx')
+),
 r AS (
     SELECT * FROM results
     WHERE scan_id = (SELECT scan_id FROM params) AND dns_status IN ('ok', 'implicit_mx') AND mx_host IS NOT NULL
@@ -48,9 +52,8 @@ provider_of AS (
 )
 SELECT p.provider,
        count(DISTINCT r.domain) AS domains,
-       round(100.0 * count(DISTINCT r.domain)
-             / (SELECT count(*) FROM domains WHERE scan_id = (SELECT scan_id FROM params)
-                  AND dns_status IN ('ok', 'implicit_mx')), 1) AS share,
+       (2000 * count(DISTINCT r.domain) + (SELECT n FROM mail))
+       / nullif(2 * (SELECT n FROM mail), 0) / 10.0 AS share,
        (SELECT count(*) FROM provider_of p2 WHERE p2.provider = p.provider) AS mx_hosts,
        (SELECT count(*) FROM provider_of p2 JOIN hosts h ON h.mx_host = p2.mx_host
          WHERE p2.provider = p.provider AND h.starttls = 1) AS mx_hosts_with_starttls,

@@ -1,4 +1,4 @@
--- Question: What share of IPs, MX hosts and domains offered STARTTLS in the latest scan?
+-- Question: What share of IPs, MX hosts and domains offered STARTTLS in scan :scan?
 --
 -- The same rules as the report's `starttls_offered` figure (docs/reports.md):
 --   * only domains that take mail (dns_status ok or implicit_mx) and their MX hosts/IPs;
@@ -7,8 +7,7 @@
 --   * mx_host: all testable IPs of the host offered it; domain_all_mx: all testable MX hosts;
 --     domain_any_mx: at least one; domain_primary_mx: all testable hosts of lowest preference.
 -- Columns: unit, numerator, denominator, left_out (units not testable), share (percent).
--- Another scan: replace `max(id)` below with the scan id.
-WITH params AS (SELECT max(id) AS scan_id FROM scans),
+WITH params AS (SELECT :scan AS scan_id),
 r AS (
     SELECT * FROM results
     WHERE scan_id = (SELECT scan_id FROM params) AND dns_status IN ('ok', 'implicit_mx')
@@ -54,7 +53,7 @@ SELECT unit,
        sum(v = 1) AS numerator,
        count(v) AS denominator,
        count(*) - count(v) AS left_out,
-       round(100.0 * sum(v = 1) / nullif(count(v), 0), 1) AS share
+       (2000 * sum(v = 1) + count(v)) / nullif(2 * count(v), 0) / 10.0 AS share
 FROM units
 GROUP BY ord, unit
 ORDER BY ord;

@@ -1,10 +1,10 @@
 -- Question: Per input tag, how many domains take mail, and for how many do all MX hosts
--- offer STARTTLS in the latest scan?
+-- offer STARTTLS in scan :scan?
 --
 -- domain_all_mx rule of the report: over the MX hosts (and their IPs) that could be tested;
 -- domains where none could be tested are counted in `untestable` and not in the share.
 -- Columns: tag, domains, with_mail, all_mx_starttls, testable, untestable, share (percent).
-WITH params AS (SELECT max(id) AS scan_id FROM scans),
+WITH params AS (SELECT :scan AS scan_id),
 r AS (SELECT * FROM results WHERE scan_id = (SELECT scan_id FROM params)),
 host_unit AS (
     SELECT mx_host, CASE WHEN count(starttls_offered) = 0 THEN NULL ELSE min(starttls_offered) END AS v
@@ -24,8 +24,9 @@ SELECT coalesce(tag, '(none)') AS tag,
        sum(CASE WHEN mail AND v = 1 THEN 1 ELSE 0 END) AS all_mx_starttls,
        sum(CASE WHEN mail AND v IS NOT NULL THEN 1 ELSE 0 END) AS testable,
        sum(CASE WHEN mail AND v IS NULL THEN 1 ELSE 0 END) AS untestable,
-       round(100.0 * sum(CASE WHEN mail AND v = 1 THEN 1 ELSE 0 END)
-             / nullif(sum(CASE WHEN mail AND v IS NOT NULL THEN 1 ELSE 0 END), 0), 1) AS share
+       (2000 * sum(CASE WHEN mail AND v = 1 THEN 1 ELSE 0 END)
+        + sum(CASE WHEN mail AND v IS NOT NULL THEN 1 ELSE 0 END))
+       / nullif(2 * sum(CASE WHEN mail AND v IS NOT NULL THEN 1 ELSE 0 END), 0) / 10.0 AS share
 FROM domain_unit
 GROUP BY tag
 ORDER BY tag IS NULL, tag;

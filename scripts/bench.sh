@@ -4,20 +4,24 @@
 # the figures. Sizes: BENCH_DNS_N (200000), BENCH_HOSTS (20000), BENCH_LITTLE_HOSTS (60000),
 # BENCH_LITTLE_C (20000), BENCH_LITTLE_DNS_C (4000), BENCH_BIG_N (1000000), BENCH_CEILING_SECONDS (10),
 # BENCH_CEILING_PAIRS (2 × cores), BENCH_PASSIVE_CONNECTIONS (230000, about 2 million log lines). BIN: directory of the mxsurvey/mxfarm binaries
-# (.build/release). BENCH_SECTIONS: the sections to run, e.g. "4 7" (default: all, 1–8);
-# section 3 uses section 2's farm, and section 7's ratio needs section 6's crypto floor, so
-# asking for 7 runs 6 as well. bench-results.json then holds only the sections that ran
+# (.build/release). BENCH_SECTIONS: the sections to run, e.g. "4 7" (default: all, 1–9);
+# section 3 uses section 2's farm, section 8 exports section 1's store, and section 7's ratio
+# needs section 6's crypto floor, so asking for 7 runs 6 as well and asking for 8 runs 1. bench-results.json then holds only the sections that ran
 # (key bench_sections).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.build/release}
 OUT=${OUT:-.bench}
 DNS_N=${BENCH_DNS_N:-200000}
-SECTIONS=" ${BENCH_SECTIONS:-1 2 3 4 5 6 7 8} "
+SECTIONS=" ${BENCH_SECTIONS:-1 2 3 4 5 6 7 8 9} "
 want() { [[ "$SECTIONS" == *" $1 "* ]]; }
 if want 7 && ! want 6; then
     SECTIONS+="6 "
     echo "note: section 7 compares with section 6's crypto floor; running section 6 too"
+fi
+if want 8 && ! want 1; then
+    SECTIONS+="1 "
+    echo "note: section 8 exports section 1's store; running section 1 too"
 fi
 source scripts/lib.sh
 trap cleanup_all EXIT
@@ -301,8 +305,44 @@ cat "$c"/*.err >&2
 fi
 
 if want 8; then
+echo "== 8. Export: the results rows of section 1's scan as JSON Lines, CSV and Parquet, next to sqlite3 -json"
+# Baseline: the sqlite3 shell writes the same rows of the same view as JSON. mxsurvey reads
+# them through a cursor and writes them as they come (peak RSS must not grow with the rows);
+# Parquet adds pyarrow (its process is counted in the peak RSS: RUSAGE_CHILDREN).
+db="$OUT/dns/bench.db"
+scan=$(sqlite3 -readonly "$db" "SELECT max(id) FROM scans")
+python3 scripts/measure.py "$results/export-sqlite3.json" -- sqlite3 -readonly -json "$db" \
+    "SELECT * FROM results WHERE scan_id = $scan" > "$OUT/export-sqlite3.json"
+for format in jsonl csv parquet; do
+    python3 scripts/measure.py "$results/export-$format.json" -- "$BIN/mxsurvey" export --db "$db" \
+        --scan "$scan" --format "$format" --out "$OUT/export.$format" --force 2> "$OUT/export-$format.log"
+done
+python3 - "$results" "$OUT" <<'PY'
+import json, os, re, sys
+res, out = sys.argv[1:3]
+rows = int(re.search(r"exported (\d+) results rows", open(f"{out}/export-jsonl.log").read()).group(1))
+base = json.load(open(f"{res}/export-sqlite3.json"))
+r = {"export_rows": rows, "export_sqlite3_s": base["seconds"],
+     "export_sqlite3_cpu_s": base["user_s"] + base["sys_s"], "export_sqlite3_max_rss_mib": base["max_rss_kib"] / 1024}
+for f in ["jsonl", "csv", "parquet"]:
+    m = json.load(open(f"{res}/export-{f}.json"))
+    cpu = m["user_s"] + m["sys_s"]
+    r.update({
+        f"export_{f}_s": m["seconds"], f"export_{f}_cpu_s": cpu,
+        f"export_{f}_rows_per_s": rows / m["seconds"], f"export_{f}_max_rss_mib": m["max_rss_kib"] / 1024,
+        f"export_{f}_mib": os.path.getsize(f"{out}/export.{f}") / 2**20,
+        f"export_{f}_cpu_ratio_to_sqlite3": cpu / r["export_sqlite3_cpu_s"],
+    })
+json.dump(r, open(f"{res}/export.json", "w"), indent=1)
+for k, val in r.items():
+    print(f"  {k:36} {val:.3f}" if isinstance(val, float) else f"  {k:36} {val}")
+PY
+rm -f "$OUT/export-sqlite3.json" "$OUT"/export.*
+fi
+
+if want 9; then
 PASSIVE_CONN=${BENCH_PASSIVE_CONNECTIONS:-230000}
-echo "== 8. Passive: mxsurvey logs next to pflogsumm on one generated Postfix log ($PASSIVE_CONN inbound connections)"
+echo "== 9. Passive: mxsurvey logs next to pflogsumm on one generated Postfix log ($PASSIVE_CONN inbound connections)"
 mkdir -p "$OUT/passive"
 "$BIN/maillog-gen" --seed 1 --connections "$PASSIVE_CONN" --out "$OUT/passive/mail.log" \
     --truth "$OUT/passive/truth.json"
@@ -346,6 +386,8 @@ sections = [int(s) for s in sections.split()]
 r = {"bench_sections": sorted(sections)}
 if os.path.exists(f"{res}/dns.json"):
     r.update(json.load(open(f"{res}/dns.json")))
+if os.path.exists(f"{res}/export.json"):
+    r.update(json.load(open(f"{res}/export.json")))
 
 floor_ms = None
 if os.path.exists(f"{out}/speed.txt"):

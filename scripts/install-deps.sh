@@ -3,10 +3,11 @@
 # start (unbound, Postfix, nginx for MTA-STS policy hosts, swaks as a sending client, with
 # libnet-ssleay-perl for its STARTTLS),
 # ldnsutils to sign the DNSSEC test zones, the public suffix list, zlib for gzip'd logs,
-# libidn12 for the unpacked Exim of the log tests (scripts/fetch-exim.sh),
-# dnsperf and pflogsumm for `make bench`, python3-jsonschema to check the report's JSON
-# against docs/report.schema.json in the tests, and heaptrack for the TLS leak check
-# (scripts/tls-leakcheck.sh, run by CI). Debian 12; run as root. Services the packages
+# libidn12 for the unpacked Exim of the log tests (scripts/fetch-exim.sh), dnsperf and
+# pflogsumm for `make bench`, python3-jsonschema to check the report's JSON
+# against docs/report.schema.json in the tests, heaptrack for the TLS leak check
+# (scripts/tls-leakcheck.sh, run by CI), and pyarrow (PyPI: Debian 12 has none) with which
+# `mxsurvey export --format parquet` writes Parquet. Debian 12; run as root. Services the packages
 # would start on install are kept down: tests start their own private instances.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
@@ -22,3 +23,10 @@ apt-get install -y -q --no-install-recommends \
     unbound postfix dnsperf heaptrack \
     nginx-light ldnsutils swaks libnet-ssleay-perl pflogsumm publicsuffix zlib1g-dev python3-jsonschema \
     libidn12
+# pyarrow for the python3 on the PATH (Sources/SurveyReport/ParquetWriter.swift names this
+# version in its error message). Debian's own python3 is "externally managed" (PEP 668).
+PYARROW_VERSION=26.0.1
+python3 -m pip --version >/dev/null 2>&1 \
+    || apt-get install -y -q --no-install-recommends python3-pip
+python3 -m pip install -q "pyarrow==$PYARROW_VERSION" \
+    || python3 -m pip install -q --break-system-packages "pyarrow==$PYARROW_VERSION"

@@ -44,6 +44,7 @@ extension Catalog {
         case seriesTitle, seriesPopulation, seriesPopulationTag, seriesHead, seriesHeadOne, seriesSame
         case seriesNoInput, seriesNoOptions, seriesAll, seriesSince, seriesUntil, seriesLeftOutList
         case seriesAfterReported, seriesOtherInput, seriesUnfinished, seriesBeforeSince, seriesAfterUntil
+        case seriesLabel, seriesOtherLabel
         case axesX, axesTick, axesY, axesNotFromZero, axesEnd, tickHour, tickDay, tickWeek, tickMonth,
             tickYear
         case tickHours, tickDays, tickWeeks, tickMonths, tickYears
@@ -421,6 +422,13 @@ extension Catalog {
                 Text(
                     en: "scan {0} and every finished scan before it, whatever its input list",
                     de: "Scan {0} und jeder beendete Scan davor, gleich mit welcher Eingabeliste")
+            case .seriesLabel:
+                Text(
+                    en: "scan {0} and the finished scans before it labelled {1}, whatever their input list",
+                    de: "Scan {0} und die beendeten Scans davor mit der Bezeichnung {1}, gleich mit welcher "
+                        + "Eingabeliste")
+            case .seriesOtherLabel:
+                Text(en: "with another label or none", de: "mit anderer oder ohne Bezeichnung")
             case .seriesSince: Text(en: "; started on or after {0}", de: "; begonnen am {0} oder später")
             case .seriesUntil: Text(en: "; started on or before {0}", de: "; begonnen am {0} oder früher")
             case .seriesLeftOutList: Text(en: ". Scans left out: {0}.", de: ". Nicht einbezogene Scans: {0}.")

@@ -21,6 +21,7 @@ struct SeriesText {
         case .unfinished: t(.seriesUnfinished)
         case .beforeSince: t(.seriesBeforeSince)
         case .afterUntil: t(.seriesAfterUntil)
+        case .otherLabel: t(.seriesOtherLabel)
         }
     }
 
@@ -36,6 +37,8 @@ struct SeriesText {
             out += t(.seriesSame, String(reported), input, options)
         case .all:
             out += t(.seriesAll, String(reported))
+        case .label:
+            out += t(.seriesLabel, String(reported), "“\(s.label ?? "")”")
         }
         if let since = s.since { out += t(.seriesSince, since.text) }
         if let until = s.until { out += t(.seriesUntil, until.text) }

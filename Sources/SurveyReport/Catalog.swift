@@ -31,44 +31,6 @@ public struct Text: Sendable, Equatable {
     }
 }
 
-/// The report's one rounding rule. A share is printed from its integer counts: `n / N`
-/// scaled to the digits shown (percent with one decimal: `n × 1000 / N` tenths of a
-/// percent), rounded half away from zero in integer arithmetic, so 1 of 16 is 6.3 % — the
-/// same as SQLite's `round(100.0 * n / N, 1)` in `queries/`. A difference of two shares is
-/// rounded the same way from the four counts. Every format and language prints through this.
-public enum Rounding {
-    /// `numerator / denominator × scale`, rounded half away from zero; `nil` when the
-    /// denominator is 0.
-    public static func scaled(_ numerator: Int, _ denominator: Int, scale: Int) -> Int? {
-        guard denominator != 0 else { return nil }
-        let num = numerator.multipliedReportingOverflow(by: scale)
-        guard !num.overflow else {
-            // Counts this large do not occur; fall back on the double (same rule).
-            return Int(
-                (Double(numerator) / Double(denominator) * Double(scale)).rounded(.toNearestOrAwayFromZero))
-        }
-        let negative = (num.partialValue < 0) != (denominator < 0)
-        let a = num.partialValue.magnitude
-        let b = denominator.magnitude
-        let q = Int((2 * a + b) / (2 * b))
-        return negative ? -q : q
-    }
-
-    /// A value that is not one ratio of counts (a share without its counts), by the same rule.
-    public static func scaled(_ value: Double, scale: Int) -> Int {
-        Int((value * Double(scale)).rounded(.toNearestOrAwayFromZero))
-    }
-
-    /// `value / 10^decimals` as text with `separator` before the decimals (`-0.5`, `12,3`).
-    public static func decimal(_ value: Int, decimals: Int, separator: String) -> String {
-        let sign = value < 0 ? "-" : ""
-        let digits = String(value.magnitude)
-        guard decimals > 0 else { return sign + digits }
-        let padded = String(repeating: "0", count: max(0, decimals + 1 - digits.count)) + digits
-        return sign + padded.dropLast(decimals) + separator + padded.suffix(decimals)
-    }
-}
-
 /// Every text a reader sees in a report, in the report's language, and the number and date
 /// formats of that language. Renderers and the builder take their words only from here.
 public struct Catalog: Sendable {

@@ -3,9 +3,10 @@ import SurveyCore
 import SurveyStore
 
 /// Renders a passive-only report (a store with passive data and no scan).
-public func render(_ report: PassiveOnlyReport, format: ReportFormat, language: ReportLanguage = .en)
-    -> String
-{
+public func render(
+    _ report: PassiveOnlyReport, format: ReportFormat, language: ReportLanguage = .en,
+    csvDialect: CSVDialect = .standard
+) -> String {
     let p = report.passive
     let t = Catalog(language)
     let c = PassiveCatalog(t)
@@ -34,7 +35,7 @@ public func render(_ report: PassiveOnlyReport, format: ReportFormat, language: 
     case .md:
         return "# \(MarkdownRenderer.esc(c(PassiveCatalog.onlyTitle)))\n\n"
             + PassiveText.markdown(p, level: 2, t)
-    case .csv: return PassiveText.csv(p)
+    case .csv: return csvDialect.byteOrderMark + PassiveText.csv(p, dialect: csvDialect)
     case .json:
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
@@ -245,18 +246,22 @@ enum PassiveText {
     // MARK: CSV
 
     /// One row per passive figure: `id,unit,by,group,numerator,denominator,share,left_out`
-    /// (the scan CSV's columns plus `by` and `group`).
-    static func csv(_ p: PassiveSection) -> String {
+    /// (`left_out` as `reason=n;…`), in the CSV dialect of the report.
+    static func csv(_ p: PassiveSection, dialect: CSVDialect = .standard) -> String {
         typealias F = CSVRenderer
-        var out = "id,unit,by,group,numerator,denominator,share,left_out\r\n"
+        let sep = String(dialect.separator)
+        func field(_ s: String) -> String { F.field(s, separator: dialect.separator) }
+        var out = ["id", "unit", "by", "group", "numerator", "denominator", "share", "left_out"].joined(
+            separator: sep)
+        out += "\r\n"
         for f in p.figures {
             out +=
                 [
-                    F.field(f.id.rawValue), F.field(f.unit.rawValue), F.field(f.by.rawValue),
-                    F.field(f.group ?? ""),
-                    String(f.numerator), String(f.denominator), Catalog.fraction(f.numerator, of: f.denominator),
-                    F.field(F.leftOut(f.leftOut)),
-                ].joined(separator: ",") + "\r\n"
+                    field(f.id.rawValue), field(f.unit.rawValue), field(f.by.rawValue), field(f.group ?? ""),
+                    String(f.numerator), String(f.denominator),
+                    dialect.decimal(Catalog.fraction(f.numerator, of: f.denominator)),
+                    field(F.leftOut(f.leftOut)),
+                ].joined(separator: sep) + "\r\n"
         }
         return out
     }

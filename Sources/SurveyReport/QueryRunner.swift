@@ -1,5 +1,12 @@
 import Foundation
+import SurveyCore
 import SurveyStore
+
+/// What is wrong with a query's input (a `--param`, a result JSON cannot hold).
+public struct QueryInputError: Error, CustomStringConvertible, Equatable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
 
 /// Runs the SQL files of `queries/` (or any read-only SQL) for `mxsurvey query`.
 public enum QueryRunner {
@@ -8,18 +15,103 @@ public enum QueryRunner {
     /// shell dot-commands such as `.headers on`) are skipped, so files stay runnable with
     /// both `sqlite3 results.db < file.sql` and this runner. Values are rendered as the
     /// sqlite3 shell renders them (`NULL` → `nil`, reals with 15 significant digits).
-    public static func run(sql: String, store: any ResultReading) throws -> (
-        columns: [String], rows: [[String?]]
-    ) {
-        let cleaned = sql.split(separator: "\n", omittingEmptySubsequences: false)
-            .map { $0.trimmingCharacters(in: .whitespaces).hasPrefix(".") ? "" : String($0) }
-            .joined(separator: "\n")
-        let result = try store.query(sql: cleaned)
+    public static func run(sql: String, parameters: [String: SQLValue] = [:], store: any ResultReading) throws
+        -> (
+            columns: [String], rows: [[String?]]
+        )
+    {
+        let result = try query(sql: sql, parameters: parameters, store: store)
         return (result.columns, result.rows.map { $0.map(text) })
     }
 
+    /// The name of the parameter that holds a scan id; filled with the report's default scan
+    /// (`ReportBuilder.defaultScan`: the latest finished one) when the SQL uses it and no value
+    /// is given.
+    public static let scanParameter = "scan"
+
+    /// `--param scan=latest`: the same scan as no `--param scan` at all.
+    public static let latestScan = "latest"
+
+    /// Runs `sql` as `run` does, with its values as SQLite holds them. `parameters` are bound
+    /// as named parameters (`:name`); `:scan`, when not given or given as `latest`, is the
+    /// latest finished scan (`result.parameters` tells whether the SQL used it).
+    public static func query(sql: String, parameters: [String: SQLValue] = [:], store: any ResultReading)
+        throws -> QueryResult
+    {
+        let cleaned = sql.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.trimmingCharacters(in: .whitespaces).hasPrefix(".") ? "" : String($0) }
+            .joined(separator: "\n")
+        var parameters = parameters
+        var defaults: [String: SQLValue] = [:]
+        let latest = parameters[scanParameter] == .text(latestScan)
+        if parameters[scanParameter] == nil || latest, !(try store.scans().isEmpty) {
+            let id = SQLValue.integer(try ReportBuilder(store: store).defaultScan().scan.id)
+            if latest { parameters[scanParameter] = id } else { defaults[scanParameter] = id }
+        }
+        return try store.query(sql: cleaned, parameters: parameters, defaults: defaults)
+    }
+
+    /// Parses `NAME=VALUE` (`--param`): NAME is a letter or `_` followed by letters, digits
+    /// and `_`; a VALUE written as a decimal integer the way SQLite prints it (`3`, `-1`, not
+    /// `03` or `+3`) is bound as an integer, any other VALUE as text.
+    public static func parameter(_ text: String) throws -> (name: String, value: SQLValue) {
+        guard let eq = text.firstIndex(of: "=") else {
+            throw QueryInputError("--param '\(TerminalText.escape(text))': expected NAME=VALUE")
+        }
+        var name = String(text[..<eq])
+        if let first = name.first, ":@$".contains(first) { name.removeFirst() }
+        let value = String(text[text.index(after: eq)...])
+        guard let first = name.unicodeScalars.first,
+            first == "_" || (first.properties.isAlphabetic && first.isASCII),
+            name.unicodeScalars.allSatisfy({
+                $0 == "_" || ($0.isASCII && $0.properties.isAlphabetic) || ("0"..."9").contains($0)
+            })
+        else {
+            throw QueryInputError(
+                "--param '\(TerminalText.escape(text))': the name must be letters, digits and _, not starting with a digit"
+            )
+        }
+        if let i = Int64(value), String(i) == value { return (name, .integer(i)) }
+        return (name, .text(value))
+    }
+
+    /// The parameters of several `--param` options; a name given twice is an error.
+    public static func parameters(_ texts: [String]) throws -> [String: SQLValue] {
+        var out: [String: SQLValue] = [:]
+        for text in texts {
+            let (name, value) = try parameter(text)
+            if out[name] != nil { throw QueryInputError("--param \(name) is given more than once") }
+            out[name] = value
+        }
+        return out
+    }
+
+    /// A result as RFC 4180 CSV: a header row, then one row per result row, CRLF line ends,
+    /// NULL as an empty field.
+    public static func formatCSV(_ result: QueryResult) -> String {
+        var out = result.columns.map { Tabular.csvField($0) }.joined(separator: ",") + "\r\n"
+        for row in result.rows { out += row.map(Tabular.csvValue).joined(separator: ",") + "\r\n" }
+        return out
+    }
+
+    /// A result as a JSON array of objects keyed by column name, numbers as numbers, NULL as
+    /// `null`. Column names must be distinct (give duplicates an alias with `AS`).
+    public static func formatJSON(_ result: QueryResult) throws -> String {
+        var seen = Set<String>()
+        for c in result.columns where !seen.insert(c).inserted {
+            throw QueryInputError(
+                "the result has two columns named '\(TerminalText.escape(c))'; JSON needs distinct names (use AS)"
+            )
+        }
+        if result.rows.isEmpty { return "[]\n" }
+        return "[\n"
+            + result.rows.map { Tabular.jsonObject(columns: result.columns, values: $0) }.joined(
+                separator: ",\n")
+            + "\n]\n"
+    }
+
     /// A value as the sqlite3 shell prints it.
-    static func text(_ value: SQLValue) -> String? {
+    public static func text(_ value: SQLValue) -> String? {
         switch value {
         case .null: return nil
         case .integer(let i): return String(i)

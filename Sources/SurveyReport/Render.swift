@@ -1,4 +1,5 @@
 import Foundation
+import SurveyCore
 
 /// Output formats of `mxsurvey report`. Every format shows the same numbers.
 public enum ReportFormat: String, CaseIterable, Sendable {
@@ -45,6 +46,13 @@ enum Fmt {
 
     /// A share difference in percentage points (`+5.0 pp`).
     static func delta(_ d: Double?) -> String { en.delta(d) }
+
+    /// A fraction with four decimals for CSV (`0.0313`), empty without a denominator;
+    /// a share without its counts, by the same rule (`Rounding`).
+    static func fraction(_ share: Double?) -> String {
+        guard let share else { return "" }
+        return Rounding.decimal(Rounding.scaled(share, scale: 10_000), decimals: 4, separator: ".")
+    }
 
     /// `n/N`
     static func ratio(_ f: Figure) -> String { "\(f.numerator)/\(f.denominator)" }
@@ -130,45 +138,111 @@ enum JSONRenderer {
     }
 }
 
-/// One row per figure: `id,unit,numerator,denominator,share,left_out,tag,title,scope`; `share`
-/// is a fraction with four decimals (empty when there is no denominator), `left_out` lists
-/// `reason=n` pairs separated by `;` in reason-id order, `tag` is empty for the figures of the
-/// whole report and set for the per-tag rows that follow; `title` and `scope` repeat the
-/// report's title and scope line on every row. A passive section follows after an empty
-/// line as a table of its own (`PassiveText.csv`).
+/// How the CSV report separates fields and writes decimals.
+public enum CSVDialect: String, CaseIterable, Sendable {
+    /// RFC 4180: `,` between fields, a decimal point.
+    case standard
+    /// For spreadsheets with German (and most continental European) settings: `;` between
+    /// fields, a decimal comma, and a UTF-8 byte order mark so that Excel reads the text as
+    /// UTF-8 when the file is opened by a double click.
+    case de
+
+    var separator: Character {
+        switch self {
+        case .standard: ","
+        case .de: ";"
+        }
+    }
+
+    /// Text of a number with its decimal point as the dialect writes it.
+    func decimal(_ text: String) -> String {
+        switch self {
+        case .standard: text
+        case .de: text.replacingOccurrences(of: ".", with: ",")
+        }
+    }
+
+    var byteOrderMark: String {
+        switch self {
+        case .standard: ""
+        case .de: "\u{FEFF}"
+        }
+    }
+}
+
+/// The CSV report in `dialect` (`render(_:format:)` gives `.standard`).
+public func renderCSV(_ report: Report, dialect: CSVDialect) -> String {
+    CSVRenderer.render(report, dialect: dialect)
+}
+
+/// One row per figure: `scan_id,scan_started_at,tag,id,unit,numerator,denominator,share,percent,
+/// left_out`, then one column per left-out reason (`left_out_<reason>`, every reason of the
+/// catalog in its order, 0 when none). `scan_started_at` is UTC with a `Z`; `share` is a
+/// fraction with four decimals and `percent` the percentage with one decimal as every format
+/// prints it (both rounded half away from zero, empty without a denominator); `left_out` is
+/// the total left out. `tag` is empty for the figures of the whole report and set for the
+/// per-tag rows that follow; `title` and `scope`, the last two columns, repeat the report's
+/// title and scope line on every row.
+/// A passive section follows after an empty line as a table of its own (`PassiveText.csv`).
 enum CSVRenderer {
-    static func field(_ s: String) -> String {
+    static func field(_ s: String, separator: Character = ",") -> String {
         var v = s
         // Keep spreadsheets from evaluating a value as a formula.
         if let first = v.first, "=+-@".contains(first) { v = "'" + v }
-        if v.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+        if v.contains(where: { $0 == separator || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
             return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         }
         return v
     }
 
+    /// `reason=n` pairs separated by `;` in reason-id order (the tests' and the Markdown's form).
     static func leftOut(_ map: [String: Int]) -> String {
         map.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
             separator: ";")
     }
 
-    static func render(_ report: Report) -> String {
-        var out = "id,unit,numerator,denominator,share,left_out,tag,title,scope\r\n"
+    static let header =
+        [
+            "scan_id", "scan_started_at", "tag", "id", "unit", "numerator", "denominator", "share", "percent",
+            "left_out",
+        ]
+        + LeftOutReason.allCases.map { "left_out_" + $0.rawValue } + ["title", "scope"]
+
+    static func render(_ report: Report, dialect: CSVDialect = .standard) -> String {
+        let sep = String(dialect.separator)
+        var out = dialect.byteOrderMark
+        out += header.joined(separator: sep) + "\r\n"
+        let scanID = String(report.scan.id)
+        let started = field(
+            Timestamp.parse(report.scan.startedAt).map { Timestamp.format($0) + "Z" }
+                ?? report.scan.startedAt,
+            separator: dialect.separator)
         func rows(_ figures: [Figure], tag: String) {
             for f in figures {
-                out +=
-                    [
-                        field(f.id.rawValue), field(f.unit.rawValue), String(f.numerator),
-                        String(f.denominator),
-                        Catalog.fraction(f.numerator, of: f.denominator),
-                        field(leftOut(f.leftOut)), field(tag), field(report.title), field(report.scope),
-                    ].joined(separator: ",") + "\r\n"
+                let percent =
+                    Rounding.scaled(f.numerator, f.denominator, scale: 1000).map {
+                        Rounding.decimal($0, decimals: 1, separator: ".")
+                    } ?? ""
+                var cells = [
+                    scanID, started, field(tag, separator: dialect.separator),
+                    field(f.id.rawValue, separator: dialect.separator),
+                    field(f.unit.rawValue, separator: dialect.separator), String(f.numerator),
+                    String(f.denominator), dialect.decimal(Catalog.fraction(f.numerator, of: f.denominator)),
+                    dialect.decimal(percent),
+                    String(f.leftOut.values.reduce(0, +)),
+                ]
+                cells += LeftOutReason.allCases.map { String(f.leftOut[$0.rawValue] ?? 0) }
+                cells += [
+                    field(report.title, separator: dialect.separator),
+                    field(report.scope, separator: dialect.separator),
+                ]
+                out += cells.joined(separator: sep) + "\r\n"
             }
         }
         rows(report.figures, tag: "")
         for t in report.tags { rows(t.figures, tag: t.tag) }
         // The passive figures follow after an empty line, with their own header.
-        if let passive = report.passive { out += "\r\n" + PassiveText.csv(passive) }
+        if let passive = report.passive { out += "\r\n" + PassiveText.csv(passive, dialect: dialect) }
         return out
     }
 }

@@ -13,6 +13,8 @@ public enum ReportError: Error, CustomStringConvertible, Equatable {
     case noData
     /// A `--title`/`--scope` text that cannot be shown (empty, too long, non-printing).
     case invalidText(option: String, problem: String)
+    /// `--series label` for a scan that has no `--label`.
+    case noLabel(Int64)
 
     public var description: String {
         switch self {
@@ -30,6 +32,8 @@ public enum ReportError: Error, CustomStringConvertible, Equatable {
                     : "its sources: " + available.map { TerminalText.escape($0) }.joined(separator: ", "))
         case .noData: "the result store holds no scan and no passive data (mxsurvey logs, mxsurvey headers)"
         case .invalidText(let option, let problem): "\(option) \(problem)"
+        case .noLabel(let id):
+            "scan \(id) has no label (scan --label), so --series label has no series to choose"
         }
     }
 }

@@ -8,6 +8,8 @@ public enum SeriesScope: String, CaseIterable, Sendable, Codable {
     case same
     /// Every scan of the store.
     case all
+    /// Scans with the reported scan's `scan --label`, whatever their input.
+    case label
 }
 
 /// A day in UTC as `YYYY-MM-DD` (`report --since` / `--until`).
@@ -84,6 +86,8 @@ public enum SeriesLeftOut: String, CaseIterable, Sendable, Codable {
     case unfinished
     case beforeSince = "before_since"
     case afterUntil = "after_until"
+    /// Scope `label`: another label, or none.
+    case otherLabel = "other_label"
 }
 
 /// How a report's series was chosen, and which scans were left out and why.
@@ -97,13 +101,15 @@ public struct SeriesSelection: Codable, Sendable, Equatable {
     /// with each scan's (`--tag`, `--exclude`, `--allow-private`, `--no-probe`,
     /// `--no-plaintext-probe`, `--ca-file`, `--port`), as `--name` or `--name=value`.
     public var options: [String]
+    /// Scope `label`: the reported scan's label (nil for the other scopes).
+    public var label: String?
     /// Scans in the series.
     public var scans: Int
     /// Scans of the store not in the series, by reason (`SeriesLeftOut`).
     public var leftOut: [String: Int]
 
     enum CodingKeys: String, CodingKey {
-        case scope, since, until, input, options, scans
+        case scope, since, until, input, options, label, scans
         case leftOut = "left_out"
     }
 
@@ -114,6 +120,7 @@ public struct SeriesSelection: Codable, Sendable, Equatable {
         try c.encode(until, forKey: .until)
         try c.encode(input, forKey: .input)
         try c.encode(options, forKey: .options)
+        try c.encode(label, forKey: .label)
         try c.encode(scans, forKey: .scans)
         try c.encode(leftOut, forKey: .leftOut)
     }
@@ -180,6 +187,7 @@ extension ReportBuilder {
         definition: (Int64) throws -> ScanDefinition?
     ) throws -> (scans: [ScanRecord], selection: SeriesSelection) {
         let key = SeriesKey(try definition(reported.id))
+        if filter.scope == .label, reported.label == nil { throw ReportError.noLabel(reported.id) }
         let reportedStart = Timestamp.parse(reported.startedAt)
         var chosen: [(ScanRecord, Date?)] = []
         var leftOut: [String: Int] = [:]
@@ -189,7 +197,11 @@ extension ReportBuilder {
                 if s.id == reported.id { return nil }
                 if let a = start, let b = reportedStart, a > b { return .afterReported }
                 if start == nil || reportedStart == nil, s.id > reported.id { return .afterReported }
-                if filter.scope == .same, SeriesKey(try definition(s.id)) != key { return .otherInput }
+                switch filter.scope {
+                case .same: if SeriesKey(try definition(s.id)) != key { return .otherInput }
+                case .label: if s.label != reported.label { return .otherLabel }
+                case .all: break
+                }
                 switch s.status {
                 case .done: return nil
                 case .running, .interrupted: return .unfinished
@@ -223,7 +235,8 @@ extension ReportBuilder {
         let selection = SeriesSelection(
             scope: filter.scope, since: filter.since, until: filter.until,
             input: filter.scope == .same ? key.input : nil,
-            options: filter.scope == .same ? key.options : [], scans: chosen.count, leftOut: leftOut)
+            options: filter.scope == .same ? key.options : [],
+            label: filter.scope == .label ? reported.label : nil, scans: chosen.count, leftOut: leftOut)
         return (chosen.map(\.0), selection)
     }
 }

@@ -156,10 +156,36 @@ public enum SQLValue: Sendable, Hashable {
 public struct QueryResult: Sendable, Hashable {
     public var columns: [String]
     public var rows: [[SQLValue]]
+    /// The names of the named parameters the SQL used (without `:`), sorted.
+    public var parameters: [String]
 
-    public init(columns: [String], rows: [[SQLValue]]) {
+    public init(columns: [String], rows: [[SQLValue]], parameters: [String] = []) {
         self.columns = columns
         self.rows = rows
+        self.parameters = parameters
+    }
+}
+
+/// User SQL and its named parameters do not fit (`StoreSnapshot.query(sql:parameters:defaults:)`).
+public enum QueryParameterError: Error, Equatable, CustomStringConvertible {
+    /// The SQL uses `:name` and no value was given.
+    case missing(String)
+    /// A value was given for a name the SQL does not use.
+    case unknown(String, used: [String])
+    /// The SQL has a positional parameter (`?`, `?NNN`).
+    case positional(String)
+
+    public var description: String {
+        switch self {
+        case .missing(let name):
+            "the SQL uses the parameter :\(name) and no value was given (--param \(name)=VALUE)"
+        case .unknown(let name, let used):
+            "the SQL has no parameter :\(name)"
+                + (used.isEmpty
+                    ? " (it has none)" : " (it has \(used.map { ":" + $0 }.joined(separator: ", ")))")
+        case .positional(let text):
+            "the SQL has the positional parameter \(text); only named ones (:name) can be given"
+        }
     }
 }
 

@@ -13,11 +13,13 @@ public struct ScanImport: Sendable {
     /// `scans.options` as stored (a JSON object).
     public var optionsJSON: String
     public var input: String?
+    /// `scans.label` (`scan --label`).
+    public var label: String?
     public var records: [StoreRecord]
 
     public init(
         startedAt: Date, finishedAt: Date?, status: ScanStatus, commandLine: String, toolVersion: String,
-        optionsJSON: String, input: String?, records: [StoreRecord]
+        optionsJSON: String, input: String?, label: String? = nil, records: [StoreRecord]
     ) {
         self.startedAt = startedAt
         self.finishedAt = finishedAt
@@ -26,6 +28,7 @@ public struct ScanImport: Sendable {
         self.toolVersion = toolVersion
         self.optionsJSON = optionsJSON
         self.input = input
+        self.label = label
         self.records = records
     }
 }
@@ -40,13 +43,13 @@ extension ResultStore {
             for scan in scans {
                 try db.execute(
                     sql: """
-                        INSERT INTO scans (started_at, finished_at, status, command_line, tool_version, options, input)
-                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        INSERT INTO scans (started_at, finished_at, status, command_line, tool_version, options, input, label)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
                         Self.timestamp(scan.startedAt), scan.finishedAt.map { Self.timestamp($0) },
                         scan.status.rawValue, scan.commandLine, scan.toolVersion, scan.optionsJSON,
-                        scan.input,
+                        scan.input, scan.label,
                     ])
                 let id = db.lastInsertedRowID
                 var inserter = BatchInserter(db: db, scan: id)

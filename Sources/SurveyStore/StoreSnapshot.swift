@@ -133,31 +133,10 @@ public struct StoreSnapshot {
 
     /// Runs every statement of `sql` (an analyst's or `queries/`'s SQL) in this read-only
     /// transaction and returns the columns and rows of the last statement that produces
-    /// columns (no columns, no rows when none does). A statement that writes fails.
+    /// columns (no columns, no rows when none does). A statement that writes fails. SQL with
+    /// parameters needs `query(sql:parameters:defaults:)`.
     public func query(sql: String) throws -> QueryResult {
-        var result = QueryResult(columns: [], rows: [])
-        let statements = try db.allStatements(sql: sql)
-        while let statement = try statements.next() {
-            if statement.columnCount > 0 {
-                let rows = try Row.fetchAll(statement).map { row in
-                    (0..<row.count).map { Self.value(row[$0] as DatabaseValue) }
-                }
-                result = QueryResult(columns: statement.columnNames, rows: rows)
-            } else {
-                try statement.execute()
-            }
-        }
-        return result
-    }
-
-    private static func value(_ value: DatabaseValue) -> SQLValue {
-        switch value.storage {
-        case .null: .null
-        case .int64(let i): .integer(i)
-        case .double(let d): .real(d)
-        case .string(let s): .text(s)
-        case .blob(let data): .blob([UInt8](data))
-        }
+        try query(sql: sql, parameters: [:])
     }
 }
 

@@ -23,12 +23,13 @@ struct MXSurvey: AsyncParsableCommand {
               mxsurvey resolve --resolver 9.9.9.9 bund.de bfdi.bund.de
               mxsurvey report --db results.db --format html --out report.html
               mxsurvey query --db results.db queries/starttls_share_by_unit.sql
+              mxsurvey export --db results.db --format parquet --out results.parquet
               mxsurvey logs --db results.db --source mx1 /var/log/mail.log*
             """,
         version: version,
         subcommands: [
             ScanCommand.self, ResolveCommand.self, ReportCommand.self, QueryCommand.self,
-            CheckInputCommand.self, HeadersCommand.self, LogsCommand.self,
+            ExportCommand.self, CheckInputCommand.self, HeadersCommand.self, LogsCommand.self,
         ]
     )
 }

@@ -6,6 +6,7 @@ import SurveyStore
 extension ReportFormat: ExpressibleByArgument {}
 extension ReportLanguage: ExpressibleByArgument {}
 extension SeriesScope: ExpressibleByArgument {}
+extension CSVDialect: ExpressibleByArgument {}
 
 /// `mxsurvey report`: the survey's figures, each with unit, denominator and what was left out.
 struct ReportCommand: ParsableCommand {
@@ -24,12 +25,14 @@ struct ReportCommand: ParsableCommand {
               mxsurvey report --db results.db --lang de --format html --out bericht.html \
                 --title "Transportverschlüsselung der Bundesbehörden" \
                 --scope "60 Domains von Bundesbehörden"
+              mxsurvey report --db results.db --format csv --csv-dialect de --out report.csv
               mxsurvey report --db results.db --since 2026-01-01 --format html
 
             The series of scans (chart and table) holds the reported scan and the finished \
             scans before it of the same input list with the same measurement options \
             (--tag, --exclude, --allow-private, --no-probe, --no-plaintext-probe, --ca-file, \
-            --port); --series all takes every scan of the store.
+            --port); --series label takes the scans with the reported scan's --label; --series all \
+            takes every scan of the store.
 
             When the store holds passive data (mxsurvey logs, mxsurvey headers) the report \
             has a passive section: the encrypted share of inbound and outbound connections, \
@@ -52,8 +55,8 @@ struct ReportCommand: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Scans of the series: same (same input list and measurement options as the reported scan) or all.",
-            valueName: "same|all"))
+            "Scans of the series: same (same input list and measurement options as the reported scan), label (same scan --label as the reported scan) or all.",
+            valueName: "same|label|all"))
     var series: SeriesScope = .same
 
     @Option(
@@ -74,6 +77,13 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Output format: html, md, csv or json.")
     var format: ReportFormat = .md
 
+    @Option(
+        help: """
+            CSV for spreadsheets: standard (RFC 4180, comma, decimal point) or de (semicolon, decimal \
+            comma, UTF-8 byte order mark: German Excel and LibreOffice open it as it is).
+            """)
+    var csvDialect: CSVDialect?
+
     @Option(help: "Write to this file instead of standard output.")
     var out: String?
 
@@ -90,6 +100,9 @@ struct ReportCommand: ParsableCommand {
     var scope: String?
 
     func validate() throws {
+        if csvDialect != nil, format != .csv {
+            throw ValidationError("--csv-dialect applies to --format csv only")
+        }
         _ = try seriesFilter()
         if let source, source.isEmpty || source.contains(where: \.isNewline) {
             throw ValidationError("--source: a source name is one non-empty line")
@@ -142,7 +155,7 @@ struct ReportCommand: ParsableCommand {
             } catch {
                 throw RuntimeFailure("cannot build the report of '\(db)'", error)
             }
-            try write(render(report, format: format, language: lang))
+            try write(render(report, format: format, language: lang, csvDialect: csvDialect ?? .standard))
             return
         }
         if scan == nil {
@@ -168,12 +181,15 @@ struct ReportCommand: ParsableCommand {
             throw ValidationError("\(id == compare ? "--compare" : "--scan") \(id): no such scan in '\(db)'")
         } catch let error as ReportError {
             if case .tagNotFound = error { throw ValidationError("--tag: \(error)") }
+            if case .noLabel = error { throw ValidationError("--series label: \(error)") }
             if case .sourceNotFound = error { throw ValidationError("--source: \(error)") }
             throw RuntimeFailure("cannot build the report of '\(db)'", error)
         } catch {
             throw RuntimeFailure("cannot build the report of '\(db)'", error)
         }
-        try write(render(report, format: format))
+        try write(
+            format == .csv
+                ? renderCSV(report, dialect: csvDialect ?? .standard) : render(report, format: format))
     }
 
     private func write(_ text: String) throws {

@@ -193,7 +193,7 @@ import Testing
         #expect(!md.contains("<b>"))
 
         let csv = render(r, format: .csv).split(separator: "\r\n").map(String.init)
-        #expect(csv.first?.hasSuffix(",tag,title,scope") == true)
+        #expect(csv.first?.hasSuffix(",title,scope") == true)
         let quoted = { (s: String) in "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
         for line in csv.dropFirst() { #expect(line.hasSuffix(",\(quoted(title)),\(quoted(scope))")) }
 
@@ -405,9 +405,9 @@ import Testing
             let csv = render(r, format: .csv).split(separator: "\r\n").dropFirst()
             for line in csv {
                 let cols = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-                let n = try #require(Int(cols[2]))
-                let d = try #require(Int(cols[3]))
-                #expect(cols[4] == Catalog.fraction(n, of: d))
+                let n = try #require(Int(cols[5]))
+                let d = try #require(Int(cols[6]))
+                #expect(cols[7] == Catalog.fraction(n, of: d))
             }
         }
     }

@@ -41,20 +41,24 @@ final class RenderTests: XCTestCase {
         // CSV: one row per figure (whole report first, then per tag).
         let csv = render(report, format: .csv)
         let lines = csv.split(separator: "\r\n").map(String.init)
-        XCTAssertEqual(lines.first, "id,unit,numerator,denominator,share,left_out,tag,title,scope")
+        XCTAssertEqual(lines.first, CSVRenderer.header.joined(separator: ","))
+        let reasons = LeftOutReason.allCases.map(\.rawValue)
         // The title and scope close every row.
         let closing = "," + CSVRenderer.field(report.title) + "," + CSVRenderer.field(report.scope)
         var fromCSV: [String: [String]] = [:]
         for line in lines.dropFirst() {
             XCTAssertTrue(line.hasSuffix(closing), line)
             let cols = line.dropLast(closing.count).split(separator: ",", omittingEmptySubsequences: false)
-                .map(
-                    String.init)
-            guard cols.count == 7, cols[6].isEmpty else { continue }
-            let share = Fmt.en.percent(Int(cols[2]) ?? -1, of: Int(cols[3]) ?? 0)
-            fromCSV[key(cols[0], cols[1])] = [cols[2], cols[3], share, cols[5]]
-            if let f = report.figure(cols[0], cols[1]), f.share != nil {
-                XCTAssertEqual(cols[4], Catalog.fraction(f.numerator, of: f.denominator))
+                .map(String.init)
+            guard cols.count == 10 + reasons.count, cols[2].isEmpty else { continue }
+            XCTAssertEqual(cols[0], String(report.scan.id))
+            let share = cols[8].isEmpty ? "n/a" : cols[8] + "%"
+            var left: [String: Int] = [:]
+            for (i, r) in reasons.enumerated() { left[r] = Int(cols[10 + i]) }
+            XCTAssertEqual(Int(cols[9]), left.values.reduce(0, +))
+            fromCSV[key(cols[3], cols[4])] = [cols[5], cols[6], share, CSVRenderer.leftOut(left)]
+            if let f = report.figure(cols[3], cols[4]), let s = f.share {
+                XCTAssertEqual(Double(cols[7]) ?? -1, s, accuracy: 0.00005)
             }
         }
         XCTAssertEqual(fromCSV, expected)

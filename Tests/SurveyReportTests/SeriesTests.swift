@@ -253,6 +253,41 @@ struct SeriesTests {
         #expect((json["series"] as? [Any])?.count == NightlyStore.nights)
     }
 
+    @Test("selection: --series label takes the scans with the reported scan's label, whatever their input")
+    func labelSeries() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "series-label-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try ResultStore(path: dir.appendingPathComponent("results.db").path)
+        // Nights 0–3 labelled "nightly" (night 2 scanned a renamed list), an unlabelled ad-hoc
+        // scan of the same list and a "test" scan in between.
+        var imports: [ScanImport] = []
+        for (night, input, label) in [
+            (0, "list.txt", "nightly"), (1, "list.txt", "nightly"), (1, "list.txt", nil),
+            (2, "list-v2.txt", "nightly"), (2, "list.txt", "test"), (3, "list.txt", "nightly"),
+        ] as [(Int, String, String?)] {
+            var s = NightlyStore.scan(
+                night: night, offered: 16 + night, options: #"{"argv":["\#(input)"]}"#, input: input)
+            s.label = label
+            imports.append(s)
+        }
+        let ids = try store.importScans(imports)
+        let builder = ReportBuilder(store: store)
+        let labelled = try builder.build(scan: ids[5], series: SeriesFilter(scope: .label))
+        #expect(labelled.series.map(\.scan) == [ids[0], ids[1], ids[3], ids[5]])
+        #expect(labelled.seriesSelection.label == "nightly")
+        #expect(labelled.seriesSelection.leftOut == ["other_label": 2])
+        #expect(render(labelled, format: .md).contains("labelled “nightly”"))
+        // The default (same input and options) keeps the unlabelled and test scans instead.
+        let same = try builder.build(scan: ids[5])
+        #expect(same.series.map(\.scan) == [ids[0], ids[1], ids[2], ids[4], ids[5]])
+        // A scan without a label has no label series.
+        #expect(throws: ReportError.noLabel(ids[2])) {
+            try builder.build(scan: ids[2], series: SeriesFilter(scope: .label))
+        }
+    }
+
     @Test("selection: --series all, --since/--until, --tag")
     func selection() throws {
         let n = try NightlyStore()

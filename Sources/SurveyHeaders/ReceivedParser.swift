@@ -274,6 +274,12 @@ public enum ReceivedParser {
             let address = inner.lowercased().hasPrefix("ipv6:") ? String(inner.dropFirst(5)) : inner
             if hop.ip == nil, isAddress(address) { hop.ip = address.lowercased() }
         }
+        // Exim `from [ip] (helo=name)`: the greeting, where the `from` word was only the address.
+        for word in words where word.lowercased().hasPrefix("helo=") {
+            if let name = hostName(String(word.dropFirst(5))), hop.helo == nil || hop.helo == hop.ip {
+                hop.helo = name
+            }
+        }
         guard let first = words.first else { return }
         let lower = first.lowercased()
         if isAddress(lower) {

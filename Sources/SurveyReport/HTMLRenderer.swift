@@ -67,6 +67,7 @@ struct HTMLRenderer {
         h += trendSection()
         h += detailsSection()
         h += complianceSection()
+        if let passive = r.passive { h += PassiveText.html(passive, t) }
         h += howToRead()
         h += "<footer>\(e(t(.footer, r.scan.toolVersion, String(r.scan.id))))</footer>\n"
         h += "</main>\n</body>\n</html>\n"

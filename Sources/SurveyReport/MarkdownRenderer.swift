@@ -188,6 +188,7 @@ struct MarkdownRenderer {
             r.definitions.map { ["`\($0.id)`", Self.esc($0.definition), Self.esc($0.denominator)] })
         out += table(
             [t(.colLeftOut), t(.colMeaning)], r.reasons.map { ["`\($0.id)`", Self.esc($0.definition)] })
+        if let passive = r.passive { out += PassiveText.markdown(passive, level: 2, t) }
         out += "---\n\n" + Self.esc(t(.footer, r.scan.toolVersion, String(r.scan.id))) + "\n"
         return out
     }

@@ -183,6 +183,7 @@ public func renderCSV(_ report: Report, dialect: CSVDialect) -> String {
 /// the total left out. `tag` is empty for the figures of the whole report and set for the
 /// per-tag rows that follow; `title` and `scope`, the last two columns, repeat the report's
 /// title and scope line on every row.
+/// A passive section follows after an empty line as a table of its own (`PassiveText.csv`).
 enum CSVRenderer {
     static func field(_ s: String, separator: Character = ",") -> String {
         var v = s
@@ -240,6 +241,8 @@ enum CSVRenderer {
         }
         rows(report.figures, tag: "")
         for t in report.tags { rows(t.figures, tag: t.tag) }
+        // The passive figures follow after an empty line, with their own header.
+        if let passive = report.passive { out += "\r\n" + PassiveText.csv(passive, dialect: dialect) }
         return out
     }
 }

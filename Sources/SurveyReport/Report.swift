@@ -41,6 +41,9 @@ public struct Report: Codable, Sendable, Equatable {
     public var series: [SeriesPoint]
     public var seriesSelection: SeriesSelection
     public var details: [DetailTable]
+    /// Figures from mail logs and message headers (docs/reports.md, "Passive figures"); nil
+    /// when the store holds none.
+    public var passive: PassiveSection? = nil
 
     enum CodingKeys: String, CodingKey {
         case formatVersion = "format_version"
@@ -49,7 +52,7 @@ public struct Report: Codable, Sendable, Equatable {
         case probeStatus = "probe_status"
         case versions, ciphers, groups, providers, tags, compliance, trend, series
         case seriesSelection = "series_selection"
-        case details
+        case details, passive
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -76,6 +79,7 @@ public struct Report: Codable, Sendable, Equatable {
         try c.encode(series, forKey: .series)
         try c.encode(seriesSelection, forKey: .seriesSelection)
         try c.encode(details, forKey: .details)
+        try c.encode(passive, forKey: .passive)
     }
 
     /// The figure with this id and unit.

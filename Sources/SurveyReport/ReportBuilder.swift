@@ -7,6 +7,10 @@ public enum ReportError: Error, CustomStringConvertible, Equatable {
     case scanNotFound(Int64)
     /// `--tag` names no domain of the scan; `available` lists the scan's tags.
     case tagNotFound(String, scan: Int64, available: [String])
+    /// `--source` names no passive source of the store; `available` lists them.
+    case sourceNotFound(String, available: [String])
+    /// The store holds neither a scan nor passive data.
+    case noData
     /// A `--title`/`--scope` text that cannot be shown (empty, too long, non-printing).
     case invalidText(option: String, problem: String)
     /// `--series label` for a scan that has no `--label`.
@@ -21,6 +25,12 @@ public enum ReportError: Error, CustomStringConvertible, Equatable {
                 + (available.isEmpty
                     ? "the scan has no tags"
                     : "its tags: " + available.map { TerminalText.escape($0) }.joined(separator: ", "))
+        case .sourceNotFound(let source, let available):
+            "the store holds no passive data of the source '\(TerminalText.escape(source))'; "
+                + (available.isEmpty
+                    ? "it holds no passive data"
+                    : "its sources: " + available.map { TerminalText.escape($0) }.joined(separator: ", "))
+        case .noData: "the result store holds no scan and no passive data (mxsurvey logs, mxsurvey headers)"
         case .invalidText(let option, let problem): "\(option) \(problem)"
         case .noLabel(let id):
             "scan \(id) has no label (scan --label), so --series label has no series to choose"
@@ -53,12 +63,40 @@ public struct ReportBuilder: Sendable {
     /// given, restricted to the domains tagged `tag` when given. All figures are read in one
     /// transaction, so a scan still running yields a consistent snapshot.
     /// `series` chooses the scans of the series (docs/reports.md, "Series").
+    /// `passiveSource` chooses the passive source of the passive section (all when nil).
     public func build(
-        scan: Int64? = nil, compare: Int64? = nil, tag: String? = nil, series: SeriesFilter = SeriesFilter()
+        scan: Int64? = nil, compare: Int64? = nil, tag: String? = nil, series: SeriesFilter = SeriesFilter(),
+        passiveSource: String? = nil
     ) throws -> Report {
         try store.read { snapshot in
-            try build(scan: scan, compare: compare, tag: tag, series: series, snapshot)
+            var report = try build(scan: scan, compare: compare, tag: tag, series: series, snapshot)
+            report.passive = try Self.passiveSection(source: passiveSource, snapshot)
+            return report
         }
+    }
+
+    /// The report of a store that holds passive data and no scan.
+    public func buildPassiveOnly(source: String? = nil) throws -> PassiveOnlyReport {
+        try store.read { snapshot in
+            guard let section = try Self.passiveSection(source: source, snapshot) else {
+                throw ReportError.noData
+            }
+            return PassiveOnlyReport(formatVersion: 1, scan: nil, passive: section)
+        }
+    }
+
+    /// Whether the store holds at least one scan.
+    public func hasScans() throws -> Bool {
+        try store.read { try !$0.scans().isEmpty }
+    }
+
+    private static func passiveSection(source: String?, _ snapshot: StoreSnapshot) throws -> PassiveSection? {
+        let section = try PassiveSectionBuilder.build(source: source, from: snapshot)
+        if let source, section == nil {
+            let names = Set(try snapshot.passiveSources().map(\.name))
+            throw ReportError.sourceNotFound(source, available: names.sorted())
+        }
+        return section
     }
 
     private static func subset(_ data: ScanData, tag: String?) -> [DomainRecord] {

@@ -33,6 +33,12 @@ struct ReportCommand: ParsableCommand {
             (--tag, --exclude, --allow-private, --no-probe, --no-plaintext-probe, --ca-file, \
             --port); --series label takes the scans with the reported scan's --label; --series all \
             takes every scan of the store.
+
+            When the store holds passive data (mxsurvey logs, mxsurvey headers) the report \
+            has a passive section: the encrypted share of inbound and outbound connections, \
+            inbound messages and outbound deliveries, per TLS version, trust level, peer and \
+            day, and what enforcing TLS would break (--source NAME: one source only). A store \
+            with passive data and no scan gives a passive-only report.
             """)
 
     @Option(help: "SQLite result database.")
@@ -61,6 +67,12 @@ struct ReportCommand: ParsableCommand {
         help: ArgumentHelp("Series: only scans started on or before this day (UTC).", valueName: "YYYY-MM-DD")
     )
     var until: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Passive section: only this source (--source of mxsurvey logs/headers; default: all).",
+            valueName: "NAME"))
+    var source: String?
 
     @Option(help: "Output format: html, md, csv or json.")
     var format: ReportFormat = .md
@@ -92,6 +104,9 @@ struct ReportCommand: ParsableCommand {
             throw ValidationError("--csv-dialect applies to --format csv only")
         }
         _ = try seriesFilter()
+        if let source, source.isEmpty || source.contains(where: \.isNewline) {
+            throw ValidationError("--source: a source name is one non-empty line")
+        }
         do {
             if let title {
                 _ = try ReportText.validate(title, option: "--title", limit: ReportText.titleLimit)
@@ -128,6 +143,21 @@ struct ReportCommand: ParsableCommand {
         builder.scope = try scope.map {
             try ReportText.validate($0, option: "--scope", limit: ReportText.scopeLimit)
         }
+        let hasScans = try RuntimeFailure.mapping("cannot read '\(db)'") { try builder.hasScans() }
+        if !hasScans, scan == nil, compare == nil, tag == nil {
+            // Only passive data (mxsurvey logs, mxsurvey headers): a passive-only report.
+            let report: PassiveOnlyReport
+            do {
+                report = try builder.buildPassiveOnly(source: source)
+            } catch ReportError.sourceNotFound(let name, let available) {
+                throw ValidationError(
+                    "--source: \(ReportError.sourceNotFound(name, available: available).description)")
+            } catch {
+                throw RuntimeFailure("cannot build the report of '\(db)'", error)
+            }
+            try write(render(report, format: format, language: lang, csvDialect: csvDialect ?? .standard))
+            return
+        }
         if scan == nil {
             let (chosen, newer) = try RuntimeFailure.mapping("cannot read '\(db)'") {
                 try builder.defaultScan()
@@ -145,19 +175,24 @@ struct ReportCommand: ParsableCommand {
         }
         let report: Report
         do {
-            report = try builder.build(scan: scan, compare: compare, tag: tag, series: filter)
+            report = try builder.build(
+                scan: scan, compare: compare, tag: tag, series: filter, passiveSource: source)
         } catch ReportError.scanNotFound(let id) {
             throw ValidationError("\(id == compare ? "--compare" : "--scan") \(id): no such scan in '\(db)'")
         } catch let error as ReportError {
             if case .tagNotFound = error { throw ValidationError("--tag: \(error)") }
             if case .noLabel = error { throw ValidationError("--series label: \(error)") }
+            if case .sourceNotFound = error { throw ValidationError("--source: \(error)") }
             throw RuntimeFailure("cannot build the report of '\(db)'", error)
         } catch {
             throw RuntimeFailure("cannot build the report of '\(db)'", error)
         }
-        let text =
+        try write(
             format == .csv
-            ? renderCSV(report, dialect: csvDialect ?? .standard) : render(report, format: format)
+                ? renderCSV(report, dialect: csvDialect ?? .standard) : render(report, format: format))
+    }
+
+    private func write(_ text: String) throws {
         if let out {
             try RuntimeFailure.mapping("cannot write '\(out)'") {
                 try text.write(toFile: out, atomically: true, encoding: .utf8)

@@ -93,6 +93,19 @@ import Testing
         #expect(h.evidence == .exim)
     }
 
+    /// Exim without a looked-up name: the address as the `from` word, the greeting in a comment
+    /// (as the Exim of the end-to-end test writes it).
+    @Test func eximAddressWithHeloComment() throws {
+        let h = try hop(
+            "Received: from [192.0.2.25] (helo=client.sender.example)\r\n"
+                + "\tby mx.exim.example with esmtps  (TLS1.3) tls TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384\r\n"
+                + "\t(Exim 4.96)\r\n\tid 1xZbUe-0000xX-0a; Fri, 04 Dec 2026 22:11:04 +0000\r\n")
+        #expect(h.ip == "192.0.2.25")
+        #expect(h.helo == "client.sender.example")
+        #expect(h.fromHost == "client.sender.example")
+        #expect(h.tls == true && h.tlsVersion == "TLSv1.3")
+    }
+
     @Test func eximOlderColonFormatAndPlaintext() throws {
         let old = try hop(
             "Received: from host.sender.example ([198.51.100.4])\r\n"

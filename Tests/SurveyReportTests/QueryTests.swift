@@ -107,6 +107,13 @@ final class QueryTests: XCTestCase {
         "legacy_tls_acceptors.sql": (
             ["mx_host", "ip", "tls_version", "tls10_accepted", "tls11_accepted", "domains"], [], nil
         ),
+        // The fixture has no passive data; PassiveReportTests checks this file's rows.
+        "enforce_tls_would_break.sql": (
+            [
+                "direction", "peer_host", "peer_ip", "peer_domain", "connections", "messages", "first_seen",
+                "last_seen", "scan_id", "match", "mx_starttls", "mx_tls12",
+            ], [], nil
+        ),
         "tag_summary.sql": (
             ["tag", "domains", "with_mail", "all_mx_starttls", "testable", "untestable", "share"],
             [

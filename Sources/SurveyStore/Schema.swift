@@ -229,6 +229,7 @@ enum Schema {
         }
         registerLabel(in: &m)
         registerDNSSEC(&m)
+        registerMTASTS(&m)
         return m
     }
 }

@@ -40,7 +40,7 @@ import Testing
                 rows.first?.mxDNSSEC == nil && rows.first?.hostDNSSEC == nil && rows.first?.daneStatus == nil)
             let query = "SELECT * FROM results ORDER BY domain, mx_host, ip"
             let before = try pool.read { db in try Row.fetchAll(db, sql: query) }
-            try Schema.migrator.migrate(pool)
+            try Schema.migrator.migrate(pool, upTo: "v6: DNSSEC and DANE")
             let after = try pool.read { db in try Row.fetchAll(db, sql: query) }
             #expect(after.count == before.count)
             for (old, new) in zip(before, after) {

@@ -49,10 +49,18 @@ let package = Package(
         .target(
             name: "SurveyScan",
             dependencies: [
-                "SurveyCore", "SurveyDNS", "SurveyProbe", "SurveyStore", "SurveyTLS",
+                "SurveyCore", "SurveyDNS", "SurveyPolicy", "SurveyProbe", "SurveyStore", "SurveyTLS",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "SurveyPolicy",
+            dependencies: [
+                "SurveyCore", "SurveyDNS", "SurveyProbe", "SurveyTLS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]),
         .target(name: "SurveyReport", dependencies: ["SurveyCore", "SurveyStore"]),
         .target(
@@ -74,7 +82,8 @@ let package = Package(
         .executableTarget(
             name: "mxsurvey",
             dependencies: [
-                "SurveyCore", "SurveyDNS", "SurveyStore", "SurveyProbe", "SurveyScan", "SurveyReport",
+                "SurveyCore", "SurveyDNS", "SurveyPolicy", "SurveyStore", "SurveyProbe", "SurveyScan",
+                "SurveyReport",
                 "SurveyTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -105,6 +114,13 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]),
+        .testTarget(
+            name: "SurveyPolicyTests",
+            dependencies: [
+                "SurveyCore", "SurveyPolicy", "SurveyTLS", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]),
         .testTarget(
             name: "SurveyScanTests",

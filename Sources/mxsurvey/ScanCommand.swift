@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import SurveyCore
 import SurveyDNS
+import SurveyPolicy
 import SurveyProbe
 import SurveyScan
 import SurveyStore
@@ -131,6 +132,17 @@ struct ScanCommand: AsyncParsableCommand {
         help: ArgumentHelp("SMTP port (tests and labs; the survey is about port 25).", visibility: .hidden))
     var port = ScanDefaults.port
 
+    @Flag(
+        help:
+            "Skip the policy stage: no _mta-sts/_smtp._tls TXT lookups and no HTTPS fetch of MTA-STS policies."
+    )
+    var noPolicy = false
+
+    @Option(
+        parsing: .unconditional,
+        help: "Seconds one HTTPS fetch of an MTA-STS policy may take in all, more than 0, at most 60.")
+    var mtaStsTimeout: Double = 4
+
     @Flag(help: "No progress output.")
     var quiet = false
 
@@ -179,6 +191,7 @@ struct ScanCommand: AsyncParsableCommand {
         try OptionRange.check(sessionTimeout, "--session-timeout", 0...3600, exclusiveLower: true)
         try OptionRange.check(progressInterval, "--progress-interval", 0...86_400, exclusiveLower: true)
         try OptionRange.check(port, "--port", 1...65535)
+        try OptionRange.check(mtaStsTimeout, "--mta-sts-timeout", 0...60, exclusiveLower: true)
         try OptionRange.check(minMeasured, "--min-measured", 0...1)
         if case .scan(let id) = resume, id < 1 {
             throw ValidationError("--resume takes a scan id (1 or more), got \(id)")
@@ -274,6 +287,7 @@ struct ScanCommand: AsyncParsableCommand {
         var resolver: SurveyDNS.Resolver
         var exclusions: ExclusionList
         var prober: Prober?
+        var policyFetcher: PolicyFetcher?
     }
 
     func makeSetup() throws -> Setup {
@@ -284,6 +298,7 @@ struct ScanCommand: AsyncParsableCommand {
             }
         }
         var prober: Prober?
+        var policyFetcher: PolicyFetcher?
         if !noProbe {
             let tls: TLSContext
             do { tls = try TLSContext.client(caFile: caFile) } catch {
@@ -305,8 +320,25 @@ struct ScanCommand: AsyncParsableCommand {
             }
             // One event loop per core, shared by every session of the scan.
             prober = Prober(config: config, group: MultiThreadedEventLoopGroup.singleton)
+            if !noPolicy {
+                // The policy host's certificate is checked as an MTA-STS sender checks it:
+                // the same trust store, TLS 1.2 or later.
+                let policyTLS: TLSContext
+                do { policyTLS = try TLSContext.client(caFile: caFile, minVersion: .tls12) } catch {
+                    throw ValidationError(
+                        "cannot set up TLS (--ca-file \(caFile ?? "system store")): \(error)")
+                }
+                policyFetcher = PolicyFetcher(
+                    tlsContext: policyTLS,
+                    userAgent:
+                        "mxsurvey/\(MXSurvey.version) (MTA-STS policy check; scanner \(config.ehloName))",
+                    timeout: OptionRange.duration(seconds: mtaStsTimeout),
+                    group: MultiThreadedEventLoopGroup.singleton)
+            }
         }
-        return Setup(resolver: try dns.makeResolver(), exclusions: exclusions, prober: prober)
+        return Setup(
+            resolver: try dns.makeResolver(), exclusions: exclusions, prober: prober,
+            policyFetcher: policyFetcher)
     }
 
     func execute(
@@ -333,7 +365,9 @@ struct ScanCommand: AsyncParsableCommand {
             : (options.liveProgress ? .milliseconds(500) : OptionRange.duration(seconds: progressInterval))
 
         let scanner = Scanner(
-            resolver: setup.resolver, prober: setup.prober, store: store, options: options, logger: logger)
+            resolver: setup.resolver, prober: setup.prober, store: store, options: options,
+            policyChecker: setup.policyFetcher.map { PolicyChecker(resolver: setup.resolver, fetcher: $0) },
+            logger: logger)
         // A signal cancels the scan's task: sessions in flight are cut off, what was learned
         // is stored, and the scan ends `interrupted` (resumable).
         let scan = Task { try await scanner.run(input: input, scanID: scanID, resume: resuming) }

@@ -7,9 +7,15 @@ public enum ReportUnit: String, CaseIterable, Sendable, Codable {
     case domainAllMX = "domain_all_mx"
     case domainAnyMX = "domain_any_mx"
     case domainPrimaryMX = "domain_primary_mx"
+    /// A fact of the domain itself, not of its MX hosts (MTA-STS, TLS-RPT).
+    case domain
+
+    /// The units counted over MX hosts and their IPs (all but `domain`).
+    public static let mxBased: [ReportUnit] = [.ip, .mxHost, .domainAllMX, .domainAnyMX, .domainPrimaryMX]
 
     public var title: String {
         switch self {
+        case .domain: "Domains"
         case .ip: "IP addresses"
         case .mxHost: "MX hosts"
         case .domainAllMX: "Domains, all MX hosts"
@@ -23,14 +29,14 @@ public enum ReportUnit: String, CaseIterable, Sendable, Codable {
         switch self {
         case .ip: "IP addresses"
         case .mxHost: "MX hosts"
-        case .domainAllMX, .domainAnyMX, .domainPrimaryMX: "domains"
+        case .domainAllMX, .domainAnyMX, .domainPrimaryMX, .domain: "domains"
         }
     }
 
     /// Appended to the verb phrase of a domain figure ("… offered STARTTLS on all MX hosts").
     var sentenceSuffix: String {
         switch self {
-        case .ip, .mxHost: ""
+        case .ip, .mxHost, .domain: ""
         case .domainAllMX: " on all their MX hosts"
         case .domainAnyMX: " on at least one MX host"
         case .domainPrimaryMX: " on their primary MX hosts"
@@ -39,6 +45,9 @@ public enum ReportUnit: String, CaseIterable, Sendable, Codable {
 
     public var definition: String {
         switch self {
+        case .domain:
+            "Domains with mail, counted by a fact of the domain itself that its MX hosts do not decide "
+                + "(its MTA-STS policy, its TLS-RPT record)."
         case .ip:
             "Distinct IP addresses of the MX hosts of the domains with mail. An IP that serves several MX host "
                 + "names satisfies a name-dependent figure (cert_valid, cert_name_mismatch) only when it does so "
@@ -150,6 +159,22 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
     case bsiCompliant = "bsi_tr03116_compliant"
     case dnssecSignedMX = "dnssec_signed_mx"
     case daneProtected = "dane_protected"
+    case mtaSTSEnforce = "mta_sts_enforce"
+    case mtaSTSTesting = "mta_sts_testing"
+    case mtaSTSInvalid = "mta_sts_invalid"
+    case tlsRPTPresent = "tlsrpt_present"
+
+    /// Figures decided per domain from `domain_policy`, counted only in the unit `domain`.
+    public var isDomainFact: Bool {
+        switch self {
+        case .mtaSTSEnforce, .mtaSTSTesting, .mtaSTSInvalid, .tlsRPTPresent: true
+        case .starttlsOffered, .tlsNegotiated, .tlsV13, .tlsV12, .tlsLegacy, .certValid, .certExpired,
+            .certSelfSigned, .certUntrusted, .certNameMismatch, .forwardSecrecy, .plaintextRefused,
+            .dskCompliant,
+            .bsiCompliant, .dnssecSignedMX, .daneProtected:
+            false
+        }
+    }
 
     /// Figures shown first and kept in the time series.
     public static let key: [FigureID] = [.starttlsOffered, .tlsNegotiated, .dskCompliant, .certValid]
@@ -157,7 +182,9 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
     /// `true` for figures that count a problem (lower is better).
     public var isProblem: Bool {
         switch self {
-        case .tlsLegacy, .certExpired, .certSelfSigned, .certUntrusted, .certNameMismatch: true
+        case .tlsLegacy, .certExpired, .certSelfSigned, .certUntrusted, .certNameMismatch, .mtaSTSInvalid:
+            true
+        case .mtaSTSEnforce, .mtaSTSTesting, .tlsRPTPresent: false
         case .starttlsOffered, .tlsNegotiated, .tlsV13, .tlsV12, .certValid,
             .forwardSecrecy, .plaintextRefused, .dskCompliant, .bsiCompliant, .dnssecSignedMX, .daneProtected:
             false
@@ -185,6 +212,10 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
         case .bsiCompliant: "BSI TR-03116-4 compliant"
         case .dnssecSignedMX: "DNSSEC-signed MX"
         case .daneProtected: "DANE-protected"
+        case .mtaSTSEnforce: "MTA-STS enforce"
+        case .mtaSTSTesting: "MTA-STS testing"
+        case .mtaSTSInvalid: "MTA-STS invalid"
+        case .tlsRPTPresent: "TLS-RPT present"
         }
     }
 
@@ -207,6 +238,10 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
         case .bsiCompliant: "met BSI TR-03116-4 (TLS 1.2/1.3 with approved suites)"
         case .dnssecSignedMX: "had DNSSEC-secure MX and address records"
         case .daneProtected: "matched their DANE TLSA records"
+        case .mtaSTSEnforce: "published a valid MTA-STS policy in enforce mode"
+        case .mtaSTSTesting: "published a valid MTA-STS policy in testing mode"
+        case .mtaSTSInvalid: "published an MTA-STS record without a usable policy"
+        case .tlsRPTPresent: "published a valid TLS-RPT record"
         }
     }
 
@@ -216,7 +251,7 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
         case .tlsV13, .tlsV12, .tlsLegacy, .forwardSecrecy: " with TLS"
         case .certValid, .certExpired, .certSelfSigned, .certUntrusted, .certNameMismatch: " with TLS"
         case .starttlsOffered, .tlsNegotiated, .plaintextRefused, .dskCompliant, .bsiCompliant,
-            .dnssecSignedMX, .daneProtected:
+            .dnssecSignedMX, .daneProtected, .mtaSTSEnforce, .mtaSTSTesting, .mtaSTSInvalid, .tlsRPTPresent:
             ""
         }
     }
@@ -258,6 +293,19 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
             "A usable TLSA record at _25._tcp.<MX host> (DNSSEC-secure, RFC 7672) matched the chain the "
                 + "IP presented (dane_status = match); a domain is DANE-protected when every MX host matches. "
                 + "Hosts without TLSA, with unusable records, insecure or bogus DNS count as no."
+        case .mtaSTSEnforce:
+            "Exactly one valid v=STSv1 TXT record at _mta-sts.<domain> and a policy fetched over HTTPS from "
+                + "mta-sts.<domain>, /.well-known/mta-sts.txt, as a sender fetches it (trusted certificate "
+                + "for the policy host, TLS 1.2+, HTTP 200 text/plain, no redirect, at most 64 KiB) that parses "
+                + "(RFC 8461) with mode enforce (domain_policy.mta_sts_status = valid, mta_sts_mode = enforce)."
+        case .mtaSTSTesting: "As MTA-STS enforce, with mode testing."
+        case .mtaSTSInvalid:
+            "The domain publishes v=STSv1 TXT records but a sender gets no usable policy: several or malformed "
+                + "records (txt_invalid), or a policy that could not be fetched (fetch_failed) or parsed "
+                + "(policy_invalid). Domains without any v=STSv1 record count as no."
+        case .tlsRPTPresent:
+            "Exactly one valid v=TLSRPTv1 TXT record at _smtp._tls.<domain> with a rua of mailto or HTTPS "
+                + "URIs (RFC 8460; domain_policy.tlsrpt_status = valid). Invalid records count as no."
         }
     }
 
@@ -278,6 +326,12 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
         case .daneProtected:
             "Units with a DANE verdict; IPs whose probe got no certificate although TLSA records exist are "
                 + "left out by the probe's outcome, scans without DANE data as not_tested."
+        case .mtaSTSEnforce, .mtaSTSTesting, .mtaSTSInvalid:
+            "Domains with mail checked by the policy stage; domains it did not check (--no-probe, "
+                + "--no-policy, scans stored before it existed, an interrupted scan) and domains whose _mta-sts "
+                + "TXT lookup failed (SERVFAIL, timeout) are left out as not_tested."
+        case .tlsRPTPresent:
+            "Domains with mail checked by the policy stage; the others are left out as not_tested."
         }
     }
 

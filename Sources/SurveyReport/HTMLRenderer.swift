@@ -294,7 +294,7 @@ struct HTMLRenderer {
         var h = ""
         if let t = report.trend {
             h += section("Change since scan \(t.compare.id)", id: "trend") {
-                let units: [ReportUnit] = [.mxHost, .domainAllMX]
+                let units: [ReportUnit] = [.mxHost, .domainAllMX, .domain]
                 var h =
                     "<p class=\"note\">Compared with scan \(t.compare.id) started \(e(t.compare.startedAt)) UTC. "
                 h +=

@@ -125,7 +125,7 @@ struct MarkdownRenderer {
         if let trend = r.trend {
             out += "## Change since scan \(trend.compare.id) (\(Self.esc(trend.compare.startedAt)))\n\n"
             out += "Change in percentage points (pp). The JSON output carries every figure and unit.\n\n"
-            let units: [ReportUnit] = [.mxHost, .domainAllMX]
+            let units: [ReportUnit] = [.mxHost, .domainAllMX, .domain]
             out += table(
                 ["Figure"] + units.flatMap { ["\($0.title): now", "then", "change"] },
                 FigureID.allCases.map { id in

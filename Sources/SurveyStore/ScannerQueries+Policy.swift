@@ -2,8 +2,8 @@ import Foundation
 internal import GRDB
 import SurveyCore
 
-/// A domain of a scan that the policy stage has not checked yet: one that accepts mail and
-/// has MX hosts, with their names (the hosts an MTA-STS policy's `mx` patterns must cover).
+/// A domain of a scan that the policy stage has not checked yet: one that accepts mail, with
+/// its MX host names (the hosts an MTA-STS policy's `mx` patterns must cover).
 public struct PendingPolicyCheck: Sendable, Hashable {
     public var domain: String
     public var mxHosts: [String]
@@ -11,7 +11,8 @@ public struct PendingPolicyCheck: Sendable, Hashable {
 
 // The policy pass's reads and writes.
 extension ResultStore {
-    /// Every domain of `scan` with MX hosts (`dns_status` ok) and no `domain_policies` row,
+    /// Every domain of `scan` that takes mail (`dns_status` ok or implicit_mx) and has no
+    /// `domain_policies` row,
     /// in the order they were stored.
     public func pendingPolicyChecks(scan: Int64) throws -> [PendingPolicyCheck] {
         try pool.read { db in
@@ -22,9 +23,9 @@ extension ResultStore {
                     FROM domains d
                     JOIN mx m ON m.domain_id = d.id
                     LEFT JOIN domain_policies dp ON dp.domain_id = d.id
-                    WHERE d.scan_id = ? AND d.dns_status = ? AND dp.domain_id IS NULL AND m.host <> ''
+                    WHERE d.scan_id = ? AND d.dns_status IN (?, ?) AND dp.domain_id IS NULL AND m.host <> ''
                     ORDER BY d.id, m.preference, m.host
-                    """, arguments: [scan, DomainDNSStatus.ok.rawValue])
+                    """, arguments: [scan, DomainDNSStatus.ok.rawValue, DomainDNSStatus.implicitMX.rawValue])
             var checks: [PendingPolicyCheck] = []
             for row in rows {
                 let domain: String = row["domain"]

@@ -99,6 +99,8 @@ final class QueryTests: XCTestCase {
                 ["mx.selfsigned.example", "192.0.2.21", "0", "0", "1", "1", "self-signed certificate", "1"],
             ], nil
         ),
+        // The fixture has no policy facts (the MTA-STS end-to-end test checks real rows).
+        "mta_sts_enforce_mx_would_fail.sql": (["domain", "mx_host", "ip", "reason", "mx_patterns"], [], nil),
         // The fixture has no DNSSEC data (the DANE end-to-end test checks real rows).
         "dane_mismatches.sql": (
             ["mx_host", "ip", "tls_version", "failed_records", "detail", "domains"], [], nil

@@ -7,7 +7,7 @@ import Testing
 /// server per policy host chosen by SNI) and a real Postfix as the MX: MTA-STS and TLS-RPT
 /// verdicts end up in `domain_policy`, the per-host verdict in `results.mta_sts_mx_match`.
 @Suite struct MTASTSEndToEndTests {
-    static let net = "127.0.213"
+    static let net = "127.0.237"
     static let nginxIP = "\(net).100"
     static let excludedIP = "\(net).101"
 
@@ -142,6 +142,45 @@ import Testing
         #expect(access.split(separator: "\n").count == withPolicy.count - 1, "\(access)")  // wrongcert: no request
         #expect(access.contains("mxsurvey/"), "\(access)")
         #expect(access.contains("mxsurvey-test.invalid"), "\(access)")
+
+        // The report's domain figures over the 14 domains with mail.
+        let report = try work.run(["report", "--db", db, "--format", "json"])
+        #expect(report.exitCode == 0, "\(report.summary)")
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any])
+        let figures = (json["figures"] as? [[String: Any]]) ?? []
+        func figure(_ id: String) -> String {
+            guard
+                let f = figures.first(where: {
+                    $0["id"] as? String == id && $0["unit"] as? String == "domain"
+                })
+            else { return "missing" }
+            return "\(f["numerator"] ?? "-")/\(f["denominator"] ?? "-")"
+        }
+        #expect(figure("mta_sts_enforce") == "3/14")
+        #expect(figure("mta_sts_testing") == "1/14")
+        // badsyntax, badtxt, ctype, excluded, large, notfound, nxhost, redirect, wrongcert.
+        #expect(figure("mta_sts_invalid") == "9/14")
+        #expect(figure("tlsrpt_present") == "1/14")
+        let markdown = try work.run(["report", "--db", db, "--format", "md"])
+        #expect(markdown.stdout.contains("MTA-STS enforce"), "\(markdown.stdout)")
+
+        // The ready-made query: the enforcing domains whose MX a sender would refuse.
+        let queryFile = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("queries/mta_sts_enforce_mx_would_fail.sql")
+            .path
+        let failing = try work.run(["query", "--db", db, queryFile])
+        #expect(failing.exitCode == 0, "\(failing.summary)")
+        let lines = failing.stdout.split(separator: "\n").map(String.init)
+        #expect(
+            lines.contains { $0.contains("mismatch.sts.test") && $0.contains("mx not in policy") }, "\(lines)"
+        )
+        #expect(
+            lines.contains { $0.contains("badcert.sts.test") && $0.contains("certificate name mismatch") },
+            "\(lines)")
+        #expect(!lines.contains { $0.hasPrefix("enforce.sts.test") }, "\(lines)")
+        #expect(!lines.contains { $0.hasPrefix("testing.sts.test") }, "\(lines)")
 
         // --no-policy: no policy facts.
         let plain = try work.run([

@@ -182,6 +182,27 @@ import Testing
         #expect(!lines.contains { $0.hasPrefix("enforce.sts.test") }, "\(lines)")
         #expect(!lines.contains { $0.hasPrefix("testing.sts.test") }, "\(lines)")
 
+        // Without --allow-private the loopback policy host is not contacted, like a loopback MX.
+        let one = try work.write("one.txt", "enforce.sts.test\n")
+        let privateRun = try work.run([
+            "scan", "--db", db, "--resolver", unbound.address, "--ca-file", ca.caPEMPath,
+            "--ehlo-name", "mxsurvey-test.invalid", "--min-measured", "0", "--quiet", one,
+        ])
+        #expect(privateRun.exitCode == 0, "\(privateRun.summary)")
+        #expect(
+            try query(
+                db,
+                """
+                SELECT dp.mta_sts_status || ' ' || dp.mta_sts_error || ' ' || dp.mta_sts_detail FROM domain_policies dp
+                JOIN domains d ON d.id = dp.domain_id WHERE d.scan_id = 2
+                """, as: String.self
+            ).first?.hasPrefix("fetch_failed policy_host_excluded \(Self.nginxIP): special-purpose")
+                == true)
+        let accessAfter =
+            (try? String(contentsOf: nginx.directory.appendingPathComponent("access.log"), encoding: .utf8))
+            ?? ""
+        #expect(accessAfter == access)
+
         // --no-policy: no policy facts.
         let plain = try work.run([
             "scan", "--db", db, "--resolver", unbound.address, "--ca-file", ca.caPEMPath, "--allow-private",
@@ -191,7 +212,7 @@ import Testing
         #expect(plain.exitCode == 0, "\(plain.summary)")
         #expect(
             try query(
-                db, "SELECT COUNT(*) FROM domain_policy WHERE scan_id = 2 AND mta_sts_status IS NOT NULL",
+                db, "SELECT COUNT(*) FROM domain_policy WHERE scan_id = 3 AND mta_sts_status IS NOT NULL",
                 as: Int.self)
                 == [0])
     }

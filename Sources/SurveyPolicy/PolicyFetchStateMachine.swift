@@ -1,3 +1,5 @@
+import SurveyCore
+
 /// How one HTTPS fetch of an MTA-STS policy ended: the body of a `200` `text/plain` answer,
 /// or a failure with its reason code (`domain_policy.mta_sts_error`) and a detail text.
 public enum PolicyFetchOutcome: Sendable, Hashable {
@@ -87,7 +89,9 @@ struct PolicyFetchStateMachine {
         guard status == 200 else { return finish("http_\(status)", "HTTP \(status)") }
         guard let contentType, Self.isTextPlain(contentType) else {
             return finish(
-                "content_type", "Content-Type \(contentType.map { "'\($0)'" } ?? "missing"), not text/plain")
+                "content_type",
+                "Content-Type \(contentType.map { "'\(TerminalText.escape($0.prefix(100)))'" } ?? "missing"), not text/plain"
+            )
         }
         if let contentLength, contentLength > maxBodyBytes {
             return finish("policy_too_large", "Content-Length \(contentLength) above \(maxBodyBytes) octets")

@@ -59,6 +59,19 @@ import Testing
             Self.code(m.responseHead(status: status, contentType: type, contentLength: length)) == expected)
     }
 
+    @Test func serverTextInTheDetailIsEscaped() {
+        var m = Machine(host: "h", maxBodyBytes: 4)
+        _ = m.handshakeCompleted(Self.good)
+        guard
+            case .finish(.failed(_, let detail)) = m.responseHead(
+                status: 200, contentType: "x\u{1B}[2J", contentLength: nil)
+        else {
+            Issue.record("not a failure")
+            return
+        }
+        #expect(!detail.contains("\u{1B}"))
+    }
+
     @Test func bodyOverTheCapWithoutLength() {
         var m = Machine(host: "h", maxBodyBytes: 4)
         _ = m.handshakeCompleted(Self.good)

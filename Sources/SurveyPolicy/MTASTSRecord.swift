@@ -63,7 +63,10 @@ public enum MTASTSRecord {
 /// The `key=value; key=value` syntax shared by the MTA-STS and TLS-RPT TXT records:
 /// fields separated by `*WSP ";" *WSP`, an optional trailing separator.
 enum TagList {
-    enum Split { case success([ArraySlice<UInt8>]), failure(String) }
+    enum Split {
+        case success([ArraySlice<UInt8>])
+        case failure(String)
+    }
 
     static func split(_ record: [UInt8]) -> Split {
         var fields: [ArraySlice<UInt8>] = []

@@ -139,7 +139,8 @@ import Testing
         let access =
             (try? String(contentsOf: nginx.directory.appendingPathComponent("access.log"), encoding: .utf8))
             ?? ""
-        #expect(access.split(separator: "\n").count == withPolicy.count - 1, "\(access)")  // wrongcert: no request
+        // wrongcert: the certificate ends the fetch before the request.
+        #expect(access.split(separator: "\n").count == withPolicy.count - 1, "\(access)")
         #expect(access.contains("mxsurvey/"), "\(access)")
         #expect(access.contains("mxsurvey-test.invalid"), "\(access)")
 

@@ -15,6 +15,9 @@ public final class NginxServer: @unchecked Sendable {
     public enum Answer: Sendable {
         /// `200` with this body and `Content-Type: contentType`.
         case policy(String, contentType: String = "text/plain")
+        /// `200` `text/plain` with this body in `Transfer-Encoding: chunked` (a `sub_filter` that
+        /// matches nothing makes nginx drop the length).
+        case chunked(String)
         /// `200` with a `text/plain` body of `size` octets (a valid policy padded with
         /// comment-like unknown keys).
         case large(size: Int)
@@ -72,6 +75,10 @@ public final class NginxServer: @unchecked Sendable {
             switch site.answer {
             case .policy(let body, let contentType):
                 location = "default_type \(contentType);\n        return 200 \"\(escape(body))\";"
+            case .chunked(let body):
+                location =
+                    "default_type text/plain;\n        sub_filter_types text/plain;\n"
+                    + "        sub_filter 'zz-no-such-text-zz' '';\n        return 200 \"\(escape(body))\";"
             case .large(let size):
                 let head = "version: STSv1\nmode: testing\nmx: mx.example\nmax_age: 86400\n"
                 let filler = String(

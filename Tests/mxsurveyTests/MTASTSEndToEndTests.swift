@@ -29,7 +29,8 @@ import Testing
                     serverName: name, certPath: cert.certPath, keyPath: cert.keyPath, answer: answer))
         }
         try site("enforce", .policy(Self.enforce))
-        try site("testing", .policy("version: STSv1\nmode: testing\nmx: mx.sts.test\nmax_age: 86400\n"))
+        // Chunked transfer encoding, no Content-Length.
+        try site("testing", .chunked("version: STSv1\nmode: testing\nmx: mx.sts.test\nmax_age: 86400\n"))
         try site(
             "mismatch", .policy("version: STSv1\nmode: enforce\nmx: mx.elsewhere.test\nmax_age: 86400\n"))
         try site("wildcard", .policy("version: STSv1\nmode: enforce\nmx: *.sts.test\nmax_age: 86400\n"))

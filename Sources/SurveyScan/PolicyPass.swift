@@ -15,8 +15,10 @@ struct PolicyPass {
     let checker: PolicyChecker
     let options: ScanOptions
     let exclusionReason: @Sendable (String) -> String?
-    /// Domains checked at the same time.
-    var concurrency = 32
+    /// Domains checked at the same time: the smaller of `--concurrency` and
+    /// `--dns-concurrency` (the probes have ended, so their descriptors are free again; a
+    /// domain holds at most one connection at a time).
+    var concurrency: Int { max(1, min(options.concurrency, options.dnsConcurrency)) }
     static let batch = 64
 
     func run(scanID: Int64, state: ScanState) async throws {

@@ -52,7 +52,10 @@ public final class NginxServer: @unchecked Sendable {
         self.process = process
     }
 
-    deinit { process.stop(grace: 2) }
+    deinit {
+        process.stop(grace: 2)
+        try? FileManager.default.removeItem(at: directory)
+    }
 
     public var errorLog: String {
         (try? String(contentsOf: directory.appendingPathComponent("error.log"), encoding: .utf8)) ?? ""

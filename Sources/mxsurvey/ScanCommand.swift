@@ -20,7 +20,10 @@ struct ScanCommand: AsyncParsableCommand {
             Every IP is probed once per scan with one SMTP session on port 25: banner, EHLO, a \
             plaintext MAIL/RCPT probe (never DATA), STARTTLS, TLS handshake, certificate checks. \
             At most one session per IP at a time; private and reserved addresses are skipped \
-            unless --allow-private; --exclude lists networks and domains never to contact.
+            unless --allow-private; --exclude lists networks and domains never to contact. \
+            After the probes, each domain's MTA-STS and TLS-RPT TXT records are looked up and a \
+            published MTA-STS policy is fetched once over HTTPS from mta-sts.<domain>, under the \
+            same rules (--no-policy skips this).
 
             Every run is a new scan unless --resume is given, so a scheduler that runs the same \
             command each night gets a new scan each night. An interrupted scan (Ctrl-C, crash) \

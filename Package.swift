@@ -51,10 +51,18 @@ let package = Package(
         .target(
             name: "SurveyScan",
             dependencies: [
-                "SurveyCore", "SurveyDNS", "SurveyProbe", "SurveyStore", "SurveyTLS",
+                "SurveyCore", "SurveyDNS", "SurveyPolicy", "SurveyProbe", "SurveyStore", "SurveyTLS",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "SurveyPolicy",
+            dependencies: [
+                "SurveyCore", "SurveyDNS", "SurveyProbe", "SurveyTLS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]),
         .target(name: "SurveyReport", dependencies: ["SurveyCore", "SurveyStore"]),
         // Mail server logs → connections (`mxsurvey logs`); parsing only, no SQL.
@@ -81,8 +89,8 @@ let package = Package(
         .executableTarget(
             name: "mxsurvey",
             dependencies: [
-                "SurveyCore", "SurveyDNS", "SurveyStore", "SurveyProbe", "SurveyScan", "SurveyReport",
-                "SurveyTLS", "SurveyPassive", "SurveyHeaders",
+                "SurveyCore", "SurveyDNS", "SurveyPolicy", "SurveyStore", "SurveyProbe", "SurveyScan",
+                "SurveyReport", "SurveyTLS", "SurveyPassive", "SurveyHeaders",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -122,6 +130,13 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]),
+        .testTarget(
+            name: "SurveyPolicyTests",
+            dependencies: [
+                "SurveyCore", "SurveyPolicy", "SurveyTLS", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]),
         .testTarget(
             name: "SurveyScanTests",

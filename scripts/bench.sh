@@ -144,6 +144,13 @@ python3 scripts/measure.py "$results/probe.json" -- "$BIN/mxsurvey" scan "${SCAN
     --db "$OUT/farm/bench.db" --resolver "127.0.0.1:$UNBOUND_PORT" --ca-file "$OUT/farm/ca.pem" \
     --concurrency "${BENCH_CONCURRENCY:-2000}" "$OUT/farm/domains.txt" > "$OUT/farm/scan.log"
 sqlite3 "$OUT/farm/bench.db" "SELECT count(*), sum(attempts) FROM probes" > "$OUT/farm/probes.txt"
+# The policy stage's cost (MTA-STS/TLS-RPT TXT lookups of every domain with mail; the farm
+# publishes no MTA-STS record, so no HTTPS fetch): the same scan with --no-policy, side by
+# side in the same run, into a store of its own (both without the version scan).
+python3 scripts/measure.py "$results/probe-nopolicy.json" -- "$BIN/mxsurvey" scan "${SCAN_FLAGS[@]}" \
+    --no-version-scan --no-policy --db "$OUT/farm/bench-nopolicy.db" --resolver "127.0.0.1:$UNBOUND_PORT" --ca-file "$OUT/farm/ca.pem" \
+    --concurrency "${BENCH_CONCURRENCY:-2000}" "$OUT/farm/domains.txt" > "$OUT/farm/scan-nopolicy.log"
+sqlite3 "$OUT/farm/bench.db" "SELECT count(*) FROM domain_policies" > "$OUT/farm/policy-domains.txt"
 # Correctness at scale: the stored results must equal the farm's ground truth exactly.
 python3 scripts/bench-truth.py "$OUT/farm/bench.db" "$OUT/farm" "$results/probe-truth.json"
 fi
@@ -440,6 +447,18 @@ if os.path.exists(f"{res}/probe.json"):
     })
     if floor_ms:
         r["probe_cpu_to_floor_ratio"] = cpu / sessions * 1000 / floor_ms
+    if os.path.exists(f"{res}/probe-nopolicy.json"):
+        plain = json.load(open(f"{res}/probe-nopolicy.json"))
+        checked = int(open(f"{out}/farm/policy-domains.txt").read().strip() or 0)
+        r.update({
+            "policy_domains_checked": checked,
+            "policy_scan_seconds": probe["seconds"],
+            "policy_off_scan_seconds": plain["seconds"],
+            "policy_scan_time_ratio": probe["seconds"] / plain["seconds"],
+            "policy_extra_ms_per_domain": (probe["seconds"] - plain["seconds"]) / max(checked, 1) * 1000,
+            "policy_extra_cpu_ms_per_domain":
+                (cpu - plain["user_s"] - plain["sys_s"]) / max(checked, 1) * 1000,
+        })
     if os.path.exists(f"{res}/probe-truth.json"):
         t = json.load(open(f"{res}/probe-truth.json"))
         r.update({"probe_truth_hosts": t["truth_hosts"], "probe_truth_domains": t["truth_domains"],

@@ -97,7 +97,8 @@ enum AnswerParser {
             // alias in it names a target with an octet outside letters, digits and hyphens.
             result = parseAddresses(message, of: answer, into: &answer.records)
         case .tlsa: result = parseTLSA(message, of: &answer)
-        case .mx, .txt, .cname: result = parseWithCAres(into: &answer, message: message)
+        case .txt: result = parseTXT(message, of: &answer)
+        case .mx, .cname: result = parseWithCAres(into: &answer, message: message)
         }
         switch result {
         case ARES_SUCCESS:
@@ -116,14 +117,13 @@ enum AnswerParser {
             let length = Int32(buffer.count)
             switch answer.type {
             case .mx: return parseMX(base, length, into: &answer.records)
-            case .txt: return parseTXT(base, length, into: &answer.records)
             case .cname:
                 if let first = answer.cnameChain.first {
                     answer.records = [.cname(first)]
                     return ARES_SUCCESS
                 }
                 return ARES_ENODATA
-            case .a, .aaaa, .tlsa: return ARES_ENOTIMP
+            case .a, .aaaa, .tlsa, .txt: return ARES_ENOTIMP
             }
         }
     }
@@ -184,29 +184,23 @@ enum AnswerParser {
         return found.isEmpty ? ARES_ENODATA : ARES_SUCCESS
     }
 
-    private static func parseTXT(
-        _ base: UnsafePointer<UInt8>, _ length: Int32, into records: inout [DNSRecord]
-    ) -> Int32 {
-        var head: UnsafeMutablePointer<ares_txt_ext>? = nil
-        let status = ares_parse_txt_reply_ext(base, length, &head)
-        defer { if let head { ares_free_data(head) } }
-        guard status == ARES_SUCCESS else { return status }
-        var current: [[UInt8]]? = nil
-        var node = head
-        while let item = node {
-            let bytes: [UInt8] =
-                item.pointee.txt.map { Array(UnsafeBufferPointer(start: $0, count: item.pointee.length)) }
-                ?? []
-            if item.pointee.record_start != 0 || current == nil {
-                if let done = current { records.append(.txt(TXTRecord(strings: done))) }
-                current = [bytes]
+    /// The TXT records of the answer section that belong to the name asked or its alias
+    /// chain, each with its character-strings (`TXTRecord(rdata:)`); RDATA that is not a
+    /// sequence of character-strings is counted in `malformedRecords`.
+    private static func parseTXT(_ message: [UInt8], of answer: inout DNSAnswer) -> Int32 {
+        let owners = [answer.name] + answer.cnameChain
+        guard
+            let found = DNSMessage(message).addresses(
+                type: RecordType.txt.rawValue, length: nil, owners: owners)
+        else { return ARES_EBADRESP }
+        for rdata in found {
+            if let record = TXTRecord(rdata: rdata) {
+                answer.records.append(.txt(record))
             } else {
-                current?.append(bytes)
+                answer.malformedRecords += 1
             }
-            node = item.pointee.next
         }
-        if let done = current { records.append(.txt(TXTRecord(strings: done))) }
-        return ARES_SUCCESS
+        return found.isEmpty ? ARES_ENODATA : ARES_SUCCESS
     }
 }
 

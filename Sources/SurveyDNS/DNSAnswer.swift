@@ -56,6 +56,22 @@ public enum DNSStatus: Sendable, Hashable, CustomStringConvertible {
 public struct TXTRecord: Sendable, Hashable {
     public var strings: [[UInt8]]
     public init(strings: [[UInt8]]) { self.strings = strings }
+    /// The record from its RDATA (RFC 1035 §3.3.14): one or more character-strings, each a
+    /// length octet and that many octets. Nil when the RDATA is empty or a length runs past
+    /// its end.
+    public init?(rdata: ArraySlice<UInt8>) {
+        var strings: [[UInt8]] = []
+        var position = rdata.startIndex
+        while position < rdata.endIndex {
+            let length = Int(rdata[position])
+            let start = position + 1
+            guard start + length <= rdata.endIndex else { return nil }
+            strings.append(Array(rdata[start..<start + length]))
+            position = start + length
+        }
+        guard !strings.isEmpty else { return nil }
+        self.strings = strings
+    }
     public var data: [UInt8] { strings.flatMap { $0 } }
     /// `data` decoded as UTF-8 (invalid sequences replaced).
     public var text: String { String(decoding: data, as: UTF8.self) }
@@ -87,7 +103,8 @@ public struct DNSAnswer: Sendable, Hashable {
     /// CD got an answer; `indeterminate` without any verdict.
     public var dnssec: DNSSECStatus = .indeterminate
     /// RDATA of the asked type in the reply that could not be read as a record of that type
-    /// (TLSA shorter than its three parameter octets); the readable ones are in `records`.
+    /// (TLSA shorter than its three parameter octets, TXT whose character-strings run past
+    /// the RDATA); the readable ones are in `records`.
     public var malformedRecords = 0
 
     public init(

@@ -2,16 +2,16 @@ import SurveyCore
 
 /// What a completed TLS handshake established: the negotiated parameters, the peer's chain
 /// as sent (leaf first) and the verdicts on it.
-struct TLSHandshakeFacts: Sendable, Hashable {
-    var version: String?
-    var cipher: String?
-    var group: String?
-    var chain: [CertificateInfo]
-    var trusted: Bool
-    var verifyError: String?
-    var expired: Bool
-    var notYetValid: Bool
-    var hostnameMatches: [String: Bool]
+public struct TLSHandshakeFacts: Sendable, Hashable {
+    public var version: String?
+    public var cipher: String?
+    public var group: String?
+    public var chain: [CertificateInfo]
+    public var trusted: Bool
+    public var verifyError: String?
+    public var expired: Bool
+    public var notYetValid: Bool
+    public var hostnameMatches: [String: Bool]
 }
 
 /// The SMTP side of one probe session as a value: events in, actions out.

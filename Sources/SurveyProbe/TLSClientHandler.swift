@@ -17,15 +17,15 @@ import SurveyTLS
 /// the peer's chain verified against `verifyNames`) and `Event.closeNotifyReceived` as user
 /// inbound events, `Failure.handshake` and `Failure.records` through `errorCaught`. Once
 /// the handshake has failed, or the record layer has, nothing more is sent (not even
-/// close_notify).
-final class TLSClientHandler: ChannelDuplexHandler {
-    typealias InboundIn = ByteBuffer
-    typealias InboundOut = ByteBuffer
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
+/// close_notify). Public: the policy stage (SurveyPolicy) fetches MTA-STS policies over it.
+public final class TLSClientHandler: ChannelDuplexHandler {
+    public typealias InboundIn = ByteBuffer
+    public typealias InboundOut = ByteBuffer
+    public typealias OutboundIn = ByteBuffer
+    public typealias OutboundOut = ByteBuffer
 
     /// User inbound events.
-    enum Event: Sendable, Hashable {
+    public enum Event: Sendable, Hashable {
         /// The handshake completed. Its last flight is sent with the next flush, so a
         /// command written in reaction goes out together with it.
         case handshakeCompleted(TLSHandshakeFacts)
@@ -34,7 +34,7 @@ final class TLSClientHandler: ChannelDuplexHandler {
     }
 
     /// Failures, delivered through `errorCaught`; OpenSSL's reason text.
-    enum Failure: Error, Hashable, CustomStringConvertible {
+    public enum Failure: Error, Hashable, CustomStringConvertible {
         /// The handshake failed (the alert OpenSSL queued, if any, was sent).
         case handshake(String)
         /// Decrypting or encrypting application data failed after the handshake.
@@ -43,7 +43,7 @@ final class TLSClientHandler: ChannelDuplexHandler {
         /// in cleartext.
         case notEstablished
 
-        var description: String {
+        public var description: String {
             switch self {
             case .handshake(let reason): return reason
             case .records(let reason): return reason
@@ -77,23 +77,23 @@ final class TLSClientHandler: ChannelDuplexHandler {
 
     /// A client session on `tlsContext`; SNI `serverName` (nil: none); the peer's
     /// certificate is matched against each of `verifyNames`.
-    init(tlsContext: TLSContext, serverName: String?, verifyNames: [String]) throws {
+    public init(tlsContext: TLSContext, serverName: String?, verifyNames: [String]) throws {
         self.session = try TLSSession(context: tlsContext, serverName: serverName)
         self.verifyNames = verifyNames
     }
 
     // MARK: - Lifecycle
 
-    func handlerAdded(context: ChannelHandlerContext) {
+    public func handlerAdded(context: ChannelHandlerContext) {
         plaintext = context.channel.allocator.buffer(capacity: 0)
         if context.channel.isActive { startHandshake(context: context) }
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) {
+    public func handlerRemoved(context: ChannelHandlerContext) {
         failPendingWrites(ChannelError.ioOnClosedChannel)
     }
 
-    func channelActive(context: ChannelHandlerContext) {
+    public func channelActive(context: ChannelHandlerContext) {
         startHandshake(context: context)
         context.fireChannelActive()
     }
@@ -106,7 +106,7 @@ final class TLSClientHandler: ChannelDuplexHandler {
 
     // MARK: - Inbound
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = unwrapInboundIn(data)
         switch state {
         case .created:
@@ -181,7 +181,7 @@ final class TLSClientHandler: ChannelDuplexHandler {
 
     // MARK: - Outbound
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch state {
         case .established:
             do {
@@ -197,7 +197,7 @@ final class TLSClientHandler: ChannelDuplexHandler {
         }
     }
 
-    func flush(context: ChannelHandlerContext) {
+    public func flush(context: ChannelHandlerContext) {
         if session.pendingOutputCount > 0 {
             flushOutput(context: context)
         } else {
@@ -205,7 +205,7 @@ final class TLSClientHandler: ChannelDuplexHandler {
         }
     }
 
-    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+    public func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
         switch mode {
         case .all, .output:
             switch state {

@@ -10,6 +10,11 @@ public enum ReportUnit: String, CaseIterable, Sendable, Codable {
     case domainAllMX = "domain_all_mx"
     case domainAnyMX = "domain_any_mx"
     case domainPrimaryMX = "domain_primary_mx"
+    /// A fact of the domain itself, not of its MX hosts (MTA-STS, TLS-RPT).
+    case domain
+
+    /// The units counted over MX hosts and their IPs (all but `domain`).
+    public static let mxBased: [ReportUnit] = [.ip, .mxHost, .domainAllMX, .domainAnyMX, .domainPrimaryMX]
 
     public var titleText: Text {
         switch self {
@@ -18,6 +23,7 @@ public enum ReportUnit: String, CaseIterable, Sendable, Codable {
         case .domainAllMX: Text(en: "Domains, all MX hosts", de: "Domains, alle MX-Hosts")
         case .domainAnyMX: Text(en: "Domains, at least one MX host", de: "Domains, mindestens ein MX-Host")
         case .domainPrimaryMX: Text(en: "Domains, primary MX hosts", de: "Domains, primäre MX-Hosts")
+        case .domain: Text(en: "Domains", de: "Domains")
         }
     }
 
@@ -26,14 +32,14 @@ public enum ReportUnit: String, CaseIterable, Sendable, Codable {
         switch self {
         case .ip: Text(en: "IP addresses", de: "IP-Adressen")
         case .mxHost: Text(en: "MX hosts", de: "MX-Hosts")
-        case .domainAllMX, .domainAnyMX, .domainPrimaryMX: Text(en: "domains", de: "Domains")
+        case .domainAllMX, .domainAnyMX, .domainPrimaryMX, .domain: Text(en: "domains", de: "Domains")
         }
     }
 
     /// Placed in the verb phrase of a domain figure ("… offered STARTTLS on all their MX hosts").
     public var sentenceSuffixText: Text {
         switch self {
-        case .ip, .mxHost: Text("")
+        case .ip, .mxHost, .domain: Text("")
         case .domainAllMX: Text(en: " on all their MX hosts", de: " auf allen ihren MX-Hosts")
         case .domainAnyMX: Text(en: " on at least one MX host", de: " auf mindestens einem MX-Host")
         case .domainPrimaryMX: Text(en: " on their primary MX hosts", de: " auf ihren primären MX-Hosts")
@@ -90,6 +96,14 @@ public enum ReportUnit: String, CaseIterable, Sendable, Codable {
                     + "(die ein Absender zuerst versucht); die Domain erfüllt eine Kennzahl, wenn jeder von ihnen, "
                     + "der getestet werden konnte, sie erfüllt. Konnte keiner getestet werden, wird die Domain "
                     + "nicht gezählt (kein Ausweichen auf Backup-MX-Hosts).")
+        case .domain:
+            Text(
+                en:
+                    "Domains with mail, counted by a fact of the domain itself that its MX hosts do not decide "
+                    + "(its MTA-STS policy, its TLS-RPT record).",
+                de:
+                    "Domains mit E-Mail, gezählt nach einer Eigenschaft der Domain selbst, über die ihre "
+                    + "MX-Hosts nicht entscheiden (ihre MTA-STS-Richtlinie, ihr TLS-RPT-Eintrag).")
         }
     }
 
@@ -260,6 +274,22 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
     case acceptsTLS10 = "accepts_tls10"
     case acceptsTLS11 = "accepts_tls11"
     case bsiTR03108 = "bsi_tr03108_compliant"
+    case mtaSTSEnforce = "mta_sts_enforce"
+    case mtaSTSTesting = "mta_sts_testing"
+    case mtaSTSInvalid = "mta_sts_invalid"
+    case tlsRPTPresent = "tlsrpt_present"
+
+    /// Figures decided per domain from `domain_policy`, counted only in the unit `domain`.
+    public var isDomainFact: Bool {
+        switch self {
+        case .mtaSTSEnforce, .mtaSTSTesting, .mtaSTSInvalid, .tlsRPTPresent: true
+        case .starttlsOffered, .tlsNegotiated, .tlsV13, .tlsV12, .tlsLegacy, .certValid, .certExpired,
+            .certSelfSigned, .certUntrusted, .certNameMismatch, .forwardSecrecy, .plaintextRefused,
+            .dskCompliant, .bsiCompliant, .dnssecSignedMX, .daneProtected, .acceptsTLS10, .acceptsTLS11,
+            .bsiTR03108:
+            false
+        }
+    }
 
     /// Figures shown first and kept in the time series.
     public static let key: [FigureID] = [.starttlsOffered, .tlsNegotiated, .dskCompliant, .certValid]
@@ -273,8 +303,9 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
     public var isProblem: Bool {
         switch self {
         case .tlsLegacy, .certExpired, .certSelfSigned, .certUntrusted, .certNameMismatch, .acceptsTLS10,
-            .acceptsTLS11:
+            .acceptsTLS11, .mtaSTSInvalid:
             true
+        case .mtaSTSEnforce, .mtaSTSTesting, .tlsRPTPresent: false
         case .starttlsOffered, .tlsNegotiated, .tlsV13, .tlsV12, .certValid,
             .forwardSecrecy, .plaintextRefused, .dskCompliant, .bsiCompliant, .dnssecSignedMX, .daneProtected,
             .bsiTR03108:
@@ -309,6 +340,10 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
         case .acceptsTLS10: Text(en: "Accepts TLS 1.0", de: "Nimmt TLS 1.0 an")
         case .acceptsTLS11: Text(en: "Accepts TLS 1.1", de: "Nimmt TLS 1.1 an")
         case .bsiTR03108: Text(en: "BSI TR-03108 compliant", de: "BSI-TR-03108-konform")
+        case .mtaSTSEnforce: Text(en: "MTA-STS enforce", de: "MTA-STS im Modus enforce")
+        case .mtaSTSTesting: Text(en: "MTA-STS testing", de: "MTA-STS im Modus testing")
+        case .mtaSTSInvalid: Text(en: "MTA-STS invalid", de: "MTA-STS ungültig")
+        case .tlsRPTPresent: Text(en: "TLS-RPT present", de: "TLS-RPT vorhanden")
         }
     }
 
@@ -370,6 +405,22 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
             Text(
                 en: "met BSI TR-03108{0} (as far as measured; TLS-RPT not measured)",
                 de: "erfüllten{0} BSI TR-03108 (soweit gemessen; TLS-RPT nicht gemessen)")
+        case .mtaSTSEnforce:
+            Text(
+                en: "published a valid MTA-STS policy in enforce mode{0}",
+                de: "veröffentlichten{0} eine gültige MTA-STS-Richtlinie im Modus enforce")
+        case .mtaSTSTesting:
+            Text(
+                en: "published a valid MTA-STS policy in testing mode{0}",
+                de: "veröffentlichten{0} eine gültige MTA-STS-Richtlinie im Modus testing")
+        case .mtaSTSInvalid:
+            Text(
+                en: "published an MTA-STS record without a usable policy{0}",
+                de: "veröffentlichten{0} einen MTA-STS-Eintrag ohne verwendbare Richtlinie")
+        case .tlsRPTPresent:
+            Text(
+                en: "published a valid TLS-RPT record{0}",
+                de: "veröffentlichten{0} einen gültigen TLS-RPT-Eintrag")
         }
     }
 
@@ -386,6 +437,7 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
             case .plaintextRefused: .populationPlaintext
             case .dnssecSignedMX: .populationDNSSEC
             case .daneProtected: .populationDANE
+            case .mtaSTSEnforce, .mtaSTSTesting, .mtaSTSInvalid, .tlsRPTPresent: .populationPolicy
             }
         return key.text
     }
@@ -522,6 +574,43 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
                     + "TLS-RPT. TLS-RPT (verpflichtend) und MTA-STS (optional) werden noch nicht gemessen; daher "
                     + "zählt keine Einheit als konform: die Kennzahl zählt Einheiten, die eine gemessene "
                     + "Anforderung verfehlen. Siehe den Abschnitt Prüfmaßstäbe.")
+        case .mtaSTSEnforce:
+            Text(
+                en:
+                    "Exactly one valid v=STSv1 TXT record at _mta-sts.<domain> and a policy fetched over HTTPS from "
+                    + "mta-sts.<domain>, /.well-known/mta-sts.txt, as a sender fetches it (trusted certificate "
+                    + "for the policy host, TLS 1.2+, HTTP 200 text/plain, no redirect, at most 64 KiB) that parses "
+                    + "(RFC 8461) with mode enforce (domain_policy.mta_sts_status = valid, mta_sts_mode = enforce).",
+                de:
+                    "Genau ein gültiger v=STSv1-TXT-Eintrag unter _mta-sts.<domain> und eine Richtlinie, die wie "
+                    + "von einem Absender per HTTPS von mta-sts.<domain>, /.well-known/mta-sts.txt, abgerufen "
+                    + "wurde (vertrauenswürdiges Zertifikat des Richtlinien-Hosts, TLS 1.2+, HTTP 200 text/plain, "
+                    + "keine Weiterleitung, höchstens 64 KiB) und sich mit dem Modus enforce lesen lässt (RFC 8461; "
+                    + "domain_policy.mta_sts_status = valid, mta_sts_mode = enforce).")
+        case .mtaSTSTesting:
+            Text(
+                en: "As MTA-STS enforce, with mode testing.",
+                de: "Wie MTA-STS im Modus enforce, jedoch mit dem Modus testing.")
+        case .mtaSTSInvalid:
+            Text(
+                en:
+                    "The domain publishes v=STSv1 TXT records but a sender gets no usable policy: several or "
+                    + "malformed records (txt_invalid), or a policy that could not be fetched (fetch_failed) or "
+                    + "parsed (policy_invalid). Domains without any v=STSv1 record count as no.",
+                de:
+                    "Die Domain veröffentlicht v=STSv1-TXT-Einträge, doch ein Absender erhält keine verwendbare "
+                    + "Richtlinie: mehrere oder fehlerhafte Einträge (txt_invalid) oder eine Richtlinie, die sich "
+                    + "nicht abrufen (fetch_failed) oder nicht lesen ließ (policy_invalid). Domains ganz ohne "
+                    + "v=STSv1-Eintrag zählen als nein.")
+        case .tlsRPTPresent:
+            Text(
+                en:
+                    "Exactly one valid v=TLSRPTv1 TXT record at _smtp._tls.<domain> with a rua of mailto or HTTPS "
+                    + "URIs (RFC 8460; domain_policy.tlsrpt_status = valid). Invalid records count as no.",
+                de:
+                    "Genau ein gültiger v=TLSRPTv1-TXT-Eintrag unter _smtp._tls.<domain> mit einer rua aus "
+                    + "mailto- oder HTTPS-URIs (RFC 8460; domain_policy.tlsrpt_status = valid). Ungültige "
+                    + "Einträge zählen als nein.")
         }
     }
 
@@ -580,6 +669,22 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
                     + "out as not_tested, because TLS-RPT is not measured yet.",
                 de: "Einheiten, deren Test bis EHLO kam; Einheiten, die jede gemessene Anforderung erfüllen, "
                     + "werden als not_tested nicht gezählt, weil TLS-RPT noch nicht gemessen wird.")
+        case .mtaSTSEnforce, .mtaSTSTesting, .mtaSTSInvalid:
+            Text(
+                en:
+                    "Domains with mail checked by the policy stage; domains it did not check (--no-probe, "
+                    + "--no-policy, scans stored before it existed, an interrupted scan) and domains whose _mta-sts "
+                    + "TXT lookup failed (SERVFAIL, timeout) are left out as not_tested.",
+                de:
+                    "Domains mit E-Mail, die die Richtlinienprüfung erfasste; Domains, die sie nicht prüfte "
+                    + "(--no-probe, --no-policy, Scans aus der Zeit vor ihr, ein unterbrochener Scan), und Domains, "
+                    + "deren _mta-sts-TXT-Abfrage scheiterte (SERVFAIL, Zeitüberschreitung), werden als "
+                    + "not_tested nicht gezählt.")
+        case .tlsRPTPresent:
+            Text(
+                en: "Domains with mail checked by the policy stage; the others are left out as not_tested.",
+                de: "Domains mit E-Mail, die die Richtlinienprüfung erfasste; die übrigen werden als not_tested "
+                    + "nicht gezählt.")
         }
     }
 
@@ -762,6 +867,7 @@ extension Catalog {
         case .ip, .mxHost: ofPopulation(id, unit)
         case .domainAllMX: self(.cardUnitAllMX, ofPopulation(id, unit))
         case .domainAnyMX, .domainPrimaryMX: ofPopulation(id, unit) + " (" + self(unit.titleText) + ")"
+        case .domain: ofPopulation(id, unit)
         }
     }
 

@@ -13,7 +13,7 @@ extension Catalog {
         case overloadWarning, restrictedToTag, footer, scanLabel
         // Population phrases and sentences
         case ofPopulation, populationTested, populationTLS, populationPlaintext, populationDNSSEC,
-            populationDANE
+            populationDANE, populationPolicy
         case cardUnitAllMX, label, dnssecLabel, nonValidatingWarning
         case sentence, sentenceNoShare, leftOutClause, leftOutItem, nothingLeftOut, domainsSentence,
             domainsNotCounted
@@ -110,6 +110,8 @@ extension Catalog {
                     de: "{0} mit abschließender Antwort im Klartext-Test")
             case .populationDNSSEC: Text(en: "{0} with a DNSSEC status", de: "{0} mit DNSSEC-Status")
             case .populationDANE: Text(en: "{0} with a DANE verdict", de: "{0} mit DANE-Ergebnis")
+            case .populationPolicy:
+                Text(en: "{0} checked by the policy stage", de: "von der Richtlinienprüfung erfassten {0}")
             case .label: Text(en: "Label", de: "Bezeichnung")
             case .dnssecLabel: Text("DNSSEC")
             case .nonValidatingWarning:

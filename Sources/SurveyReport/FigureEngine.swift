@@ -160,6 +160,33 @@ enum Evaluator {
         return .out(.notTested)
     }
 
+    /// A figure decided by the domain's policy facts (`FigureID.isDomainFact`); a domain the
+    /// policy stage did not check, or whose `_mta-sts` TXT lookup failed, is not tested.
+    static func domainPolicy(_ figure: FigureID, _ policy: DomainPolicyRow?) -> Outcome {
+        guard let policy else { return .out(.notTested) }
+        if figure == .tlsRPTPresent {
+            guard case .known(let status) = policy.tlsRPTStatus else { return .out(.notTested) }
+            switch status {
+            case .valid: return .yes
+            case .none, .invalid: return .no
+            }
+        }
+        guard case .known(let status) = policy.mtaSTSStatus else { return .out(.notTested) }
+        if policy.mtaSTSError == "txt_lookup_failed" { return .out(.notTested) }
+        let mode: MTASTSMode? = if case .known(let m)? = policy.mtaSTSMode { m } else { nil }
+        switch figure {
+        case .mtaSTSEnforce: return status == .valid && mode == .enforce ? .yes : .no
+        case .mtaSTSTesting: return status == .valid && mode == .testing ? .yes : .no
+        case .mtaSTSInvalid:
+            switch status {
+            case .fetchFailed, .policyInvalid: return .yes
+            case .none: return policy.mtaSTSError == "txt_invalid" ? .yes : .no
+            case .valid: return .no
+            }
+        default: return .out(.notApplicable)
+        }
+    }
+
     static func evaluate(_ figure: FigureID, _ p: PairFacts) -> Outcome {
         switch figure {
         case .acceptsTLS10: return withTLS(p) { _ in flag(p.tls10) }
@@ -167,6 +194,8 @@ enum Evaluator {
         case .bsiTR03108: return bsiTR03108(p)
         case .dnssecSignedMX: return dnssecSecure(p.hostDNSSEC)
         case .daneProtected: return daneMatch(p.dane, p)
+        // Decided per domain (`domainPolicy`), never per (MX host, IP) pair.
+        case .mtaSTSEnforce, .mtaSTSTesting, .mtaSTSInvalid, .tlsRPTPresent: return .out(.notApplicable)
         case .starttlsOffered: return starttls(p)
         case .tlsNegotiated: return tls(p)
         case .tlsV13: return withTLS(p) { $0 == .tls13 ? .yes : .no }
@@ -339,6 +368,12 @@ struct Computation {
         var hostCode = [UInt8](repeating: noMX, count: data.hostNames.count)
         for figure in figureIDs {
             guard let f = FigureID.allCases.firstIndex(of: figure) else { continue }
+            if figure.isDomainFact {
+                var tally = Tally()
+                for d in mailDomains { tally.add(OutcomeCode.of(Evaluator.domainPolicy(figure, d.policy))) }
+                figures.append(tally.figure(figure, .domain))
+                continue
+            }
             let codes = data.codes[f]
             var ipTally = Tally()
             for ip in ips {

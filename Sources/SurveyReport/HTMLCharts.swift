@@ -7,7 +7,7 @@ import SurveyCore
 extension HTMLRenderer {
     static let unitColors: [ReportUnit: String] = [
         .ip: "#6c8ebf", .mxHost: "#2458a6", .domainAllMX: "#2f8f5b", .domainAnyMX: "#8cc79f",
-        .domainPrimaryMX: "#d9a23b",
+        .domainPrimaryMX: "#d9a23b", .domain: "#7a5cad",
     ]
     static let seriesColors = ["#2458a6", "#2f8f5b", "#d9a23b", "#b8483e", "#7a5cad", "#4a9fb5"]
 
@@ -23,7 +23,7 @@ extension HTMLRenderer {
         let ids: [FigureID] = [
             .starttlsOffered, .tlsNegotiated, .dskCompliant, .bsiCompliant, .tlsV13, .certValid,
         ]
-        let units = ReportUnit.allCases
+        let units = ReportUnit.mxBased
         let width = 960.0
         let height = 300.0
         let left = 44.0

@@ -302,7 +302,7 @@ struct HTMLRenderer {
         var h = ""
         if let t = report.trend {
             h += section(self.t(.changeSince, String(t.compare.id)), id: "trend") {
-                let units: [ReportUnit] = [.mxHost, .domainAllMX]
+                let units: [ReportUnit] = [.mxHost, .domainAllMX, .domain]
                 var h = "<p class=\"note\">"
                 h += e(self.t(.trendNote, String(t.compare.id), self.t.dateTime(t.compare.startedAt)))
                 h += "</p>\n<table class=\"trend\"><thead><tr>"

@@ -125,7 +125,7 @@ struct MarkdownRenderer {
             out +=
                 "## \(t(.changeSinceMD, String(trend.compare.id), Self.esc(t.dateTime(trend.compare.startedAt))))\n\n"
             out += "\(t(.trendNoteMD))\n\n"
-            let units: [ReportUnit] = [.mxHost, .domainAllMX]
+            let units: [ReportUnit] = [.mxHost, .domainAllMX, .domain]
             out += table(
                 [t(.colFigure)]
                     + units.flatMap { ["\(t($0.titleText)): \(t(.colNow))", t(.colThen), t(.colChange)] },

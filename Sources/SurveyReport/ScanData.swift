@@ -40,6 +40,8 @@ struct DomainRecord: Sendable {
     var mx: [(host: Int, preference: Int)]
     /// `results.mx_dnssec` (nil for scans before store v6).
     var mxDNSSEC: StoredStatus<DNSSECStatus>? = nil
+    /// The policy stage's verdicts (`domain_policy`); nil when the domain was not checked.
+    var policy: DomainPolicyRow? = nil
 
     /// The domain takes mail (`DomainDNSStatus.acceptsMail`); a status this version does not
     /// know does not.
@@ -148,10 +150,15 @@ struct ScanData: Sendable {
             data.hostPairs[h].append(p)
             data.ipPairs[ip].append(p)
         }
+        if figures.contains(where: \.isDomainFact) {
+            let policies = try store.domainPolicies(scan: scan)
+            for i in data.domains.indices { data.domains[i].policy = policies[data.domains[i].name] }
+        }
         data.domains.sort { $0.name < $1.name }
         let wanted = Set(figures)
         data.codes = FigureID.allCases.map { figure in
-            wanted.contains(figure) ? data.pairs.map { OutcomeCode.of(Evaluator.evaluate(figure, $0)) } : []
+            wanted.contains(figure) && !figure.isDomainFact
+                ? data.pairs.map { OutcomeCode.of(Evaluator.evaluate(figure, $0)) } : []
         }
         return data
     }

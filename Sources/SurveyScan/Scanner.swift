@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SurveyCore
 import SurveyDNS
+import SurveyPolicy
 import SurveyProbe
 import SurveyStore
 import Synchronization
@@ -20,15 +21,19 @@ public final class Scanner: Sendable {
     let store: ResultStore
     let options: ScanOptions
     let logger: Logger
+    /// The policy stage (MTA-STS, TLS-RPT) after the probes; nil: not run.
+    let policyChecker: PolicyChecker?
 
     public init(
         resolver: any DomainResolving, prober: (any TargetProbing)?,
         versionProber: (any VersionChecking)? = nil,
-        store: ResultStore, options: ScanOptions, logger: Logger = Logger(label: "mxsurvey.scan")
+        store: ResultStore, options: ScanOptions,
+        policyChecker: PolicyChecker? = nil, logger: Logger = Logger(label: "mxsurvey.scan")
     ) {
         self.resolver = resolver
         self.prober = prober
         self.versionProber = versionProber
+        self.policyChecker = policyChecker
         self.store = store
         self.options = options
         self.logger = logger
@@ -120,6 +125,12 @@ public final class Scanner: Sendable {
                     if options.probe {
                         try NameMatchPass(store: store).run(scanID: scanID)
                         try DANEPass(store: store).run(scanID: scanID)
+                    }
+                    if let policyChecker, !state.stopping {
+                        try await PolicyPass(
+                            store: store, checker: policyChecker, options: options,
+                            exclusionReason: { [self] in exclusionReason(ip: $0) }
+                        ).run(scanID: scanID, state: state)
                     }
                 } catch {
                     failure = failure ?? error

@@ -49,19 +49,53 @@ extension Schema {
         "CASE WHEN min(\(item)) = 0 THEN 0 WHEN count(\(item)) = count(*) THEN 1 END AS \(item)"
     }
 
-    /// The BSI TR-03108-1 (v2.0, 2023) checklist: `bsi_tr03108_hosts` (one row per scan,
-    /// domain and MX host; each requirement 1 / 0 / NULL not measured, over the host's
+    /// The BSI TR-03108-1 (v2.0, 2023) checklist as of v7: `bsi_tr03108_hosts` (one row per
+    /// scan, domain and MX host; each requirement 1 / 0 / NULL not measured, over the host's
     /// addresses), `bsi_tr03108_domains` (the same per domain, over its MX hosts) and
     /// `domain_policy` (the per-domain contract of docs/schema.md; its MTA-STS and TLS-RPT
     /// columns are NULL: not measured).
-    static let bsiViews: String = {
+    static let bsiViews = bsiViewsText(policy: false)
+
+    /// The same views as of v8 (`registerMTASTS`): `mta_sts` and `tlsrpt` from the policy
+    /// stage's `domain_policies` (TLS-RPT decides compliance, MTA-STS does not), and the
+    /// MTA-STS and TLS-RPT columns of `domain_policy` filled.
+    static let bsiViewsV8 = bsiViewsText(policy: true)
+
+    /// `policy`: whether the store has `domain_policies` (v8) to read MTA-STS and TLS-RPT from.
+    private static func bsiViewsText(policy: Bool) -> String {
         let suites = bsiApprovedSuites.map { "'\($0)'" }.joined(separator: ", ")
         let items = [
             "starttls", "tls12_only", "approved_suite", "approved_key", "valid_certificate", "dnssec", "dane",
         ]
-        // TLS-RPT is mandatory in TR-03108 and not measured yet: the AND with its NULL makes a
-        // host that passes everything else NULL (not known), one that fails anything 0.
-        let verdict = items.joined(separator: " AND ") + " AND NULL"
+        // TLS-RPT is mandatory in TR-03108: 1 for a valid record, 0 for none or an invalid one,
+        // NULL where the policy stage did not check the domain (and before v8, when it was
+        // not measured): the AND with a NULL makes a host that passes everything else NULL
+        // (not known), one that fails anything 0. MTA-STS is optional: shown, never decisive.
+        // A failed TXT lookup leaves the fact unknown (NULL), not absent.
+        let tlsrpt = """
+            CASE WHEN dp.tlsrpt_error LIKE 'txt_lookup_failed%' THEN NULL
+                        WHEN dp.tlsrpt_status = 'valid' THEN 1
+                        WHEN dp.tlsrpt_status IN ('none', 'invalid') THEN 0 END
+            """
+        let mtaSTS = """
+            CASE WHEN dp.mta_sts_error = 'txt_lookup_failed' THEN NULL
+                        WHEN dp.mta_sts_status = 'valid' THEN 1
+                        WHEN dp.mta_sts_status IN ('none', 'fetch_failed', 'policy_invalid') THEN 0 END
+            """
+        let verdict = items.joined(separator: " AND ") + " AND " + (policy ? "(\(tlsrpt))" : "NULL")
+        let policyColumns = policy ? "\(mtaSTS) AS mta_sts,\n       \(tlsrpt) AS tlsrpt" : "NULL AS mta_sts, NULL AS tlsrpt"
+        let hostsFrom =
+            policy
+            ? """
+            FROM hosts
+            LEFT JOIN domains d ON d.scan_id = hosts.scan_id AND d.name = hosts.domain
+            LEFT JOIN domain_policies dp ON dp.domain_id = d.id
+            """
+            : "FROM hosts"
+        let policyFacts = ["mta_sts_status", "mta_sts_mode", "mta_sts_id", "mta_sts_error", "tlsrpt_status", "tlsrpt_rua"]
+            .map { policy ? "dp.\($0) AS \($0)" : "NULL AS \($0)" }
+            .joined(separator: ",\n       ")
+        let policyJoin = policy ? "\nLEFT JOIN domain_policies dp ON dp.domain_id = d.id" : ""
         return """
             CREATE VIEW bsi_tr03108_hosts AS
             WITH per_ip AS (
@@ -93,10 +127,11 @@ extension Schema {
                 SELECT scan_id, domain, tag, mx_host, \(items.map(all).joined(separator: ", "))
                 FROM per_ip GROUP BY scan_id, domain, mx_host
             )
-            SELECT scan_id, domain, tag, mx_host, \(items.joined(separator: ", ")),
-                   NULL AS mta_sts, NULL AS tlsrpt,
+            SELECT hosts.scan_id AS scan_id, hosts.domain AS domain, hosts.tag AS tag, mx_host,
+                   \(items.joined(separator: ", ")),
+                   \(policyColumns),
                    \(verdict) AS compliant
-            FROM hosts;
+            \(hostsFrom);
 
             CREATE VIEW bsi_tr03108_domains AS
             SELECT scan_id, domain, tag, count(*) AS mx_hosts,
@@ -108,21 +143,16 @@ extension Schema {
                    d.name AS domain,
                    d.tag AS tag,
                    d.mx_dnssec AS mx_dnssec,
-                   NULL AS mta_sts_status,
-                   NULL AS mta_sts_mode,
-                   NULL AS mta_sts_id,
-                   NULL AS mta_sts_error,
-                   NULL AS tlsrpt_status,
-                   NULL AS tlsrpt_rua,
+                   \(policyFacts),
                    (SELECT CASE WHEN count(*) = 0 THEN NULL
                                 WHEN count(*) = sum(r.dane_status = 'match') THEN 1 ELSE 0 END
                     FROM results r
                     WHERE r.scan_id = d.scan_id AND r.domain = d.name AND r.mx_host IS NOT NULL) AS dane_protected,
                    b.compliant AS bsi_tr03108_compliant
             FROM domains d
-            LEFT JOIN bsi_tr03108_domains b ON b.scan_id = d.scan_id AND b.domain = d.name;
+            LEFT JOIN bsi_tr03108_domains b ON b.scan_id = d.scan_id AND b.domain = d.name\(policyJoin);
             """
-    }()
+    }
 
     /// 1 accepted, 0 refused, NULL not tested (or no row) for one version of the probe `p`.
     private static func accepted(_ version: String, as column: String) -> String {

@@ -233,6 +233,7 @@ enum Schema {
         registerPassive(&m)
         registerVersions(&m)
         registerShards(in: &m)
+        registerMTASTS(&m)
         return m
     }
 }

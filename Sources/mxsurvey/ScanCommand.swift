@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import SurveyCore
 import SurveyDNS
+import SurveyPolicy
 import SurveyProbe
 import SurveyScan
 import SurveyStore
@@ -19,7 +20,10 @@ struct ScanCommand: AsyncParsableCommand {
             Every IP is probed once per scan with one SMTP session on port 25: banner, EHLO, a \
             plaintext MAIL/RCPT probe (never DATA), STARTTLS, TLS handshake, certificate checks. \
             At most one session per IP at a time; private and reserved addresses are skipped \
-            unless --allow-private; --exclude lists networks and domains never to contact.
+            unless --allow-private; --exclude lists networks and domains never to contact. \
+            After the probes, each domain's MTA-STS and TLS-RPT TXT records are looked up and a \
+            published MTA-STS policy is fetched once over HTTPS from mta-sts.<domain>, under the \
+            same rules (--no-policy skips this).
 
             Every run is a new scan unless --resume is given, so a scheduler that runs the same \
             command each night gets a new scan each night. An interrupted scan (Ctrl-C, crash) \
@@ -139,6 +143,17 @@ struct ScanCommand: AsyncParsableCommand {
         help: ArgumentHelp("SMTP port (tests and labs; the survey is about port 25).", visibility: .hidden))
     var port = ScanDefaults.port
 
+    @Flag(
+        help:
+            "Skip the policy stage: no _mta-sts/_smtp._tls TXT lookups and no HTTPS fetch of MTA-STS policies."
+    )
+    var noPolicy = false
+
+    @Option(
+        parsing: .unconditional,
+        help: "Seconds one HTTPS fetch of an MTA-STS policy may take in all, more than 0, at most 60.")
+    var mtaStsTimeout: Double = 4
+
     @Flag(help: "No progress output.")
     var quiet = false
 
@@ -187,6 +202,7 @@ struct ScanCommand: AsyncParsableCommand {
         try OptionRange.check(sessionTimeout, "--session-timeout", 0...3600, exclusiveLower: true)
         try OptionRange.check(progressInterval, "--progress-interval", 0...86_400, exclusiveLower: true)
         try OptionRange.check(port, "--port", 1...65535)
+        try OptionRange.check(mtaStsTimeout, "--mta-sts-timeout", 0...60, exclusiveLower: true)
         try OptionRange.check(minMeasured, "--min-measured", 0...1)
         if case .scan(let id) = resume, id < 1 {
             throw ValidationError("--resume takes a scan id (1 or more), got \(id)")
@@ -294,6 +310,7 @@ struct ScanCommand: AsyncParsableCommand {
         var exclusions: ExclusionList
         var prober: Prober?
         var versionProber: VersionProber?
+        var policyFetcher: PolicyFetcher?
     }
 
     func makeSetup() throws -> Setup {
@@ -305,6 +322,7 @@ struct ScanCommand: AsyncParsableCommand {
         }
         var prober: Prober?
         var versionProber: VersionProber?
+        var policyFetcher: PolicyFetcher?
         if !noProbe {
             let tls: TLSContext
             do { tls = try TLSContext.client(caFile: caFile) } catch {
@@ -334,10 +352,25 @@ struct ScanCommand: AsyncParsableCommand {
                     throw ValidationError("cannot set up TLS for the version scan: \(error)")
                 }
             }
+            if !noPolicy {
+                // The policy host's certificate is checked as an MTA-STS sender checks it:
+                // the same trust store, TLS 1.2 or later.
+                let policyTLS: TLSContext
+                do { policyTLS = try TLSContext.client(caFile: caFile, minVersion: .tls12) } catch {
+                    throw ValidationError(
+                        "cannot set up TLS (--ca-file \(caFile ?? "system store")): \(error)")
+                }
+                policyFetcher = PolicyFetcher(
+                    tlsContext: policyTLS,
+                    userAgent:
+                        "mxsurvey/\(MXSurvey.version) (MTA-STS policy check; scanner \(config.ehloName))",
+                    timeout: OptionRange.duration(seconds: mtaStsTimeout),
+                    group: MultiThreadedEventLoopGroup.singleton)
+            }
         }
         return Setup(
             resolver: try dns.makeResolver(), exclusions: exclusions, prober: prober,
-            versionProber: versionProber)
+            versionProber: versionProber, policyFetcher: policyFetcher)
     }
 
     func execute(
@@ -366,7 +399,9 @@ struct ScanCommand: AsyncParsableCommand {
 
         let scanner = Scanner(
             resolver: setup.resolver, prober: setup.prober, versionProber: setup.versionProber, store: store,
-            options: options, logger: logger)
+            options: options,
+            policyChecker: setup.policyFetcher.map { PolicyChecker(resolver: setup.resolver, fetcher: $0) },
+            logger: logger)
         // A signal cancels the scan's task: sessions in flight are cut off, what was learned
         // is stored, and the scan ends `interrupted` (resumable).
         let scan = Task { try await scanner.run(input: input, scanID: scanID, resume: resuming) }

@@ -1,4 +1,5 @@
 import Foundation
+import SurveyCore
 import GRDB
 import TestSupport
 import XCTest
@@ -100,6 +101,8 @@ final class QueryTests: XCTestCase {
                 ["mx.selfsigned.example", "192.0.2.21", "0", "0", "1", "1", "self-signed certificate", "1"],
             ], nil
         ),
+        // The fixture has no policy facts: testMTASTSEnforceQueryFindsTheUncoveredMX stores some.
+        "mta_sts_enforce_mx_would_fail.sql": (["domain", "mx_host", "ip", "reason", "mx_patterns"], [], nil),
         // The fixture has no DNSSEC data (the DANE end-to-end test checks real rows).
         "dane_mismatches.sql": (
             ["mx_host", "ip", "tls_version", "failed_records", "detail", "domains"], [], nil
@@ -139,6 +142,20 @@ final class QueryTests: XCTestCase {
                 XCTAssertEqual(result.rows, e.rows, name)
             }
         }
+    }
+
+    /// An enforcing policy of good.example that names mx1 only: mx2's address is the row a
+    /// sender honouring the policy would refuse; mx1 (trusted, unexpired, names match) is not.
+    func testMTASTSEnforceQueryFindsTheUncoveredMX() throws {
+        let facts = DomainPolicyFacts(
+            domain: "good.example", mtaSTSStatus: .valid, mtaSTSID: "20261204", mtaSTSMode: .enforce,
+            mtaSTSMaxAge: 86400, mtaSTSMXPatterns: ["mx1.good.example"], tlsRPTStatus: .none,
+            mxMatches: ["mx1.good.example": true, "mx2.good.example": false])
+        try t.store.storePolicyFacts([facts], scan: t.latest)
+        let result = try run("mta_sts_enforce_mx_would_fail.sql")
+        XCTAssertEqual(
+            result.rows,
+            [["good.example", "mx2.good.example", "192.0.2.2", "mx not in policy", "mx1.good.example"]])
     }
 
     func testExpiringCertificatesAreRelativeToTheScan() throws {

@@ -23,7 +23,17 @@ final class ReportBuilderTests: XCTestCase {
         let report = try ReportBuilder(store: t.store).build(scan: nil, compare: nil, tag: nil)
         XCTAssertEqual(report.scan.id, t.latest)
         let model = ReferenceModel(scan: t.fixture.specs[1])
-        XCTAssertEqual(report.figures.count, ReferenceModel.figureIDs.count * ReferenceModel.units.count)
+        XCTAssertEqual(
+            report.figures.count,
+            ReferenceModel.figureIDs.count * ReferenceModel.units.count + ReferenceModel.domainFigureIDs.count
+        )
+        for id in ReferenceModel.domainFigureIDs {
+            let f = try XCTUnwrap(report.figure(id, "domain"), id)
+            XCTAssertEqual(
+                counted(f),
+                ReferenceModel.Count(
+                    numerator: 0, denominator: 0, leftOut: ["not_tested": report.domains.withMail]), id)
+        }
         for id in ReferenceModel.figureIDs {
             for unit in ReferenceModel.units {
                 let f = try XCTUnwrap(report.figure(id, unit), "\(id) \(unit)")
@@ -136,8 +146,9 @@ final class ReportBuilderTests: XCTestCase {
             }
             XCTAssertLessThanOrEqual(f.numerator, f.denominator)
         }
-        XCTAssertEqual(Set(r.definitions.map(\.id)), Set(ReferenceModel.figureIDs))
-        XCTAssertEqual(r.units.map(\.id), ReferenceModel.units)
+        XCTAssertEqual(
+            Set(r.definitions.map(\.id)), Set(ReferenceModel.figureIDs + ReferenceModel.domainFigureIDs))
+        XCTAssertEqual(r.units.map(\.id), ReferenceModel.units + ["domain"])
     }
 
     func testDistributionsProvidersAndDetails() throws {

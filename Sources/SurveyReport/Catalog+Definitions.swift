@@ -586,7 +586,7 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
                     + "von einem Absender per HTTPS von mta-sts.<domain>, /.well-known/mta-sts.txt, abgerufen "
                     + "wurde (vertrauenswürdiges Zertifikat des Richtlinien-Hosts, TLS 1.2+, HTTP 200 text/plain, "
                     + "keine Weiterleitung, höchstens 64 KiB) und sich mit dem Modus enforce lesen lässt (RFC 8461; "
-                    + "domain_policy.mta_sts_status = valid, mta_sts_mode = enforce).")
+                    + "in domain_policy: Status gültig in mta_sts_status, mta_sts_mode = enforce).")
         case .mtaSTSTesting:
             Text(
                 en: "As MTA-STS enforce, with mode testing.",
@@ -609,8 +609,8 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
                     + "URIs (RFC 8460; domain_policy.tlsrpt_status = valid). Invalid records count as no.",
                 de:
                     "Genau ein gültiger v=TLSRPTv1-TXT-Eintrag unter _smtp._tls.<domain> mit einer rua aus "
-                    + "mailto- oder HTTPS-URIs (RFC 8460; domain_policy.tlsrpt_status = valid). Ungültige "
-                    + "Einträge zählen als nein.")
+                    + "mailto- oder HTTPS-URIs (RFC 8460; in domain_policy: Status gültig in tlsrpt_status). "
+                    + "Ungültige Einträge zählen als nein.")
         }
     }
 
@@ -683,7 +683,8 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
         case .tlsRPTPresent:
             Text(
                 en: "Domains with mail checked by the policy stage; the others are left out as not_tested.",
-                de: "Domains mit E-Mail, die die Richtlinienprüfung erfasste; die übrigen werden als not_tested "
+                de:
+                    "Domains mit E-Mail, die die Richtlinienprüfung erfasste; die übrigen werden als not_tested "
                     + "nicht gezählt.")
         }
     }

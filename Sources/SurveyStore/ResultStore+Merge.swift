@@ -47,7 +47,8 @@ enum ShardMergeTables {
         Table(name: "tls_version_checks", part: .probe, kind: .scanRows(key: ["ip", "port", "version"])),
         // The policy stage (MTA-STS, TLS-RPT) runs after the probes, in the scans that probe: its
         // facts are part of the probe part, hanging off the DNS part's domains.
-        Table(name: "domain_policies", part: .probe, kind: .childRows(parent: "domains", column: "domain_id")),
+        Table(
+            name: "domain_policies", part: .probe, kind: .childRows(parent: "domains", column: "domain_id")),
         Table(name: "mta_sts_mx", part: .probe, kind: .childRows(parent: "domains", column: "domain_id")),
     ]
 

@@ -63,10 +63,10 @@ extension Schema {
         return
             resultsViewV7
             .replacingOccurrences(of: lastColumn, with: lastColumn + ",\n       " + column)
-            + """
+                + """
 
-            LEFT JOIN domain_policies dp ON dp.domain_id = d.id
-            LEFT JOIN mta_sts_mx mm ON mm.domain_id = d.id AND mm.host = m.host
-            """
+                LEFT JOIN domain_policies dp ON dp.domain_id = d.id
+                LEFT JOIN mta_sts_mx mm ON mm.domain_id = d.id AND mm.host = m.host
+                """
     }()
 }

@@ -83,7 +83,8 @@ extension Schema {
                         WHEN dp.mta_sts_status IN ('none', 'fetch_failed', 'policy_invalid') THEN 0 END
             """
         let verdict = items.joined(separator: " AND ") + " AND " + (policy ? "(\(tlsrpt))" : "NULL")
-        let policyColumns = policy ? "\(mtaSTS) AS mta_sts,\n       \(tlsrpt) AS tlsrpt" : "NULL AS mta_sts, NULL AS tlsrpt"
+        let policyColumns =
+            policy ? "\(mtaSTS) AS mta_sts,\n       \(tlsrpt) AS tlsrpt" : "NULL AS mta_sts, NULL AS tlsrpt"
         let hostsFrom =
             policy
             ? """
@@ -92,9 +93,11 @@ extension Schema {
             LEFT JOIN domain_policies dp ON dp.domain_id = d.id
             """
             : "FROM hosts"
-        let policyFacts = ["mta_sts_status", "mta_sts_mode", "mta_sts_id", "mta_sts_error", "tlsrpt_status", "tlsrpt_rua"]
-            .map { policy ? "dp.\($0) AS \($0)" : "NULL AS \($0)" }
-            .joined(separator: ",\n       ")
+        let policyFacts = [
+            "mta_sts_status", "mta_sts_mode", "mta_sts_id", "mta_sts_error", "tlsrpt_status", "tlsrpt_rua",
+        ]
+        .map { policy ? "dp.\($0) AS \($0)" : "NULL AS \($0)" }
+        .joined(separator: ",\n       ")
         let policyJoin = policy ? "\nLEFT JOIN domain_policies dp ON dp.domain_id = d.id" : ""
         return """
             CREATE VIEW bsi_tr03108_hosts AS

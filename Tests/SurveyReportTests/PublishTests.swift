@@ -52,7 +52,7 @@ import Testing
         let sameByName: Set<String> = [
             "figure tls_v1_3 title", "figure tls_v1_2 title", "figure forward_secrecy title",
             "reason rate_limited short", "reason banner_rejected short", "reason ehlo_failed short",
-            "unit ip suffix", "unit mx_host suffix",
+            "unit ip suffix", "unit mx_host suffix", "unit domain suffix", "unit domain title",
         ]
         let sameKeys = Set(Catalog.sameInBothLanguages.map { "key \($0.rawValue)" })
         let texts = Catalog.allTexts

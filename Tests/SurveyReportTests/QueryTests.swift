@@ -1,6 +1,6 @@
 import Foundation
-import SurveyCore
 import GRDB
+import SurveyCore
 import TestSupport
 import XCTest
 

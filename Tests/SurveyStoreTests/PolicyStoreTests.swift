@@ -114,7 +114,8 @@ import Testing
                 sql: """
                     SELECT mx_host || ' ' || mta_sts || ' ' || tlsrpt FROM bsi_tr03108_hosts ORDER BY mx_host
                     """)
-                + String.fetchAll(db, sql: "SELECT domain || ' ' || mta_sts || ' ' || tlsrpt FROM bsi_tr03108_domains")
+                + String.fetchAll(
+                    db, sql: "SELECT domain || ' ' || mta_sts || ' ' || tlsrpt FROM bsi_tr03108_domains")
         }
         #expect(bsi == ["mx1.example 1 1", "mx2.example 1 1", "a.example 1 1"])
     }
@@ -130,7 +131,8 @@ import Testing
             [DomainPolicyFacts(domain: "a.example", mtaSTSStatus: .none, tlsRPTStatus: .none)], scan: 1)
         let row = { (sql: String) in try store.pool.read { db in try String.fetchOne(db, sql: sql) } }
         #expect(
-            try row("SELECT mta_sts || ' ' || tlsrpt || ' ' || compliant FROM bsi_tr03108_domains") == "0 0 0")
+            try row("SELECT mta_sts || ' ' || tlsrpt || ' ' || compliant FROM bsi_tr03108_domains") == "0 0 0"
+        )
         #expect(try row("SELECT bsi_tr03108_compliant FROM domain_policy WHERE domain = 'a.example'") == "0")
         try store.pool.write { db in
             try db.execute(sql: "UPDATE domain_policies SET tlsrpt_error = 'txt_lookup_failed: SERVFAIL'")

@@ -87,7 +87,8 @@ import Testing
 
         // The BSI TR-03108 checklist per MX host: the test resolver does not validate
         // (DNSSEC and DANE fail), TLS 1.0/1.1 acceptance and the 2048-bit RSA key fail where
-        // configured; MTA-STS and TLS-RPT are not measured (NULL), so nothing is compliant.
+        // configured; the test zone publishes neither MTA-STS nor TLS-RPT (the policy stage
+        // stores none: 0), so nothing is compliant.
         let bsi = try query(
             db,
             """
@@ -97,7 +98,7 @@ import Testing
             """, as: String.self)
         #expect(
             bsi == [
-                "mx-12.v.test 1110100 -- 0", "mx-all.v.test 1011100 -- 0", "mx-modern.v.test 1111100 -- 0",
+                "mx-12.v.test 1110100 00 0", "mx-all.v.test 1011100 00 0", "mx-modern.v.test 1111100 00 0",
             ], "\(bsi)")
         let policy = try query(
             db,
@@ -107,7 +108,10 @@ import Testing
             FROM domain_policy WHERE scan_id = 1 ORDER BY domain
             """, as: String.self)
         #expect(
-            policy == ["all.v.test - - 0 0", "modern.v.test - - 0 0", "only12.v.test - - 0 0"], "\(policy)")
+            policy == [
+                "all.v.test none none 0 0", "modern.v.test none none 0 0", "only12.v.test none none 0 0",
+            ],
+            "\(policy)")
 
         // The report's figures: one of three MX hosts accepts TLS 1.0 and 1.1; none is
         // BSI TR-03108 compliant (all fail DNSSEC here), and the definition says TLS-RPT is

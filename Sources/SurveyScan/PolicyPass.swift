@@ -22,7 +22,7 @@ struct PolicyPass {
     static let batch = 64
 
     func run(scanID: Int64, state: ScanState) async throws {
-        let pending = try store.pendingPolicyChecks(scan: scanID)
+        let pending = try store.pendingPolicyChecks(scan: scanID, shard: options.policyShard)
         guard !pending.isEmpty else { return }
         let limiter = options.rate > 0 ? RateLimiter(perSecond: options.rate) : nil
         let exclusions = options.exclusions

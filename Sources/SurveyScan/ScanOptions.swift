@@ -31,6 +31,10 @@ public struct ScanOptions: Sendable {
     /// DNS shard of a distributed scan: only the input domains in this shard are resolved,
     /// and input problems are stored by shard 0 alone (docs/distributed.md). nil: all.
     public var shard: Shard?
+    /// Probe shard of a distributed scan: the policy stage checks only the domains whose
+    /// name falls in this shard (`ResultStore.seedProbeShard` seeds them with all their MX
+    /// hosts), so that every domain is checked once across the shards. nil: every domain.
+    public var policyShard: Shard?
 
     public init() {}
 }

@@ -12,10 +12,11 @@ public struct PendingPolicyCheck: Sendable, Hashable {
 // The policy pass's reads and writes.
 extension ResultStore {
     /// Every domain of `scan` that takes mail (`dns_status` ok or implicit_mx) and has no
-    /// `domain_policies` row,
-    /// in the order they were stored.
-    public func pendingPolicyChecks(scan: Int64) throws -> [PendingPolicyCheck] {
+    /// `domain_policies` row, in the order they were stored; with `shard`, only the domains
+    /// whose name falls in it (a probe shard's policy stage).
+    public func pendingPolicyChecks(scan: Int64, shard: Shard? = nil) throws -> [PendingPolicyCheck] {
         try pool.read { db in
+            try Self.registerShardFunction(db)
             let rows = try Row.fetchAll(
                 db,
                 sql: """
@@ -24,8 +25,13 @@ extension ResultStore {
                     JOIN mx m ON m.domain_id = d.id
                     LEFT JOIN domain_policies dp ON dp.domain_id = d.id
                     WHERE d.scan_id = ? AND d.dns_status IN (?, ?) AND dp.domain_id IS NULL AND m.host <> ''
+                      AND (? IS NULL OR mxsurvey_shard(d.name, ?) = ?)
                     ORDER BY d.id, m.preference, m.host
-                    """, arguments: [scan, DomainDNSStatus.ok.rawValue, DomainDNSStatus.implicitMX.rawValue])
+                    """,
+                arguments: [
+                    scan, DomainDNSStatus.ok.rawValue, DomainDNSStatus.implicitMX.rawValue, shard?.count,
+                    shard?.count, shard?.index,
+                ])
             var checks: [PendingPolicyCheck] = []
             for row in rows {
                 let domain: String = row["domain"]

@@ -166,8 +166,9 @@ struct ProbeCommand: AsyncParsableCommand {
             "probe shard \(shard) stopped (run the same command again to resume it)"
         ) {
             try await command.execute(
-                setup: setup, store: store, scanID: scanID, input: "/dev/null", resuming: true, logger: logger
-            )
+                setup: setup, store: store, scanID: scanID, input: "/dev/null", resuming: true,
+                logger: logger,
+                policyShard: shard)
         }
         print(summary.text)
         print(

@@ -374,7 +374,8 @@ struct ScanCommand: AsyncParsableCommand {
     }
 
     func execute(
-        setup: Setup, store: ResultStore, scanID: Int64, input: String, resuming: Bool, logger: Logger
+        setup: Setup, store: ResultStore, scanID: Int64, input: String, resuming: Bool, logger: Logger,
+        policyShard: Shard? = nil
     )
         async throws
         -> ScanSummary
@@ -391,6 +392,7 @@ struct ScanCommand: AsyncParsableCommand {
         options.port = port
         options.probe = !noProbe
         options.shard = try distributed.resolvedShard()
+        options.policyShard = policyShard
         options.liveProgress = isatty(2) == 1
         options.progressInterval =
             quiet

@@ -403,8 +403,8 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
             Text(en: "still accepted a TLS 1.1 handshake{0}", de: "nahmen{0} noch einen TLS-1.1-Handshake an")
         case .bsiTR03108:
             Text(
-                en: "met BSI TR-03108{0} (as far as measured; TLS-RPT not measured)",
-                de: "erfüllten{0} BSI TR-03108 (soweit gemessen; TLS-RPT nicht gemessen)")
+                en: "met BSI TR-03108{0} (as far as the probes show; TLS-RPT not evaluated here)",
+                de: "erfüllten{0} BSI TR-03108 (soweit die Tests zeigen; TLS-RPT hier nicht bewertet)")
         case .mtaSTSEnforce:
             Text(
                 en: "published a valid MTA-STS policy in enforce mode{0}",
@@ -565,15 +565,19 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
                 en: "BSI TR-03108-1 v2.0 (2023), per requirement: TLS negotiated, TLS 1.0 and 1.1 refused, a "
                     + "TR-03116-4 suite, an approved leaf key (RSA >= 3000 bits, EC >= 250), a valid certificate, "
                     + "MX and host DNSSEC-secure, DANE match, and TLS-RPT. TLS-RPT (mandatory) and MTA-STS "
-                    + "(optional) are not measured yet, so no unit counts as compliant: the figure counts units "
-                    + "that fail a measured requirement. See the compliance section.",
+                    + "(optional) are facts of the domain (tlsrpt_present, mta_sts_enforce; the store's "
+                    + "bsi_tr03108_* views use them) that this figure does not evaluate, so no unit counts as "
+                    + "compliant: the figure counts units that fail a requirement the probes measure. See the "
+                    + "compliance section.",
                 de:
                     "BSI TR-03108-1 v2.0 (2023), je Anforderung: TLS ausgehandelt, TLS 1.0 und 1.1 abgelehnt, "
                     + "eine Suite nach TR-03116-4, ein zulässiger Schlüssel des Serverzertifikats (RSA >= 3000 "
                     + "Bit, EC >= 250), ein gültiges Zertifikat, MX und Host DNSSEC-gesichert, DANE passend und "
-                    + "TLS-RPT. TLS-RPT (verpflichtend) und MTA-STS (optional) werden noch nicht gemessen; daher "
-                    + "zählt keine Einheit als konform: die Kennzahl zählt Einheiten, die eine gemessene "
-                    + "Anforderung verfehlen. Siehe den Abschnitt Prüfmaßstäbe.")
+                    + "TLS-RPT. TLS-RPT (verpflichtend) und MTA-STS (optional) sind Eigenschaften der Domain "
+                    + "(tlsrpt_present, mta_sts_enforce; die Sichten bsi_tr03108_* der Datenbank verwenden sie), "
+                    + "die diese Kennzahl nicht bewertet; daher zählt keine Einheit als konform: die Kennzahl "
+                    + "zählt Einheiten, die eine von den Tests gemessene Anforderung verfehlen. Siehe den "
+                    + "Abschnitt Prüfmaßstäbe.")
         case .mtaSTSEnforce:
             Text(
                 en:
@@ -666,9 +670,9 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
             Text(
                 en:
                     "Units whose probe got as far as EHLO; units that pass every measured requirement are left "
-                    + "out as not_tested, because TLS-RPT is not measured yet.",
+                    + "out as not_tested, because this figure does not evaluate TLS-RPT.",
                 de: "Einheiten, deren Test bis EHLO kam; Einheiten, die jede gemessene Anforderung erfüllen, "
-                    + "werden als not_tested nicht gezählt, weil TLS-RPT noch nicht gemessen wird.")
+                    + "werden als not_tested nicht gezählt, weil diese Kennzahl TLS-RPT nicht bewertet.")
         case .mtaSTSEnforce, .mtaSTSTesting, .mtaSTSInvalid:
             Text(
                 en:
@@ -817,14 +821,16 @@ enum ComplianceCatalog {
                     + "DANE passend. Eine Domain besteht, wenn jeder ihrer MX-Hosts besteht."),
             limits: Text(
                 en:
-                    "TLS-RPT (mandatory) and MTA-STS (optional) are not measured yet: no unit can be counted as "
-                    + "compliant; units that pass everything measured are left out as not_tested, the others "
+                    "TLS-RPT (mandatory) and MTA-STS (optional) are measured per domain by the policy stage "
+                    + "(tlsrpt_present, mta_sts_enforce; the store's bsi_tr03108_* views use them) but not "
+                    + "evaluated by this figure: no unit can be counted as compliant; units that pass everything measured are left out as not_tested, the others "
                     + "count as not compliant. Only the negotiated suite and the leaf key are judged (no cipher "
                     + "enumeration); the TR is audited by test labs against TR-03108-P, there is no official "
                     + "scanner.",
                 de:
-                    "TLS-RPT (verpflichtend) und MTA-STS (optional) werden noch nicht gemessen: keine Einheit "
-                    + "kann als konform gezählt werden; Einheiten, die alles Gemessene erfüllen, werden als "
+                    "TLS-RPT (verpflichtend) und MTA-STS (optional) misst die Richtlinienprüfung je Domain "
+                    + "(tlsrpt_present, mta_sts_enforce; die Sichten bsi_tr03108_* der Datenbank verwenden sie), "
+                    + "diese Kennzahl bewertet sie aber nicht: keine Einheit kann als konform gezählt werden; Einheiten, die alles Gemessene erfüllen, werden als "
                     + "not_tested nicht gezählt, die übrigen zählen als nicht konform. Bewertet werden nur die "
                     + "ausgehandelte Suite und der Schlüssel des Serverzertifikats (keine Aufzählung aller "
                     + "Suites); die TR wird von Prüfstellen nach TR-03108-P geprüft, einen amtlichen Scanner "

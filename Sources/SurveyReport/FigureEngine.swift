@@ -136,8 +136,9 @@ enum Evaluator {
     /// BSI TR-03108-1 (v2.0, 2023) for one pair, as far as the scan measures it (docs/reports.md):
     /// no when a measured requirement fails (STARTTLS/TLS, TLS 1.0/1.1 accepted, suite or
     /// leaf key not approved by TR-03116-4, certificate not valid, host address not
-    /// DNSSEC-secure, DANE not matched); never yes — TLS-RPT, which the TR requires, is not
-    /// measured — so a pair that passes everything measured is left out as not_tested.
+    /// DNSSEC-secure, DANE not matched); never yes — TLS-RPT, which the TR requires, is a
+    /// domain fact this per-pair figure does not evaluate — so a pair that passes everything
+    /// the probes measure is left out as not_tested.
     static func bsiTR03108(_ p: PairFacts) -> Outcome {
         switch tls(p) {
         case .out(let r): return .out(r)

@@ -186,7 +186,7 @@ struct ReferenceModel {
                 return .no
             }
             if let d = hosts[host]?.resolution.dnssec, d != .secure { return .no }
-            // TLS-RPT is not measured: never compliant.
+            // The figure does not evaluate TLS-RPT: never compliant.
             return .out("not_tested")
         default:
             return .out("unknown figure")

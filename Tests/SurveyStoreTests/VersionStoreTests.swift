@@ -69,7 +69,7 @@ import Testing
         #expect(row[6] as String? == "ecdsa-with-SHA256" && row[7] as Int? == 2)
     }
 
-    /// Every measured item passes but TLS 1.0 was not tested and TLS-RPT is not measured:
+    /// Every measured item passes but TLS 1.0 was not tested and TLS-RPT was not checked:
     /// the host is not compliant-yet-unknown (NULL), never 1. Any failed item makes it 0.
     @Test func bsiChecklistNeverClaimsComplianceWithoutEveryFact() throws {
         let path = tempDB()

@@ -72,45 +72,15 @@ struct EximLogTruthTests {
         }
         #expect(settled, "\(exim.log())")
 
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mxs-exim-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let logCopy = dir + "/mainlog"
-        try FileManager.default.copyItem(atPath: exim.mainlog, toPath: logCopy)
-        let store = try ResultStore(path: dir + "/r.db")
-        let source = try store.passiveSource(named: "exim", pseudonymized: false)
-        let ingest = PassiveIngest(format: nil, suffixes: try PublicSuffixList())
-        let summaries = try ingest.run([try LogReader(path: logCopy)]) {
-            try store.storePassive(source: source, $0)
-        }
-        let summary = try #require(summaries.first)
-        #expect(summary.mta == .exim)
-        #expect(summary.error == nil)
-        #expect(summary.output.skipped.isEmpty, "\(summary.output.skipped)")
-
-        let totals = Dictionary(
-            uniqueKeysWithValues: try store.passiveCounts(source: "exim").map { ($0.direction, $0) })
-        let inbound = try #require(totals[.inbound])
-        #expect(inbound.connections == 5)
-        #expect(inbound.tlsConnections == 3)
-        #expect(inbound.messages == 5)
-        #expect(inbound.tlsMessages == 3)
-        let outbound = try #require(totals[.outbound])
-        #expect(outbound.connections == 2)
-        #expect(outbound.tlsConnections == 1)
-        #expect(outbound.messages == 2)
-        #expect(outbound.tlsMessages == 1)
-        let versions = try store.passiveCounts(source: "exim", by: .tlsVersion)
-            .map { "\($0.direction.rawValue) \($0.group ?? "-") \($0.connections) \($0.messages)" }
-        #expect(versions == ["in - 2 2", "in TLSv1.2 1 1", "in TLSv1.3 2 2", "out - 1 1", "out TLSv1.3 1 1"])
-        let plaintext = try store.passivePlaintextPeers(source: "exim")
+        let log = try RealLogIngest(copying: exim.mainlog, source: "exim", mta: .exim)
+        defer { log.cleanup() }
+        try log.expectTotals(.inbound, connections: 5, tls: 3, messages: 5, tlsMessages: 3)
+        try log.expectTotals(.outbound, connections: 2, tls: 1, messages: 2, tlsMessages: 1)
         #expect(
-            plaintext.map { "\($0.direction.rawValue) \($0.peerIP ?? "-") \($0.connections) \($0.messages)" }
-                == ["in 127.0.0.1 2 2", "out \(Self.plainRelay) 1 1"])
-
-        let raw = databaseBytes(dir + "/r.db")
-        for secret in ["secretsender", "secretrcpt", "@test.example", "sender.example"] {
-            #expect(raw.range(of: Data(secret.utf8)) == nil, "\(secret) is in the store")
-        }
+            try log.versions() == [
+                "in - 2 2", "in TLSv1.2 1 1", "in TLSv1.3 2 2", "out - 1 1", "out TLSv1.3 1 1",
+            ])
+        #expect(try log.plaintextPeers() == ["in 127.0.0.1 2 2", "out \(Self.plainRelay) 1 1"])
+        log.expectAbsent(["secretsender", "secretrcpt", "@test.example", "sender.example"])
     }
 }

@@ -124,59 +124,30 @@ func databaseBytes(_ path: String) -> Data {
         }
         #expect(settled, "\(postfix.log())\n---\n\(downstream.log())")
 
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mxs-pf-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let logCopy = dir + "/mail.log"
-        try FileManager.default.copyItem(atPath: postfix.logFile, toPath: logCopy)
-        let store = try ResultStore(path: dir + "/r.db")
-        let source = try store.passiveSource(named: "mx", pseudonymized: false)
-        let ingest = PassiveIngest(format: nil, suffixes: try PublicSuffixList())
-        let summaries = try ingest.run([try LogReader(path: logCopy)]) {
-            try store.storePassive(source: source, $0)
-        }
-        let summary = try #require(summaries.first)
-        #expect(summary.mta == .postfix)
-        #expect(summary.error == nil)
-        #expect(summary.output.skipped.isEmpty, "\(summary.output.skipped)")
-
-        let totals = Dictionary(
-            uniqueKeysWithValues: try store.passiveCounts(source: "mx").map { ($0.direction, $0) })
-        let inbound = try #require(totals[.inbound])
-        // Eight from swaks, one from the readiness check of `start()`.
-        #expect(inbound.connections == 9)
-        #expect(inbound.tlsConnections == 3)
-        #expect(inbound.messages == 5)
-        #expect(inbound.tlsMessages == 3)
-        let outbound = try #require(totals[.outbound])
-        #expect(outbound.connections == 2)
-        #expect(outbound.tlsConnections == 1)
-        #expect(outbound.messages == 2)
-        #expect(outbound.tlsMessages == 1)
-
-        let versions = try store.passiveCounts(source: "mx", by: .tlsVersion)
-            .map { "\($0.direction.rawValue) \($0.group ?? "-") \($0.connections) \($0.messages)" }
-        #expect(versions == ["in - 6 2", "in TLSv1.2 1 1", "in TLSv1.3 2 2", "out - 1 1", "out TLSv1.3 1 1"])
-        let trust = try store.passiveCounts(source: "mx", by: .trust)
+        let log = try RealLogIngest(copying: postfix.logFile, source: "mx", mta: .postfix)
+        defer { log.cleanup() }
+        // Inbound: eight from swaks, one from the readiness check of `start()`.
+        try log.expectTotals(.inbound, connections: 9, tls: 3, messages: 5, tlsMessages: 3)
+        try log.expectTotals(.outbound, connections: 2, tls: 1, messages: 2, tlsMessages: 1)
+        #expect(
+            try log.versions() == [
+                "in - 6 2", "in TLSv1.2 1 1", "in TLSv1.3 2 2", "out - 1 1", "out TLSv1.3 1 1",
+            ])
+        let trust = try log.store.passiveCounts(source: "mx", by: .trust)
             .map { "\($0.direction.rawValue) \($0.group ?? "-") \($0.connections)" }
         #expect(trust == ["in - 6", "in anonymous 3", "out - 1", "out trusted 1"])
-        let plaintext = try store.passivePlaintextPeers(source: "mx")
-        #expect(
-            plaintext.map { "\($0.direction.rawValue) \($0.peerIP ?? "-") \($0.connections) \($0.messages)" }
-                == ["in 127.0.0.1 6 2", "out \(Self.plainRelay) 1 1"])
+        #expect(try log.plaintextPeers() == ["in 127.0.0.1 6 2", "out \(Self.plainRelay) 1 1"])
 
         // Nothing twice.
-        let again = try ingest.run([try LogReader(path: logCopy)]) {
-            try store.storePassive(source: source, $0)
+        let again = try log.ingest.run([try LogReader(path: log.logCopy)]) {
+            try log.store.storePassive(source: log.sourceID, $0)
         }
         #expect(again.first?.stored == 0)
-        #expect(try store.passiveCounts(source: "mx").map(\.connections) == [9, 2])
+        #expect(try log.store.passiveCounts(source: "mx").map(\.connections) == [9, 2])
 
         // No address, local part or queue id in the database's bytes.
-        let raw = databaseBytes(dir + "/r.db")
-        for secret in ["secretsender", "secretrcpt", "@test.example", "@tls.example", "sender.example"] {
-            #expect(raw.range(of: Data(secret.utf8)) == nil, "\(secret) is in the store")
-        }
+        log.expectAbsent(["secretsender", "secretrcpt", "@test.example", "@tls.example", "sender.example"])
+        let raw = databaseBytes(log.dir + "/r.db")
         let queueIDs = postfix.log().split(separator: "\n").compactMap { line -> String? in
             guard let range = line.range(of: ": client=") else { return nil }
             return line[..<range.lowerBound].split(separator: " ").last.map(String.init)

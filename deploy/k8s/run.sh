@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the phases one after another (Kubernetes Jobs have no dependencies of their own):
 #   deploy/k8s/run.sh [NAMESPACE]
-# The list must be at /work/list.txt on the volume claim first (e.g. kubectl cp into a pod
+# The list must be at list.txt on the volume claim first (e.g. kubectl cp into a pod
 # that mounts it). Timeouts are generous; a failed pod is retried by its Job (backoffLimit)
 # and resumes its shard.
 set -euo pipefail

@@ -71,7 +71,7 @@ extension ResultStore {
         fromStore path: String, sourceScan: Int64, into target: Int64?, plan: ScanPlan, parts: Set<MergePart>,
         record: MergedShard, commandLine: String, optionsJSON: String?
     ) throws -> (scan: Int64, rows: Int) {
-        try Self.retryingWhenBusy(retries: busyRetries, report: { _ in }) {
+        try Self.retryingWhenBusy(retries: busyRetries, report: busyReport.call) {
             try pool.writeWithoutTransaction { db in
                 try db.execute(sql: "ATTACH DATABASE ? AS src", arguments: [path])
                 defer { try? db.execute(sql: "DETACH DATABASE src") }

@@ -159,7 +159,7 @@ extension ResultStore {
     )
         throws -> Int
     {
-        try Self.retryingWhenBusy(retries: busyRetries, report: { _ in }) {
+        try Self.retryingWhenBusy(retries: busyRetries, report: busyReport.call) {
             try pool.writeWithoutTransaction { db in
                 try Self.registerShardFunction(db)
                 try db.execute(sql: "ATTACH DATABASE ? AS src", arguments: [dnsPath])

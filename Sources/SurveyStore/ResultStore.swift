@@ -30,7 +30,7 @@ public final class ResultStore: ResultReading {
     let pool: DatabasePool
     /// Further tries of a transaction that found the database locked.
     public let busyRetries: Int
-    private let busyReport: BusyReport
+    let busyReport: BusyReport
 
     public init(
         path: String, busyTimeout: Duration = .seconds(5), busyRetries: Int = 60,

@@ -31,7 +31,8 @@ public func fuzzReceivedHeader(_ data: UnsafePointer<UInt8>, _ size: Int) -> CIn
             require(problems.contains(.receivedUnparsed), "unparsed without its reason: '\(field.value)'")
             hops.append(nil)
         case .notAHop:
-            require(field.value.lowercased().contains("qmail"), "'\(field.value)' is no hop but no qmail line")
+            require(
+                field.value.lowercased().contains("qmail"), "'\(field.value)' is no hop but no qmail line")
         }
     }
     for own in [HopClassifier.Ownership.topmostOrganisation(suffixes), .given(ownHosts())] {

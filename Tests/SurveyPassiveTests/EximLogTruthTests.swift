@@ -23,20 +23,8 @@ struct EximLogTruthTests {
         let ca = try TestCA()
         let mxCert = try ca.issue(names: ["mx.exim.example"])
         let relayCert = try ca.issue(names: ["mx.tls.example"])
-        let downstream = try PostfixServer(
-            services: [
-                .init(
-                    address: Self.tlsRelay,
-                    settings: [
-                        ("smtpd_tls_security_level", "may"), ("smtpd_tls_cert_file", relayCert.certPath),
-                        ("smtpd_tls_key_file", relayCert.keyPath),
-                    ]),
-                .init(address: Self.plainRelay, settings: [("smtpd_tls_security_level", "none")]),
-            ], myhostname: "mx.relay.example", destinations: ["localhost"],
-            mainSettings: [
-                ("mynetworks", "127.0.0.0/8"),
-                ("transport_maps", "inline:{tls.example=discard:, plain.example=discard:}"),
-            ])
+        let downstream = try downstreamRelay(
+            tls: Self.tlsRelay, plain: Self.plainRelay, certificate: relayCert)
         defer { downstream.stop() }
         try downstream.start()
         let exim = try EximServer(

@@ -1,6 +1,7 @@
 import Foundation
 import SurveyCore
 import SurveyStore
+import TestSupport
 import Testing
 
 @testable import SurveyPassive
@@ -73,4 +74,23 @@ struct RealLogIngest {
     }
 
     func cleanup() { try? FileManager.default.removeItem(atPath: dir) }
+}
+
+/// The second Postfix the truth tests relay to: one listener with TLS (`certificate`), one
+/// without; mail for tls.example and plain.example is discarded after it is accepted.
+func downstreamRelay(tls: String, plain: String, certificate: TestCA.Issued) throws -> PostfixServer {
+    try PostfixServer(
+        services: [
+            .init(
+                address: tls,
+                settings: [
+                    ("smtpd_tls_security_level", "may"), ("smtpd_tls_cert_file", certificate.certPath),
+                    ("smtpd_tls_key_file", certificate.keyPath),
+                ]),
+            .init(address: plain, settings: [("smtpd_tls_security_level", "none")]),
+        ], myhostname: "mx.relay.example", destinations: ["localhost"],
+        mainSettings: [
+            ("mynetworks", "127.0.0.0/8"),
+            ("transport_maps", "inline:{tls.example=discard:, plain.example=discard:}"),
+        ])
 }

@@ -76,6 +76,8 @@ let package = Package(
                 "SurveyCore", "SurveyTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
             ]),
         // Starts and stops the real peers (unbound, Postfix) and the farm for tests; builds
         // fixture stores (with a little SQL of its own, GRDB).
@@ -141,8 +143,8 @@ let package = Package(
         .testTarget(
             name: "SurveyScanTests",
             dependencies: [
-                "FarmKit", "SurveyCore", "SurveyDNS", "SurveyProbe", "SurveyReport", "SurveyScan",
-                "SurveyStore",
+                "FarmKit", "SurveyCore", "SurveyDNS", "SurveyPolicy", "SurveyProbe", "SurveyReport",
+                "SurveyScan", "SurveyStore",
                 "SurveyTLS", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -160,7 +162,7 @@ let package = Package(
         .testTarget(
             name: "FarmKitTests",
             dependencies: [
-                "FarmKit", "SurveyCore", "SurveyTLS",
+                "FarmKit", "SurveyCore", "SurveyPolicy", "SurveyTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),

@@ -126,6 +126,10 @@ fi
 
 HOSTS=${BENCH_HOSTS:-20000}
 NO_TARPIT_MIX="tls13=40,tls12=32,tls11=2,tls10=3,nostarttls=10,plainrefused=5,greylist=3,starttls454=2,ratelimit421=2"
+# Section 2's farm publishes MTA-STS (a quarter of the domains with mail, every kind; the
+# policy servers answer HTTPS on port 443 of 16 farm addresses) and TLS-RPT records.
+MTA_STS_MIX=${BENCH_MTA_STS_MIX:-none=75,enforce=9,testing=4,modenone=1,wildcard=3,partial=1,mismatch=1,notfound=1,redirect=1,badsyntax=1,contenttype=1,wrongname=0.5,nxdomain=0.5,txtinvalid=0.5,txtmultiple=0.5}
+TLSRPT_MIX=${BENCH_TLSRPT_MIX:-none=70,valid=25,invalid=3,multiple=2}
 SCAN_FLAGS=(--allow-private --quiet --ehlo-name mxsurvey-bench.invalid --greylist-retry 1
     --banner-timeout 10 --phase-timeout 10)
 
@@ -134,7 +138,7 @@ sslyze_s=""
 peer_n=0
 if want 2 || want 3; then
 start_farm "$OUT/farm" --hosts "$HOSTS" --domains $((HOSTS * 2)) --seed 7 --base 127.64.0.1 \
-    --mix "$NO_TARPIT_MIX" --delay 0
+    --mix "$NO_TARPIT_MIX" --delay 0 --mta-sts-mix "$MTA_STS_MIX" --tlsrpt-mix "$TLSRPT_MIX"
 fi
 if want 2; then
 echo "== 2. Full probes on a farm of $HOSTS hosts without artificial delay (TLS handshake and verification included)"
@@ -144,9 +148,10 @@ python3 scripts/measure.py "$results/probe.json" -- "$BIN/mxsurvey" scan "${SCAN
     --db "$OUT/farm/bench.db" --resolver "127.0.0.1:$UNBOUND_PORT" --ca-file "$OUT/farm/ca.pem" \
     --concurrency "${BENCH_CONCURRENCY:-2000}" "$OUT/farm/domains.txt" > "$OUT/farm/scan.log"
 sqlite3 "$OUT/farm/bench.db" "SELECT count(*), sum(attempts) FROM probes" > "$OUT/farm/probes.txt"
-# The policy stage's cost (MTA-STS/TLS-RPT TXT lookups of every domain with mail; the farm
-# publishes no MTA-STS record, so no HTTPS fetch): the same scan with --no-policy, side by
-# side in the same run, into a store of its own (both without the version scan).
+# The policy stage's cost (MTA-STS/TLS-RPT TXT lookups of every domain with mail, the A/AAAA
+# lookups of the policy hosts and one HTTPS fetch per published policy host): the same scan
+# with --no-policy, side by side in the same run, into a store of its own (both without the
+# version scan).
 python3 scripts/measure.py "$results/probe-nopolicy.json" -- "$BIN/mxsurvey" scan "${SCAN_FLAGS[@]}" \
     --no-version-scan --no-policy --db "$OUT/farm/bench-nopolicy.db" --resolver "127.0.0.1:$UNBOUND_PORT" --ca-file "$OUT/farm/ca.pem" \
     --concurrency "${BENCH_CONCURRENCY:-2000}" "$OUT/farm/domains.txt" > "$OUT/farm/scan-nopolicy.log"
@@ -462,7 +467,16 @@ if os.path.exists(f"{res}/probe.json"):
     if os.path.exists(f"{res}/probe-truth.json"):
         t = json.load(open(f"{res}/probe-truth.json"))
         r.update({"probe_truth_hosts": t["truth_hosts"], "probe_truth_domains": t["truth_domains"],
-                  "probe_truth_differences": t["truth_differences"]})
+                  "probe_truth_differences": t["truth_differences"],
+                  "probe_truth_policy_domains": t["truth_policy_domains"]})
+        if "policy_domains_checked" in r:
+            # HTTPS fetches of the policy stage: one per published policy host whose TXT
+            # record is valid (the farm's truth; the truth comparison checks every outcome).
+            fetches = t["truth_policy_fetches"]
+            r["policy_https_fetches"] = fetches
+            if fetches:
+                r["policy_extra_cpu_ms_per_fetch"] = (
+                    (cpu - plain["user_s"] - plain["sys_s"]) / fetches * 1000)
 if sslscan_s:
     mx_rate = r.get("probes_per_s")
     r["peers_hosts"] = peer_n

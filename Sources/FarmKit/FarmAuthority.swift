@@ -173,7 +173,7 @@ final class FarmCertificates: Sendable {
 
 /// Results of a parallel loop, one slot per iteration.
 // Unchecked: each concurrent iteration writes only its own slot; read after all have ended.
-private final class ResultSlots<T>: @unchecked Sendable {
+final class ResultSlots<T>: @unchecked Sendable {
     private let lock = NSLock()
     private var slots: [Result<T, Error>?]
 

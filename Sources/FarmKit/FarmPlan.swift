@@ -51,6 +51,8 @@ public struct FarmPlan: Sendable {
     public let hosts: [FarmHost]
     public let domains: [FarmDomain]
     public let providers: [FarmProvider]
+    /// MTA-STS and TLS-RPT per domain (index = domain index; FarmPlan+Policy.swift).
+    public let policies: [FarmDomainPolicy]
 
     private enum Stream: UInt64 {
         case domainKinds = 1
@@ -235,6 +237,7 @@ public struct FarmPlan: Sendable {
         self.hosts = hosts
         self.domains = domains
         self.providers = providers
+        self.policies = Self.assignPolicies(spec: spec, domains: domains, hosts: hosts)
     }
 
     /// The host listening on `ip`, if any.
@@ -274,6 +277,7 @@ public struct FarmPlan: Sendable {
                 break
             }
         }
+        out += policyZoneText()
         return out
     }
 
@@ -345,20 +349,23 @@ public struct FarmPlan: Sendable {
 
     /// `domains-truth.jsonl`: one object per domain, in `domains.txt` order.
     public func domainsTruthText() -> String {
-        domains.map { domain in
+        domains.enumerated().map { index, domain in
             let mx: [JSONValue] = domain.mx.map { record in
-                .object([
-                    ("mx_host", .string(hosts[record.host].name)),
-                    ("mx_preference", .int(record.preference)),
-                    ("ip", .string(hosts[record.host].ip.description)),
-                ])
+                .object(
+                    [
+                        ("mx_host", .string(hosts[record.host].name)),
+                        ("mx_preference", .int(record.preference)),
+                        ("ip", .string(hosts[record.host].ip.description)),
+                    ] + policyTruth(domain: index, mx: record))
             }
-            return JSONValue.object([
-                ("domain", .string(domain.name)),
-                ("dns_status", .string(domain.status.rawValue)),
-                ("implicit_mx", .bool(domain.status == .implicitMX)),
-                ("mx", .array(mx)),
-            ]).serialized + "\n"
+            return JSONValue.object(
+                [
+                    ("domain", .string(domain.name)),
+                    ("dns_status", .string(domain.status.rawValue)),
+                    ("implicit_mx", .bool(domain.status == .implicitMX)),
+                    ("mx", .array(mx)),
+                ] + policyTruth(domain: index)
+            ).serialized + "\n"
         }.joined()
     }
 

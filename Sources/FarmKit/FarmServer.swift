@@ -59,14 +59,17 @@ public final class FarmServer: Sendable {
     private let listeners: [Channel]
     private let shared: FarmSharedState
     private let certificates: FarmCertificates
+    private let policy: FarmPolicyServer
 
     private init(
-        plan: FarmPlan, listeners: [Channel], shared: FarmSharedState, certificates: FarmCertificates
+        plan: FarmPlan, listeners: [Channel], shared: FarmSharedState, certificates: FarmCertificates,
+        policy: FarmPolicyServer
     ) {
         self.plan = plan
         self.listeners = listeners
         self.shared = shared
         self.certificates = certificates
+        self.policy = policy
     }
 
     /// Builds every certificate and TLS context, raises the open-file limit, and binds
@@ -113,7 +116,17 @@ public final class FarmServer: Sendable {
             for channel in bound.all { try? await channel.close() }
             throw FarmSpecError("cannot bind the farm's listeners: \(error)")
         }
-        return FarmServer(plan: plan, listeners: bound.all, shared: shared, certificates: certificates)
+        // The HTTPS policy servers of the hosts in `range` (FarmPolicyServer.swift).
+        let policy: FarmPolicyServer
+        do {
+            policy = try await FarmPolicyServer.start(
+                plan: plan, group: group, range: range, counters: shared.counters)
+        } catch {
+            for channel in bound.all { try? await channel.close() }
+            throw error
+        }
+        return FarmServer(
+            plan: plan, listeners: bound.all, shared: shared, certificates: certificates, policy: policy)
     }
 
     private static func bootstrap(
@@ -145,6 +158,7 @@ public final class FarmServer: Sendable {
         for channel in listeners {
             try? await channel.close()
         }
+        await policy.stop()
         for channel in shared.openChannels {
             try? await channel.close()
         }
@@ -160,6 +174,11 @@ public final class FarmServer: Sendable {
 
     /// Distinct server TLS contexts built at start.
     public var tlsContextCount: Int { certificates.contextCount }
+
+    /// HTTPS policy-server listeners, the policy hosts they serve, and their TLS contexts.
+    public var policyListenerCount: Int { policy.listenerCount }
+    public var policySiteCount: Int { policy.siteCount }
+    public var policyContextCount: Int { policy.contextCount }
 
     /// The leaf certificate host `index` presents (nil for hosts without TLS).
     public func leafCertificate(host index: Int) -> Certificate? {

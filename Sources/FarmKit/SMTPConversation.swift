@@ -53,6 +53,14 @@ public struct FarmStatistics: Sendable, Equatable, Codable {
     /// Connections accepted per simulated host address (the listener's IP): a polite
     /// scan opens one session per address (two for a greylisting host it probes again).
     public var connectionsByAddress: [String: Int] = [:]
+    /// HTTPS connections to the policy servers (ClientHello read).
+    public var policyConnections = 0
+    public var policyHandshakesCompleted = 0
+    /// HTTP requests answered by the policy servers.
+    public var policyRequests = 0
+    /// Policy-server connections per SNI name (`mta-sts.<domain>`; `""` without SNI): a
+    /// polite scan fetches each policy host at most once.
+    public var policyConnectionsByHost: [String: Int] = [:]
 
     public init() {}
 }
@@ -254,6 +262,10 @@ extension FarmStatistics {
         sum.plaintextRefusals += b.plaintextRefusals
         sum.quits += b.quits
         sum.connectionsByAddress.merge(b.connectionsByAddress, uniquingKeysWith: +)
+        sum.policyConnections += b.policyConnections
+        sum.policyHandshakesCompleted += b.policyHandshakesCompleted
+        sum.policyRequests += b.policyRequests
+        sum.policyConnectionsByHost.merge(b.policyConnectionsByHost, uniquingKeysWith: +)
         return sum
     }
 }

@@ -27,6 +27,9 @@ struct MXFarm: AsyncParsableCommand {
 
             Certificate kinds: \(CertKind.allCases.map(\.rawValue).joined(separator: ", ")).
 
+            MTA-STS kinds (--mta-sts-mix): \(MTASTSKind.allCases.map(\.rawValue).joined(separator: ", ")). \
+            TLS-RPT kinds (--tlsrpt-mix): \(TLSRPTKind.allCases.map(\.rawValue).joined(separator: ", ")).
+
             Examples (the farm of make demo, whose domains are datasets/demo.txt):
               mxfarm --hosts 60 --domains 400 --seed 1 --out farm --no-serve
               mxfarm --hosts 60 --domains 400 --seed 1 --base 127.2.0.1 \\
@@ -52,6 +55,28 @@ struct MXFarm: AsyncParsableCommand {
         name: .customLong("cert-mix"),
         help: "Certificate mix, name=weight,… (default \(FarmSpec.defaultCertMix)).")
     var certMix: String?
+
+    @Option(
+        name: .customLong("mta-sts-mix"),
+        help: ArgumentHelp(
+            "MTA-STS mix over the domains with MX records, name=weight,… (default none=1: no policies; "
+                + "every kind: \(FarmPolicySpec.exampleMTASTSMix))."))
+    var mtaSTSMix: String?
+
+    @Option(
+        name: .customLong("tlsrpt-mix"),
+        help: "TLS-RPT mix over the domains with MX records, name=weight,… (default none=1).")
+    var tlsRPTMix: String?
+
+    @Option(
+        name: .customLong("policy-servers"),
+        help:
+            "HTTPS policy servers: mta-sts.<domain> resolves to one of N host addresses spread over the farm."
+    )
+    var policyServers: Int = 16
+
+    @Option(name: .customLong("policy-port"), help: "TCP port of the HTTPS policy servers.")
+    var policyPort: Int = 443
 
     @Option(help: "Banner delay in seconds: N, uniform:A-B or exp:MEAN.")
     var delay: String = "0"
@@ -134,7 +159,12 @@ struct MXFarm: AsyncParsableCommand {
                 delay: try DelaySpec(parsing: delay), base: baseAddress, port: port, origin: zoneOrigin,
                 implicitShare: implicitShare, nullMXShare: nullMXShare, nxdomainShare: nxdomainShare,
                 tarpitSeconds: tarpitSeconds, greylistDelay: greylistDelay, greylistWindow: greylistWindow,
-                sessionTimeout: sessionTimeout)
+                sessionTimeout: sessionTimeout,
+                policy: FarmPolicySpec(
+                    mtaSTSMix: try mtaSTSMix.map { try Mix<MTASTSKind>(parsing: $0) } ?? FarmPolicySpec.none,
+                    tlsRPTMix: try tlsRPTMix.map { try Mix<TLSRPTKind>(parsing: $0) }
+                        ?? FarmPolicySpec.noTLSRPT,
+                    servers: policyServers, port: policyPort))
             plan = try FarmPlan(spec: spec)
         } catch let error as FarmSpecError {
             throw ValidationError(error.description)
@@ -185,6 +215,12 @@ struct MXFarm: AsyncParsableCommand {
         log(
             "mxfarm\(worker ? " worker" : ""): \(server.listenerCount) listeners from \(first.description), port \(plan.spec.port), "
                 + "\(server.tlsContextCount) TLS contexts, \(threadCount) threads, started in \(seconds) s")
+        if server.policyListenerCount > 0 {
+            log(
+                "mxfarm\(worker ? " worker" : ""): \(server.policyListenerCount) HTTPS policy servers on port "
+                    + "\(plan.spec.policy.port) for \(server.policySiteCount) policy hosts "
+                    + "(\(server.policyContextCount) TLS contexts)")
+        }
         // Unbuffered: a harness reading the pipe sees it at once.
         emit("ready")
         if !worker { startLoadTest(plan: plan, stop: stop) }
@@ -305,6 +341,13 @@ struct MXFarm: AsyncParsableCommand {
                 + "\(stats.quits) QUIT, \(stats.greylistedReplies) greylisted RCPT, "
                 + "\(stats.plaintextRefusals) plaintext refusals")
         log("mxfarm: DATA commands seen: \(stats.dataCommands)")
+        if stats.policyConnections > 0 {
+            let most = stats.policyConnectionsByHost.values.max() ?? 0
+            log(
+                "mxfarm: policy servers: \(stats.policyConnections) HTTPS connections to "
+                    + "\(stats.policyConnectionsByHost.count) policy hosts (at most \(most) per host), "
+                    + "\(stats.policyHandshakesCompleted) TLS handshakes, \(stats.policyRequests) requests")
+        }
         if let sessionsOut { Self.writeSessions(stats, to: sessionsOut) }
     }
 

@@ -4,6 +4,7 @@ import GRDB
 import NIOPosix
 import SurveyCore
 import SurveyDNS
+import SurveyPolicy
 import SurveyProbe
 import SurveyScan
 import SurveyStore
@@ -164,16 +165,22 @@ final class FarmTruthLab: @unchecked Sendable {
     }
 
     /// Plans the farm on `127.3.<subnet>.1…`, writes its files, starts it and unbound.
-    static func start(subnet: Int, hosts: Int = 80, domains: Int = 400, seed: UInt64 = 2026) async throws
-        -> FarmTruthLab
-    {
+    /// `policy`: MTA-STS/TLS-RPT records and HTTPS policy servers (on a free port).
+    static func start(
+        subnet: Int, hosts: Int = 80, domains: Int = 400, seed: UInt64 = 2026,
+        policy: FarmPolicySpec = FarmPolicySpec()
+    ) async throws -> FarmTruthLab {
         let base = "127.3.\(subnet).1"
         guard let baseIP = IPv4(base) else { throw FarmTruthError("bad base \(base)") }
         let port = try freeTCPPort(on: base)
+        var policy = policy
+        if policy.publishesPolicyHosts {
+            repeat { policy.port = try freeTCPPort(on: base) } while policy.port == port
+        }
         let spec = FarmSpec(
             hosts: hosts, domains: domains, seed: seed, mix: try Mix(parsing: behaviourMix),
             certMix: try Mix(parsing: certificateMix), base: baseIP, port: port, origin: "test.",
-            tarpitSeconds: 120, greylistDelay: 0, greylistWindow: 3600, sessionTimeout: 120)
+            tarpitSeconds: 120, greylistDelay: 0, greylistWindow: 3600, sessionTimeout: 120, policy: policy)
         let plan = try FarmPlan(spec: spec)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "mxsurvey-farmtruth-\(getpid())-\(UUID().uuidString.prefix(8))")
@@ -242,10 +249,11 @@ final class FarmTruthLab: @unchecked Sendable {
     }
 
     /// Runs the real pipeline (c-ares resolver against unbound, prober against the farm).
-    /// `domainPause` slows the DNS stage down (a pause before each domain).
+    /// `domainPause` slows the DNS stage down (a pause before each domain); with
+    /// `policyFetcher` the policy stage runs too (through the same resolver).
     func scan(
         store: ResultStore, scanID: Int64, prober: CountingProber, versionProber: VersionProber? = nil,
-        options: ScanOptions, resume: Bool = false,
+        policyFetcher: PolicyFetcher? = nil, options: ScanOptions, resume: Bool = false,
         domainPause: Duration? = nil, stop: @Sendable @escaping () -> Bool = { false }
     ) async throws -> ScanSummary {
         let resolver = try Resolver(config: ResolverConfig(servers: [unbound.address], timeoutMs: 2000))
@@ -253,7 +261,8 @@ final class FarmTruthLab: @unchecked Sendable {
         let stage: any DomainResolving =
             domainPause.map { PacedResolver(inner: resolver, pause: $0) } ?? resolver
         let scanner = Scanner(
-            resolver: stage, prober: prober, versionProber: versionProber, store: store, options: options)
+            resolver: stage, prober: prober, versionProber: versionProber, store: store, options: options,
+            policyChecker: policyFetcher.map { PolicyChecker(resolver: resolver, fetcher: $0) })
         return try await scanner.run(input: domainsFile, scanID: scanID, resume: resume, stopWhen: stop)
     }
 

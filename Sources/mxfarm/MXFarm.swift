@@ -161,9 +161,8 @@ struct MXFarm: AsyncParsableCommand {
                 tarpitSeconds: tarpitSeconds, greylistDelay: greylistDelay, greylistWindow: greylistWindow,
                 sessionTimeout: sessionTimeout,
                 policy: FarmPolicySpec(
-                    mtaSTSMix: try mtaSTSMix.map { try Mix<MTASTSKind>(parsing: $0) } ?? FarmPolicySpec.none,
-                    tlsRPTMix: try tlsRPTMix.map { try Mix<TLSRPTKind>(parsing: $0) }
-                        ?? FarmPolicySpec.noTLSRPT,
+                    mtaSTSMix: try Self.mix(mtaSTSMix, option: "--mta-sts-mix") ?? FarmPolicySpec.none,
+                    tlsRPTMix: try Self.mix(tlsRPTMix, option: "--tlsrpt-mix") ?? FarmPolicySpec.noTLSRPT,
                     servers: policyServers, port: policyPort))
             plan = try FarmPlan(spec: spec)
         } catch let error as FarmSpecError {
@@ -189,6 +188,18 @@ struct MXFarm: AsyncParsableCommand {
             try await serve(plan: plan, range: plan.hosts.indices, worker: false)
         } else {
             try await supervise(plan: plan, workers: workers)
+        }
+    }
+
+    /// A mix option parsed; its errors name the option.
+    static func mix<Key>(_ text: String?, option: String) throws -> Mix<Key>?
+    where
+        Key: CaseIterable & RawRepresentable & Hashable & Sendable, Key.RawValue == String,
+        Key.AllCases: Sendable
+    {
+        guard let text else { return nil }
+        do { return try Mix<Key>(parsing: text) } catch let error as FarmSpecError {
+            throw FarmSpecError("\(option): \(error.description)")
         }
     }
 

@@ -165,5 +165,34 @@ final class LineCollector: @unchecked Sendable {
             ])
         #expect(outside != 0)
         #expect(text.contains("127.0.0.0/8"), "\(text)")
+        let (badPolicy, policyText) = try runProgram(
+            executable.path,
+            [
+                "--hosts", "10", "--domains", "12", "--seed", "1", "--out", dir.path, "--no-serve",
+                "--mta-sts-mix", "enforce=1,strict=1",
+            ])
+        #expect(badPolicy != 0)
+        #expect(policyText.contains("--mta-sts-mix: unknown mix name \"strict\""), "\(policyText)")
+        let (samePort, portText) = try runProgram(
+            executable.path,
+            [
+                "--hosts", "10", "--domains", "12", "--seed", "1", "--out", dir.path, "--no-serve",
+                "--mta-sts-mix", "enforce=1", "--port", "8443", "--policy-port", "8443",
+            ])
+        #expect(samePort != 0)
+        #expect(portText.contains("--policy-port 8443"), "\(portText)")
+        // With policies: the zone gains the records, the truth the facts.
+        let (published, _) = try runProgram(
+            executable.path,
+            [
+                "--hosts", "10", "--domains", "12", "--seed", "1", "--out", dir.path, "--no-serve",
+                "--mta-sts-mix", "enforce=1", "--tlsrpt-mix", "valid=1",
+            ])
+        #expect(published == 0)
+        let zone = try String(contentsOf: dir.appendingPathComponent("zone"), encoding: .utf8)
+        #expect(zone.contains("\tIN\tTXT\t\"v=STSv1; id=f1d"))
+        #expect(zone.contains("\tIN\tTXT\t\"v=TLSRPTv1; rua=mailto:tlsrpt@d"))
+        let truth = try String(contentsOf: dir.appendingPathComponent("domains-truth.jsonl"), encoding: .utf8)
+        #expect(truth.contains("\"mta_sts_status\":\"valid\",\"mta_sts_mode\":\"enforce\""))
     }
 }

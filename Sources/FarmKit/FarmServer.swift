@@ -73,7 +73,8 @@ public final class FarmServer: Sendable {
     }
 
     /// Builds every certificate and TLS context, raises the open-file limit, and binds
-    /// `base + i : port` for every host `i` in `hosts` (default: all). Throws (after closing
+    /// `base + i : port` for every host `i` in `hosts` (default: all), then the HTTPS policy
+    /// servers whose addresses lie in that range (`FarmPolicyServer`). Throws (after closing
     /// what was bound) when a listener cannot be bound.
     public static func start(
         plan: FarmPlan, group: EventLoopGroup, hosts: Range<Int>? = nil, bindConcurrency: Int = 256

@@ -4,8 +4,8 @@
 # the figures. Sizes: BENCH_DNS_N (200000), BENCH_HOSTS (20000), BENCH_LITTLE_HOSTS (60000),
 # BENCH_LITTLE_C (20000), BENCH_LITTLE_DNS_C (4000), BENCH_BIG_N (1000000), BENCH_CEILING_SECONDS (10),
 # BENCH_CEILING_PAIRS (2 × cores), BENCH_PASSIVE_CONNECTIONS (230000, about 2 million log lines). BIN: directory of the mxsurvey/mxfarm binaries
-# (.build/release). BENCH_SECTIONS: the sections to run, e.g. "4 7" (default: all, 1–11;
-# BENCH_VERSION_HOSTS (2000) sizes section 10, BENCH_DNSSEC_HOSTS (2000) section 11);
+# (.build/release). BENCH_SECTIONS: the sections to run, e.g. "4 7" (default: all, 1–10 and 12;
+# BENCH_VERSION_HOSTS (2000) sizes section 10, BENCH_DNSSEC_HOSTS (2000) section 12; section 11 is scripts/bench-distributed.sh);
 # section 3 uses section 2's farm, section 8 exports section 1's store, and section 7's ratio
 # needs section 6's crypto floor, so asking for 7 runs 6 as well and asking for 8 runs 1. bench-results.json then holds only the sections that ran
 # (key bench_sections).
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 BIN=${BIN:-.build/release}
 OUT=${OUT:-.bench}
 DNS_N=${BENCH_DNS_N:-200000}
-SECTIONS=" ${BENCH_SECTIONS:-1 2 3 4 5 6 7 8 9 10 11} "
+SECTIONS=" ${BENCH_SECTIONS:-1 2 3 4 5 6 7 8 9 10 12} "
 want() { [[ "$SECTIONS" == *" $1 "* ]]; }
 if want 7 && ! want 6; then
     SECTIONS+="6 "
@@ -410,8 +410,8 @@ done
 fi
 
 DNSSEC_HOSTS=${BENCH_DNSSEC_HOSTS:-2000}
-if want 11; then
-echo "== 11. DNSSEC and DANE: a farm of $DNSSEC_HOSTS hosts in a signed and an unsigned zone, scanned through a non-validating resolver, then a validating one (fresh farm each)"
+if want 12; then
+echo "== 12. DNSSEC and DANE: a farm of $DNSSEC_HOSTS hosts in a signed and an unsigned zone, scanned through a non-validating resolver, then a validating one (fresh farm each)"
 # Twins: the same farm, the same signed zones, the same two unbounds (authoritative +
 # resolver); only the resolver's validator and trust anchors differ. With them, answers are
 # secure, the scan asks each secure host's TLSA RRset and DANE-checks its chain.

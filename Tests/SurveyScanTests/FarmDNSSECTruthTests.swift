@@ -24,7 +24,10 @@ import Testing
         var ip: String
         var mxHost: String
         var behaviour: String
+        var probeStatus: String
         var certKind: String?
+        var certTrusted: Bool?
+        var certHostnameMatch: Bool?
         var dnssecZone: String
         var mxDnsStatus: String
         var hostDnssec: String
@@ -168,7 +171,7 @@ import Testing
                     db,
                     sql: """
                         SELECT domain, dns_status, mx_dnssec, mx_host, ip, mx_dns_status, host_dnssec,
-                               dane_status
+                               dane_status, probe_status, cert_trusted, cert_hostname_match
                         FROM results WHERE scan_id = ?
                         """, arguments: [scanID]),
                 try Row.fetchAll(
@@ -199,13 +202,21 @@ import Testing
                 differences.append("\(domainName): unknown MX host \(mxHost)")
                 continue
             }
-            let got = [
-                row["mx_dns_status"] as String?, row["host_dnssec"] as String?, row["dane_status"] as String?,
-                row["ip"] as String?,
-            ].map { $0 ?? "NULL" }
+            // The probe facts too: renamed hosts and chains with the root keep them.
+            func show(_ b: Bool?) -> String { b.map { $0 ? "1" : "0" } ?? "NULL" }
+            let reached = host.mxDnsStatus == "ok"
+            let got =
+                [
+                    row["mx_dns_status"] as String?, row["host_dnssec"] as String?,
+                    row["dane_status"] as String?,
+                    row["ip"] as String?, row["probe_status"] as String?,
+                ].map { $0 ?? "NULL" } + [
+                    show(row["cert_trusted"] as Bool?), show(row["cert_hostname_match"] as Bool?),
+                ]
             let expected = [
-                host.mxDnsStatus, host.hostDnssec, host.daneStatus ?? "NULL",
-                host.mxDnsStatus == "ok" ? host.ip : "NULL",
+                host.mxDnsStatus, host.hostDnssec, host.daneStatus ?? "NULL", reached ? host.ip : "NULL",
+                reached ? host.probeStatus : "NULL", show(reached ? host.certTrusted : nil),
+                show(reached ? host.certHostnameMatch : nil),
             ]
             if got != expected {
                 differences.append(

@@ -4,8 +4,8 @@
 # the figures. Sizes: BENCH_DNS_N (200000), BENCH_HOSTS (20000), BENCH_LITTLE_HOSTS (60000),
 # BENCH_LITTLE_C (20000), BENCH_LITTLE_DNS_C (4000), BENCH_BIG_N (1000000), BENCH_CEILING_SECONDS (10),
 # BENCH_CEILING_PAIRS (2 × cores), BENCH_PASSIVE_CONNECTIONS (230000, about 2 million log lines). BIN: directory of the mxsurvey/mxfarm binaries
-# (.build/release). BENCH_SECTIONS: the sections to run, e.g. "4 7" (default: all, 1–10;
-# BENCH_VERSION_HOSTS (2000) sizes section 10);
+# (.build/release). BENCH_SECTIONS: the sections to run, e.g. "4 7" (default: all, 1–10 and 12;
+# BENCH_VERSION_HOSTS (2000) sizes section 10, BENCH_DNSSEC_HOSTS (2000) section 12; section 11 is scripts/bench-distributed.sh);
 # section 3 uses section 2's farm, section 8 exports section 1's store, and section 7's ratio
 # needs section 6's crypto floor, so asking for 7 runs 6 as well and asking for 8 runs 1. bench-results.json then holds only the sections that ran
 # (key bench_sections).
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 BIN=${BIN:-.build/release}
 OUT=${OUT:-.bench}
 DNS_N=${BENCH_DNS_N:-200000}
-SECTIONS=" ${BENCH_SECTIONS:-1 2 3 4 5 6 7 8 9 10} "
+SECTIONS=" ${BENCH_SECTIONS:-1 2 3 4 5 6 7 8 9 10 12} "
 want() { [[ "$SECTIONS" == *" $1 "* ]]; }
 if want 7 && ! want 6; then
     SECTIONS+="6 "
@@ -25,6 +25,7 @@ if want 8 && ! want 1; then
     echo "note: section 8 exports section 1's store; running section 1 too"
 fi
 source scripts/lib.sh
+source scripts/lib-dnssec.sh
 trap cleanup_all EXIT
 if want 3; then
     # Peers measured side by side: sslscan (Debian) and sslyze (PyPI).
@@ -413,6 +414,31 @@ for mode in off on; do
 done
 fi
 
+DNSSEC_HOSTS=${BENCH_DNSSEC_HOSTS:-2000}
+if want 12; then
+echo "== 12. DNSSEC and DANE: a farm of $DNSSEC_HOSTS hosts in a signed and an unsigned zone, scanned through a non-validating resolver, then a validating one (fresh farm each)"
+# Twins: the same farm, the same signed zones, the same two unbounds (authoritative +
+# resolver); only the resolver's validator and trust anchors differ. With them, answers are
+# secure, the scan asks each secure host's TLSA RRset and DANE-checks its chain.
+for mode in plain validate; do
+    start_farm "$OUT/dnssec-$mode" --hosts "$DNSSEC_HOSTS" --domains $((DNSSEC_HOSTS * 2)) --seed 17 \
+        --base 127.66.0.1 --mix "$NO_TARPIT_MIX" --delay 0 --dnssec-mix secure=70,insecure=30
+    start_dnssec_unbound "$OUT/dnssec-$mode/unbound" "$OUT/dnssec-$mode" "$mode"
+    python3 scripts/measure.py "$results/dnssec-$mode.json" -- "$BIN/mxsurvey" scan "${SCAN_FLAGS[@]}" \
+        --no-version-scan --db "$OUT/dnssec-$mode/bench.db" --resolver "127.0.0.1:$UNBOUND_PORT" \
+        --ca-file "$OUT/dnssec-$mode/ca.pem" --concurrency "${BENCH_CONCURRENCY:-2000}" \
+        "$OUT/dnssec-$mode/domains.txt" > "$OUT/dnssec-$mode/scan.log"
+    unbound_cpu_seconds "${DNSSEC_UNBOUND_PIDS[@]}" > "$results/dnssec-$mode-unbound.txt"
+    sqlite3 "$OUT/dnssec-$mode/bench.db" \
+        "SELECT (SELECT count(*) FROM hosts) || '|' || (SELECT count(*) FROM hosts WHERE tlsa_dnssec IS NOT NULL)
+         || '|' || (SELECT count(*) FROM probes) || '|' || (SELECT count(*) FROM dane_checks)
+         || '|' || (SELECT count(*) FROM hosts WHERE dnssec = 'secure')" > "$results/dnssec-$mode.txt"
+    cleanup_all
+done
+python3 scripts/bench-dnssec-truth.py "$OUT/dnssec-validate/bench.db" "$OUT/dnssec-validate" \
+    "$results/dnssec-truth.json"
+fi
+
 python3 - "$OUT" "$results" "$sslscan_s" "$sslyze_s" "$peer_n" "$HOSTS" "$BIG_N" "$SECTIONS" "$(nproc)" <<'PY'
 import json, os, re, sys
 out, res, sslscan_s, sslyze_s, peer_n, hosts, big_n, sections, cores = sys.argv[1:10]
@@ -549,6 +575,34 @@ if os.path.exists(f"{res}/versions-on.json") and os.path.exists(f"{res}/versions
         "versions_wall_ratio": on["seconds"] / off["seconds"],
         "versions_cpu_ratio": cpu_on / cpu_off,
         "versions_extra_cpu_ms_per_ip": (cpu_on - cpu_off) / max(off_ips, 1) * 1000,
+    })
+
+if os.path.exists(f"{res}/dnssec-validate.json") and os.path.exists(f"{res}/dnssec-plain.json"):
+    on, off = (json.load(open(f"{res}/dnssec-{m}.json")) for m in ("validate", "plain"))
+    hosts_on, tlsa, probes_on, checks, secure = map(int, open(f"{res}/dnssec-validate.txt").read().split("|"))
+    hosts_off, _, probes_off, _, secure_off = map(int, open(f"{res}/dnssec-plain.txt").read().split("|"))
+    cpu_on, cpu_off = on["user_s"] + on["sys_s"], off["user_s"] + off["sys_s"]
+    dns_on, dns_off = (float(open(f"{res}/dnssec-{m}-unbound.txt").read()) for m in ("validate", "plain"))
+    truth = json.load(open(f"{res}/dnssec-truth.json"))
+    r.update({
+        "dnssec_mx_hosts": hosts_on,
+        "dnssec_secure_hosts": secure,
+        "dnssec_plain_secure_hosts": secure_off,
+        "dnssec_tlsa_lookups": tlsa,
+        "dnssec_dane_checks": checks,
+        "dnssec_probes": probes_on,
+        "dnssec_plain_probes": probes_off,
+        "dnssec_plain_seconds": off["seconds"],
+        "dnssec_validate_seconds": on["seconds"],
+        "dnssec_wall_ratio": on["seconds"] / off["seconds"],
+        "dnssec_cpu_ratio": cpu_on / cpu_off,
+        "dnssec_extra_ms_per_host": (on["seconds"] - off["seconds"]) / max(hosts_on, 1) * 1000,
+        "dnssec_extra_cpu_ms_per_host": (cpu_on - cpu_off) / max(hosts_on, 1) * 1000,
+        "dnssec_resolver_cpu_s": dns_on,
+        "dnssec_plain_resolver_cpu_s": dns_off,
+        "dnssec_extra_resolver_cpu_ms_per_host": (dns_on - dns_off) / max(hosts_on, 1) * 1000,
+        "dnssec_truth_differences": truth["dnssec_truth_differences"],
+        "dnssec_truth_hosts": truth["dnssec_truth_hosts"],
     })
 
 json.dump(r, open("bench-results.json", "w"), indent=1, sort_keys=True)

@@ -78,9 +78,9 @@ final class FarmCertificates: Sendable {
                 commonName: "Untrusted Example CA", notBefore: now - 365 * day, notAfter: now + 5 * 365 * day,
                 isCA: true),
             key: rogueKey)
-        // One key for all ECDSA leaves and one for the RSA 1024 ones: keys may be shared,
-        // certificates are per name.
-        let leafKey = try CertificateFactory.makeKey(.ecdsaP256)
+        // One key for all ECDSA leaves (derived from the seed: the zone's DANE-EE records
+        // name it) and one for the RSA 1024 ones: keys may be shared, certificates are per name.
+        let leafKey = try FarmAuthority.leafKey(seed: plan.spec.seed)
         let needsRSA = plan.hosts[range].contains { $0.certKind == .rsa1024 && $0.behaviour.negotiatesTLS }
         let rsaKey = needsRSA ? try CertificateFactory.makeKey(.rsa(bits: 1024)) : nil
 
@@ -89,6 +89,8 @@ final class FarmCertificates: Sendable {
             var kind: CertKind
             var name: String
             var version: TLSVersion
+            /// The root follows the intermediate in the chain (DANE-TA hosts).
+            var withRoot: Bool
         }
         var jobs: [Job] = []
         var jobIndex: [String: Int] = [:]
@@ -101,13 +103,14 @@ final class FarmCertificates: Sendable {
             case .wildcard: name = "*." + (host.provider ?? host.name)
             default: name = host.name
             }
-            let key = "\(kind.rawValue)|\(name)|\(version.rawValue)"
+            let withRoot = plan.sendsRoot(host.index)
+            let key = "\(kind.rawValue)|\(name)|\(version.rawValue)|\(withRoot)"
             if let existing = jobIndex[key] {
                 hostJob[host.index] = existing
             } else {
                 jobIndex[key] = jobs.count
                 hostJob[host.index] = jobs.count
-                jobs.append(Job(kind: kind, name: name, version: version))
+                jobs.append(Job(kind: kind, name: name, version: version, withRoot: withRoot))
             }
         }
 
@@ -147,6 +150,9 @@ final class FarmCertificates: Sendable {
                         if let rsaKey { subjectKey = rsaKey }
                     case .sha1:
                         request.signatureHash = .sha1
+                    }
+                    if job.withRoot, above.count == 1, above[0] === intermediate {
+                        above.append(root.certificate)
                     }
                     let leaf: Certificate
                     if let (issuerCertificate, issuerKey) = issuer {

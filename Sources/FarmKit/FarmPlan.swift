@@ -53,6 +53,8 @@ public struct FarmPlan: Sendable {
     public let providers: [FarmProvider]
     /// MTA-STS and TLS-RPT per domain (index = domain index; FarmPlan+Policy.swift).
     public let policies: [FarmDomainPolicy]
+    /// Zones and TLSA records (`spec.dnssec`); nil: one unsigned zone.
+    public let dnssec: FarmDNSSECPlan?
 
     private enum Stream: UInt64 {
         case domainKinds = 1
@@ -234,6 +236,11 @@ public struct FarmPlan: Sendable {
             hosts[i].bannerDelayMs = hosts[i].behaviour == .tarpit ? 0 : delay
         }
 
+        // 7. DNSSEC zones and TLSA records (renames providers, hosts and domains).
+        dnssec = try spec.dnssec.map {
+            try Self.placeInZones($0, spec: spec, hosts: &hosts, domains: &domains, providers: &providers)
+        }
+
         self.hosts = hosts
         self.domains = domains
         self.providers = providers
@@ -249,35 +256,49 @@ public struct FarmPlan: Sendable {
 
     // MARK: - Files
 
-    /// The auth-zone for `spec.origin` in master-file format.
+    /// The auth-zone for `spec.origin` in master-file format (with `spec.dnssec`, the
+    /// names outside the child zones: see `zoneFiles`).
     public func zoneText() -> String {
-        let origin = spec.normalizedOrigin
+        zoneFiles()[0].text
+    }
+
+    /// `$ORIGIN`, `$TTL`, SOA, NS and the name server's address of zone `origin`.
+    func zoneHeader(_ origin: String) -> String {
         var out =
             "; mxfarm zone for \(origin) (seed \(spec.seed), \(hosts.count) hosts, \(domains.count) domains)\n"
         out += "$ORIGIN \(origin)\n$TTL 3600\n"
         out += "@\tIN\tSOA\tns.\(origin) hostmaster.\(origin) 1 3600 900 604800 300\n"
         out += "@\tIN\tNS\tns.\(origin)\n"
         out += "ns.\(origin)\tIN\tA\t127.0.0.1\n"
+        return out
+    }
+
+    /// The A and MX records of the farm, each with its absolute owner name.
+    func recordLines() -> [(owner: String, line: String)] {
+        var out: [(owner: String, line: String)] = []
         for host in hosts where !host.implicitMX {
-            out += "\(host.name).\tIN\tA\t\(host.ip.description)\n"
+            out.append(("\(host.name).", "\(host.name).\tIN\tA\t\(host.ip.description)\n"))
         }
         for domain in domains {
+            let owner = "\(domain.name)."
             switch domain.status {
             case .ok:
                 for mx in domain.mx {
-                    out += "\(domain.name).\tIN\tMX\t\(mx.preference)\t\(hosts[mx.host].name).\n"
+                    out.append((owner, "\(owner)\tIN\tMX\t\(mx.preference)\t\(hosts[mx.host].name).\n"))
                 }
             case .implicitMX:
                 if let mx = domain.mx.first {
-                    out += "\(domain.name).\tIN\tA\t\(hosts[mx.host].ip.description)\n"
+                    out.append((owner, "\(owner)\tIN\tA\t\(hosts[mx.host].ip.description)\n"))
                 }
             case .nullMX:
-                out += "\(domain.name).\tIN\tMX\t0\t.\n"
+                out.append((owner, "\(owner)\tIN\tMX\t0\t.\n"))
             default:
                 break
             }
         }
-        out += policyZoneText()
+        for line in policyZoneText().split(separator: "\n") {
+            out.append((String(line.prefix { $0 != "\t" }), line + "\n"))
+        }
         return out
     }
 
@@ -339,7 +360,7 @@ public struct FarmPlan: Sendable {
             ("provider", host.provider.map { .string($0) } ?? .null),
             ("domain_count", .int(host.domainCount)),
             ("banner_delay_ms", b == .tarpit ? .null : .int(host.bannerDelayMs)),
-        ]
+        ] + dnssecTruth(for: host)
     }
 
     /// `truth.jsonl`: one object per host, in host order.
@@ -361,26 +382,28 @@ public struct FarmPlan: Sendable {
             return JSONValue.object(
                 [
                     ("domain", .string(domain.name)),
-                    ("dns_status", .string(domain.status.rawValue)),
+                    ("dns_status", .string(expectedDNSStatus(ofDomain: index))),
                     ("implicit_mx", .bool(domain.status == .implicitMX)),
                     ("mx", .array(mx)),
-                ] + policyTruth(domain: index)
+                ] + policyTruth(domain: index) + dnssecTruth(forDomain: index)
             ).serialized + "\n"
         }.joined()
     }
 
     /// Writes `zone`, `domains.txt`, `ca.pem`, `truth.jsonl`, `domains-truth.jsonl` into
-    /// `dir` (created when missing).
+    /// `dir` (created when missing); with `spec.dnssec` also `zone-secure`, `zone-bogus` and
+    /// `zones.txt`.
     public func write(to dir: URL) throws {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let authority = try FarmAuthority.root(seed: spec.seed)
-        let files: [(String, String)] = [
-            ("zone", zoneText()),
-            ("domains.txt", domainsText()),
-            ("ca.pem", authority.certificatePEM),
-            ("truth.jsonl", truthText()),
-            ("domains-truth.jsonl", domainsTruthText()),
-        ]
+        let zones = zoneFiles()
+        let files: [(String, String)] =
+            zones.map { ($0.file, $0.text) } + (dnssec == nil ? [] : [("zones.txt", zonesManifest())]) + [
+                ("domains.txt", domainsText()),
+                ("ca.pem", authority.certificatePEM),
+                ("truth.jsonl", truthText()),
+                ("domains-truth.jsonl", domainsTruthText()),
+            ]
         for (name, text) in files {
             try Data(text.utf8).write(to: dir.appendingPathComponent(name), options: .atomic)
         }

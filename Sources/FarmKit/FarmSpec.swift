@@ -248,6 +248,8 @@ public struct FarmSpec: Sendable, Equatable {
     public var sessionTimeout: Double
     /// MTA-STS and TLS-RPT records and the HTTPS policy servers (FarmSpec+Policy.swift).
     public var policy: FarmPolicySpec
+    /// DNSSEC zones and TLSA records; nil: one unsigned zone without TLSA records.
+    public var dnssec: FarmDNSSECSpec?
 
     public static let defaultMix = try! Mix<Behaviour>(
         parsing: "tls13=40,tls12=32,tls11=2,tls10=3,nostarttls=10,plainrefused=5,greylist=3,starttls454=2,"
@@ -262,7 +264,8 @@ public struct FarmSpec: Sendable, Equatable {
         base: IPv4 = IPv4(value: 0x7F02_0001), port: Int = 25, origin: String = "test.",
         implicitShare: Double = 0.03, nullMXShare: Double = 0.02, nxdomainShare: Double = 0.02,
         tarpitSeconds: Double = 600, greylistDelay: Double = 0, greylistWindow: Double = 3600,
-        sessionTimeout: Double = 300, policy: FarmPolicySpec = FarmPolicySpec()
+        sessionTimeout: Double = 300, policy: FarmPolicySpec = FarmPolicySpec(),
+        dnssec: FarmDNSSECSpec? = nil
     ) {
         self.hosts = hosts
         self.domains = domains
@@ -281,6 +284,7 @@ public struct FarmSpec: Sendable, Equatable {
         self.greylistWindow = greylistWindow
         self.sessionTimeout = sessionTimeout
         self.policy = policy
+        self.dnssec = dnssec
     }
 
     /// The origin lower-cased, with exactly one trailing dot.

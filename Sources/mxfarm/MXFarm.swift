@@ -19,7 +19,8 @@ struct MXFarm: AsyncParsableCommand {
         abstract: "Simulated internet of mail servers on loopback addresses, with DNS zone and truth files.",
         discussion: """
             Writes DIR/zone, DIR/domains.txt, DIR/ca.pem, DIR/truth.jsonl and \
-            DIR/domains-truth.jsonl, then (unless --no-serve) listens on one loopback address per \
+            DIR/domains-truth.jsonl (with --dnssec-mix or --dane-mix also DIR/zone-secure, \
+            DIR/zone-bogus and DIR/zones.txt), then (unless --no-serve) listens on one loopback address per \
             simulated host, prints "ready" once every listener is up, and serves until SIGTERM or \
             SIGINT (docs/mxfarm.md).
 
@@ -77,6 +78,21 @@ struct MXFarm: AsyncParsableCommand {
 
     @Option(name: .customLong("policy-port"), help: "TCP port of the HTTPS policy servers.")
     var policyPort: Int = 443
+
+    @Option(
+        name: .customLong("dnssec-mix"),
+        help: ArgumentHelp(
+            "DNSSEC zones, name=weight,… over secure, insecure, bogus: providers and domains are placed in "
+                + "secure.<origin> / <origin> / bogus.<origin> (default \(FarmDNSSECSpec.defaultZoneMix) when "
+                + "--dane-mix is given). Writes zone-secure, zone-bogus and zones.txt too."))
+    var dnssecMix: String?
+
+    @Option(
+        name: .customLong("dane-mix"),
+        help: ArgumentHelp(
+            "TLSA records per host, name=weight,… over \(TLSAKind.allCases.map(\.rawValue).joined(separator: ", ")) "
+                + "(default \(FarmDNSSECSpec.defaultDANEMix) when --dnssec-mix is given)."))
+    var daneMix: String?
 
     @Option(help: "Banner delay in seconds: N, uniform:A-B or exp:MEAN.")
     var delay: String = "0"
@@ -163,7 +179,8 @@ struct MXFarm: AsyncParsableCommand {
                 policy: FarmPolicySpec(
                     mtaSTSMix: try Self.mix(mtaSTSMix, option: "--mta-sts-mix") ?? FarmPolicySpec.none,
                     tlsRPTMix: try Self.mix(tlsRPTMix, option: "--tlsrpt-mix") ?? FarmPolicySpec.noTLSRPT,
-                    servers: policyServers, port: policyPort))
+                    servers: policyServers, port: policyPort),
+                dnssec: try Self.dnssecSpec(zones: dnssecMix, dane: daneMix))
             plan = try FarmPlan(spec: spec)
         } catch let error as FarmSpecError {
             throw ValidationError(error.description)
@@ -201,6 +218,24 @@ struct MXFarm: AsyncParsableCommand {
         do { return try Mix<Key>(parsing: text) } catch let error as FarmSpecError {
             throw FarmSpecError("\(option): \(error.description)")
         }
+    }
+
+    /// `--dnssec-mix` / `--dane-mix`: nil when neither is given.
+    static func dnssecSpec(zones: String?, dane: String?) throws -> FarmDNSSECSpec? {
+        guard zones != nil || dane != nil else { return nil }
+        func parse<Key: CaseIterable & RawRepresentable & Hashable & Sendable>(
+            _ text: String?, _ option: String, default value: Mix<Key>
+        ) throws -> Mix<Key> where Key.RawValue == String, Key.AllCases: Sendable {
+            guard let text else { return value }
+            do {
+                return try Mix<Key>(parsing: text)
+            } catch let error as FarmSpecError {
+                throw FarmSpecError("\(option): \(error)")
+            }
+        }
+        return FarmDNSSECSpec(
+            zoneMix: try parse(zones, "--dnssec-mix", default: FarmDNSSECSpec.defaultZoneMix),
+            daneMix: try parse(dane, "--dane-mix", default: FarmDNSSECSpec.defaultDANEMix))
     }
 
     static func slice(_ k: Int, of n: Int, count: Int) -> Range<Int> {

@@ -139,6 +139,20 @@ extension ResultStore {
                             check.ownSession ? 1 : 0,
                         ])
                 }
+            case .cipherPreference(let check, let ip, let port):
+                let cipher = { (i: Int) -> String? in i < check.ciphers.count ? check.ciphers[i] : nil }
+                try db.cachedStatement(
+                    sql: """
+                        INSERT OR REPLACE INTO cipher_preference_checks
+                            (scan_id, ip, port, verdict, first_cipher, second_cipher, third_cipher, sessions,
+                             detail)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """
+                ).execute(
+                    arguments: [
+                        scan, ip, port, check.verdict.rawValue, cipher(0), cipher(1), cipher(2),
+                        check.ciphers.count, check.detail,
+                    ])
             case .problem(let problem):
                 try db.cachedStatement(
                     sql:

@@ -43,6 +43,14 @@ extension Schema {
     static let bsiMinimumRSABits = 3000
     static let bsiMinimumECBits = 250
 
+    /// The named curves approved for EC keys (v9): the curves BSI TR-02102-2 (2023), to which
+    /// TR-03116-4 (2023) refers, lists for TLS — secp256r1 (OpenSSL's name: prime256v1),
+    /// secp384r1, secp521r1, brainpoolP256r1, brainpoolP384r1, brainpoolP512r1 — as
+    /// `certificates.key_curve` holds them (docs/reports.md gives the reading).
+    static let bsiApprovedCurves = [
+        "prime256v1", "secp384r1", "secp521r1", "brainpoolP256r1", "brainpoolP384r1", "brainpoolP512r1",
+    ]
+
     /// One requirement over several rows: 0 when any row fails, 1 when every row passes,
     /// NULL (not measured) otherwise.
     private static func all(_ item: String) -> String {
@@ -62,7 +70,15 @@ extension Schema {
     static let bsiViewsV8 = bsiViewsText(policy: true)
 
     /// `policy`: whether the store has `domain_policies` (v8) to read MTA-STS and TLS-RPT from.
-    private static func bsiViewsText(policy: Bool) -> String {
+    /// `namedCurves`: EC keys are judged by their named curve (`bsiApprovedCurves`, v9)
+    /// rather than by their size alone.
+    static func bsiViewsText(policy: Bool, namedCurves: Bool = false) -> String {
+        let curves = bsiApprovedCurves.map { "'\($0)'" }.joined(separator: ", ")
+        let ecRule =
+            namedCurves
+            ? "WHEN cert_key_type = 'EC' THEN CASE WHEN cert_key_curve IS NULL THEN NULL "
+                + "WHEN cert_key_curve IN (\(curves)) THEN 1 ELSE 0 END"
+            : "WHEN cert_key_type = 'EC' THEN cert_key_bits >= \(bsiMinimumECBits)"
         let suites = bsiApprovedSuites.map { "'\($0)'" }.joined(separator: ", ")
         let items = [
             "starttls", "tls12_only", "approved_suite", "approved_key", "valid_certificate", "dnssec", "dane",
@@ -113,7 +129,7 @@ extension Schema {
                        END AS approved_suite,
                        CASE WHEN cert_key_type IS NULL OR cert_key_bits IS NULL THEN NULL
                             WHEN cert_key_type IN ('RSA', 'RSA-PSS') THEN cert_key_bits >= \(bsiMinimumRSABits)
-                            WHEN cert_key_type = 'EC' THEN cert_key_bits >= \(bsiMinimumECBits)
+                            \(ecRule)
                             ELSE 0
                        END AS approved_key,
                        CASE WHEN tls_version IS NULL THEN NULL

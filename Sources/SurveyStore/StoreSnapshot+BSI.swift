@@ -1,0 +1,58 @@
+internal import GRDB
+import SurveyCore
+
+/// A `bsi_tr03108_domains` row as the report reads it: BSI TR-03108-1 (v2.0, 2023) per
+/// domain, each requirement true (passes) / false (fails) / nil (not measured), over the
+/// domain's MX hosts (docs/schema.md).
+public struct BSIDomainRow: Sendable, Hashable {
+    public var starttls: Bool?
+    public var tls12Only: Bool?
+    public var approvedSuite: Bool?
+    public var approvedKey: Bool?
+    public var validCertificate: Bool?
+    public var dnssec: Bool?
+    public var dane: Bool?
+    public var mtaSTS: Bool?
+    public var tlsRPT: Bool?
+    public var compliant: Bool?
+
+    public init(
+        starttls: Bool? = nil, tls12Only: Bool? = nil, approvedSuite: Bool? = nil, approvedKey: Bool? = nil,
+        validCertificate: Bool? = nil, dnssec: Bool? = nil, dane: Bool? = nil, mtaSTS: Bool? = nil,
+        tlsRPT: Bool? = nil, compliant: Bool? = nil
+    ) {
+        self.starttls = starttls
+        self.tls12Only = tls12Only
+        self.approvedSuite = approvedSuite
+        self.approvedKey = approvedKey
+        self.validCertificate = validCertificate
+        self.dnssec = dnssec
+        self.dane = dane
+        self.mtaSTS = mtaSTS
+        self.tlsRPT = tlsRPT
+        self.compliant = compliant
+    }
+}
+
+extension StoreSnapshot {
+    /// The `bsi_tr03108_domains` rows of `scan` by domain name (domains with at least one MX
+    /// host row); empty for a store without the view (written before v7, opened read-only).
+    public func bsiDomains(scan: Int64) throws -> [String: BSIDomainRow] {
+        guard try db.viewExists("bsi_tr03108_domains") else { return [:] }
+        let rows = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT domain, starttls, tls12_only, approved_suite, approved_key, valid_certificate, dnssec, dane,
+                       mta_sts, tlsrpt, compliant
+                FROM bsi_tr03108_domains WHERE scan_id = ?
+                """, arguments: [scan])
+        var out: [String: BSIDomainRow] = [:]
+        while let row = try rows.next() {
+            out[row[0]] = BSIDomainRow(
+                starttls: row[1], tls12Only: row[2], approvedSuite: row[3], approvedKey: row[4],
+                validCertificate: row[5], dnssec: row[6], dane: row[7], mtaSTS: row[8], tlsRPT: row[9],
+                compliant: row[10])
+        }
+        return out
+    }
+}

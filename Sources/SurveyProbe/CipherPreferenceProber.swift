@@ -66,7 +66,8 @@ public struct CipherPreferenceScan: Sendable {
                 ciphers.append(nil)
                 return done(
                     .undetermined,
-                    "session \(session) offered TLS 1.2 only, negotiated \(result.tlsVersion ?? "no version")")
+                    "session \(session) offered TLS 1.2 only, negotiated \(result.tlsVersion ?? "no version")"
+                )
             }
             handshake = cipher
         case .tlsFailed:
@@ -89,7 +90,8 @@ public struct CipherPreferenceScan: Sendable {
             return .offer(.reverse)
         case 2:
             guard let second = handshake, let first = ciphers[0] else {
-                return done(.undetermined, "the reversed order's handshake failed: \(result.errorDetail ?? "-")")
+                return done(
+                    .undetermined, "the reversed order's handshake failed: \(result.errorDetail ?? "-")")
             }
             if second == first { return .offer(.without(first)) }
             guard let i = Self.suites.firstIndex(of: first), let j = Self.suites.firstIndex(of: second), i < j

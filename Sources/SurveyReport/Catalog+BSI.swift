@@ -96,27 +96,33 @@ public enum BSIRequirement: String, CaseIterable, Sendable {
         switch self {
         case .starttls:
             Text(
-                en: "BSI TR-03108-1 v2.0 (2023), per domain (bsi_tr03108_domains.starttls): every probed IP of "
+                en:
+                    "BSI TR-03108-1 v2.0 (2023), per domain (bsi_tr03108_domains.starttls): every probed IP of "
                     + "every MX host offered STARTTLS and negotiated TLS.",
                 de: "BSI TR-03108-1 v2.0 (2023), je Domain (bsi_tr03108_domains.starttls): jede getestete "
                     + "IP-Adresse jedes MX-Hosts bot STARTTLS an und handelte TLS aus.")
         case .tls12Only:
             Text(
-                en: "BSI TR-03108-1 v2.0 (2023) with TR-03116-4, per domain (tls12_only): the version scan found "
+                en:
+                    "BSI TR-03108-1 v2.0 (2023) with TR-03116-4, per domain (tls12_only): the version scan found "
                     + "TLS 1.0 and TLS 1.1 refused on every IP of every MX host.",
-                de: "BSI TR-03108-1 v2.0 (2023) mit TR-03116-4, je Domain (tls12_only): der Versionstest fand "
+                de:
+                    "BSI TR-03108-1 v2.0 (2023) mit TR-03116-4, je Domain (tls12_only): der Versionstest fand "
                     + "TLS 1.0 und TLS 1.1 auf jeder IP-Adresse jedes MX-Hosts abgelehnt.")
         case .approvedSuite:
             Text(
-                en: "BSI TR-03108-1 v2.0 (2023) with TR-03116-4, per domain (approved_suite): every negotiated "
+                en:
+                    "BSI TR-03108-1 v2.0 (2023) with TR-03116-4, per domain (approved_suite): every negotiated "
                     + "suite is TLS 1.3 AES-GCM/AES-CCM or TLS 1.2 ECDHE with AES-GCM or AES-CBC and "
                     + "SHA-256/384.",
-                de: "BSI TR-03108-1 v2.0 (2023) mit TR-03116-4, je Domain (approved_suite): jede ausgehandelte "
+                de:
+                    "BSI TR-03108-1 v2.0 (2023) mit TR-03116-4, je Domain (approved_suite): jede ausgehandelte "
                     + "Suite ist TLS 1.3 AES-GCM/AES-CCM oder TLS 1.2 ECDHE mit AES-GCM oder AES-CBC und "
                     + "SHA-256/384.")
         case .approvedKey:
             Text(
-                en: "BSI TR-03108-1 v2.0 (2023) with TR-03116-4 / TR-02102-2, per domain (approved_key): every "
+                en:
+                    "BSI TR-03108-1 v2.0 (2023) with TR-03116-4 / TR-02102-2, per domain (approved_key): every "
                     + "leaf key is RSA >= 3000 bits or EC on secp256r1, secp384r1, secp521r1, brainpoolP256r1, "
                     + "brainpoolP384r1 or brainpoolP512r1.",
                 de: "BSI TR-03108-1 v2.0 (2023) mit TR-03116-4 / TR-02102-2, je Domain (approved_key): jeder "
@@ -124,7 +130,8 @@ public enum BSIRequirement: String, CaseIterable, Sendable {
                     + "secp521r1, brainpoolP256r1, brainpoolP384r1 oder brainpoolP512r1.")
         case .validCertificate:
             Text(
-                en: "BSI TR-03108-1 v2.0 (2023), per domain (valid_certificate): every certificate is trusted, "
+                en:
+                    "BSI TR-03108-1 v2.0 (2023), per domain (valid_certificate): every certificate is trusted, "
                     + "matches its MX host name and is not expired.",
                 de: "BSI TR-03108-1 v2.0 (2023), je Domain (valid_certificate): jedes Zertifikat ist "
                     + "vertrauenswürdig, passt zum Namen seines MX-Hosts und ist nicht abgelaufen.")
@@ -136,7 +143,8 @@ public enum BSIRequirement: String, CaseIterable, Sendable {
                     + "jedes MX-Hosts sind DNSSEC-gesichert.")
         case .dane:
             Text(
-                en: "BSI TR-03108-1 v2.0 (2023), per domain (dane): a usable, DNSSEC-secure TLSA record matched "
+                en:
+                    "BSI TR-03108-1 v2.0 (2023), per domain (dane): a usable, DNSSEC-secure TLSA record matched "
                     + "on every IP of every MX host (dane_status = match).",
                 de: "BSI TR-03108-1 v2.0 (2023), je Domain (dane): ein verwendbarer, DNSSEC-gesicherter "
                     + "TLSA-Eintrag passte auf jeder IP-Adresse jedes MX-Hosts (dane_status = match).")
@@ -148,7 +156,8 @@ public enum BSIRequirement: String, CaseIterable, Sendable {
                     + "_smtp._tls.<domain> (RFC 8460); keiner oder ein ungültiger verfehlt die Anforderung.")
         case .mtaSTS:
             Text(
-                en: "Per domain (mta_sts): a valid MTA-STS policy in any mode. Optional in BSI TR-03108-1 v2.0 "
+                en:
+                    "Per domain (mta_sts): a valid MTA-STS policy in any mode. Optional in BSI TR-03108-1 v2.0 "
                     + "(2023), an alternative to DANE there: shown, it does not decide compliance.",
                 de: "Je Domain (mta_sts): eine gültige MTA-STS-Richtlinie in beliebigem Modus. In BSI "
                     + "TR-03108-1 v2.0 (2023) optional, dort eine Alternative zu DANE: gezeigt, entscheidet "
@@ -156,7 +165,9 @@ public enum BSIRequirement: String, CaseIterable, Sendable {
         case .compliant:
             Text(
                 en: "BSI TR-03108-1 v2.0 (2023), every requirement (bsi_tr03108_domains.compliant).",
-                de: "BSI TR-03108-1 v2.0 (2023), jede Anforderung (Gesamtergebnis der Sicht bsi_tr03108_domains).")
+                de:
+                    "BSI TR-03108-1 v2.0 (2023), jede Anforderung (Gesamtergebnis der Sicht bsi_tr03108_domains)."
+            )
         }
     }
 }

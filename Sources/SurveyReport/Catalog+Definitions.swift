@@ -869,7 +869,8 @@ enum ComplianceCatalog {
                     + "MX-Hosts, DANE (TLSA) für jeden MX-Host und eine TLS-RPT-Adresse; MTA-STS ist optional."
             ),
             check: Text(
-                en: "Per domain, as the store's view bsi_tr03108_domains decides it, each requirement its own "
+                en:
+                    "Per domain, as the store's view bsi_tr03108_domains decides it, each requirement its own "
                     + "figure (bsi_tr03108_*): STARTTLS with TLS; TLS 1.0 and 1.1 refused (version scan); "
                     + "negotiated suite approved; leaf key RSA >= 3000 bits or EC on an approved named curve "
                     + "(secp256r1, secp384r1, secp521r1, brainpoolP256r1/384r1/512r1); certificate trusted, "
@@ -884,7 +885,8 @@ enum ComplianceCatalog {
                     + "secp521r1, brainpoolP256r1/384r1/512r1); Zertifikat vertrauenswürdig, passend und nicht "
                     + "abgelaufen; MX- und Host-Antworten DNSSEC-gesichert; DANE passend; ein gültiger "
                     + "TLS-RPT-Eintrag. Eine Domain besteht (bsi_tr03108_compliant), wenn jede Anforderung auf "
-                    + "jeder IP-Adresse jedes MX-Hosts erfüllt ist; MTA-STS wird gezeigt und entscheidet nicht."),
+                    + "jeder IP-Adresse jedes MX-Hosts erfüllt ist; MTA-STS wird gezeigt und entscheidet nicht."
+            ),
             limits: Text(
                 en:
                     "A requirement the scan could not see (an address not reached or excluded, a TLS version not "

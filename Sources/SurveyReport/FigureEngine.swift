@@ -178,7 +178,8 @@ enum Evaluator {
         case .daneProtected: return daneMatch(p.dane, p)
         // Decided per domain (`domainPolicy`), never per (MX host, IP) pair.
         case .mtaSTSEnforce, .mtaSTSTesting, .mtaSTSInvalid, .tlsRPTPresent, .bsiTR03108, .bsiTR03108STARTTLS,
-            .bsiTR03108TLS12Only, .bsiTR03108ApprovedSuite, .bsiTR03108ApprovedKey, .bsiTR03108ValidCertificate,
+            .bsiTR03108TLS12Only, .bsiTR03108ApprovedSuite, .bsiTR03108ApprovedKey,
+            .bsiTR03108ValidCertificate,
             .bsiTR03108DNSSEC, .bsiTR03108DANE, .bsiTR03108TLSRPT, .bsiTR03108MTASTS:
             return .out(.notApplicable)
         case .starttlsOffered: return starttls(p)

@@ -118,7 +118,8 @@ extension Scanner {
         guard !checks.isEmpty else { return }
         try? await writer.add(.tlsVersions(checks, ip: target.ip, port: target.port))
         if checks.contains(where: { $0.version == .tls12 && $0.verdict == .accepted }) {
-            await checkCipherPreference(target, limiter: limiter, state: state, writer: writer, cutOff: cutOff)
+            await checkCipherPreference(
+                target, limiter: limiter, state: state, writer: writer, cutOff: cutOff)
         }
     }
 

@@ -49,10 +49,10 @@ extension Schema {
         return
             resultsViewV8
             .replacingOccurrences(of: lastColumn, with: lastColumn + ",\n       " + column)
-            + """
+                + """
 
-            LEFT JOIN cipher_preference_checks cp
-                ON cp.scan_id = p.scan_id AND cp.ip = p.ip AND cp.port = p.port
-            """
+                LEFT JOIN cipher_preference_checks cp
+                    ON cp.scan_id = p.scan_id AND cp.ip = p.ip AND cp.port = p.port
+                """
     }()
 }

@@ -24,7 +24,9 @@ import Testing
         return result
     }
 
-    private static func run(_ results: [ProbeResult]) -> (offers: [CipherOffer], check: CipherPreferenceCheck?) {
+    private static func run(_ results: [ProbeResult]) -> (
+        offers: [CipherOffer], check: CipherPreferenceCheck?
+    ) {
         var scan = CipherPreferenceScan()
         var step = scan.start()
         var offers: [CipherOffer] = []
@@ -99,8 +101,10 @@ import Testing
         let single = "127.0.214.12"
         let postfix = try PostfixServer(
             services: [
-                PostfixServer.Service(address: serverOrder, settings: tls + [("tls_preempt_cipherlist", "yes")]),
-                PostfixServer.Service(address: clientOrder, settings: tls + [("tls_preempt_cipherlist", "no")]),
+                PostfixServer.Service(
+                    address: serverOrder, settings: tls + [("tls_preempt_cipherlist", "yes")]),
+                PostfixServer.Service(
+                    address: clientOrder, settings: tls + [("tls_preempt_cipherlist", "no")]),
                 PostfixServer.Service(
                     address: single,
                     settings: tls + [
@@ -134,10 +138,12 @@ import Testing
         let client = try #require(checks[clientOrder])
         #expect(client.verdict == .client, "\(client)")
         // The ECDSA leaf: the client's first ECDSA suite in each order.
-        #expect(client.ciphers == ["ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-ECDSA-AES128-SHA256"], "\(client)")
+        #expect(
+            client.ciphers == ["ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-ECDSA-AES128-SHA256"], "\(client)")
         let one = try #require(checks[single])
         #expect(one.verdict == .undetermined, "\(one)")
-        #expect(one.ciphers == ["ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES128-GCM-SHA256", nil], "\(one)")
+        #expect(
+            one.ciphers == ["ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES128-GCM-SHA256", nil], "\(one)")
         // 3 + 2 + 3 sessions, each ended with QUIT right after the handshake (a failed one
         // ends in it), none with MAIL or DATA.
         let deadline = Date().addingTimeInterval(3)

@@ -96,12 +96,16 @@ import Testing
             for (id, numbers) in expected {
                 #expect(Self.numbers(r.figure(id, "domain")) == numbers, "\(id)")
                 // Only per domain: no MX-host or IP unit.
-                for unit in ["ip", "mx_host", "domain_all_mx"] { #expect(r.figure(id, unit) == nil, "\(id) \(unit)") }
+                for unit in ["ip", "mx_host", "domain_all_mx"] {
+                    #expect(r.figure(id, unit) == nil, "\(id) \(unit)")
+                }
             }
             // Denominator and left-out stated; the TR's version named.
             let definition = try #require(r.definitions.first { $0.id == "bsi_tr03108_compliant" })
             #expect(definition.definition.contains("TR-03108-1 v2.0 (2023)"))
-            #expect(definition.denominator.contains("not_tested") && definition.denominator.contains("no_address"))
+            #expect(
+                definition.denominator.contains("not_tested") && definition.denominator.contains("no_address")
+            )
             let rule = try #require(r.compliance.first { $0.id == "bsi_tr03108_compliant" })
             #expect(rule.title.contains("v2.0") && rule.check.contains("TLS-RPT"))
         }
@@ -123,11 +127,14 @@ import Testing
                 let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
                 let figures = try #require(object["figures"] as? [[String: Any]])
                 let compliant = try #require(
-                    figures.first { $0["id"] as? String == "bsi_tr03108_compliant" && $0["unit"] as? String == "domain" })
+                    figures.first {
+                        $0["id"] as? String == "bsi_tr03108_compliant" && $0["unit"] as? String == "domain"
+                    })
                 #expect(compliant["numerator"] as? Int == 1 && compliant["denominator"] as? Int == 3)
                 #expect((compliant["left_out"] as? [String: Int]) == ["not_tested": 1, "no_address": 1])
                 let md = render(r, format: .md)
-                let row = try #require(md.split(separator: "\n").first { $0.contains("`bsi_tr03108_compliant`") })
+                let row = try #require(
+                    md.split(separator: "\n").first { $0.contains("`bsi_tr03108_compliant`") })
                 #expect(row.contains("| 1 |") && row.contains("| 3 |"), "\(row)")
                 let html = render(r, format: .html)
                 #expect(html.contains("data-figure=\"bsi_tr03108_compliant\" data-unit=\"domain\""))

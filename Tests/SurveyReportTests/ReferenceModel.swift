@@ -46,7 +46,8 @@ struct ReferenceModel {
     static let domainFigureIDs = ["mta_sts_enforce", "mta_sts_testing", "mta_sts_invalid", "tlsrpt_present"]
     /// The BSI TR-03108 figures (unit `domain`), one per column of `bsi_tr03108_domains`.
     static let bsiFigureIDs = [
-        "bsi_tr03108_compliant", "bsi_tr03108_starttls", "bsi_tr03108_tls12_only", "bsi_tr03108_approved_suite",
+        "bsi_tr03108_compliant", "bsi_tr03108_starttls", "bsi_tr03108_tls12_only",
+        "bsi_tr03108_approved_suite",
         "bsi_tr03108_approved_key", "bsi_tr03108_valid_certificate", "bsi_tr03108_dnssec", "bsi_tr03108_dane",
         "bsi_tr03108_tlsrpt", "bsi_tr03108_mta_sts",
     ]

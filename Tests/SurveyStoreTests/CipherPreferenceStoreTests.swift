@@ -43,7 +43,9 @@ import Testing
         let store = try ResultStore(path: path)
         try store.pool.write { db in try db.execute(sql: VersionStoreTests.fixture) }
         func column() throws -> Int? {
-            try store.pool.read { db in try Int.fetchOne(db, sql: "SELECT server_cipher_preference FROM results") }
+            try store.pool.read { db in
+                try Int.fetchOne(db, sql: "SELECT server_cipher_preference FROM results")
+            }
         }
         #expect(try column() == nil)
         let a = "ECDHE-ECDSA-AES256-GCM-SHA384"

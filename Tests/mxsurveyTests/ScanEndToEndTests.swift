@@ -445,7 +445,8 @@ final class ScanEndToEndTests: XCTestCase {
         XCTAssertEqual(preference[14], 0)
         XCTAssertEqual(
             try query(
-                db, "SELECT coalesce(server_cipher_preference, -1) FROM results WHERE ip = '127.0.27.10'",
+                db,
+                "SELECT DISTINCT coalesce(server_cipher_preference, -1) FROM results WHERE ip = '127.0.27.10'",
                 as: Int.self),
             [0])
         var sessions: [Int: Int] = [:]

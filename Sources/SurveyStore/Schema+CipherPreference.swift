@@ -2,11 +2,12 @@ internal import GRDB
 
 extension Schema {
     /// Migration v9: the cipher-preference check of every address that accepts TLS 1.2
-    /// (`cipher_preference_checks`), `results.server_cipher_preference`, and the TR-03108
-    /// views judging EC leaf keys by their named curve (docs/schema.md). Scans stored before
-    /// v9 have no check rows: NULL in the new column.
+    /// (`cipher_preference_checks`), `results.server_cipher_preference`, the TR-03108 views
+    /// judging EC leaf keys by their named curve, and `hosts.tlsa_expanded_name` (the
+    /// CNAME-expanded name a host's TLSA records came from) (docs/schema.md). Scans stored
+    /// before v9 have no check rows: NULL in the new columns.
     static func registerCipherPreference(_ m: inout DatabaseMigrator) {
-        m.registerMigration("v9: cipher preference and EC curves") { db in
+        m.registerMigration("v9: cipher preference, EC curves, TLSA base name") { db in
             try db.execute(
                 sql: """
                     CREATE TABLE cipher_preference_checks (
@@ -21,6 +22,7 @@ extension Schema {
                         detail TEXT,
                         PRIMARY KEY (scan_id, ip, port)
                     ) WITHOUT ROWID;
+                    ALTER TABLE hosts ADD COLUMN tlsa_expanded_name TEXT;
                     DROP VIEW domain_policy;
                     DROP VIEW bsi_tr03108_domains;
                     DROP VIEW bsi_tr03108_hosts;

@@ -72,6 +72,27 @@ import Testing
         #expect(row[3] as String? == nil && row[4] as Int? == 3 && row[5] as String? == "one")
     }
 
+    /// The CNAME-expanded name a host's TLSA records came from is kept with the host (v9).
+    @Test func tlsaExpandedNameIsStored() throws {
+        let path = tempDB()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try ResultStore(path: path)
+        let scan = try store.beginScan(
+            commandLine: "mxsurvey scan x", toolVersion: "test", options: [:], input: "x")
+        let record = TLSARecord(usage: 3, selector: 1, matchingType: 1, data: Array(repeating: 1, count: 32))
+        for (name, expanded) in [("alias.example", "target.example"), ("plain.example", nil)] {
+            var h = HostResolution(host: name, status: .ok, cnameTarget: expanded, addresses: ["192.0.2.9"])
+            h.dnssec = .secure
+            h.tlsa = TLSALookup(dnssec: .secure, records: [record], expandedName: expanded)
+            try store.write(scan: scan, [.host(h, excluded: [:])])
+        }
+        let rows = try store.pool.read { db in
+            try String.fetchAll(
+                db, sql: "SELECT name || ' ' || COALESCE(tlsa_expanded_name, '-') FROM hosts ORDER BY name")
+        }
+        #expect(rows == ["alias.example target.example", "plain.example -"])
+    }
+
     /// TR-03116-4's curves pass whatever their size; any other curve fails even at 256 bits
     /// (secp256k1, which the size rule before v9 passed); an EC key without a stored curve is
     /// not judged (NULL).

@@ -100,10 +100,13 @@ public enum ReportUnit: String, CaseIterable, Sendable, Codable {
             Text(
                 en:
                     "Domains with mail, counted by a fact of the domain itself that its MX hosts do not decide "
-                    + "(its MTA-STS policy, its TLS-RPT record).",
+                    + "(its MTA-STS policy, its TLS-RPT record), or by the store's per-domain BSI TR-03108 "
+                    + "verdicts (view bsi_tr03108_domains, over all MX hosts and their IPs).",
                 de:
                     "Domains mit E-Mail, gezählt nach einer Eigenschaft der Domain selbst, über die ihre "
-                    + "MX-Hosts nicht entscheiden (ihre MTA-STS-Richtlinie, ihr TLS-RPT-Eintrag).")
+                    + "MX-Hosts nicht entscheiden (ihre MTA-STS-Richtlinie, ihr TLS-RPT-Eintrag), oder nach den "
+                    + "BSI-TR-03108-Ergebnissen je Domain (Sicht bsi_tr03108_domains, über alle MX-Hosts und "
+                    + "ihre IP-Adressen).")
         }
     }
 

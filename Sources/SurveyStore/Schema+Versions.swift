@@ -69,6 +69,30 @@ extension Schema {
     /// MTA-STS and TLS-RPT columns of `domain_policy` filled.
     static let bsiViewsV8 = bsiViewsText(policy: true)
 
+    /// `bsi_tr03108_domains` of one scan (the scan id is the query's one `?` parameter), from
+    /// the very text of the views `bsiViewsText(policy:namedCurves:)` creates, with the scan
+    /// filter at the innermost `results` read: a filter on the view itself is not pushed down
+    /// through its aggregates, so every scan of the store would be read for one scan's rows.
+    static func bsiDomainsQuery(policy: Bool, namedCurves: Bool) -> String {
+        let views = bsiViewsText(policy: policy, namedCurves: namedCurves)
+        func between(_ start: String, _ end: String) -> String {
+            let parts = views.components(separatedBy: start)
+            precondition(parts.count == 2, "the TR-03108 views changed: \(start)")
+            let rest = parts[1].components(separatedBy: end)
+            precondition(rest.count >= 2, "the TR-03108 views changed: \(end)")
+            return rest[0]
+        }
+        let source = "FROM results WHERE mx_host IS NOT NULL"
+        let hosts = between("CREATE VIEW bsi_tr03108_hosts AS\n", ";\n\nCREATE VIEW bsi_tr03108_domains AS")
+        let domains = between("CREATE VIEW bsi_tr03108_domains AS\n", ";\n\nCREATE VIEW domain_policy AS")
+        precondition(hosts.components(separatedBy: source).count == 2)
+        precondition(domains.components(separatedBy: "FROM bsi_tr03108_hosts GROUP BY").count == 2)
+        return "WITH bsi_hosts AS (\n"
+            + hosts.replacingOccurrences(of: source, with: source + " AND scan_id = ?") + "\n)\n"
+            + domains.replacingOccurrences(
+                of: "FROM bsi_tr03108_hosts GROUP BY", with: "FROM bsi_hosts GROUP BY")
+    }
+
     /// `policy`: whether the store has `domain_policies` (v8) to read MTA-STS and TLS-RPT from.
     /// `namedCurves`: EC keys are judged by their named curve (`bsiApprovedCurves`, v9)
     /// rather than by their size alone.

@@ -37,14 +37,22 @@ public struct BSIDomainRow: Sendable, Hashable {
 extension StoreSnapshot {
     /// The `bsi_tr03108_domains` rows of `scan` by domain name (domains with at least one MX
     /// host row); empty for a store without the view (written before v7, opened read-only).
+    /// The rows are those of the store's own view: the same text, as of the migration that
+    /// created it (MTA-STS and TLS-RPT from v8, EC curves from v9), read for this scan alone
+    /// (`Schema.bsiDomainsQuery`).
     public func bsiDomains(scan: Int64) throws -> [String: BSIDomainRow] {
-        guard try db.viewExists("bsi_tr03108_domains") else { return [:] }
+        guard try db.viewExists("bsi_tr03108_domains"),
+            let view = try String.fetchOne(
+                db, sql: "SELECT sql FROM sqlite_master WHERE type = 'view' AND name = 'bsi_tr03108_hosts'")
+        else { return [:] }
+        let query = Schema.bsiDomainsQuery(
+            policy: view.contains("domain_policies"), namedCurves: view.contains("cert_key_curve IN"))
         let rows = try Row.fetchCursor(
             db,
             sql: """
                 SELECT domain, starttls, tls12_only, approved_suite, approved_key, valid_certificate, dnssec, dane,
                        mta_sts, tlsrpt, compliant
-                FROM bsi_tr03108_domains WHERE scan_id = ?
+                FROM (\(query))
                 """, arguments: [scan])
         var out: [String: BSIDomainRow] = [:]
         while let row = try rows.next() {

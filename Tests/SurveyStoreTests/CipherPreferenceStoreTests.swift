@@ -123,3 +123,52 @@ import Testing
         #expect(try approvedKey(curve: nil, bits: 256) == nil)
     }
 }
+
+/// The report reads `bsi_tr03108_domains` one scan at a time through
+/// `Schema.bsiDomainsQuery`: the same rows as the view, without reading other scans.
+@Suite struct BSIDomainsQueryTests {
+    @Test func oneScanOfTheViewWithoutReadingTheOthers() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("mxs-bsiq-\(UUID()).db").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try ResultStore(path: path)
+        try store.pool.write { db in
+            try db.execute(sql: VersionStoreTests.fixture)
+            try db.execute(
+                sql: """
+                    INSERT INTO scans (started_at, command_line, tool_version, options) VALUES ('t', 'c', 'v', '{}');
+                    INSERT INTO domains (scan_id, name, dns_status, resolved_at, mx_dnssec)
+                        VALUES (2, 'b.example', 'ok', 't', 'insecure');
+                    INSERT INTO mx (domain_id, host, preference, implicit) VALUES (2, 'mx.b.example', 10, 0);
+                    INSERT INTO hosts (scan_id, name, dns_status, resolved_at, dnssec)
+                        VALUES (2, 'mx.b.example', 'nxdomain', 't', 'insecure');
+                    UPDATE tls_version_checks SET verdict = 'refused' WHERE version = 'TLSv1';
+                    """)
+        }
+        let columns = """
+            domain, starttls, tls12_only, approved_suite, approved_key, valid_certificate, dnssec, dane, mta_sts,
+            tlsrpt, compliant
+            """
+        for scan in [Int64(1), 2] {
+            let (viaView, viaQuery, plan) = try store.pool.read { db in
+                let query = Schema.bsiDomainsQuery(policy: true, namedCurves: true)
+                let view = try Row.fetchAll(
+                    db, sql: "SELECT \(columns) FROM bsi_tr03108_domains WHERE scan_id = ? ORDER BY domain",
+                    arguments: [scan])
+                let direct = try Row.fetchAll(
+                    db, sql: "SELECT \(columns) FROM (\(query)) ORDER BY domain", arguments: [scan])
+                let plan = try String.fetchAll(
+                    db, sql: "EXPLAIN QUERY PLAN SELECT * FROM (\(query))", arguments: [scan]
+                ).joined(separator: "\n")
+                return (view, direct, plan)
+            }
+            #expect(viaView.count == 1)
+            #expect(viaQuery == viaView)
+            // The domains of the scan are found through the (scan_id, name) index, not by
+            // reading every scan's domains.
+            #expect(!plan.contains("SCAN d "), "\(plan)")
+        }
+        let rows = try store.read { snapshot in try snapshot.bsiDomains(scan: 1) }
+        #expect(rows.keys.sorted() == ["a.example"])
+        #expect(rows["a.example"]?.tls12Only == true && rows["a.example"]?.compliant == nil)
+    }
+}

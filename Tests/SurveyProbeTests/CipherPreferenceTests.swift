@@ -96,9 +96,9 @@ import Testing
             ("smtpd_tls_security_level", "may"), ("smtpd_tls_cert_file", cert.certPath),
             ("smtpd_tls_key_file", cert.keyPath),
         ]
-        let serverOrder = "127.0.214.10"
-        let clientOrder = "127.0.214.11"
-        let single = "127.0.214.12"
+        let serverOrder = "127.0.219.10"
+        let clientOrder = "127.0.219.11"
+        let single = "127.0.219.12"
         let postfix = try PostfixServer(
             services: [
                 PostfixServer.Service(

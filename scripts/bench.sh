@@ -408,7 +408,8 @@ for mode in off on; do
         "$OUT/versions-$mode/domains.txt" > "$OUT/versions-$mode/scan.log"
     sqlite3 "$OUT/versions-$mode/bench.db" \
         "SELECT (SELECT count(*) FROM probes) || '|' || (SELECT count(*) FROM tls_version_checks WHERE own_session = 1)
-         || '|' || (SELECT count(*) FROM tls_version_checks WHERE own_session = 1 AND verdict = 'not_tested')" \
+         || '|' || (SELECT count(*) FROM tls_version_checks WHERE own_session = 1 AND verdict = 'not_tested')
+         || '|' || (SELECT coalesce(sum(sessions), 0) FROM cipher_preference_checks)" \
         > "$results/versions-$mode.txt"
     cleanup_all
 done
@@ -562,7 +563,7 @@ if os.path.exists(f"{res}/ceiling-chain.json"):
 
 if os.path.exists(f"{res}/versions-on.json") and os.path.exists(f"{res}/versions-off.json"):
     on, off = (json.load(open(f"{res}/versions-{m}.json")) for m in ("on", "off"))
-    ips, extra, untested = map(int, open(f"{res}/versions-on.txt").read().split("|"))
+    ips, extra, untested, preference = map(int, open(f"{res}/versions-on.txt").read().split("|"))
     off_ips = int(open(f"{res}/versions-off.txt").read().split("|")[0])
     cpu_on, cpu_off = on["user_s"] + on["sys_s"], off["user_s"] + off["sys_s"]
     r.update({
@@ -570,6 +571,8 @@ if os.path.exists(f"{res}/versions-on.json") and os.path.exists(f"{res}/versions
         "versions_extra_sessions": extra,
         "versions_extra_sessions_per_ip": extra / max(ips, 1),
         "versions_not_tested": untested,
+        "versions_preference_sessions": preference,
+        "versions_preference_sessions_per_ip": preference / max(ips, 1),
         "versions_off_seconds": off["seconds"],
         "versions_on_seconds": on["seconds"],
         "versions_wall_ratio": on["seconds"] / off["seconds"],

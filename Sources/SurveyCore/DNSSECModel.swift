@@ -95,13 +95,19 @@ public struct TLSALookup: Sendable, Hashable {
     public var malformed: Int
     /// Why the lookup gave no usable answer (SERVFAIL, timeout, …); nil for data or a denial.
     public var failure: String?
+    /// The CNAME-expanded MX host name the records were looked up at (RFC 7672 §2.2.2); nil
+    /// when they are the MX host name's own (no alias, or nothing secure at the expanded name).
+    public var expandedName: String?
 
-    public init(dnssec: DNSSECStatus, records: [TLSARecord] = [], malformed: Int = 0, failure: String? = nil)
-    {
+    public init(
+        dnssec: DNSSECStatus, records: [TLSARecord] = [], malformed: Int = 0, failure: String? = nil,
+        expandedName: String? = nil
+    ) {
         self.dnssec = dnssec
         self.records = records
         self.malformed = malformed
         self.failure = failure
+        self.expandedName = expandedName
     }
 }
 

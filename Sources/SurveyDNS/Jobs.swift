@@ -200,8 +200,10 @@ final class DomainJob: ResolverJob {
 }
 
 /// The addresses of an MX host: A and AAAA at the same time (see `HostVerdict`); when the
-/// host has addresses and their lookup is DNSSEC-secure, then its TLSA RRset at
-/// `_25._tcp.<host>` (RFC 7672 §2.2: DANE applies only then).
+/// host has addresses and their lookup is DNSSEC-secure, then its TLSA RRset (RFC 7672 §2.2:
+/// DANE applies only then): for an alias, first at `_25._tcp.<CNAME-expanded name>`, and at
+/// `_25._tcp.<host>` only when that finds no secure TLSA records (RFC 7672 §2.2.2,
+/// `HostVerdict.tlsaAtExpandedName`); otherwise at `_25._tcp.<host>`.
 final class HostJob: ResolverJob {
     private let name: String
     private let tries: Int
@@ -220,8 +222,23 @@ final class HostJob: ResolverJob {
                 done(resolution)
                 return
             }
-            QueryJob("_25._tcp." + name, type: .tlsa, tries: tries) { [self] answer in
-                resolution.tlsa = HostVerdict.tlsa(answer)
+            let lookUpOriginal = { [self] in
+                QueryJob("_25._tcp." + name, type: .tlsa, tries: tries) { [self] answer in
+                    resolution.tlsa = HostVerdict.tlsa(answer)
+                    done(resolution)
+                }.start(sender)
+            }
+            guard let expanded = resolution.cnameTarget.map(normalizedName), expanded != name else {
+                lookUpOriginal()
+                return
+            }
+            QueryJob("_25._tcp." + expanded, type: .tlsa, tries: tries) { [self] answer in
+                guard var lookup = HostVerdict.tlsaAtExpandedName(answer) else {
+                    lookUpOriginal()
+                    return
+                }
+                lookup.expandedName = expanded
+                resolution.tlsa = lookup
                 done(resolution)
             }.start(sender)
         }.start(sender)

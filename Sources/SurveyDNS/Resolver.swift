@@ -158,6 +158,17 @@ enum HostVerdict {
         return resolution
     }
 
+    /// The TLSA lookup at the CNAME-expanded name of an alias MX host (RFC 7672 §2.2.2): its
+    /// answer when it holds secure TLSA records, or failed (SERVFAIL, timeout, bogus: a failure
+    /// is not hidden by asking elsewhere); nil — look at the original name — when it proves
+    /// there are none (NODATA/NXDOMAIN) or is not secure.
+    static func tlsaAtExpandedName(_ answer: DNSAnswer) -> TLSALookup? {
+        let lookup = tlsa(answer)
+        if lookup.failure != nil || answer.dnssec == .bogus { return lookup }
+        guard answer.dnssec == .secure, !lookup.records.isEmpty || lookup.malformed > 0 else { return nil }
+        return lookup
+    }
+
     /// The TLSA lookup of a host from the answer for `_25._tcp.<host>`.
     static func tlsa(_ answer: DNSAnswer) -> TLSALookup {
         switch answer.status {

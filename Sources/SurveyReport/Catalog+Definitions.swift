@@ -100,10 +100,13 @@ public enum ReportUnit: String, CaseIterable, Sendable, Codable {
             Text(
                 en:
                     "Domains with mail, counted by a fact of the domain itself that its MX hosts do not decide "
-                    + "(its MTA-STS policy, its TLS-RPT record).",
+                    + "(its MTA-STS policy, its TLS-RPT record), or by the store's per-domain BSI TR-03108 "
+                    + "verdicts (view bsi_tr03108_domains, over all MX hosts and their IPs).",
                 de:
                     "Domains mit E-Mail, gezählt nach einer Eigenschaft der Domain selbst, über die ihre "
-                    + "MX-Hosts nicht entscheiden (ihre MTA-STS-Richtlinie, ihr TLS-RPT-Eintrag).")
+                    + "MX-Hosts nicht entscheiden (ihre MTA-STS-Richtlinie, ihr TLS-RPT-Eintrag), oder nach den "
+                    + "BSI-TR-03108-Ergebnissen je Domain (Sicht bsi_tr03108_domains, über alle MX-Hosts und "
+                    + "ihre IP-Adressen).")
         }
     }
 
@@ -278,16 +281,50 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
     case mtaSTSTesting = "mta_sts_testing"
     case mtaSTSInvalid = "mta_sts_invalid"
     case tlsRPTPresent = "tlsrpt_present"
+    case bsiTR03108STARTTLS = "bsi_tr03108_starttls"
+    case bsiTR03108TLS12Only = "bsi_tr03108_tls12_only"
+    case bsiTR03108ApprovedSuite = "bsi_tr03108_approved_suite"
+    case bsiTR03108ApprovedKey = "bsi_tr03108_approved_key"
+    case bsiTR03108ValidCertificate = "bsi_tr03108_valid_certificate"
+    case bsiTR03108DNSSEC = "bsi_tr03108_dnssec"
+    case bsiTR03108DANE = "bsi_tr03108_dane"
+    case bsiTR03108TLSRPT = "bsi_tr03108_tlsrpt"
+    case bsiTR03108MTASTS = "bsi_tr03108_mta_sts"
 
-    /// Figures decided per domain from `domain_policy`, counted only in the unit `domain`.
+    /// Figures decided per domain — from `domain_policy` (MTA-STS, TLS-RPT) or from the store's
+    /// `bsi_tr03108_domains` view (BSI TR-03108) —, counted only in the unit `domain`.
     public var isDomainFact: Bool {
         switch self {
         case .mtaSTSEnforce, .mtaSTSTesting, .mtaSTSInvalid, .tlsRPTPresent: true
+        case .bsiTR03108, .bsiTR03108STARTTLS, .bsiTR03108TLS12Only, .bsiTR03108ApprovedSuite,
+            .bsiTR03108ApprovedKey, .bsiTR03108ValidCertificate, .bsiTR03108DNSSEC, .bsiTR03108DANE,
+            .bsiTR03108TLSRPT, .bsiTR03108MTASTS:
+            true
+        case .starttlsOffered, .tlsNegotiated, .tlsV13, .tlsV12, .tlsLegacy, .certValid, .certExpired,
+            .certSelfSigned, .certUntrusted, .certNameMismatch, .forwardSecrecy, .plaintextRefused,
+            .dskCompliant, .bsiCompliant, .dnssecSignedMX, .daneProtected, .acceptsTLS10, .acceptsTLS11:
+            false
+        }
+    }
+
+    /// The column of `bsi_tr03108_domains` a BSI TR-03108 figure reads; nil for the other figures.
+    public var bsiRequirement: BSIRequirement? {
+        switch self {
+        case .bsiTR03108: .compliant
+        case .bsiTR03108STARTTLS: .starttls
+        case .bsiTR03108TLS12Only: .tls12Only
+        case .bsiTR03108ApprovedSuite: .approvedSuite
+        case .bsiTR03108ApprovedKey: .approvedKey
+        case .bsiTR03108ValidCertificate: .validCertificate
+        case .bsiTR03108DNSSEC: .dnssec
+        case .bsiTR03108DANE: .dane
+        case .bsiTR03108TLSRPT: .tlsRPT
+        case .bsiTR03108MTASTS: .mtaSTS
         case .starttlsOffered, .tlsNegotiated, .tlsV13, .tlsV12, .tlsLegacy, .certValid, .certExpired,
             .certSelfSigned, .certUntrusted, .certNameMismatch, .forwardSecrecy, .plaintextRefused,
             .dskCompliant, .bsiCompliant, .dnssecSignedMX, .daneProtected, .acceptsTLS10, .acceptsTLS11,
-            .bsiTR03108:
-            false
+            .mtaSTSEnforce, .mtaSTSTesting, .mtaSTSInvalid, .tlsRPTPresent:
+            nil
         }
     }
 
@@ -306,6 +343,10 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
             .acceptsTLS11, .mtaSTSInvalid:
             true
         case .mtaSTSEnforce, .mtaSTSTesting, .tlsRPTPresent: false
+        case .bsiTR03108STARTTLS, .bsiTR03108TLS12Only, .bsiTR03108ApprovedSuite, .bsiTR03108ApprovedKey,
+            .bsiTR03108ValidCertificate, .bsiTR03108DNSSEC, .bsiTR03108DANE, .bsiTR03108TLSRPT,
+            .bsiTR03108MTASTS:
+            false
         case .starttlsOffered, .tlsNegotiated, .tlsV13, .tlsV12, .certValid,
             .forwardSecrecy, .plaintextRefused, .dskCompliant, .bsiCompliant, .dnssecSignedMX, .daneProtected,
             .bsiTR03108:
@@ -339,11 +380,15 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
         case .daneProtected: Text(en: "DANE-protected", de: "Durch DANE geschützt")
         case .acceptsTLS10: Text(en: "Accepts TLS 1.0", de: "Nimmt TLS 1.0 an")
         case .acceptsTLS11: Text(en: "Accepts TLS 1.1", de: "Nimmt TLS 1.1 an")
-        case .bsiTR03108: Text(en: "BSI TR-03108 compliant", de: "BSI-TR-03108-konform")
+        case .bsiTR03108: Text(en: "BSI TR-03108-1 v2.0 compliant", de: "Konform mit BSI TR-03108-1 v2.0")
         case .mtaSTSEnforce: Text(en: "MTA-STS enforce", de: "MTA-STS im Modus enforce")
         case .mtaSTSTesting: Text(en: "MTA-STS testing", de: "MTA-STS im Modus testing")
         case .mtaSTSInvalid: Text(en: "MTA-STS invalid", de: "MTA-STS ungültig")
         case .tlsRPTPresent: Text(en: "TLS-RPT present", de: "TLS-RPT vorhanden")
+        case .bsiTR03108STARTTLS, .bsiTR03108TLS12Only, .bsiTR03108ApprovedSuite, .bsiTR03108ApprovedKey,
+            .bsiTR03108ValidCertificate, .bsiTR03108DNSSEC, .bsiTR03108DANE, .bsiTR03108TLSRPT,
+            .bsiTR03108MTASTS:
+            (bsiRequirement ?? .compliant).titleText
         }
     }
 
@@ -403,8 +448,12 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
             Text(en: "still accepted a TLS 1.1 handshake{0}", de: "nahmen{0} noch einen TLS-1.1-Handshake an")
         case .bsiTR03108:
             Text(
-                en: "met BSI TR-03108{0} (as far as the probes show; TLS-RPT not evaluated here)",
-                de: "erfüllten{0} BSI TR-03108 (soweit die Tests zeigen; TLS-RPT hier nicht bewertet)")
+                en: "met every requirement of BSI TR-03108-1 v2.0{0}",
+                de: "erfüllten{0} jede Anforderung von BSI TR-03108-1 v2.0")
+        case .bsiTR03108STARTTLS, .bsiTR03108TLS12Only, .bsiTR03108ApprovedSuite, .bsiTR03108ApprovedKey,
+            .bsiTR03108ValidCertificate, .bsiTR03108DNSSEC, .bsiTR03108DANE, .bsiTR03108TLSRPT,
+            .bsiTR03108MTASTS:
+            (bsiRequirement ?? .compliant).verbText
         case .mtaSTSEnforce:
             Text(
                 en: "published a valid MTA-STS policy in enforce mode{0}",
@@ -429,8 +478,12 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
     public var populationText: Text {
         let key: Catalog.Key =
             switch self {
-            case .starttlsOffered, .tlsNegotiated, .dskCompliant, .bsiCompliant, .bsiTR03108:
+            case .starttlsOffered, .tlsNegotiated, .dskCompliant, .bsiCompliant:
                 .populationTested
+            case .bsiTR03108, .bsiTR03108STARTTLS, .bsiTR03108TLS12Only, .bsiTR03108ApprovedSuite,
+                .bsiTR03108ApprovedKey, .bsiTR03108ValidCertificate, .bsiTR03108DNSSEC, .bsiTR03108DANE,
+                .bsiTR03108TLSRPT, .bsiTR03108MTASTS:
+                .populationBSI
             case .tlsV13, .tlsV12, .tlsLegacy, .forwardSecrecy, .certValid, .certExpired, .certSelfSigned,
                 .certUntrusted, .certNameMismatch, .acceptsTLS10, .acceptsTLS11:
                 .populationTLS
@@ -562,22 +615,26 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
                     + "veraltet; BSI TR-03116-4 verbietet es.")
         case .bsiTR03108:
             Text(
-                en: "BSI TR-03108-1 v2.0 (2023), per requirement: TLS negotiated, TLS 1.0 and 1.1 refused, a "
-                    + "TR-03116-4 suite, an approved leaf key (RSA >= 3000 bits, EC >= 250), a valid certificate, "
-                    + "MX and host DNSSEC-secure, DANE match, and TLS-RPT. TLS-RPT (mandatory) and MTA-STS "
-                    + "(optional) are facts of the domain (tlsrpt_present, mta_sts_enforce; the store's "
-                    + "bsi_tr03108_* views use them) that this figure does not evaluate, so no unit counts as "
-                    + "compliant: the figure counts units that fail a requirement the probes measure. See the "
-                    + "compliance section.",
+                en: "BSI TR-03108-1 v2.0 (2023), every requirement, per domain as the store's view "
+                    + "bsi_tr03108_domains decides it (compliant = 1): STARTTLS with TLS, TLS 1.0 and 1.1 refused, "
+                    + "a TR-03116-4 suite, an approved leaf key (RSA >= 3000 bits, EC on an approved named "
+                    + "curve), a valid certificate, MX and host answers DNSSEC-secure, DANE match on every MX "
+                    + "host, and a valid TLS-RPT record; MTA-STS (optional in the TR) does not decide. A domain "
+                    + "passes when every MX host passes on every IP. The bsi_tr03108_* figures show each "
+                    + "requirement on its own.",
                 de:
-                    "BSI TR-03108-1 v2.0 (2023), je Anforderung: TLS ausgehandelt, TLS 1.0 und 1.1 abgelehnt, "
-                    + "eine Suite nach TR-03116-4, ein zulässiger Schlüssel des Serverzertifikats (RSA >= 3000 "
-                    + "Bit, EC >= 250), ein gültiges Zertifikat, MX und Host DNSSEC-gesichert, DANE passend und "
-                    + "TLS-RPT. TLS-RPT (verpflichtend) und MTA-STS (optional) sind Eigenschaften der Domain "
-                    + "(tlsrpt_present, mta_sts_enforce; die Sichten bsi_tr03108_* der Datenbank verwenden sie), "
-                    + "die diese Kennzahl nicht bewertet; daher zählt keine Einheit als konform: die Kennzahl "
-                    + "zählt Einheiten, die eine von den Tests gemessene Anforderung verfehlen. Siehe den "
-                    + "Abschnitt Prüfmaßstäbe.")
+                    "BSI TR-03108-1 v2.0 (2023), jede Anforderung, je Domain so, wie die Sicht "
+                    + "bsi_tr03108_domains der Datenbank sie entscheidet (Gesamtergebnis 1): STARTTLS mit TLS, "
+                    + "TLS 1.0 und 1.1 abgelehnt, eine Suite nach TR-03116-4, ein zulässiger Schlüssel des "
+                    + "Serverzertifikats (RSA >= 3000 Bit, EC auf einer zulässigen benannten Kurve), ein gültiges "
+                    + "Zertifikat, MX- und Host-Antworten DNSSEC-gesichert, DANE passend auf jedem MX-Host und "
+                    + "ein gültiger TLS-RPT-Eintrag; MTA-STS (in der TR optional) entscheidet nicht. Eine Domain "
+                    + "besteht, wenn jeder MX-Host auf jeder IP-Adresse besteht. Die Kennzahlen bsi_tr03108_* "
+                    + "zeigen jede Anforderung für sich.")
+        case .bsiTR03108STARTTLS, .bsiTR03108TLS12Only, .bsiTR03108ApprovedSuite, .bsiTR03108ApprovedKey,
+            .bsiTR03108ValidCertificate, .bsiTR03108DNSSEC, .bsiTR03108DANE, .bsiTR03108TLSRPT,
+            .bsiTR03108MTASTS:
+            (bsiRequirement ?? .compliant).definitionText
         case .mtaSTSEnforce:
             Text(
                 en:
@@ -666,13 +723,20 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
                 de: "Einheiten mit ausgehandeltem TLS, deren Version getestet wurde (der Versionstest lief: "
                     + "standardmäßig an, --no-version-scan schaltet ihn ab); ungetestete Einheiten werden als "
                     + "not_tested nicht gezählt, Einheiten ohne TLS als not_applicable.")
-        case .bsiTR03108:
+        case .bsiTR03108, .bsiTR03108STARTTLS, .bsiTR03108TLS12Only, .bsiTR03108ApprovedSuite,
+            .bsiTR03108ApprovedKey, .bsiTR03108ValidCertificate, .bsiTR03108DNSSEC, .bsiTR03108DANE,
+            .bsiTR03108TLSRPT, .bsiTR03108MTASTS:
             Text(
                 en:
-                    "Units whose probe got as far as EHLO; units that pass every measured requirement are left "
-                    + "out as not_tested, because this figure does not evaluate TLS-RPT.",
-                de: "Einheiten, deren Test bis EHLO kam; Einheiten, die jede gemessene Anforderung erfüllen, "
-                    + "werden als not_tested nicht gezählt, weil diese Kennzahl TLS-RPT nicht bewertet.")
+                    "Domains with mail whose value in bsi_tr03108_domains is 1 or 0; a NULL there (not measured: "
+                    + "an address not reached or excluded, a TLS version not tested, TLS-RPT not checked, a "
+                    + "scan stored before the view existed) is left out as not_tested, a domain without MX "
+                    + "host rows as no_address.",
+                de:
+                    "Domains mit E-Mail, deren Wert in bsi_tr03108_domains 1 oder 0 ist; NULL dort (nicht "
+                    + "gemessen: eine Adresse nicht erreicht oder ausgeschlossen, eine TLS-Version nicht "
+                    + "getestet, TLS-RPT nicht geprüft, ein Scan aus der Zeit vor der Sicht) wird als not_tested "
+                    + "nicht gezählt, eine Domain ohne MX-Host-Zeilen als no_address.")
         case .mtaSTSEnforce, .mtaSTSTesting, .mtaSTSInvalid:
             Text(
                 en:
@@ -808,33 +872,40 @@ enum ComplianceCatalog {
                     + "MX-Hosts, DANE (TLSA) für jeden MX-Host und eine TLS-RPT-Adresse; MTA-STS ist optional."
             ),
             check: Text(
-                en: "Per MX host, each requirement on its own (store views bsi_tr03108_hosts and "
-                    + "bsi_tr03108_domains): TLS negotiated; TLS 1.0 and 1.1 refused (version scan); negotiated "
-                    + "suite approved; leaf key RSA >= 3000 bits or EC >= 250 bits; certificate trusted, matching "
-                    + "and not expired; MX and host answers DNSSEC-secure; DANE match. A domain passes when every "
-                    + "MX host passes.",
+                en:
+                    "Per domain, as the store's view bsi_tr03108_domains decides it, each requirement its own "
+                    + "figure (bsi_tr03108_*): STARTTLS with TLS; TLS 1.0 and 1.1 refused (version scan); "
+                    + "negotiated suite approved; leaf key RSA >= 3000 bits or EC on an approved named curve "
+                    + "(secp256r1, secp384r1, secp521r1, brainpoolP256r1/384r1/512r1); certificate trusted, "
+                    + "matching and not expired; MX and host answers DNSSEC-secure; DANE match; a valid TLS-RPT "
+                    + "record. A domain passes (bsi_tr03108_compliant) when every requirement passes on every "
+                    + "IP of every MX host; MTA-STS is shown and does not decide.",
                 de:
-                    "Je MX-Host jede Anforderung für sich (Sichten bsi_tr03108_hosts und bsi_tr03108_domains): "
-                    + "TLS ausgehandelt; TLS 1.0 und 1.1 abgelehnt (Versionstest); ausgehandelte Suite zulässig; "
-                    + "Schlüssel des Serverzertifikats RSA >= 3000 Bit oder EC >= 250 Bit; Zertifikat "
-                    + "vertrauenswürdig, passend und nicht abgelaufen; MX- und Host-Antworten DNSSEC-gesichert; "
-                    + "DANE passend. Eine Domain besteht, wenn jeder ihrer MX-Hosts besteht."),
+                    "Je Domain so, wie die Sicht bsi_tr03108_domains der Datenbank sie entscheidet, jede "
+                    + "Anforderung als eigene Kennzahl (bsi_tr03108_*): STARTTLS mit TLS; TLS 1.0 und 1.1 "
+                    + "abgelehnt (Versionstest); ausgehandelte Suite zulässig; Schlüssel des Serverzertifikats "
+                    + "RSA >= 3000 Bit oder EC auf einer zulässigen benannten Kurve (secp256r1, secp384r1, "
+                    + "secp521r1, brainpoolP256r1/384r1/512r1); Zertifikat vertrauenswürdig, passend und nicht "
+                    + "abgelaufen; MX- und Host-Antworten DNSSEC-gesichert; DANE passend; ein gültiger "
+                    + "TLS-RPT-Eintrag. Eine Domain besteht (bsi_tr03108_compliant), wenn jede Anforderung auf "
+                    + "jeder IP-Adresse jedes MX-Hosts erfüllt ist; MTA-STS wird gezeigt und entscheidet nicht."
+            ),
             limits: Text(
                 en:
-                    "TLS-RPT (mandatory) and MTA-STS (optional) are measured per domain by the policy stage "
-                    + "(tlsrpt_present, mta_sts_enforce; the store's bsi_tr03108_* views use them) but not "
-                    + "evaluated by this figure: no unit can be counted as compliant; units that pass everything measured are left out as not_tested, the others "
-                    + "count as not compliant. Only the negotiated suite and the leaf key are judged (no cipher "
-                    + "enumeration); the TR is audited by test labs against TR-03108-P, there is no official "
-                    + "scanner.",
+                    "A requirement the scan could not see (an address not reached or excluded, a TLS version not "
+                    + "tested, TLS-RPT not checked) is not measured: a domain that fails nothing else is then left "
+                    + "out as not_tested, never counted as compliant. Only the negotiated suite and the leaf key "
+                    + "are judged (no cipher enumeration; whether the server chooses the suite is stored as "
+                    + "server_cipher_preference, which the TR does not ask for); the TR is audited by test labs "
+                    + "against TR-03108-P, there is no official scanner.",
                 de:
-                    "TLS-RPT (verpflichtend) und MTA-STS (optional) misst die Richtlinienprüfung je Domain "
-                    + "(tlsrpt_present, mta_sts_enforce; die Sichten bsi_tr03108_* der Datenbank verwenden sie), "
-                    + "diese Kennzahl bewertet sie aber nicht: keine Einheit kann als konform gezählt werden; Einheiten, die alles Gemessene erfüllen, werden als "
-                    + "not_tested nicht gezählt, die übrigen zählen als nicht konform. Bewertet werden nur die "
-                    + "ausgehandelte Suite und der Schlüssel des Serverzertifikats (keine Aufzählung aller "
-                    + "Suites); die TR wird von Prüfstellen nach TR-03108-P geprüft, einen amtlichen Scanner "
-                    + "gibt es nicht."),
+                    "Eine Anforderung, die der Scan nicht sehen konnte (eine Adresse nicht erreicht oder "
+                    + "ausgeschlossen, eine TLS-Version nicht getestet, TLS-RPT nicht geprüft), gilt als nicht "
+                    + "gemessen: eine Domain, die sonst nichts verfehlt, wird dann als not_tested nicht gezählt, "
+                    + "nie als konform. Bewertet werden nur die ausgehandelte Suite und der Schlüssel des "
+                    + "Serverzertifikats (keine Aufzählung aller Suites; ob der Server die Suite wählt, steht in "
+                    + "server_cipher_preference, was die TR nicht verlangt); die TR wird von Prüfstellen nach "
+                    + "TR-03108-P geprüft, einen amtlichen Scanner gibt es nicht."),
             source: Text(
                 en: "BSI Technische Richtlinie TR-03108-1, Sicherer E-Mail-Transport, Version 2.0 (2023); "
                     + "TR-03116-4 (2023); TR-02102-2 (2023) for key lengths.",

@@ -13,7 +13,7 @@ extension Catalog {
         case overloadWarning, restrictedToTag, footer, scanLabel
         // Population phrases and sentences
         case ofPopulation, populationTested, populationTLS, populationPlaintext, populationDNSSEC,
-            populationDANE, populationPolicy
+            populationDANE, populationPolicy, populationBSI
         case cardUnitAllMX, label, dnssecLabel, nonValidatingWarning
         case sentence, sentenceNoShare, leftOutClause, leftOutItem, nothingLeftOut, domainsSentence,
             domainsNotCounted
@@ -112,6 +112,8 @@ extension Catalog {
             case .populationDANE: Text(en: "{0} with a DANE verdict", de: "{0} mit DANE-Ergebnis")
             case .populationPolicy:
                 Text(en: "{0} checked by the policy stage", de: "von der Richtlinienprüfung erfassten {0}")
+            case .populationBSI:
+                Text(en: "{0} with a TR-03108 verdict", de: "{0} mit TR-03108-Ergebnis")
             case .label: Text(en: "Label", de: "Bezeichnung")
             case .dnssecLabel: Text("DNSSEC")
             case .nonValidatingWarning:

@@ -133,32 +133,14 @@ enum Evaluator {
         }
     }
 
-    /// BSI TR-03108-1 (v2.0, 2023) for one pair, as far as the scan measures it (docs/reports.md):
-    /// no when a measured requirement fails (STARTTLS/TLS, TLS 1.0/1.1 accepted, suite or
-    /// leaf key not approved by TR-03116-4, certificate not valid, host address not
-    /// DNSSEC-secure, DANE not matched); never yes — TLS-RPT, which the TR requires, is a
-    /// domain fact this per-pair figure does not evaluate — so a pair that passes everything
-    /// the probes measure is left out as not_tested.
-    static func bsiTR03108(_ p: PairFacts) -> Outcome {
-        switch tls(p) {
-        case .out(let r): return .out(r)
-        case .no: return .no
-        case .yes: break
-        }
-        let version = TLSVersion(p.tlsVersion ?? "")
-        if p.tls10 == true || p.tls11 == true || !version.isModern { return .no }
-        if !bsiSuite(version: version, cipher: p.cipher) { return .no }
-        if let type = p.keyType, let bits = p.keyBits {
-            switch type {
-            case "RSA", "RSA-PSS": if bits < 3000 { return .no }
-            case "EC": if bits < 250 { return .no }
-            default: return .no
-            }
-        }
-        if p.trusted == false || p.nameMatch == false || p.expired == true { return .no }
-        if dnssecSecure(p.hostDNSSEC) == .no { return .no }
-        if p.dane != nil, daneMatch(p.dane, p) == .no { return .no }
-        return .out(.notTested)
+    /// A BSI TR-03108 figure (`FigureID.bsiRequirement`) for one domain: the value of its
+    /// `bsi_tr03108_domains` row (1 yes, 0 no); NULL there (not measured) and a domain without a
+    /// row (a scan stored before the view) are not tested, a domain without MX host rows has
+    /// no address.
+    static func bsiDomain(_ requirement: BSIRequirement, _ d: DomainRecord) -> Outcome {
+        if d.mx.isEmpty { return .out(.noAddress) }
+        guard let row = d.bsi, let value = requirement.value(row) else { return .out(.notTested) }
+        return value ? .yes : .no
     }
 
     /// A figure decided by the domain's policy facts (`FigureID.isDomainFact`); a domain the
@@ -192,11 +174,14 @@ enum Evaluator {
         switch figure {
         case .acceptsTLS10: return withTLS(p) { _ in flag(p.tls10) }
         case .acceptsTLS11: return withTLS(p) { _ in flag(p.tls11) }
-        case .bsiTR03108: return bsiTR03108(p)
         case .dnssecSignedMX: return dnssecSecure(p.hostDNSSEC)
         case .daneProtected: return daneMatch(p.dane, p)
         // Decided per domain (`domainPolicy`), never per (MX host, IP) pair.
-        case .mtaSTSEnforce, .mtaSTSTesting, .mtaSTSInvalid, .tlsRPTPresent: return .out(.notApplicable)
+        case .mtaSTSEnforce, .mtaSTSTesting, .mtaSTSInvalid, .tlsRPTPresent, .bsiTR03108, .bsiTR03108STARTTLS,
+            .bsiTR03108TLS12Only, .bsiTR03108ApprovedSuite, .bsiTR03108ApprovedKey,
+            .bsiTR03108ValidCertificate,
+            .bsiTR03108DNSSEC, .bsiTR03108DANE, .bsiTR03108TLSRPT, .bsiTR03108MTASTS:
+            return .out(.notApplicable)
         case .starttlsOffered: return starttls(p)
         case .tlsNegotiated: return tls(p)
         case .tlsV13: return withTLS(p) { $0 == .tls13 ? .yes : .no }
@@ -371,7 +356,15 @@ struct Computation {
             guard let f = FigureID.allCases.firstIndex(of: figure) else { continue }
             if figure.isDomainFact {
                 var tally = Tally()
-                for d in mailDomains { tally.add(OutcomeCode.of(Evaluator.domainPolicy(figure, d.policy))) }
+                for d in mailDomains {
+                    let outcome =
+                        if let requirement = figure.bsiRequirement {
+                            Evaluator.bsiDomain(requirement, d)
+                        } else {
+                            Evaluator.domainPolicy(figure, d.policy)
+                        }
+                    tally.add(OutcomeCode.of(outcome))
+                }
                 figures.append(tally.figure(figure, .domain))
                 continue
             }
@@ -411,13 +404,6 @@ struct Computation {
                     all.add(noMX)
                     any.add(noMX)
                     primary.add(noMX)
-                    continue
-                }
-                if figure == .bsiTR03108, Evaluator.dnssecSecure(d.mxDNSSEC) == .no {
-                    // TR-03108 needs the domain's MX answer DNSSEC-secure too.
-                    all.add(OutcomeCode.no)
-                    any.add(OutcomeCode.no)
-                    primary.add(OutcomeCode.no)
                     continue
                 }
                 if figure == .dnssecSignedMX, Evaluator.dnssecSecure(d.mxDNSSEC) != .yes {

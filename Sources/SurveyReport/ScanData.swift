@@ -27,9 +27,6 @@ struct PairFacts: Sendable, Equatable {
     /// `results.tls10_accepted` / `tls11_accepted` (nil: not tested, or before store v6).
     var tls10: Bool? = nil
     var tls11: Bool? = nil
-    /// The leaf's key (`results.cert_key_type`, `cert_key_bits`; nil before store v6).
-    var keyType: String? = nil
-    var keyBits: Int? = nil
 }
 
 struct DomainRecord: Sendable {
@@ -42,6 +39,8 @@ struct DomainRecord: Sendable {
     var mxDNSSEC: StoredStatus<DNSSECStatus>? = nil
     /// The policy stage's verdicts (`domain_policy`); nil when the domain was not checked.
     var policy: DomainPolicyRow? = nil
+    /// The store's BSI TR-03108 verdicts (`bsi_tr03108_domains`); nil without a row.
+    var bsi: BSIDomainRow? = nil
 
     /// The domain takes mail (`DomainDNSStatus.acceptsMail`); a status this version does not
     /// know does not.
@@ -143,16 +142,19 @@ struct ScanData: Sendable {
                     selfSigned: row.certSelfSigned,
                     notAfter: row.certNotAfter, plaintextRefused: row.plaintextRefused,
                     greylisted: row.greylisted == true, hostDNSSEC: row.hostDNSSEC, dane: row.daneStatus,
-                    tls10: row.tls10Accepted, tls11: row.tls11Accepted, keyType: row.certKeyType,
-                    keyBits: row.certKeyBits))
+                    tls10: row.tls10Accepted, tls11: row.tls11Accepted))
             data.pairHost.append(h)
             data.pairIP.append(ip)
             data.hostPairs[h].append(p)
             data.ipPairs[ip].append(p)
         }
-        if figures.contains(where: \.isDomainFact) {
+        if figures.contains(where: { $0.isDomainFact && $0.bsiRequirement == nil }) {
             let policies = try store.domainPolicies(scan: scan)
             for i in data.domains.indices { data.domains[i].policy = policies[data.domains[i].name] }
+        }
+        if figures.contains(where: { $0.bsiRequirement != nil }) {
+            let verdicts = try store.bsiDomains(scan: scan)
+            for i in data.domains.indices { data.domains[i].bsi = verdicts[data.domains[i].name] }
         }
         data.domains.sort { $0.name < $1.name }
         let wanted = Set(figures)

@@ -37,6 +37,8 @@ public struct ScanCounters: Sendable {
     public var retriesDone = 0
     /// Sessions of the version scan (one per older TLS version of an address with TLS).
     public var versionSessions = 0
+    /// Sessions of the cipher-preference check (two or three per address that accepts TLS 1.2).
+    public var cipherPreferenceSessions = 0
     public var domainStatus: [DomainDNSStatus: Int] = [:]
     public var probeStatus: [ProbeStatus: Int] = [:]
     public var excludedAddresses = 0

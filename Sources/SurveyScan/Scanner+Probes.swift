@@ -117,5 +117,34 @@ extension Scanner {
         }
         guard !checks.isEmpty else { return }
         try? await writer.add(.tlsVersions(checks, ip: target.ip, port: target.port))
+        if checks.contains(where: { $0.version == .tls12 && $0.verdict == .accepted }) {
+            await checkCipherPreference(
+                target, limiter: limiter, state: state, writer: writer, cutOff: cutOff)
+        }
+    }
+
+    /// The cipher-preference check of an address that accepts TLS 1.2: the sessions
+    /// `CipherPreferenceScan` asks for (two, or three when both orders gave the same suite),
+    /// in the same slot, `perIPInterval` apart, each under the global rate. Nothing is stored
+    /// when the scan stops before a verdict.
+    func checkCipherPreference(
+        _ target: ProbeTarget, limiter: RateLimiter?, state: ScanState, writer: StoreWriter,
+        cutOff: SessionCutOff
+    ) async {
+        guard let cipherPreferenceProber else { return }
+        var scan = CipherPreferenceScan()
+        var step = scan.start()
+        while case .offer(let offer) = step {
+            if state.stopping { return }
+            try? await Task.sleep(for: options.perIPInterval)
+            if state.stopping { return }
+            if let limiter { await limiter.acquire() }
+            state.bump { $0.cipherPreferenceSessions += 1 }
+            guard let result = await cipherPreferenceProber.handshake(target, offering: offer, cutOff: cutOff)
+            else { return }
+            step = scan.next(after: result)
+        }
+        guard case .done(let check) = step else { return }
+        try? await writer.add(.cipherPreference(check, ip: target.ip, port: target.port))
     }
 }

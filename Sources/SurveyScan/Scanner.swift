@@ -18,6 +18,8 @@ public final class Scanner: Sendable {
     let prober: (any TargetProbing)?
     /// The version scan (nil: off, `--no-version-scan`).
     let versionProber: (any VersionChecking)?
+    /// The cipher-preference check after the version scan (nil: off, `--no-version-scan`).
+    let cipherPreferenceProber: (any CipherPreferenceChecking)?
     let store: ResultStore
     let options: ScanOptions
     let logger: Logger
@@ -27,12 +29,14 @@ public final class Scanner: Sendable {
     public init(
         resolver: any DomainResolving, prober: (any TargetProbing)?,
         versionProber: (any VersionChecking)? = nil,
+        cipherPreferenceProber: (any CipherPreferenceChecking)? = nil,
         store: ResultStore, options: ScanOptions,
         policyChecker: PolicyChecker? = nil, logger: Logger = Logger(label: "mxsurvey.scan")
     ) {
         self.resolver = resolver
         self.prober = prober
         self.versionProber = versionProber
+        self.cipherPreferenceProber = cipherPreferenceProber
         self.policyChecker = policyChecker
         self.store = store
         self.options = options

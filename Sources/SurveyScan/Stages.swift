@@ -42,6 +42,15 @@ public protocol VersionChecking: Sendable {
 
 extension VersionProber: VersionChecking {}
 
+/// The cipher-preference check's sessions (`CipherPreferenceProber`): one handshake-only
+/// TLS 1.2 session to `target` offering `offer`; nil when `cutOff` ended it.
+public protocol CipherPreferenceChecking: Sendable {
+    func handshake(_ target: ProbeTarget, offering offer: CipherOffer, cutOff: SessionCutOff?) async
+        -> ProbeResult?
+}
+
+extension CipherPreferenceProber: CipherPreferenceChecking {}
+
 extension TargetProbing {
     public var eventLoops: [any EventLoop] { [] }
     public func probe(_ target: ProbeTarget, cutOff: SessionCutOff) async -> ProbeResult {

@@ -72,8 +72,9 @@ extension ResultStore {
                     &hostInsert,
                     """
                     INSERT INTO hosts (scan_id, name, dns_status, cname_target, dns_detail, resolved_at,
-                                       dnssec, tlsa_dnssec, tlsa_malformed, tlsa_error, dane_status)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                       dnssec, tlsa_dnssec, tlsa_malformed, tlsa_error, dane_status,
+                                       tlsa_expanded_name)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (scan_id, name) DO NOTHING
                     """)
                 try host.set(1, scan)
@@ -87,6 +88,7 @@ extension ResultStore {
                 try host.set(9, h.tlsa?.malformed)
                 try host.set(10, h.tlsa?.failure)
                 try host.set(11, DANEStatus.fromDNS(hostDNSSEC: h.dnssec, tlsa: h.tlsa)?.rawValue)
+                try host.set(12, h.tlsa?.expandedName)
                 try host.execute()
                 guard db.changesCount > 0 else { return }
                 let id = db.lastInsertedRowID
@@ -139,6 +141,20 @@ extension ResultStore {
                             check.ownSession ? 1 : 0,
                         ])
                 }
+            case .cipherPreference(let check, let ip, let port):
+                let cipher = { (i: Int) -> String? in i < check.ciphers.count ? check.ciphers[i] : nil }
+                try db.cachedStatement(
+                    sql: """
+                        INSERT OR REPLACE INTO cipher_preference_checks
+                            (scan_id, ip, port, verdict, first_cipher, second_cipher, third_cipher, sessions,
+                             detail)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """
+                ).execute(
+                    arguments: [
+                        scan, ip, port, check.verdict.rawValue, cipher(0), cipher(1), cipher(2),
+                        check.ciphers.count, check.detail,
+                    ])
             case .problem(let problem):
                 try db.cachedStatement(
                     sql:

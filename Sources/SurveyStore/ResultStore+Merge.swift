@@ -45,6 +45,7 @@ enum ShardMergeTables {
         Table(name: "tlsa_records", part: .dns, kind: .childRows(parent: "hosts", column: "host_id")),
         Table(name: "dane_checks", part: .probe, kind: .childRows(parent: "probes", column: "probe_id")),
         Table(name: "tls_version_checks", part: .probe, kind: .scanRows(key: ["ip", "port", "version"])),
+        Table(name: "cipher_preference_checks", part: .probe, kind: .scanRows(key: ["ip", "port"])),
         // The policy stage (MTA-STS, TLS-RPT) runs after the probes, in the scans that probe: its
         // facts are part of the probe part, hanging off the DNS part's domains.
         Table(

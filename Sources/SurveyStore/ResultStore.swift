@@ -12,6 +12,8 @@ public enum StoreRecord: Sendable {
     case problem(InputProblem)
     /// The accepted TLS versions of one probed address (main probe and version scan).
     case tlsVersions([TLSVersionCheck], ip: String, port: Int)
+    /// The cipher-preference verdict of one probed address (docs/schema.md, v9).
+    case cipherPreference(CipherPreferenceCheck, ip: String, port: Int)
     /// How many input lines have been consumed (for progress and resume).
     case inputProgress(lines: Int)
 }

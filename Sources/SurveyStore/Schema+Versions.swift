@@ -43,6 +43,14 @@ extension Schema {
     static let bsiMinimumRSABits = 3000
     static let bsiMinimumECBits = 250
 
+    /// The named curves approved for EC keys (v9): the curves BSI TR-02102-2 (2023), to which
+    /// TR-03116-4 (2023) refers, lists for TLS — secp256r1 (OpenSSL's name: prime256v1),
+    /// secp384r1, secp521r1, brainpoolP256r1, brainpoolP384r1, brainpoolP512r1 — as
+    /// `certificates.key_curve` holds them (docs/reports.md gives the reading).
+    static let bsiApprovedCurves = [
+        "prime256v1", "secp384r1", "secp521r1", "brainpoolP256r1", "brainpoolP384r1", "brainpoolP512r1",
+    ]
+
     /// One requirement over several rows: 0 when any row fails, 1 when every row passes,
     /// NULL (not measured) otherwise.
     private static func all(_ item: String) -> String {
@@ -61,8 +69,40 @@ extension Schema {
     /// MTA-STS and TLS-RPT columns of `domain_policy` filled.
     static let bsiViewsV8 = bsiViewsText(policy: true)
 
+    /// `bsi_tr03108_domains` of one scan (the scan id is the query's one `?` parameter), from
+    /// the very text of the views `bsiViewsText(policy:namedCurves:)` creates, with the scan
+    /// filter at the innermost `results` read: a filter on the view itself is not pushed down
+    /// through its aggregates, so every scan of the store would be read for one scan's rows.
+    static func bsiDomainsQuery(policy: Bool, namedCurves: Bool) -> String {
+        let views = bsiViewsText(policy: policy, namedCurves: namedCurves)
+        func between(_ start: String, _ end: String) -> String {
+            let parts = views.components(separatedBy: start)
+            precondition(parts.count == 2, "the TR-03108 views changed: \(start)")
+            let rest = parts[1].components(separatedBy: end)
+            precondition(rest.count >= 2, "the TR-03108 views changed: \(end)")
+            return rest[0]
+        }
+        let source = "FROM results WHERE mx_host IS NOT NULL"
+        let hosts = between("CREATE VIEW bsi_tr03108_hosts AS\n", ";\n\nCREATE VIEW bsi_tr03108_domains AS")
+        let domains = between("CREATE VIEW bsi_tr03108_domains AS\n", ";\n\nCREATE VIEW domain_policy AS")
+        precondition(hosts.components(separatedBy: source).count == 2)
+        precondition(domains.components(separatedBy: "FROM bsi_tr03108_hosts GROUP BY").count == 2)
+        return "WITH bsi_hosts AS (\n"
+            + hosts.replacingOccurrences(of: source, with: source + " AND scan_id = ?") + "\n)\n"
+            + domains.replacingOccurrences(
+                of: "FROM bsi_tr03108_hosts GROUP BY", with: "FROM bsi_hosts GROUP BY")
+    }
+
     /// `policy`: whether the store has `domain_policies` (v8) to read MTA-STS and TLS-RPT from.
-    private static func bsiViewsText(policy: Bool) -> String {
+    /// `namedCurves`: EC keys are judged by their named curve (`bsiApprovedCurves`, v9)
+    /// rather than by their size alone.
+    static func bsiViewsText(policy: Bool, namedCurves: Bool = false) -> String {
+        let curves = bsiApprovedCurves.map { "'\($0)'" }.joined(separator: ", ")
+        let ecRule =
+            namedCurves
+            ? "WHEN cert_key_type = 'EC' THEN CASE WHEN cert_key_curve IS NULL THEN NULL "
+                + "WHEN cert_key_curve IN (\(curves)) THEN 1 ELSE 0 END"
+            : "WHEN cert_key_type = 'EC' THEN cert_key_bits >= \(bsiMinimumECBits)"
         let suites = bsiApprovedSuites.map { "'\($0)'" }.joined(separator: ", ")
         let items = [
             "starttls", "tls12_only", "approved_suite", "approved_key", "valid_certificate", "dnssec", "dane",
@@ -113,7 +153,7 @@ extension Schema {
                        END AS approved_suite,
                        CASE WHEN cert_key_type IS NULL OR cert_key_bits IS NULL THEN NULL
                             WHEN cert_key_type IN ('RSA', 'RSA-PSS') THEN cert_key_bits >= \(bsiMinimumRSABits)
-                            WHEN cert_key_type = 'EC' THEN cert_key_bits >= \(bsiMinimumECBits)
+                            \(ecRule)
                             ELSE 0
                        END AS approved_key,
                        CASE WHEN tls_version IS NULL THEN NULL

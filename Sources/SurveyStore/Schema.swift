@@ -234,6 +234,7 @@ enum Schema {
         registerVersions(&m)
         registerShards(in: &m)
         registerMTASTS(&m)
+        registerCipherPreference(&m)
         return m
     }
 }

@@ -11,14 +11,17 @@ public struct DomainPolicyRow: Sendable, Hashable {
 
 extension StoreSnapshot {
     /// The `domain_policy` rows of `scan` that the policy stage filled, by domain name;
-    /// empty for a store without the view (written before v7, opened read-only).
+    /// empty for a store without policy facts (written before v8, opened read-only). Read from
+    /// `domain_policies`, the table behind the view's policy columns: the view also joins
+    /// `bsi_tr03108_domains`, which SQLite would compute for every scan of the store.
     public func domainPolicies(scan: Int64) throws -> [String: DomainPolicyRow] {
-        guard try db.viewExists("domain_policy") else { return [:] }
+        guard try db.tableExists("domain_policies") else { return [:] }
         let rows = try Row.fetchCursor(
             db,
             sql: """
-                SELECT domain, mta_sts_status, mta_sts_mode, mta_sts_error, tlsrpt_status FROM domain_policy
-                WHERE scan_id = ? AND mta_sts_status IS NOT NULL AND tlsrpt_status IS NOT NULL
+                SELECT d.name, dp.mta_sts_status, dp.mta_sts_mode, dp.mta_sts_error, dp.tlsrpt_status
+                FROM domains d JOIN domain_policies dp ON dp.domain_id = d.id
+                WHERE d.scan_id = ?
                 """, arguments: [scan])
         var out: [String: DomainPolicyRow] = [:]
         while let row = try rows.next() {

@@ -8,11 +8,14 @@ public enum KeyType: Sendable, Hashable, CustomStringConvertible {
     case ecdsaP384
     case rsa(bits: Int)
     case ed25519
+    /// ECDSA on a named curve as OpenSSL names it (`brainpoolP256r1`, `secp256k1`, …).
+    case ecdsa(curve: String)
 
     public var description: String {
         switch self {
         case .ecdsaP256: return "EC P-256"
         case .ecdsaP384: return "EC P-384"
+        case .ecdsa(let curve): return "EC \(curve)"
         case .rsa(let bits): return "RSA \(bits)"
         case .ed25519: return "Ed25519"
         }
@@ -54,7 +57,7 @@ public final class PrivateKey: @unchecked Sendable {
         OpenSSLErrors.clear()
         let algorithm: String
         switch type {
-        case .ecdsaP256, .ecdsaP384: algorithm = "EC"
+        case .ecdsaP256, .ecdsaP384, .ecdsa: algorithm = "EC"
         case .rsa: algorithm = "RSA"
         case .ed25519: algorithm = "ED25519"
         }
@@ -71,6 +74,10 @@ public final class PrivateKey: @unchecked Sendable {
         case .ecdsaP384:
             guard EVP_PKEY_CTX_set_group_name(ctx, "P-384") == 1 else {
                 throw TLSError.fromQueue("set group P-384")
+            }
+        case .ecdsa(let curve):
+            guard EVP_PKEY_CTX_set_group_name(ctx, curve) == 1 else {
+                throw TLSError.fromQueue("set group \(curve)")
             }
         case .rsa(let bits):
             guard EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, Int32(bits)) == 1 else {

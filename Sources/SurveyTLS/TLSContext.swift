@@ -53,15 +53,19 @@ public final class TLSContext: @unchecked Sendable {
     /// Permissive survey client: TLS 1.0–1.3 (narrowable), every cipher at security level 0,
     /// legacy (non-RFC 5746) servers allowed, no verification during the handshake (the
     /// caller verifies afterwards with `TLSSession.verify`). Trust store: `caFile` (a PEM
-    /// bundle) when given, else the system's default paths; loaded once here.
+    /// bundle) when given, else the system's default paths; loaded once here, or not at all
+    /// with `loadTrustStore` false (sessions that only look at the negotiated parameters:
+    /// every chain is then untrusted). `ciphers` (OpenSSL cipher-list syntax, kept in its
+    /// order) narrows the TLS 1.2-and-older suites offered.
     public static func client(
-        caFile: String? = nil, minVersion: TLSVersion = .tls10, maxVersion: TLSVersion = .tls13
+        caFile: String? = nil, minVersion: TLSVersion = .tls10, maxVersion: TLSVersion = .tls13,
+        ciphers: String = permissiveCiphers, loadTrustStore: Bool = true
     ) throws -> TLSContext {
         OpenSSLErrors.clear()
         guard let ctx = SSL_CTX_new(TLS_client_method()) else { throw TLSError.fromQueue("SSL_CTX_new") }
         let context = TLSContext(ctx: ctx, isServer: false, caFile: caFile)
         try context.configureCommon(
-            minVersion: minVersion, maxVersion: maxVersion, ciphers: permissiveCiphers,
+            minVersion: minVersion, maxVersion: maxVersion, ciphers: ciphers,
             tls13Suites: allTLS13Suites, groups: nil)
         SSL_CTX_set_options(ctx, mxs_SSL_OP_ALL() | mxs_SSL_OP_LEGACY_SERVER_CONNECT())
         // SSL_VERIFY_NONE still verifies the server's chain during the handshake and keeps
@@ -77,7 +81,9 @@ public final class TLSContext: @unchecked Sendable {
                 ctx, ChainCache.verifyCallback, Unmanaged.passUnretained(cache).toOpaque())
         }
         _ = mxs_SSL_CTX_set_session_cache_mode(ctx, Int(SSL_SESS_CACHE_OFF))
-        if let caFile {
+        if !loadTrustStore {
+            // No trust anchors: the handshake's verification finds every chain untrusted.
+        } else if let caFile {
             guard SSL_CTX_load_verify_locations(ctx, caFile, nil) == 1 else {
                 throw TLSError.fromQueue("cannot load CA file \(caFile)")
             }

@@ -10,8 +10,11 @@ struct ResolveCommand: AsyncParsableCommand {
         commandName: "resolve",
         abstract: "Resolve domains to MX hosts and addresses; print JSON lines (no probe, no database).",
         discussion: """
-            Each line: {"domain", "dns_status", "detail", "mx": [{"host", "preference", "implicit", \
-            "dns_status", "cname_target", "addresses": [{"ip", "special_purpose"}]}]}.
+            Each line: {"domain", "dns_status", "detail", "mx_dnssec", "mx": [{"host", "preference", \
+            "implicit", "dns_status", "dnssec", "cname_target", "addresses": [{"ip", "special_purpose"}], \
+            "tlsa": {"dnssec", "records", "malformed", "error", "expanded_name"}}]}. DNSSEC statuses \
+            (secure, insecure, bogus, indeterminate) need a validating --resolver; "tlsa" is there \
+            when the host's addresses were DNSSEC-secure (RFC 7672: only then is TLSA looked up).
 
             Examples, from the repository's root:
               mxsurvey resolve --resolver 9.9.9.9 bund.de bfdi.bund.de
@@ -35,10 +38,11 @@ struct ResolveCommand: AsyncParsableCommand {
         try OptionRange.check(concurrency, "--concurrency", 1...100_000)
     }
 
-    /// The JSON members of an MX entry that depend only on the host (`addresses`,
-    /// `cname_target`, `dns_status`, `host`: the first keys in sorted order), rendered once
-    /// per host however many domains name it.
-    static func hostMembers(_ h: HostResolution) -> String {
+    /// The JSON members of an MX entry that depend only on the host, rendered once per host
+    /// however many domains name it: `head` (`addresses`, `cname_target`, `dns_status`,
+    /// `dnssec`, `host`: the keys before `implicit` in sorted order) and `tail` (`tlsa`, the
+    /// key after `preference`, with its leading comma; empty without a TLSA lookup).
+    static func hostMembers(_ h: HostResolution) -> (head: String, tail: String) {
         let addresses = h.addresses.map { ip in
             JSONText.object([
                 ("ip", JSONText.string(ip)),
@@ -47,14 +51,23 @@ struct ResolveCommand: AsyncParsableCommand {
         }
         var out = "\"addresses\":" + JSONText.array(addresses)
         if let cname = h.cnameTarget { out += ",\"cname_target\":" + JSONText.string(cname) }
-        out +=
-            ",\"dns_status\":" + JSONText.string(h.status.rawValue) + ",\"host\":" + JSONText.string(h.host)
-        return out
+        out += ",\"dns_status\":" + JSONText.string(h.status.rawValue)
+        if let dnssec = h.dnssec { out += ",\"dnssec\":" + JSONText.string(dnssec.rawValue) }
+        out += ",\"host\":" + JSONText.string(h.host)
+        guard let tlsa = h.tlsa else { return (out, "") }
+        let tlsaMembers: [(String, String?)] = [
+            ("dnssec", JSONText.string(tlsa.dnssec.rawValue)),
+            ("error", tlsa.failure.map(JSONText.string)),
+            ("expanded_name", tlsa.expandedName.map(JSONText.string)),
+            ("malformed", String(tlsa.malformed)),
+            ("records", JSONText.array(tlsa.records.map { JSONText.string($0.presentation) })),
+        ]
+        return (out, ",\"tlsa\":" + JSONText.object(tlsaMembers))
     }
 
     /// One output line (keys in sorted order, absent optionals left out, as `JSONEncoder`
     /// with `.sortedKeys` would write it).
-    static func line(_ r: DomainResolution, hostMembers: [String: String]) -> String {
+    static func line(_ r: DomainResolution, hostMembers: [String: (head: String, tail: String)]) -> String {
         var out = "{"
         if let detail = r.detail { out += "\"detail\":" + JSONText.string(detail) + "," }
         out +=
@@ -65,11 +78,13 @@ struct ResolveCommand: AsyncParsableCommand {
             if i > 0 { out += "," }
             let members =
                 hostMembers[m.host]
-                ?? "\"addresses\":[],\"dns_status\":\"error\",\"host\":" + JSONText.string(m.host)
-            out += "{" + members + ",\"implicit\":" + (r.implicitMX ? "true" : "false")
-            out += ",\"preference\":" + String(m.preference) + "}"
+                ?? ("\"addresses\":[],\"dns_status\":\"error\",\"host\":" + JSONText.string(m.host), "")
+            out += "{" + members.head + ",\"implicit\":" + (r.implicitMX ? "true" : "false")
+            out += ",\"preference\":" + String(m.preference) + members.tail + "}"
         }
-        out += "]}\n"
+        out += "]"
+        if let dnssec = r.mxDNSSEC { out += ",\"mx_dnssec\":" + JSONText.string(dnssec.rawValue) }
+        out += "}\n"
         return out
     }
 
@@ -92,7 +107,7 @@ struct ResolveCommand: AsyncParsableCommand {
             .makeIterator()
         let pipeline = DomainPipeline(stream: resolver.stream())
         // Every MX host's rendered members (one entry per distinct host), for later lines.
-        var hosts: [String: String] = [:]
+        var hosts: [String: (head: String, tail: String)] = [:]
         var nextToken = 0
         let out = FileHandle.standardOutput
         try await pipeline.run(window: concurrency) {

@@ -91,7 +91,7 @@ struct ScanCommand: AsyncParsableCommand {
 
     @Flag(
         help:
-            "Skip the version scan (one extra session per TLS version older than the negotiated one, up to 3 per address)."
+            "Skip the version scan (one extra session per TLS version older than the negotiated one, up to 3 per address) and the cipher-preference check after it (2 or 3 sessions per address that accepts TLS 1.2)."
     )
     var noVersionScan = false
 
@@ -310,6 +310,7 @@ struct ScanCommand: AsyncParsableCommand {
         var exclusions: ExclusionList
         var prober: Prober?
         var versionProber: VersionProber?
+        var cipherPreferenceProber: CipherPreferenceProber?
         var policyFetcher: PolicyFetcher?
     }
 
@@ -322,6 +323,7 @@ struct ScanCommand: AsyncParsableCommand {
         }
         var prober: Prober?
         var versionProber: VersionProber?
+        var cipherPreferenceProber: CipherPreferenceProber?
         var policyFetcher: PolicyFetcher?
         if !noProbe {
             let tls: TLSContext
@@ -348,6 +350,8 @@ struct ScanCommand: AsyncParsableCommand {
                 do {
                     versionProber = try VersionProber(
                         config: config, group: MultiThreadedEventLoopGroup.singleton)
+                    cipherPreferenceProber = try CipherPreferenceProber(
+                        config: config, group: MultiThreadedEventLoopGroup.singleton)
                 } catch {
                     throw ValidationError("cannot set up TLS for the version scan: \(error)")
                 }
@@ -370,7 +374,8 @@ struct ScanCommand: AsyncParsableCommand {
         }
         return Setup(
             resolver: try dns.makeResolver(), exclusions: exclusions, prober: prober,
-            versionProber: versionProber, policyFetcher: policyFetcher)
+            versionProber: versionProber, cipherPreferenceProber: cipherPreferenceProber,
+            policyFetcher: policyFetcher)
     }
 
     func execute(
@@ -400,7 +405,8 @@ struct ScanCommand: AsyncParsableCommand {
             : (options.liveProgress ? .milliseconds(500) : OptionRange.duration(seconds: progressInterval))
 
         let scanner = Scanner(
-            resolver: setup.resolver, prober: setup.prober, versionProber: setup.versionProber, store: store,
+            resolver: setup.resolver, prober: setup.prober, versionProber: setup.versionProber,
+            cipherPreferenceProber: setup.cipherPreferenceProber, store: store,
             options: options,
             policyChecker: setup.policyFetcher.map { PolicyChecker(resolver: setup.resolver, fetcher: $0) },
             logger: logger)

@@ -10,6 +10,7 @@ import Testing
 /// one serving a signed, a bogus and an unsigned zone (`DNSSECLab`, signed at test start).
 @Suite struct DNSSECResolverTests {
     static let tlsaData = String(repeating: "ab", count: 32)
+    static let otherTLSAData = String(repeating: "ef", count: 32)
 
     static let zones: [DNSSECLab.Zone] = [
         DNSSECLab.Zone(
@@ -25,6 +26,13 @@ import Testing
                 _25._tcp.mx3 TLSA 3 0 0 0102
                 nomx TXT "no mail here"
                 alias CNAME mx.signed.test.
+                mxalias CNAME mxtarget.signed.test.
+                mxtarget A 127.0.0.6
+                _25._tcp.mxtarget TLSA 3 1 1 \(tlsaData)
+                _25._tcp.mxalias TLSA 3 1 1 \(otherTLSAData)
+                mxalias2 CNAME mxtarget2.signed.test.
+                mxtarget2 A 127.0.0.7
+                _25._tcp.mxalias2 TLSA 3 1 1 \(otherTLSAData)
                 """, kind: .signed),
         DNSSECLab.Zone(
             name: "bogus.test",
@@ -96,6 +104,23 @@ import Testing
         let alias = await resolver.query("alias.signed.test", type: .a)
         #expect(alias.status == .ok)
         #expect(alias.dnssec == .secure)
+        // An alias MX host (RFC 7672 §2.2.2): the TLSA RRset at the CNAME-expanded name comes
+        // first and is used though the alias has records of its own…
+        let expanded = await resolver.resolveHost("mxalias.signed.test")
+        #expect(expanded.cnameTarget == "mxtarget.signed.test" && expanded.dnssec == .secure)
+        #expect(expanded.tlsa?.expandedName == "mxtarget.signed.test")
+        #expect(
+            expanded.tlsa?.records == [
+                TLSARecord(usage: 3, selector: 1, matchingType: 1, data: Array(repeating: 0xAB, count: 32))
+            ])
+        // …and only when the expanded name proves there are none, the alias's own records.
+        let original = await resolver.resolveHost("mxalias2.signed.test")
+        #expect(original.cnameTarget == "mxtarget2.signed.test")
+        #expect(original.tlsa?.dnssec == .secure && original.tlsa?.expandedName == nil)
+        #expect(
+            original.tlsa?.records == [
+                TLSARecord(usage: 3, selector: 1, matchingType: 1, data: Array(repeating: 0xEF, count: 32))
+            ])
     }
 
     /// SERVFAIL that is not a validation failure (the zone's server is broken): the CD query

@@ -32,7 +32,7 @@ struct ReferenceModel {
         "cert_expired",
         "cert_self_signed", "cert_untrusted", "cert_name_mismatch", "forward_secrecy", "plaintext_refused",
         "dsk_compliant", "bsi_tr03116_compliant", "dnssec_signed_mx", "dane_protected", "accepts_tls10",
-        "accepts_tls11", "bsi_tr03108_compliant",
+        "accepts_tls11",
     ]
 
     /// A DNSSEC status as a verdict: secure yes, others no, none stored not tested.
@@ -44,6 +44,13 @@ struct ReferenceModel {
     /// Figures of the domain itself (unit `domain`); the fixture has no policy facts, so every
     /// domain with mail is left out as not_tested.
     static let domainFigureIDs = ["mta_sts_enforce", "mta_sts_testing", "mta_sts_invalid", "tlsrpt_present"]
+    /// The BSI TR-03108 figures (unit `domain`), one per column of `bsi_tr03108_domains`.
+    static let bsiFigureIDs = [
+        "bsi_tr03108_compliant", "bsi_tr03108_starttls", "bsi_tr03108_tls12_only",
+        "bsi_tr03108_approved_suite",
+        "bsi_tr03108_approved_key", "bsi_tr03108_valid_certificate", "bsi_tr03108_dnssec", "bsi_tr03108_dane",
+        "bsi_tr03108_tlsrpt", "bsi_tr03108_mta_sts",
+    ]
 
     let scan: FixtureScan
     let domains: [FixtureDomain]
@@ -172,22 +179,6 @@ struct ReferenceModel {
         case "accepts_tls10", "accepts_tls11":
             // The fixture writes no version checks: with TLS, not tested.
             return session { nil }
-        case "bsi_tr03108_compliant":
-            guard tls == .yes else { return tls }
-            let v = version(p)
-            let c = p.tlsCipher ?? ""
-            if !(v == "1.3" ? Self.bsi13.contains(c) : (v == "1.2" && Self.bsi12.contains(c))) { return .no }
-            if let key = p.chain.first, let type = key.keyType, let bits = key.keyBits {
-                let approved =
-                    ["RSA", "RSA-PSS"].contains(type) ? bits >= 3000 : (type == "EC" && bits >= 250)
-                if !approved { return .no }
-            }
-            if p.certTrusted == false || p.hostnameMatches[host] == false || p.certExpired == true {
-                return .no
-            }
-            if let d = hosts[host]?.resolution.dnssec, d != .secure { return .no }
-            // The figure does not evaluate TLS-RPT: never compliant.
-            return .out("not_tested")
         default:
             return .out("unknown figure")
         }
@@ -235,10 +226,6 @@ struct ReferenceModel {
                 let mx = d.resolution.mx
                 if mx.isEmpty {
                     verdicts.append(.out("no_address"))
-                    continue
-                }
-                if figure == "bsi_tr03108_compliant", let m = d.resolution.mxDNSSEC, m != .secure {
-                    verdicts.append(.no)
                     continue
                 }
                 if figure == "dnssec_signed_mx", d.resolution.mxDNSSEC != .secure {

@@ -36,7 +36,7 @@ final class RenderTests: XCTestCase {
                 CSVRenderer.leftOut(f.leftOut),
             ]
         }
-        XCTAssertEqual(expected.count, 99)  // 19 figures × 5 units, 4 domain figures × 1
+        XCTAssertEqual(expected.count, 104)  // 18 figures × 5 units, 4 policy and 10 BSI TR-03108 figures × 1
 
         // CSV: one row per figure (whole report first, then per tag).
         let csv = render(report, format: .csv)
@@ -62,7 +62,7 @@ final class RenderTests: XCTestCase {
             }
         }
         XCTAssertEqual(fromCSV, expected)
-        XCTAssertEqual(lines.count, 1 + 99 * (1 + report.tags.count))
+        XCTAssertEqual(lines.count, 1 + 104 * (1 + report.tags.count))
 
         // Markdown: per-unit tables | title | `id` | share | n | N | left out |.
         let md = render(report, format: .md)

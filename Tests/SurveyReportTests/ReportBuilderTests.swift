@@ -26,7 +26,30 @@ final class ReportBuilderTests: XCTestCase {
         XCTAssertEqual(
             report.figures.count,
             ReferenceModel.figureIDs.count * ReferenceModel.units.count + ReferenceModel.domainFigureIDs.count
+                + ReferenceModel.bsiFigureIDs.count
         )
+        // The BSI TR-03108 figures count the store's view bsi_tr03108_domains, domain by domain.
+        let view = try t.store.read { snapshot in try snapshot.bsiDomains(scan: t.latest) }
+        for id in ReferenceModel.bsiFigureIDs {
+            let f = try XCTUnwrap(report.figure(id, "domain"), id)
+            let requirement = try XCTUnwrap(FigureID(rawValue: id)?.bsiRequirement)
+            var expected = ReferenceModel.Count(numerator: 0, denominator: 0, leftOut: [:])
+            for d in model.mailDomains {
+                guard !d.resolution.mx.isEmpty else {
+                    expected.leftOut["no_address", default: 0] += 1
+                    continue
+                }
+                switch view[d.resolution.domain].flatMap({ requirement.value($0) }) {
+                case true?:
+                    expected.numerator += 1
+                    expected.denominator += 1
+                case false?: expected.denominator += 1
+                case nil: expected.leftOut["not_tested", default: 0] += 1
+                }
+            }
+            XCTAssertEqual(counted(f), expected, id)
+            XCTAssertNil(report.figure(id, "mx_host"), id)
+        }
         for id in ReferenceModel.domainFigureIDs {
             let f = try XCTUnwrap(report.figure(id, "domain"), id)
             XCTAssertEqual(
@@ -147,7 +170,8 @@ final class ReportBuilderTests: XCTestCase {
             XCTAssertLessThanOrEqual(f.numerator, f.denominator)
         }
         XCTAssertEqual(
-            Set(r.definitions.map(\.id)), Set(ReferenceModel.figureIDs + ReferenceModel.domainFigureIDs))
+            Set(r.definitions.map(\.id)),
+            Set(ReferenceModel.figureIDs + ReferenceModel.domainFigureIDs + ReferenceModel.bsiFigureIDs))
         XCTAssertEqual(r.units.map(\.id), ReferenceModel.units + ["domain"])
     }
 

@@ -34,7 +34,7 @@ import Testing
         try pool.write { db in try db.execute(sql: Self.setup) }
         let query = "SELECT * FROM results ORDER BY domain, mx_host, ip"
         let before = try pool.read { db in try Row.fetchAll(db, sql: query) }
-        try Schema.migrator.migrate(pool)
+        try Schema.migrator.migrate(pool, upTo: "v8: MTA-STS and TLS-RPT")
         let after = try pool.read { db in try Row.fetchAll(db, sql: query) }
         #expect(after.count == before.count)
         for (old, new) in zip(before, after) {

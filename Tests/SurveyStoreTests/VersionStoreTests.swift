@@ -21,9 +21,9 @@ import Testing
             VALUES (1, 'mx.a.example', 'ok', 't', 'secure', 'match');
         INSERT INTO addresses (host_id, ip, family) VALUES (1, '192.0.2.1', 4);
         INSERT INTO certificates (sha256, der, subject, issuer, key_type, key_bits, signature_algorithm,
-                                  dns_names, self_signed)
-            VALUES ('c1', x'00', 's', 'i', 'EC', 256, 'ecdsa-with-SHA256', '[]', 0),
-                   ('c2', x'00', 'i', 'r', 'EC', 384, 'ecdsa-with-SHA384', '[]', 0);
+                                  dns_names, self_signed, key_curve)
+            VALUES ('c1', x'00', 's', 'i', 'EC', 256, 'ecdsa-with-SHA256', '[]', 0, 'prime256v1'),
+                   ('c2', x'00', 'i', 'r', 'EC', 384, 'ecdsa-with-SHA384', '[]', 0, 'secp384r1');
         INSERT INTO probes (scan_id, ip, port, sni, status, starttls_offered, tls_version, tls_cipher,
                             cert_sha256, cert_trusted, cert_expired, duration_ms, probed_at)
             VALUES (1, '192.0.2.1', 25, 'mx.a.example', 'ok', 1, 'TLSv1.3', 'TLS_AES_256_GCM_SHA384', 'c1', 1,
@@ -50,8 +50,8 @@ import Testing
             Array(after.dropFirst(before.count)) == [
                 "tls10_accepted", "tls11_accepted", "tls12_accepted", "tls13_accepted", "cert_key_type",
                 "cert_key_bits", "cert_key_curve", "cert_signature_algorithm", "cert_chain_length",
-                // v8's column comes after v7's.
-                "mta_sts_mx_match",
+                // v8's column comes after v7's, v9's after v8's.
+                "mta_sts_mx_match", "server_cipher_preference",
             ])
         try pool.write { db in try db.execute(sql: Self.fixture) }
         let row = try #require(

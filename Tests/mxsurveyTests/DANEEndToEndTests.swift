@@ -43,6 +43,9 @@ import Testing
                     none MX 10 mx-none.dane.test.
                     mx-none A \(Self.net).10
                     bogushost MX 10 mx.bogus.test.
+                    alias MX 10 mx-alias.dane.test.
+                    mx-alias CNAME mx-ee-match.dane.test.
+                    _25._tcp.mx-alias TLSA 3 1 1 \(wrongSPKI)
                     """, kind: .signed),
             DNSSECLab.Zone(
                 name: "bogus.test", text: "@ MX 10 mx.bogus.test.\nmx A \(Self.net).14", kind: .bogus),
@@ -52,7 +55,7 @@ import Testing
         let lab = try DNSSECLab(zones: zones)
         let domains = [
             "ee-match.dane.test", "ee-mismatch.dane.test", "ta-match.dane.test", "ta-name.dane.test",
-            "none.dane.test", "bogushost.dane.test", "bogus.test", "plain.test",
+            "none.dane.test", "bogushost.dane.test", "bogus.test", "plain.test", "alias.dane.test",
         ]
         let services = [(10, ee), (11, other), (12, ta), (13, otherName)].map { octet, cert in
             PostfixServer.Service(
@@ -86,6 +89,9 @@ import Testing
             """, as: String.self)
         #expect(
             rows == [
+                // An alias MX host: the TLSA records of the CNAME-expanded name decide (RFC 7672
+                // §2.2.2), not the alias's own (which would not match).
+                "alias.dane.test mx-alias.dane.test \(Self.net).10 secure secure match",
                 "bogus.test - - bogus - -",
                 "bogushost.dane.test mx.bogus.test - secure bogus bogus",
                 "ee-match.dane.test mx-ee-match.dane.test \(Self.net).10 secure secure match",
@@ -104,12 +110,22 @@ import Testing
         #expect(failed.first?.hasPrefix("mx-ee-mismatch.dane.test [0] #0 3 1 1 ") == true, "\(failed)")
         #expect(failed.last?.contains("chain does not verify") == true, "\(failed)")
         #expect(failed.last?.contains("hostname mismatch") == true, "\(failed)")
+        #expect(
+            try query(
+                db,
+                "SELECT name || ' ' || COALESCE(tlsa_expanded_name, '-') FROM hosts WHERE name LIKE 'mx-%' ORDER BY name",
+                as: String.self)
+                == [
+                    "mx-alias.dane.test mx-ee-match.dane.test", "mx-ee-match.dane.test -",
+                    "mx-ee-mismatch.dane.test -",
+                    "mx-none.dane.test -", "mx-ta-match.dane.test -", "mx-ta-name.dane.test -",
+                ])
         // The bogus domain's detail says why it failed.
         #expect(
             try query(db, "SELECT dns_detail FROM domains WHERE name = 'bogus.test'", as: String.self).first?
                 .contains("DNSSEC bogus") == true)
 
-        // The report's figures over the 7 domains with mail (bogus.test has none: SERVFAIL).
+        // The report's figures over the 8 domains with mail (bogus.test has none: SERVFAIL).
         let report = try work.run(["report", "--db", db, "--format", "json"])
         #expect(report.exitCode == 0, "\(report.summary)")
         let json = try #require(
@@ -125,12 +141,12 @@ import Testing
         }
         // MX answer and every MX host's addresses secure: all dane.test domains but bogushost
         // (its MX host is bogus); plain.test is insecure.
-        #expect(figure("dnssec_signed_mx", "domain_all_mx") == "5/7 ")
-        // Hosts: 5 secure in dane.test, mx.bogus.test bogus, mx.plain.test insecure.
-        #expect(figure("dnssec_signed_mx", "mx_host") == "5/7 ")
-        // DANE: ee-match and ta-match; the rest mismatch, none, bogus or not applicable.
-        #expect(figure("dane_protected", "domain_all_mx") == "2/7 ")
-        #expect(figure("dane_protected", "mx_host") == "2/7 ")
+        #expect(figure("dnssec_signed_mx", "domain_all_mx") == "6/8 ")
+        // Hosts: 6 secure in dane.test, mx.bogus.test bogus, mx.plain.test insecure.
+        #expect(figure("dnssec_signed_mx", "mx_host") == "6/8 ")
+        // DANE: ee-match, ta-match and the alias; the rest mismatch, none, bogus or not applicable.
+        #expect(figure("dane_protected", "domain_all_mx") == "3/8 ")
+        #expect(figure("dane_protected", "mx_host") == "3/8 ")
         #expect(!report.stdout.contains("resolver most likely does not validate"))
 
         // The ready-made query lists the two mismatches with their reasons.
@@ -157,5 +173,31 @@ import Testing
                 db, "SELECT DISTINCT COALESCE(mx_dnssec, '-') FROM results WHERE scan_id = 2", as: String.self
             )
                 == ["insecure"])
+
+        // `mxsurvey resolve` prints the same DNSSEC statuses and the TLSA lookups.
+        let resolved = try work.run([
+            "resolve", "--resolver", lab.address, "ee-match.dane.test", "bogushost.dane.test", "plain.test",
+            "bogus.test",
+        ])
+        #expect(resolved.exitCode == 0, "\(resolved.summary)")
+        var lines: [String: [String: Any]] = [:]
+        for text in resolved.stdout.split(separator: "\n") {
+            let line = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+            lines[try #require(line["domain"] as? String)] = line
+        }
+        func mx(_ domain: String) -> [String: Any] {
+            (lines[domain]?["mx"] as? [[String: Any]])?.first ?? [:]
+        }
+        #expect(lines["ee-match.dane.test"]?["mx_dnssec"] as? String == "secure")
+        #expect(mx("ee-match.dane.test")["dnssec"] as? String == "secure")
+        let tlsa = try #require(mx("ee-match.dane.test")["tlsa"] as? [String: Any], "\(resolved.stdout)")
+        #expect(tlsa["dnssec"] as? String == "secure")
+        #expect(tlsa["records"] as? [String] == ["3 1 1 \(eeSPKI.uppercased())"])
+        #expect(lines["bogushost.dane.test"]?["mx_dnssec"] as? String == "secure")
+        #expect(mx("bogushost.dane.test")["dnssec"] as? String == "bogus")
+        #expect(mx("bogushost.dane.test")["tlsa"] == nil)
+        #expect(lines["plain.test"]?["mx_dnssec"] as? String == "insecure")
+        #expect(mx("plain.test")["dnssec"] as? String == "insecure")
+        #expect(lines["bogus.test"]?["mx_dnssec"] as? String == "bogus")
     }
 }

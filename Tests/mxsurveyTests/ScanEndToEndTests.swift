@@ -413,21 +413,42 @@ final class ScanEndToEndTests: XCTestCase {
         XCTAssertTrue(unbound.log.contains(" xn--bcher-kva.e2e.test. MX IN"), unbound.log)
 
         // Each Postfix listener saw one probe session plus one version-scan session per TLS
-        // version older than the negotiated one (stored with own_session = 1); every session
-        // ended with QUIT and never reached DATA; nothing was queued.
+        // version older than the negotiated one (stored with own_session = 1) plus the
+        // cipher-preference check's sessions when it accepts TLS 1.2; every session ended with
+        // QUIT and never reached DATA; nothing was queued.
         var expected: [Int: Int] = [:]
+        var versions: [Int: Int] = [:]
+        var preference: [Int: Int] = [:]
         for (octet, _, _) in Self.postfixHosts {
             let versionSessions = try query(
                 db,
                 "SELECT count(*) FROM tls_version_checks WHERE ip = '127.0.27.\(octet)' AND own_session = 1",
                 as: Int.self)
-            expected[octet] = 1 + (versionSessions.first ?? 0)
+            let preferenceSessions = try query(
+                db,
+                "SELECT coalesce(sum(sessions), 0) FROM cipher_preference_checks WHERE ip = '127.0.27.\(octet)'",
+                as: Int.self)
+            versions[octet] = versionSessions.first ?? 0
+            preference[octet] = preferenceSessions.first ?? 0
+            expected[octet] = 1 + (versionSessions.first ?? 0) + (preferenceSessions.first ?? 0)
         }
         // TLS 1.3: 1.2, 1.1 and 1.0 tried; TLS 1.2: 1.1 and 1.0; TLS 1.0 and no TLS: none.
-        XCTAssertEqual(expected[10], 4)
-        XCTAssertEqual(expected[11], 3)
-        XCTAssertEqual(expected[13], 1)
-        XCTAssertEqual(expected[14], 1)
+        XCTAssertEqual(versions[10], 3)
+        XCTAssertEqual(versions[11], 2)
+        XCTAssertEqual(versions[13], 0)
+        XCTAssertEqual(versions[14], 0)
+        // Postfix's default takes the client's order (tls_preempt_cipherlist = no): two
+        // sessions where TLS 1.2 is accepted, none without it.
+        XCTAssertEqual(preference[10], 2)
+        XCTAssertEqual(preference[11], 2)
+        XCTAssertEqual(preference[13], 0)
+        XCTAssertEqual(preference[14], 0)
+        XCTAssertEqual(
+            try query(
+                db,
+                "SELECT DISTINCT coalesce(server_cipher_preference, -1) FROM results WHERE ip = '127.0.27.10'",
+                as: Int.self),
+            [0])
         var sessions: [Int: Int] = [:]
         waitUntil(timeout: 3) {
             sessions = sessionsPerListener(postfix, skip: logLinesBeforeScan)

@@ -113,9 +113,8 @@ import Testing
             ],
             "\(policy)")
 
-        // The report's figures: one of three MX hosts accepts TLS 1.0 and 1.1; none is
-        // BSI TR-03108 compliant (all fail DNSSEC here), and the definition says the figure
-        // does not evaluate TLS-RPT.
+        // The report's figures: one of three MX hosts accepts TLS 1.0 and 1.1; no domain is
+        // BSI TR-03108 compliant (all fail DNSSEC and TLS-RPT here).
         let report = try work.run(["report", "--db", db, "--scan", "1", "--format", "json"])
         #expect(report.exitCode == 0, "\(report.summary)")
         let json = try #require(
@@ -128,8 +127,12 @@ import Testing
         }
         #expect(figure("accepts_tls10", "mx_host") == "1/3")
         #expect(figure("accepts_tls11", "ip") == "1/3")
-        #expect(figure("bsi_tr03108_compliant", "domain_all_mx") == "0/3")
-        #expect(report.stdout.contains("TLS-RPT (mandatory) and MTA-STS (optional) are facts of the domain"))
+        // Per domain, as the view bsi_tr03108_domains decides: none compliant, none with TLS-RPT.
+        #expect(figure("bsi_tr03108_compliant", "domain") == "0/3")
+        #expect(figure("bsi_tr03108_tlsrpt", "domain") == "0/3")
+        #expect(figure("bsi_tr03108_compliant", "domain_all_mx") == "missing")
+        #expect(
+            report.stdout.contains("every requirement, per domain as the store's view bsi_tr03108_domains"))
         let queryFile = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("queries/legacy_tls_acceptors.sql").path

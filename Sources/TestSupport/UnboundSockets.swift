@@ -55,11 +55,13 @@ enum UnboundSockets {
     }
 
     /// Sends one DNS query (TXT for `probe.name`) and waits up to `timeoutMs` for the reply;
-    /// true only when the reply carries `probe.value`, which no other server knows.
+    /// true only when the reply carries `probe.value`, which no other server knows. The query
+    /// comes from the server's own address, so a test that refuses 127.0.0.1 (the address
+    /// its clients use) does not refuse the probe.
     static func answersProbe(_ address: String, port: UInt16, probe: ProbeRecord, timeoutMs: Int32) -> Bool {
-        guard var addr = sockaddr(address, port: port) else { return false }
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { return false }
+        guard var addr = sockaddr(address, port: port),
+            let fd = bound(address, port: 0, type: Int32(SOCK_DGRAM.rawValue))?.fd
+        else { return false }
         defer { close(fd) }
         let id = UInt16.random(in: 0...UInt16.max)
         var query: [UInt8] = [UInt8(id >> 8), UInt8(id & 0xFF), 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]

@@ -53,7 +53,7 @@ public enum PassiveLeftOut: String, CaseIterable, Sendable, Codable {
 
 /// One passive share: `numerator` of `denominator` units of `unit` (in group `group` of
 /// breakdown `by`) satisfy `id`; units of the population that could not be counted are in
-/// `left_out`. The same keys as a scan figure, plus `by` and `group`.
+/// `left_out`. The same keys as a scan figure (`ShareCounts`), plus `by` and `group`.
 public struct PassiveFigure: Codable, Sendable, Equatable {
     public var id: PassiveFigureID
     public var unit: PassiveUnit
@@ -92,10 +92,7 @@ public struct PassiveFigure: Codable, Sendable, Equatable {
         try c.encode(unit, forKey: .unit)
         try c.encode(by, forKey: .by)
         try c.encode(group, forKey: .group)
-        try c.encode(numerator, forKey: .numerator)
-        try c.encode(denominator, forKey: .denominator)
-        try c.encode(share, forKey: .share)
-        try c.encode(leftOut, forKey: .leftOut)
+        try ShareCounts.encode(numerator, denominator, share, leftOut, to: encoder)
     }
 }
 

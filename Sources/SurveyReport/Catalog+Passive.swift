@@ -44,12 +44,12 @@ struct PassiveCatalog {
         en: "Peers that sent mail to the own servers (in) or received mail from them (out) over plaintext "
             + "connections in the period, with the plaintext connections and the messages over them. Joined with the "
             + "scan the report is about when one is named (--scan), else with the latest finished scan of the store "
-            + "(\"Joined scan\" above): whether the MX hosts of the peer's registrable domain offered "
+            + "(see Joined scan above): whether the MX hosts of the peer's registrable domain offered "
             + "STARTTLS and negotiated TLS 1.2 or newer.",
         de: "Gegenstellen, die im Zeitraum über unverschlüsselte Verbindungen E-Mail an die eigenen Server "
             + "gesendet (in) oder von ihnen empfangen (out) haben, mit diesen Verbindungen und den Nachrichten darüber. "
             + "Verknüpft mit dem Scan, über den der Bericht geht, wenn einer genannt ist (--scan), sonst mit dem "
-            + "letzten abgeschlossenen Scan der Datenbank (oben „Verknüpfter Scan“): ob die MX-Hosts der "
+            + "letzten abgeschlossenen Scan der Datenbank (siehe Verknüpfter Scan oben): ob die MX-Hosts der "
             + "registrierbaren Domain der Gegenstelle STARTTLS anboten und TLS 1.2 oder neuer aushandelten.")
     static let noPlaintextPeers = Text(
         en: "No peer used a plaintext connection in the period.",

@@ -8,10 +8,12 @@ import Synchronization
 /// Loopback addresses for test servers that need no fixed address: each call returns a
 /// new address in 127.128.0.0/10, a block no test or benchmark names itself.
 ///
-/// The second octet comes from the process ID and the last two count the calls, so two
-/// servers of one test process never share an address, and test processes running side
-/// by side (whose PIDs differ in their low 14 bits) do not either. A server on its own
-/// address cannot be mistaken for another one that got the same port.
+/// The second and third octets come from the process ID, the last two also count the
+/// calls: two servers of one test process never share an address (up to 64,000 calls), nor
+/// do those of test processes running side by side whose PIDs differ in their low 14 bits
+/// (up to 250 calls each). A server on its own address cannot be mistaken for another one
+/// that got the same port; where addresses could still meet, the servers' readiness checks
+/// tell them apart (`UnboundServer`).
 public enum LoopbackAddress {
     private static let counter = Atomic<Int>(0)
 

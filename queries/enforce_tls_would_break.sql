@@ -15,8 +15,9 @@
 -- `no_domain` (no host name, so no registrable domain), `not_in_scan` (neither host nor
 -- domain was in the scan), `not_tested` (in the scan, but no MX IP answered); `matched` else.
 -- Columns: direction, peer_host, peer_ip, peer_domain, connections, messages, first_seen,
--- last_seen, scan_id, match, mx_starttls, mx_tls12.
-WITH params AS (SELECT :scan AS scan_id),
+-- last_seen, scan_id and scan_started_at (the scan joined, as the report's "Joined scan"),
+-- match, mx_starttls, mx_tls12.
+WITH params AS (SELECT :scan AS scan_id, (SELECT started_at FROM scans WHERE id = :scan) AS started_at),
 peers AS (
     SELECT direction, peer_host, peer_ip, max(peer_domain) AS peer_domain,
            count(*) AS connections, sum(messages) AS messages,
@@ -48,6 +49,7 @@ scanned_host AS (
 SELECT p.direction, p.peer_host, p.peer_ip, p.peer_domain, p.connections, p.messages,
        p.first_seen, p.last_seen,
        (SELECT scan_id FROM params) AS scan_id,
+       (SELECT started_at FROM params) AS scan_started_at,
        CASE WHEN (SELECT scan_id FROM params) IS NULL THEN 'no_scan'
             WHEN h.mx_host IS NOT NULL THEN CASE WHEN h.answered > 0 THEN 'matched' ELSE 'not_tested' END
             WHEN p.peer_domain IS NULL THEN 'no_domain'

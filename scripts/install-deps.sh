@@ -4,7 +4,8 @@
 # libnet-ssleay-perl for its STARTTLS),
 # ldnsutils to sign the DNSSEC test zones, the public suffix list, zlib for gzip'd logs,
 # Slurm and munge for the single-node cluster of the distributed-scan test
-# (scripts/slurm-test.sh), libidn12 for the unpacked Exim of the log tests (scripts/fetch-exim.sh), dnsperf and
+# (scripts/slurm-test.sh), libidn12 for the unpacked Exim of the log tests (scripts/fetch-exim.sh),
+# libevent-2.1-7 and libdb5.3 for the unpacked OpenSMTPD (scripts/fetch-opensmtpd.sh), dnsperf and
 # pflogsumm for `make bench`, python3-jsonschema to check the report's JSON
 # against docs/report.schema.json in the tests, heaptrack for the TLS leak check
 # (scripts/tls-leakcheck.sh, run by CI), and pyarrow (PyPI: Debian 12 has none) with which
@@ -23,7 +24,7 @@ apt-get install -y -q --no-install-recommends \
     pkg-config libssl-dev libsqlite3-dev libc-ares-dev sqlite3 openssl ca-certificates \
     unbound postfix dnsperf heaptrack \
     nginx-light ldnsutils swaks libnet-ssleay-perl pflogsumm publicsuffix zlib1g-dev python3-jsonschema \
-    libidn12 slurm-wlm munge
+    libidn12 libevent-2.1-7 libdb5.3 slurm-wlm munge
 # pyarrow for the python3 on the PATH (Sources/SurveyReport/ParquetWriter.swift names this
 # version in its error message). Debian's own python3 is "externally managed" (PEP 668).
 PYARROW_VERSION=26.0.1

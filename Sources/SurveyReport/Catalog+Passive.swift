@@ -43,12 +43,14 @@ struct PassiveCatalog {
     static let wouldBreakNote = Text(
         en: "Peers that sent mail to the own servers (in) or received mail from them (out) over plaintext "
             + "connections in the period, with the plaintext connections and the messages over them. Joined with the "
-            + "latest finished scan of the store: whether the MX hosts of the peer's registrable domain offered "
+            + "scan the report is about when one is named (--scan), else with the latest finished scan of the store "
+            + "(see Joined scan above): whether the MX hosts of the peer's registrable domain offered "
             + "STARTTLS and negotiated TLS 1.2 or newer.",
         de: "Gegenstellen, die im Zeitraum über unverschlüsselte Verbindungen E-Mail an die eigenen Server "
             + "gesendet (in) oder von ihnen empfangen (out) haben, mit diesen Verbindungen und den Nachrichten darüber. "
-            + "Verknüpft mit dem letzten abgeschlossenen Scan der Datenbank: ob die MX-Hosts der registrierbaren "
-            + "Domain der Gegenstelle STARTTLS anboten und TLS 1.2 oder neuer aushandelten.")
+            + "Verknüpft mit dem Scan, über den der Bericht geht, wenn einer genannt ist (--scan), sonst mit dem "
+            + "letzten abgeschlossenen Scan der Datenbank (siehe Verknüpfter Scan oben): ob die MX-Hosts der "
+            + "registrierbaren Domain der Gegenstelle STARTTLS anboten und TLS 1.2 oder neuer aushandelten.")
     static let noPlaintextPeers = Text(
         en: "No peer used a plaintext connection in the period.",
         de: "Keine Gegenstelle nutzte im Zeitraum eine unverschlüsselte Verbindung.")
@@ -57,6 +59,8 @@ struct PassiveCatalog {
     static let sourceLabel = Text(en: "Source", de: "Quelle")
     static let periodLabel = Text(en: "Period (UTC)", de: "Zeitraum (UTC)")
     static let joinedScanLabel = Text(en: "Joined scan", de: "Verknüpfter Scan")
+    /// "3, started 4 December 2026, 10:00 UTC"
+    static let joinedScanValue = Text(en: "{0}, started {1}", de: "{0}, begonnen am {1}")
     static let noScanJoined = Text(
         en: "none (the store holds no finished scan)",
         de: "keiner (die Datenbank enthält keinen abgeschlossenen Scan)")
@@ -104,6 +108,13 @@ struct PassiveCatalog {
     static let leftOutList = Text(en: "left out: {0}.", de: "nicht gezählt: {0}.")
 
     func callAsFunction(_ text: Text, _ args: String...) -> String { Catalog.fill(text(t.language), args) }
+
+    /// The joined scan's id and start, or that there is none.
+    func joinedScan(_ p: PassiveSection) -> String {
+        guard let id = p.joinedScan else { return self(Self.noScanJoined) }
+        guard let started = p.joinedScanStartedAt else { return String(id) }
+        return self(Self.joinedScanValue, String(id), t.dateTime(started))
+    }
 
     func period(_ first: String?, _ last: String?) -> String {
         guard let first, let last else { return self(Self.noDays) }

@@ -120,7 +120,7 @@ enum PassiveText {
         h += "<div><dt>\(e(c(C.sourceLabel)))</dt><dd>\(e(p.source ?? c(C.allSources)))</dd></div>"
         h += "<div><dt>\(e(c(C.periodLabel)))</dt><dd>\(e(c.period(p.firstDay, p.lastDay)))</dd></div>"
         h +=
-            "<div><dt>\(e(c(C.joinedScanLabel)))</dt><dd>\(e(p.joinedScan.map(String.init) ?? c(C.noScanJoined)))</dd></div>"
+            "<div><dt>\(e(c(C.joinedScanLabel)))</dt><dd>\(e(c.joinedScan(p)))</dd></div>"
         h += "</dl>\n"
         h += "<h3>\(e(c(C.headlinesTitle)))</h3>\n<ul class=\"headlines\">\n"
         for (main, tail) in headlines(p, t) {
@@ -199,7 +199,7 @@ enum PassiveText {
         var out = "\(h2) \(c(C.sectionTitle))\n\n\(esc(c(C.intro)))\n\n"
         out += "- \(c(C.sourceLabel)): \(esc(p.source ?? c(C.allSources)))\n"
         out += "- \(c(C.periodLabel)): \(esc(c.period(p.firstDay, p.lastDay)))\n"
-        out += "- \(c(C.joinedScanLabel)): \(esc(p.joinedScan.map(String.init) ?? c(C.noScanJoined)))\n\n"
+        out += "- \(c(C.joinedScanLabel)): \(esc(c.joinedScan(p)))\n\n"
         out += "\(h3) \(c(C.headlinesTitle))\n\n"
         for (main, tail) in headlines(p, t) { out += "- \(esc(main)); \(esc(tail))\n" }
         out += "\n"

@@ -53,7 +53,7 @@ public enum PassiveLeftOut: String, CaseIterable, Sendable, Codable {
 
 /// One passive share: `numerator` of `denominator` units of `unit` (in group `group` of
 /// breakdown `by`) satisfy `id`; units of the population that could not be counted are in
-/// `left_out`. The same keys as a scan figure, plus `by` and `group`.
+/// `left_out`. The same keys as a scan figure (`ShareCounts`), plus `by` and `group`.
 public struct PassiveFigure: Codable, Sendable, Equatable {
     public var id: PassiveFigureID
     public var unit: PassiveUnit
@@ -92,10 +92,7 @@ public struct PassiveFigure: Codable, Sendable, Equatable {
         try c.encode(unit, forKey: .unit)
         try c.encode(by, forKey: .by)
         try c.encode(group, forKey: .group)
-        try c.encode(numerator, forKey: .numerator)
-        try c.encode(denominator, forKey: .denominator)
-        try c.encode(share, forKey: .share)
-        try c.encode(leftOut, forKey: .leftOut)
+        try ShareCounts.encode(numerator, denominator, share, leftOut, to: encoder)
     }
 }
 
@@ -153,8 +150,11 @@ public struct PassiveSection: Codable, Sendable, Equatable {
     public var lastDay: String?
     /// Every passive figure: totals first, then the breakdowns.
     public var figures: [PassiveFigure]
-    /// The scan the would-break list is joined with (nil: the store holds no finished scan).
+    /// The scan the would-break list is joined with: the scan the report is about when it
+    /// names one (`--scan`), else the latest finished scan (nil: the store holds none).
     public var joinedScan: Int64?
+    /// When the joined scan started (as `scans.started_at`; nil with `joinedScan`).
+    public var joinedScanStartedAt: String?
     /// Plaintext peers, most messages first (at most `wouldBreakLimit` rows).
     public var wouldBreak: [WouldBreakRow]
     /// All plaintext peers, and how many of them the join did not match, by `match`.
@@ -167,6 +167,7 @@ public struct PassiveSection: Codable, Sendable, Equatable {
         case lastDay = "last_day"
         case figures
         case joinedScan = "joined_scan"
+        case joinedScanStartedAt = "joined_scan_started_at"
         case wouldBreak = "would_break"
         case wouldBreakTotal = "would_break_total"
         case wouldBreakUnmatched = "would_break_unmatched"
@@ -179,6 +180,7 @@ public struct PassiveSection: Codable, Sendable, Equatable {
         try c.encode(lastDay, forKey: .lastDay)
         try c.encode(figures, forKey: .figures)
         try c.encode(joinedScan, forKey: .joinedScan)
+        try c.encode(joinedScanStartedAt, forKey: .joinedScanStartedAt)
         try c.encode(wouldBreak, forKey: .wouldBreak)
         try c.encode(wouldBreakTotal, forKey: .wouldBreakTotal)
         try c.encode(wouldBreakUnmatched, forKey: .wouldBreakUnmatched)
@@ -223,8 +225,11 @@ public struct PassiveOnlyReport: Codable, Sendable, Equatable {
 /// Builds the passive section from a store's read API.
 public enum PassiveSectionBuilder {
     /// The section of `source` (all when nil); nil when the store holds no passive data (of
-    /// that source).
-    public static func build(source: String?, from snapshot: StoreSnapshot) throws -> PassiveSection? {
+    /// that source). The would-break list is joined with `joinScan`, or with the latest
+    /// finished scan when it is nil.
+    public static func build(source: String?, joinScan: Int64? = nil, from snapshot: StoreSnapshot) throws
+        -> PassiveSection?
+    {
         let total = try snapshot.passiveCounts(source: source, by: .total)
         let messages = try snapshot.messageFigures(source: source)
         guard !total.isEmpty || messages.total > 0 else { return nil }
@@ -352,7 +357,8 @@ public enum PassiveSectionBuilder {
                 domains.map { ($0.key, $0.value.0, $0.value.1) }.filter { $0.2 > 0 })
         }
 
-        let peers = try snapshot.enforceTLSWouldBreak(source: source)
+        let joined = try (joinScan ?? snapshot.latestFinishedScan()).flatMap { try snapshot.scan($0) }
+        let peers = try snapshot.enforceTLSWouldBreak(source: source, scan: joined?.id)
         var unmatched: [String: Int] = [:]
         for p in peers where p.match != .matched { unmatched[p.match.rawValue, default: 0] += 1 }
         let period = try snapshot.passivePeriod(source: source)
@@ -361,7 +367,7 @@ public enum PassiveSectionBuilder {
         let last = [period.map { String($0.last.prefix(10)) }, days.last].compactMap { $0 }.max()
         return PassiveSection(
             source: source, firstDay: first, lastDay: last, figures: figures,
-            joinedScan: try snapshot.latestFinishedScan(),
+            joinedScan: joined?.id, joinedScanStartedAt: joined?.startedAt,
             wouldBreak: peers.prefix(PassiveSection.wouldBreakLimit).map {
                 WouldBreakRow(
                     direction: $0.direction.rawValue, peerHost: $0.peerHost, peerIP: $0.peerIP,

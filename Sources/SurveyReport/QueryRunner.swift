@@ -38,17 +38,29 @@ public enum QueryRunner {
     public static func query(sql: String, parameters: [String: SQLValue] = [:], store: any ResultReading)
         throws -> QueryResult
     {
+        try queryNamingScan(sql: sql, parameters: parameters, store: store).result
+    }
+
+    /// `query`, and the scan `:scan` stood for when it took the default (not given or
+    /// `latest`) and the SQL used it; nil otherwise.
+    public static func queryNamingScan(
+        sql: String, parameters: [String: SQLValue] = [:], store: any ResultReading
+    ) throws -> (result: QueryResult, defaultScan: ScanRecord?) {
         let cleaned = sql.split(separator: "\n", omittingEmptySubsequences: false)
             .map { $0.trimmingCharacters(in: .whitespaces).hasPrefix(".") ? "" : String($0) }
             .joined(separator: "\n")
         var parameters = parameters
         var defaults: [String: SQLValue] = [:]
         let latest = parameters[scanParameter] == .text(latestScan)
-        if parameters[scanParameter] == nil || latest, !(try store.scans().isEmpty) {
-            let id = SQLValue.integer(try ReportBuilder(store: store).defaultScan().scan.id)
-            if latest { parameters[scanParameter] = id } else { defaults[scanParameter] = id }
+        var chosen: ScanRecord?
+        if parameters[scanParameter] == nil || latest {
+            chosen = ReportBuilder.defaultScan(try store.scans())
+            if let id = chosen.map({ SQLValue.integer($0.id) }) {
+                if latest { parameters[scanParameter] = id } else { defaults[scanParameter] = id }
+            }
         }
-        return try store.query(sql: cleaned, parameters: parameters, defaults: defaults)
+        let result = try store.query(sql: cleaned, parameters: parameters, defaults: defaults)
+        return (result, result.parameters.contains(scanParameter) ? chosen : nil)
     }
 
     /// Parses `NAME=VALUE` (`--param`): NAME is a letter or `_` followed by letters, digits

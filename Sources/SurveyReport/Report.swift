@@ -173,6 +173,24 @@ public struct Figure: Codable, Sendable, Equatable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(id, forKey: .id)
         try c.encode(unit, forKey: .unit)
+        try ShareCounts.encode(numerator, denominator, share, leftOut, to: encoder)
+    }
+}
+
+/// The counts of every share figure, a scan's (`Figure`) and a passive one (`PassiveFigure`):
+/// `numerator`, `denominator`, `share` (an explicit null when the denominator is 0) and
+/// `left_out`, written into the figure's own JSON object.
+enum ShareCounts {
+    enum Keys: String, CodingKey {
+        case numerator, denominator, share
+        case leftOut = "left_out"
+    }
+
+    static func encode(
+        _ numerator: Int, _ denominator: Int, _ share: Double?, _ leftOut: [String: Int],
+        to encoder: any Encoder
+    ) throws {
+        var c = encoder.container(keyedBy: Keys.self)
         try c.encode(numerator, forKey: .numerator)
         try c.encode(denominator, forKey: .denominator)
         try c.encode(share, forKey: .share)

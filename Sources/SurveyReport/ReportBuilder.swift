@@ -63,14 +63,15 @@ public struct ReportBuilder: Sendable {
     /// given, restricted to the domains tagged `tag` when given. All figures are read in one
     /// transaction, so a scan still running yields a consistent snapshot.
     /// `series` chooses the scans of the series (docs/reports.md, "Series").
-    /// `passiveSource` chooses the passive source of the passive section (all when nil).
+    /// `passiveSource` chooses the passive source of the passive section (all when nil); its
+    /// would-break list is joined with `scan` when given, else with the latest finished scan.
     public func build(
         scan: Int64? = nil, compare: Int64? = nil, tag: String? = nil, series: SeriesFilter = SeriesFilter(),
         passiveSource: String? = nil
     ) throws -> Report {
         try store.read { snapshot in
             var report = try build(scan: scan, compare: compare, tag: tag, series: series, snapshot)
-            report.passive = try Self.passiveSection(source: passiveSource, snapshot)
+            report.passive = try Self.passiveSection(source: passiveSource, joinScan: scan, snapshot)
             return report
         }
     }
@@ -78,7 +79,7 @@ public struct ReportBuilder: Sendable {
     /// The report of a store that holds passive data and no scan.
     public func buildPassiveOnly(source: String? = nil) throws -> PassiveOnlyReport {
         try store.read { snapshot in
-            guard let section = try Self.passiveSection(source: source, snapshot) else {
+            guard let section = try Self.passiveSection(source: source, joinScan: nil, snapshot) else {
                 throw ReportError.noData
             }
             return PassiveOnlyReport(formatVersion: 1, scan: nil, passive: section)
@@ -90,8 +91,10 @@ public struct ReportBuilder: Sendable {
         try store.read { try !$0.scans().isEmpty }
     }
 
-    private static func passiveSection(source: String?, _ snapshot: StoreSnapshot) throws -> PassiveSection? {
-        let section = try PassiveSectionBuilder.build(source: source, from: snapshot)
+    private static func passiveSection(source: String?, joinScan: Int64?, _ snapshot: StoreSnapshot) throws
+        -> PassiveSection?
+    {
+        let section = try PassiveSectionBuilder.build(source: source, joinScan: joinScan, from: snapshot)
         if let source, section == nil {
             let names = Set(try snapshot.passiveSources().map(\.name))
             throw ReportError.sourceNotFound(source, available: names.sorted())
@@ -115,7 +118,8 @@ public struct ReportBuilder: Sendable {
         }
     }
 
-    private static func defaultScan(_ scans: [ScanRecord]) -> ScanRecord? {
+    /// The scan of `scans` (in id order) that a report shows when none is named.
+    static func defaultScan(_ scans: [ScanRecord]) -> ScanRecord? {
         scans.last(where: { $0.status == .done }) ?? scans.last
     }
 

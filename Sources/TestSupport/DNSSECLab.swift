@@ -40,7 +40,7 @@ public final class DNSSECLab: @unchecked Sendable {
     public static let keygen = "/usr/bin/ldns-keygen"
     public static let signzone = "/usr/bin/ldns-signzone"
 
-    public init(zones: [Zone], host: String = "127.0.0.1") throws {
+    public init(zones: [Zone], host: String? = nil) throws {
         guard !zones.isEmpty else { throw ChildProcessError("DNSSECLab needs at least one zone") }
         directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("mxsurvey-dnssec-\(getpid())-\(UUID().uuidString.prefix(8))")

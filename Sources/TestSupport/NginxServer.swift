@@ -134,14 +134,21 @@ public final class NginxServer: @unchecked Sendable {
             executable, ["-c", configPath, "-p", d, "-e", "\(d)/error.log"],
             stderr: .file("\(d)/stderr.log"))
         let server = NginxServer(host: host, port: port, directory: directory, process: process)
-        // Ready when it accepts a TCP connection (polled with a deadline).
+        // Ready when its own pid file names it (nginx writes it after binding every listen
+        // address; another server that accepts on the same address never writes this file)
+        // and it accepts a TCP connection (polled with a deadline).
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
             if !process.isRunning {
                 let log = (try? String(contentsOfFile: "\(d)/stderr.log", encoding: .utf8)) ?? ""
                 throw ChildProcessError("nginx exited: \(log) \(server.errorLog)")
             }
-            if canConnect(host: host, port: port) { return server }
+            let pidFile = (try? String(contentsOfFile: "\(d)/nginx.pid", encoding: .utf8)) ?? ""
+            if pid_t(pidFile.trimmingCharacters(in: .whitespacesAndNewlines)) == process.pid,
+                canConnect(host: host, port: port)
+            {
+                return server
+            }
             usleep(20_000)
         }
         throw ChildProcessError("nginx did not accept connections on \(host):\(port)")

@@ -6,6 +6,12 @@ import Foundation
 
 /// A private unbound instance on a loopback address and a free port, serving test zones.
 ///
+/// Without a `host`, each start takes an address of its own (`LoopbackAddress.next()`).
+/// It counts as started only when it gives the answer that no other server can give: a
+/// TXT record with a random value, made for each start, so an unbound that
+/// exits at start-up (a broken zone, a port taken meanwhile) is never taken for one that
+/// another test started on the same address and port.
+///
 /// It never talks to anything outside the machine: every name outside the configured
 /// zones is answered REFUSED locally (`local-zone: "." refuse`), so root hints are never
 /// used. The root itself answers SOA and NS from local data, like any recursive resolver
@@ -57,15 +63,17 @@ public final class UnboundServer: @unchecked Sendable {
     ///   - extraZones: more zones (name → master-file text), same rules.
     ///   - servfailZones: zones that answer SERVFAIL (may lie inside `zoneName`).
     ///   - timeoutZones: zones whose queries are never answered (outside all auth zones).
+    ///   - host: the loopback address; nil takes a new one (`LoopbackAddress.next()`).
+    ///   - port: the port; nil takes one that is free at the time.
     ///   - extraServerConfig: more lines for unbound's `server:` clause.
     public static func start(
         zone: String, zoneName: String = "test.", extraZones: [String: String] = [:],
         servfailZones: [String] = ["servfail.test."], timeoutZones: [String] = [],
-        host: String = "127.0.0.1", verbosity: Int = 0, extraServerConfig: String = ""
+        host: String? = nil, port: UInt16? = nil, verbosity: Int = 0, extraServerConfig: String = ""
     ) throws(ChildProcessError) -> UnboundServer {
         var lastError = ChildProcessError("unbound did not start")
         // A free port can be taken by another process between the check and unbound's
-        // bind; then unbound exits and we try another port.
+        // bind; then unbound exits and we try another address or port.
         for _ in 0..<3 {
             do {
                 return try startOnce(
@@ -73,7 +81,8 @@ public final class UnboundServer: @unchecked Sendable {
                         + extraZones.map { (fqdn($0.key), $0.value) }
                         .sorted { $0.0 < $1.0 },
                     servfailZones: servfailZones.map(fqdn), timeoutZones: timeoutZones.map(fqdn),
-                    host: host, verbosity: verbosity, extraServerConfig: extraServerConfig)
+                    host: host ?? LoopbackAddress.next(), port: port, verbosity: verbosity,
+                    extraServerConfig: extraServerConfig)
             } catch {
                 lastError = error
             }
@@ -85,16 +94,17 @@ public final class UnboundServer: @unchecked Sendable {
     /// of `stubZones` is asked of `upstream` ("IP@PORT", e.g. an authoritative-only
     /// `UnboundServer`), and `trustAnchors` (`trust-anchor:` lines such as a DS record in
     /// presentation form) are its only trust anchors; names outside the stub zones are
-    /// refused locally, as in `start`.
+    /// refused locally, as in `start`. `host` nil takes a new loopback address.
     public static func startValidating(
-        stubZones: [String], upstream: String, trustAnchors: [String], host: String = "127.0.0.1",
+        stubZones: [String], upstream: String, trustAnchors: [String], host: String? = nil,
         verbosity: Int = 0
     ) throws(ChildProcessError) -> UnboundServer {
         var lastError = ChildProcessError("unbound did not start")
         for _ in 0..<3 {
             do {
                 return try startOnce(
-                    zones: [], servfailZones: [], timeoutZones: [], host: host, verbosity: verbosity,
+                    zones: [], servfailZones: [], timeoutZones: [], host: host ?? LoopbackAddress.next(),
+                    port: nil, verbosity: verbosity,
                     extraServerConfig: trustAnchors.map { "  trust-anchor: \"\($0)\"" }.joined(
                         separator: "\n"),
                     validating: true, stubZones: stubZones.map { (fqdn($0), upstream) })
@@ -104,6 +114,9 @@ public final class UnboundServer: @unchecked Sendable {
         }
         throw lastError
     }
+
+    /// A port that is free for UDP and TCP on `host` at the time of the call.
+    public static func freePort(on host: String) -> UInt16? { UnboundSockets.freePort(on: host) }
 
     /// Stops unbound (SIGTERM to its PID, SIGKILL after 5 s) and reaps it.
     @discardableResult
@@ -132,12 +145,14 @@ public final class UnboundServer: @unchecked Sendable {
 
     private static func startOnce(
         zones: [(String, String)], servfailZones: [String], timeoutZones: [String], host: String,
-        verbosity: Int, extraServerConfig: String, validating: Bool = false,
+        port requested: UInt16?, verbosity: Int, extraServerConfig: String, validating: Bool = false,
         stubZones: [(name: String, upstream: String)] = []
     ) throws(ChildProcessError) -> UnboundServer {
-        guard let port = UnboundSockets.freePort(on: host) else {
+        guard let port = requested ?? UnboundSockets.freePort(on: host) else {
             throw ChildProcessError("no free port on \(host)")
         }
+        // The readiness answer only this start knows: a random TXT value under a random name.
+        let probe = ProbeRecord()
         let blackHole = try BlackHoleDNS(host: host)
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("mxsurvey-unbound-\(getpid())-\(UUID().uuidString.prefix(8))")
@@ -178,6 +193,8 @@ public final class UnboundServer: @unchecked Sendable {
               local-zone: "." refuse
               local-data: ". 3600 IN SOA localhost. nobody.invalid. 1 3600 600 86400 60"
               local-data: ". 3600 IN NS localhost."
+              local-zone: "\(probe.name)" static
+              local-data: "\(probe.name) 0 IN TXT \(probe.value)"
 
             """
         for (name, _) in zones { conf += "  local-zone: \"\(name)\" transparent\n" }
@@ -244,13 +261,12 @@ public final class UnboundServer: @unchecked Sendable {
             stderr: .file("\(dir)/unbound.log"))
         let server = UnboundServer(
             host: host, port: port, directory: directory, process: process, blackHole: blackHole)
-        let probeZone = zones.first?.0 ?? "."
         let deadline = Date().addingTimeInterval(15)
         while Date() < deadline {
             if let ended = process.exitStatus {
                 throw ChildProcessError("unbound \(ended) during start-up; log:\n\(server.log)")
             }
-            if UnboundSockets.answers(host, port: port, zone: probeZone, timeoutMs: 100) {
+            if UnboundSockets.answersProbe(host, port: port, probe: probe, timeoutMs: 100) {
                 return server
             }
         }

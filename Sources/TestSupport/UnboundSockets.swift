@@ -54,19 +54,22 @@ enum UnboundSockets {
         return nil
     }
 
-    /// Sends one DNS query (SOA for `zone`) and waits up to `timeoutMs` for any reply; true
-    /// when the server answered.
-    static func answers(_ address: String, port: UInt16, zone: String, timeoutMs: Int32) -> Bool {
-        guard var addr = sockaddr(address, port: port) else { return false }
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { return false }
+    /// Sends one DNS query (TXT for `probe.name`) and waits up to `timeoutMs` for the reply;
+    /// true only when the reply carries `probe.value`, which no other server knows. The query
+    /// comes from the server's own address, so a test that refuses 127.0.0.1 (the address
+    /// its clients use) does not refuse the probe.
+    static func answersProbe(_ address: String, port: UInt16, probe: ProbeRecord, timeoutMs: Int32) -> Bool {
+        guard var addr = sockaddr(address, port: port),
+            let fd = bound(address, port: 0, type: Int32(SOCK_DGRAM.rawValue))?.fd
+        else { return false }
         defer { close(fd) }
-        var query: [UInt8] = [0x4D, 0x58, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]
-        for label in zone.split(separator: ".") {
+        let id = UInt16.random(in: 0...UInt16.max)
+        var query: [UInt8] = [UInt8(id >> 8), UInt8(id & 0xFF), 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]
+        for label in probe.name.split(separator: ".") {
             query.append(UInt8(label.utf8.count))
             query.append(contentsOf: label.utf8)
         }
-        query += [0, 0, 6, 0, 1]
+        query += [0, 0, 16, 0, 1]
         let sent = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: Glibc.sockaddr.self, capacity: 1) {
                 sendto(fd, query, query.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
@@ -77,7 +80,29 @@ enum UnboundSockets {
         guard poll(&pfd, 1, timeoutMs) == 1 else { return false }
         var buffer = [UInt8](repeating: 0, count: 512)
         let received = recv(fd, &buffer, buffer.count, 0)
-        return received >= 12 && buffer[0] == 0x4D && buffer[1] == 0x58
+        guard received > query.count, buffer[0] == query[0], buffer[1] == query[1] else { return false }
+        // The value follows the question; the question itself holds only the name.
+        let answer = buffer[query.count..<received]
+        let value = Array(probe.value.utf8)
+        return answer.count >= value.count
+            && (0...(answer.count - value.count)).contains {
+                answer.dropFirst($0).prefix(value.count).elementsEqual(value)
+            }
+    }
+}
+
+/// The record by which a test DNS server shows it is the one that was started: a random
+/// name under `mxsurvey-probe.` with a random TXT value (letters and digits only).
+struct ProbeRecord {
+    let name: String
+    let value: String
+
+    init() {
+        func token() -> String {
+            UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        }
+        name = "p\(token()).mxsurvey-probe."
+        value = "ready\(token())"
     }
 }
 

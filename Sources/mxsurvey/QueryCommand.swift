@@ -59,18 +59,16 @@ struct QueryCommand: ParsableCommand {
             sql = text
         }
         let result: QueryResult
+        let defaultScan: ScanRecord?
         do {
-            result = try QueryRunner.query(sql: sql, parameters: parameters, store: store)
+            (result, defaultScan) = try QueryRunner.queryNamingScan(
+                sql: sql, parameters: parameters, store: store)
         } catch let error as QueryParameterError {
             throw ValidationError("\(file == "-" ? "standard input" : file): \(error)")
         } catch {
             throw RuntimeFailure.classify(error, "query failed")
         }
-        if parameters[QueryRunner.scanParameter] == nil
-            || parameters[QueryRunner.scanParameter] == .text("latest"),
-            result.parameters.contains(QueryRunner.scanParameter)
-        {
-            let scan = try RuntimeFailure.mapping("cannot read '\(db)'") { try Exporter.defaultScan(store) }
+        if let scan = defaultScan {
             let what =
                 scan.status == .done ? "the latest finished scan" : "the latest scan (none has finished)"
             FileHandle.standardError.write(

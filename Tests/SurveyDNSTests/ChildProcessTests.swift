@@ -69,9 +69,74 @@ import Testing
     @Test func stopKillsTheProcess() throws {
         let server = try UnboundServer.start(zone: "www A 192.0.2.1")
         #expect(server.process.isRunning)
-        #expect(server.address == "127.0.0.1:\(server.port)")
+        #expect(server.address == "\(server.host):\(server.port)")
         // unbound ends cleanly on SIGTERM.
         #expect(server.stop() == .exited(0))
         #expect(kill(server.pid, 0) != 0)
+    }
+
+    @Test func eachServerGetsItsOwnLoopbackAddress() throws {
+        let first = try UnboundServer.start(zone: "www A 192.0.2.1", servfailZones: [])
+        let second = try UnboundServer.start(zone: "www A 192.0.2.2", servfailZones: [])
+        #expect(first.host != second.host)
+        for host in [first.host, second.host] {
+            let octets = host.split(separator: ".").compactMap { Int($0) }
+            #expect(octets.count == 4 && octets[0] == 127 && (128..<192).contains(octets[1]), "\(host)")
+        }
+        let many = (0..<2000).map { _ in LoopbackAddress.next() }
+        #expect(Set(many).count == many.count)
+    }
+
+    /// The race that made a broken start look ready: another server already answers on the
+    /// very address and port. The broken unbound exits, and the probe must not take the
+    /// other one's answer for its own.
+    @Test func brokenServerOnAnotherServersPortFails() throws {
+        let good = try UnboundServer.start(zone: "www A 192.0.2.1", servfailZones: [])
+        do {
+            let broken = try UnboundServer.start(
+                zone: "this is not a zone file ((", servfailZones: [], host: good.host, port: good.port)
+            broken.stop()
+            Issue.record("a broken unbound counted as started on \(good.address)")
+        } catch {
+            #expect(error.description.contains("during start-up"))
+        }
+        #expect(good.process.isRunning)
+    }
+
+    /// Both started at once on one address and port: whichever binds first, the broken one
+    /// must fail and the good one must end up serving.
+    @Test func concurrentStartsOnOnePortKeepTheirOutcomes() throws {
+        let host = LoopbackAddress.next()
+        let port = try #require(UnboundServer.freePort(on: host))
+        let outcomes = OutcomeBox()
+        DispatchQueue.concurrentPerform(iterations: 2) { index in
+            let zone = index == 0 ? "www A 192.0.2.1" : "this is not a zone file (("
+            do throws(ChildProcessError) {
+                let server = try UnboundServer.start(zone: zone, servfailZones: [], host: host, port: port)
+                outcomes.set(index, .success(server))
+            } catch {
+                outcomes.set(index, .failure(error))
+            }
+        }
+        let good = try outcomes.get(0).get()
+        #expect(good.process.isRunning)
+        #expect(good.address == "\(host):\(port)")
+        if case .success(let broken) = outcomes.get(1) {
+            broken.stop()
+            Issue.record("a broken unbound counted as started on \(host):\(port)")
+        }
+    }
+}
+
+private final class OutcomeBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var outcomes: [Int: Result<UnboundServer, ChildProcessError>] = [:]
+
+    func set(_ index: Int, _ outcome: Result<UnboundServer, ChildProcessError>) {
+        lock.withLock { outcomes[index] = outcome }
+    }
+
+    func get(_ index: Int) -> Result<UnboundServer, ChildProcessError> {
+        lock.withLock { outcomes[index] } ?? .failure(ChildProcessError("no outcome"))
     }
 }

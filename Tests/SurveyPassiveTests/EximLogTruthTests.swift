@@ -15,9 +15,9 @@ import Testing
         if: EximServer.unavailableReason == nil,
         "Exim cannot be fetched here (apt-get download exim4-daemon-light fails): see scripts/fetch-exim.sh"))
 struct EximLogTruthTests {
-    static let eximAddress = "127.0.113.1"
-    static let tlsRelay = "127.0.113.2"
-    static let plainRelay = "127.0.113.3"
+    static let eximAddress = LoopbackAddress.next()
+    static let tlsRelay = LoopbackAddress.next()
+    static let plainRelay = LoopbackAddress.next()
 
     @Test func eximMainlogFiguresEqualWhatWasSent() async throws {
         let ca = try TestCA()

@@ -41,9 +41,9 @@ func databaseBytes(_ path: String) -> Data {
 /// second real Postfix (one listener with TLS, one without). Its log, ingested, gives
 /// exactly what the test sent; the store holds none of the addresses.
 @Suite(.serialized) struct PostfixLogTruthTests {
-    static let inAddress = "127.0.112.1"
-    static let tlsRelay = "127.0.112.2"
-    static let plainRelay = "127.0.112.3"
+    static let inAddress = LoopbackAddress.next()
+    static let tlsRelay = LoopbackAddress.next()
+    static let plainRelay = LoopbackAddress.next()
 
     @Test func postfixLogFiguresEqualWhatWasSent() async throws {
         let ca = try TestCA()

@@ -92,8 +92,8 @@ import Testing
             ("smtpd_tls_security_level", "may"), ("smtpd_tls_cert_file", cert.certPath),
             ("smtpd_tls_key_file", cert.keyPath),
         ]
-        let all = "127.0.213.10"
-        let modern = "127.0.213.11"
+        let all = LoopbackAddress.next()
+        let modern = LoopbackAddress.next()
         let postfix = try PostfixServer(
             services: [
                 PostfixServer.Service(

@@ -211,6 +211,7 @@ import Testing
             encoding: .utf8)
         let peers = try store.enforceTLSWouldBreak()
         let scan = try #require(try store.read { try $0.latestFinishedScan() })
+        let started = try #require(try store.read { try $0.scan(scan) }).startedAt
         let result = try QueryRunner.run(sql: sql, parameters: ["scan": .integer(scan)], store: store)
         #expect(peers.count == Self.rows.count(where: { $0.version == nil }) - 1 + Self.otherRows.count)
         func flag(_ b: Bool?) -> String? { b.map { $0 ? "1" : "0" } }
@@ -219,11 +220,64 @@ import Testing
                 == peers.map {
                     [
                         $0.direction.rawValue, $0.peerHost, $0.peerIP, $0.peerDomain, String($0.connections),
-                        String($0.messages), $0.firstSeen, $0.lastSeen, $0.scan.map { String($0) },
+                        String($0.messages), $0.firstSeen, $0.lastSeen, $0.scan.map { String($0) }, started,
                         $0.match.rawValue,
                         flag($0.mxStarttls), flag($0.mxTLS12),
                     ]
                 })
+    }
+
+    /// `report --scan ID`: the would-break list is joined with that scan, and every format says
+    /// which (id and start); without it, with the latest finished scan.
+    @Test func theJoinUsesTheScanTheReportIsAbout() throws {
+        let (dir, path) = try Self.store(scans: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try ReadOnlyStore(path: path)
+        let scans = try store.read { try $0.scans() }
+        #expect(scans.count == 2)
+        let (previous, latest) = (scans[0], scans[1])
+        let builder = ReportBuilder(store: store)
+        let byDefault = try #require(try builder.build(passiveSource: "mx1").passive)
+        #expect(byDefault.joinedScan == latest.id && byDefault.joinedScanStartedAt == latest.startedAt)
+        let report = try builder.build(scan: previous.id, passiveSource: "mx1")
+        let older = try #require(report.passive)
+        #expect(older.joinedScan == previous.id && older.joinedScanStartedAt == previous.startedAt)
+
+        // Each row's facts are those of the earlier scan, computed from its raw rows.
+        let domainTruth = try Self.scanTruth(path: path, scan: previous.id, key: "domain")
+        let hostTruth = try Self.scanTruth(path: path, scan: previous.id, key: "mx_host")
+        #expect(older.wouldBreak.count == byDefault.wouldBreak.count)
+        for row in older.wouldBreak {
+            if let host = row.peerHost, let facts = hostTruth[host] {
+                #expect(row.match == "matched")
+                #expect(row.mxStarttls == facts.starttls && row.mxTLS12 == facts.tls12)
+            } else if let domain = row.peerDomain, let facts = domainTruth[domain] {
+                #expect(row.match == "matched")
+                #expect(row.mxStarttls == facts.starttls && row.mxTLS12 == facts.tls12)
+            } else {
+                #expect(row.match == (row.peerDomain == nil ? "no_domain" : "not_in_scan"))
+            }
+        }
+        // mx.provider.net is an MX host of the latest scan only.
+        #expect(byDefault.wouldBreak.first { $0.peerHost == "mx.provider.net" }?.match == "matched")
+        #expect(older.wouldBreak.first { $0.peerHost == "mx.provider.net" }?.match == "not_in_scan")
+
+        // Every format names the joined scan and its start.
+        for catalog in [Catalog(.en), Catalog(.de)] {
+            var localized = report
+            localized.language = catalog.language
+            let stated = PassiveCatalog(catalog).joinedScan(older)
+            #expect(
+                stated.hasPrefix("\(previous.id), ") && stated.contains(catalog.dateTime(previous.startedAt)))
+            #expect(render(localized, format: .html).contains("<dd>\(htmlEscape(stated))</dd>"))
+            #expect(render(localized, format: .md).contains(": \(MarkdownRenderer.esc(stated))\n"))
+        }
+        let json = try #require(
+            JSONSerialization.jsonObject(with: Data(render(report, format: .json).utf8)) as? [String: Any])
+        let passive = try #require(json["passive"] as? [String: Any])
+        #expect(passive["joined_scan"] as? Int == Int(previous.id))
+        #expect(passive["joined_scan_started_at"] as? String == previous.startedAt)
+        #expect(try PublishTests.validate([render(report, format: .json)], in: dir) == [])
     }
 
     /// Per scanned domain or MX host (`key`): every MX IP that answered offered STARTTLS; every

@@ -114,7 +114,7 @@ final class QueryTests: XCTestCase {
         "enforce_tls_would_break.sql": (
             [
                 "direction", "peer_host", "peer_ip", "peer_domain", "connections", "messages", "first_seen",
-                "last_seen", "scan_id", "match", "mx_starttls", "mx_tls12",
+                "last_seen", "scan_id", "scan_started_at", "match", "mx_starttls", "mx_tls12",
             ], [], nil
         ),
         "tag_summary.sql": (

@@ -13,9 +13,9 @@ import Testing
         if: EximServer.unavailableReason == nil,
         "Exim cannot be fetched here (apt-get download exim4-daemon-light fails): see scripts/fetch-exim.sh"))
 struct EximHeadersEndToEndTests {
-    static let exim = "127.0.114.1"
-    static let postfix = "127.0.114.2"
-    static let unused = "127.0.114.3"
+    static let exim = LoopbackAddress.next()
+    static let postfix = LoopbackAddress.next()
+    static let unused = LoopbackAddress.next()
 
     @Test func eximsReceivedHopIsReadFromTheMaildir() async throws {
         let workspace = try Workspace("exim-headers")

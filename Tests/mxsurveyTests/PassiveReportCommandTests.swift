@@ -46,4 +46,64 @@ import Testing
             unknown.stderr.contains(
                 "--source: the store holds no passive data of the source 'nosuch'; its sources: mx1"))
     }
+
+    /// `report --scan 1` joins the would-break list with scan 1 and says so; the default joins
+    /// the latest finished scan; `query --param scan=1` of the query file gives the same scan.
+    @Test func wouldBreakIsJoinedWithTheReportedScan() throws {
+        let work = try Workspace("passive-join")
+        let db = work.path("p.db")
+        let fixture = try FixtureDB.create(at: db)
+        let (previous, latest) = (fixture.scans[0], fixture.scans[1])
+        // A plaintext connection from the MX host of legacy.example: no STARTTLS in the earlier
+        // scan, STARTTLS with TLS 1.0 in the latest.
+        let log = try work.write(
+            "mail.log",
+            [
+                "Dec  4 10:00:00 mx postfix/smtpd[4001]: connect from mx.legacy.example[192.0.2.10]",
+                "Dec  4 10:00:01 mx postfix/smtpd[4001]: disconnect from mx.legacy.example[192.0.2.10] ehlo=1 quit=1 commands=2",
+            ].joined(separator: "\n") + "\n")
+        let ingest = try work.run(["logs", "--db", db, "--source", "mx1", log])
+        #expect(ingest.exitCode == 0, "\(ingest.summary)")
+
+        func passive(_ arguments: [String]) throws -> (scan: [String: Any], passive: [String: Any]) {
+            let run = try work.run(["report", "--db", db, "--format", "json"] + arguments)
+            #expect(run.exitCode == 0, "\(run.summary)")
+            let object = try #require(
+                JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+            return (
+                try #require(object["scan"] as? [String: Any]),
+                try #require(object["passive"] as? [String: Any])
+            )
+        }
+        let earlier = try passive(["--scan", String(previous)])
+        #expect(earlier.passive["joined_scan"] as? Int == Int(previous))
+        let started = try #require(earlier.scan["started_at"] as? String)
+        #expect(earlier.passive["joined_scan_started_at"] as? String == started)
+        let row = try #require((earlier.passive["would_break"] as? [[String: Any]])?.first)
+        #expect(row["peer_host"] as? String == "mx.legacy.example")
+        #expect(row["match"] as? String == "matched" && row["mx_starttls"] as? Bool == false)
+
+        let current = try passive([])
+        #expect(current.passive["joined_scan"] as? Int == Int(latest))
+        #expect(current.passive["joined_scan_started_at"] as? String == current.scan["started_at"] as? String)
+        let latestRow = try #require((current.passive["would_break"] as? [[String: Any]])?.first)
+        #expect(latestRow["mx_starttls"] as? Bool == true && latestRow["mx_tls12"] as? Bool == false)
+
+        let md = try work.run(["report", "--db", db, "--scan", String(previous), "--format", "md"])
+        #expect(md.stdout.contains("- Joined scan: \(previous), started "), "\(md.summary)")
+
+        let queryFile = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("queries/enforce_tls_would_break.sql").path
+        let query = try work.run([
+            "query", "--db", db, "--param", "scan=\(previous)", "--format", "json", queryFile,
+        ])
+        #expect(query.exitCode == 0, "\(query.summary)")
+        let rows = try #require(
+            JSONSerialization.jsonObject(with: Data(query.stdout.utf8)) as? [[String: Any]])
+        #expect(rows.count == 1)
+        #expect(rows.first?["scan_id"] as? Int == Int(previous))
+        #expect(rows.first?["scan_started_at"] as? String == started)
+        #expect(rows.first?["mx_starttls"] as? Int == 0)
+    }
 }

@@ -334,7 +334,10 @@ public enum FigureID: String, CaseIterable, Sendable, Codable {
     /// Figures kept per scan in the time series (`series` of the JSON report): the key
     /// figures and the authenticated-transport and legacy-protocol ones.
     public static let series: [FigureID] =
-        key + [.dnssecSignedMX, .daneProtected, .acceptsTLS10, .acceptsTLS11, .bsiTR03108]
+        key + [
+            .dnssecSignedMX, .daneProtected, .mtaSTSEnforce, .mtaSTSTesting, .mtaSTSInvalid, .tlsRPTPresent,
+            .acceptsTLS10, .acceptsTLS11, .bsiTR03108,
+        ]
 
     /// `true` for figures that count a problem (lower is better).
     public var isProblem: Bool {

@@ -247,6 +247,13 @@ final class ReportBuilderTests: XCTestCase {
         XCTAssertEqual(first.figure("dsk_compliant", "mx_host")?.numerator, 1)
         XCTAssertEqual(
             r.series.last?.figure("starttls_offered", "mx_host"), r.figure("starttls_offered", "mx_host"))
+        // The reported scan's point of the series carries its figures, unit by unit.
+        let last = try XCTUnwrap(r.series.last)
+        for f in r.figures where FigureID.series.contains(f.id) {
+            XCTAssertEqual(
+                last.figure(f.id.rawValue, f.unit.rawValue), f, "\(f.id.rawValue) per \(f.unit.rawValue)")
+        }
+        XCTAssertTrue(last.figures.contains { $0.id == .mtaSTSEnforce && $0.unit.rawValue == "domain" })
         XCTAssertNil(try ReportBuilder(store: t.store).build(scan: nil, compare: nil, tag: nil).trend)
     }
 

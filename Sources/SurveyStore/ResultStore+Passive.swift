@@ -91,11 +91,11 @@ extension ResultStore {
             let insert = BoundInsert(
                 try db.cachedStatement(
                     sql: """
-                        INSERT INTO passive_connection_rows (source_id, key, mta, direction, started_at,
+                        INSERT INTO passive_connection_rows (source_id, key, mta, direction, started,
                             peer_host, peer_ip, peer_domain, tls, tls_version, tls_cipher, trust, messages, complete)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         ON CONFLICT (source_id, key) DO UPDATE SET
-                            mta = excluded.mta, direction = excluded.direction, started_at = excluded.started_at,
+                            mta = excluded.mta, direction = excluded.direction, started = excluded.started,
                             peer_host = excluded.peer_host, peer_ip = excluded.peer_ip,
                             peer_domain = excluded.peer_domain, tls = excluded.tls,
                             tls_version = excluded.tls_version, tls_cipher = excluded.tls_cipher,
@@ -108,9 +108,9 @@ extension ResultStore {
             for c in connections {
                 try insert.set(1, source)
                 try insert.set(2, c.key)
-                try insert.set(3, c.mta.rawValue)
-                try insert.set(4, c.direction.rawValue)
-                try insert.set(5, Self.passiveTime(c.startedAt))
+                try insert.set(3, Self.passiveCode(c.mta))
+                try insert.set(4, Self.passiveCode(c.direction))
+                try insert.set(5, c.startedAt)
                 try insert.set(6, c.peerHost)
                 try insert.set(7, c.peerIP)
                 try insert.set(8, c.peerDomain)
@@ -148,8 +148,20 @@ extension ResultStore {
         }
     }
 
-    /// Seconds since 1970 as the passive tables store times: `YYYY-MM-DDTHH:MM:SSZ`.
-    public static func passiveTime(_ seconds: Int64) -> String {
-        Timestamp.format(Date(timeIntervalSince1970: TimeInterval(seconds))) + "Z"
+    /// `passive_connection_rows.mta` (the view turns it back into the name).
+    static func passiveCode(_ mta: PassiveMTA) -> Int64 {
+        switch mta {
+        case .postfix: 1
+        case .exim: 2
+        case .opensmtpd: 3
+        }
+    }
+
+    /// `passive_connection_rows.direction`.
+    static func passiveCode(_ direction: PassiveDirection) -> Int64 {
+        switch direction {
+        case .inbound: 0
+        case .outbound: 1
+        }
     }
 }

@@ -235,6 +235,7 @@ enum Schema {
         registerShards(in: &m)
         registerMTASTS(&m)
         registerCipherPreference(&m)
+        registerPassiveRows(&m)
         return m
     }
 }

@@ -16,6 +16,9 @@ public struct LogClock: Sendable {
     private var year: Int?
     private var lastMonth = 0
     private var offsets: [Int: Int] = [:]
+    /// The hour of the last local time and its offset (consecutive lines share it).
+    private var lastHour = -1
+    private var lastOffset = 0
 
     public init(reference: Date, timeZone: TimeZone = .current) {
         self.timeZone = timeZone
@@ -49,13 +52,20 @@ public struct LogClock: Sendable {
     {
         let asUTC = Self.utc(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
         let key = ((year * 13 + month) * 32 + day) * 24 + hour
-        if let offset = offsets[key] { return asUTC - Int64(offset) }
+        if key == lastHour { return asUTC - Int64(lastOffset) }
+        if let offset = offsets[key] {
+            lastHour = key
+            lastOffset = offset
+            return asUTC - Int64(offset)
+        }
         var offset = timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(asUTC)))
         let second = timeZone.secondsFromGMT(
             for: Date(timeIntervalSince1970: TimeInterval(asUTC - Int64(offset))))
         if second != offset { offset = second }
         if offsets.count > 10_000 { offsets.removeAll(keepingCapacity: true) }
         offsets[key] = offset
+        lastHour = key
+        lastOffset = offset
         return asUTC - Int64(offset)
     }
 

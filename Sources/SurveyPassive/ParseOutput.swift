@@ -68,19 +68,51 @@ public protocol PassiveLogParser {
 struct ConnectionKeys {
     private var second: Int64 = .min
     private var seen: [Int64: Int] = [:]
+    private let digest = LineDigest()
 
     mutating func key(_ line: UnsafeBufferPointer<UInt8>, time: Int64) -> Int64 {
         if time != second {
             second = time
             seen.removeAll(keepingCapacity: true)
         }
-        let key = ConnectionKey.of(line)
+        let key = digest.key(line)
         let repetition = seen[key, default: 0]
         seen[key] = repetition + 1
         guard repetition > 0 else { return key }
         var bytes = Array(line)
         bytes.append(contentsOf: Array("#\(repetition)".utf8))
-        return bytes.withUnsafeBufferPointer { ConnectionKey.of($0) }
+        return bytes.withUnsafeBufferPointer { digest.key($0) }
+    }
+}
+
+/// SHA-256 with one OpenSSL digest context, fetched once and reused for every line (a
+/// one-shot `EVP_Digest` looks the algorithm up and allocates a context per call, three
+/// times the cost). Owns the context and the fetched algorithm and frees them in `deinit`.
+final class LineDigest {
+    private let context: OpaquePointer?
+    private let algorithm: OpaquePointer?
+
+    init() {
+        algorithm = EVP_MD_fetch(nil, "SHA256", nil)
+        context = EVP_MD_CTX_new()
+    }
+
+    deinit {
+        EVP_MD_CTX_free(context)
+        EVP_MD_free(algorithm)
+    }
+
+    /// `ConnectionKey.of(line)`.
+    func key(_ line: UnsafeBufferPointer<UInt8>) -> Int64 {
+        guard let context, let algorithm else { return ConnectionKey.of(line) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { digest -> Int64 in
+            var size: UInt32 = 0
+            guard EVP_DigestInit_ex2(context, algorithm, nil) == 1,
+                EVP_DigestUpdate(context, line.baseAddress, line.count) == 1,
+                EVP_DigestFinal_ex(context, digest.baseAddress, &size) == 1, size == 32
+            else { return ConnectionKey.of(line) }
+            return ConnectionKey.first8(digest)
+        }
     }
 }
 
@@ -89,6 +121,11 @@ enum ConnectionKey {
         var digest = [UInt8](repeating: 0, count: 32)
         var size: UInt32 = 0
         _ = EVP_Digest(line.baseAddress, line.count, &digest, &size, EVP_sha256(), nil)
+        return digest.withUnsafeMutableBufferPointer { first8($0) }
+    }
+
+    /// The first 8 bytes, big-endian, as a signed integer.
+    static func first8(_ digest: UnsafeMutableBufferPointer<UInt8>) -> Int64 {
         var key: UInt64 = 0
         for byte in digest.prefix(8) { key = key << 8 | UInt64(byte) }
         return Int64(bitPattern: key)

@@ -146,9 +146,8 @@ public struct PostfixParser: PassiveLogParser {
         case .other:
             output.irrelevant += 1
         case .smtpd:
-            if Self.submissionNames.contains(where: {
-                line.find($0, from: prefix.program.lowerBound) ?? Int.max < prefix.program.upperBound
-            }) {
+            let tag = UnsafeBufferPointer(rebasing: line[prefix.program])
+            if Self.submissionNames.contains(where: { tag.find($0) != nil }) {
                 output.skip(.submission)
                 return
             }

@@ -116,21 +116,43 @@ public enum SyslogPrefix {
     }
 
     /// `hh:mm:ss` at `p`.
+    @inline(__always)
     static func clockTime(_ line: UnsafeBufferPointer<UInt8>, at p: Int) -> (Int, Int, Int)? {
-        guard p + 8 <= line.count, line[p + 2] == UInt8(ascii: ":"), line[p + 5] == UInt8(ascii: ":"),
-            let h = line.number(p..<(p + 2)), let m = line.number((p + 3)..<(p + 5)),
-            let s = line.number((p + 6)..<(p + 8)), h < 24, m < 60, s <= 60
+        guard p >= 0, p + 8 <= line.count, line[p + 2] == UInt8(ascii: ":"), line[p + 5] == UInt8(ascii: ":"),
+            let h = twoDigits(line, p), let m = twoDigits(line, p + 3), let s = twoDigits(line, p + 6),
+            h < 24, m < 60, s <= 60
         else { return nil }
         return (h, m, min(s, 59))
     }
 
-    private static let months: [[UInt8]] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ].map { Array($0.utf8) }
+    /// The two decimal digits at `p` (the caller checked `p + 2 <= line.count`).
+    @inline(__always)
+    static func twoDigits(_ line: UnsafeBufferPointer<UInt8>, _ p: Int) -> Int? {
+        let a = line[p] &- 48
+        let b = line[p + 1] &- 48
+        guard a < 10, b < 10 else { return nil }
+        return Int(a) * 10 + Int(b)
+    }
 
+    /// The month (1…12) of the English abbreviation at `p`.
     static func month(_ line: UnsafeBufferPointer<UInt8>, at p: Int) -> Int? {
-        for (i, name) in months.enumerated() where line.has(name, at: p) { return i + 1 }
-        return nil
+        guard p >= 0, p + 3 <= line.count else { return nil }
+        let name = UInt32(line[p]) << 16 | UInt32(line[p + 1]) << 8 | UInt32(line[p + 2])
+        switch name {
+        case 0x4A_61_6E: return 1  // Jan
+        case 0x46_65_62: return 2  // Feb
+        case 0x4D_61_72: return 3  // Mar
+        case 0x41_70_72: return 4  // Apr
+        case 0x4D_61_79: return 5  // May
+        case 0x4A_75_6E: return 6  // Jun
+        case 0x4A_75_6C: return 7  // Jul
+        case 0x41_75_67: return 8  // Aug
+        case 0x53_65_70: return 9  // Sep
+        case 0x4F_63_74: return 10  // Oct
+        case 0x4E_6F_76: return 11  // Nov
+        case 0x44_65_63: return 12  // Dec
+        default: return nil
+        }
     }
 }
 

@@ -95,7 +95,11 @@ struct LogsCommand: ParsableCommand {
             throw RuntimeFailure("cannot write to database '\(db)'", error)
         }
 
-        let ingest = PassiveIngest(format: mta, suffixes: suffixes, pseudonymizer: pseudonymizer)
+        var ingest = PassiveIngest(format: mta, suffixes: suffixes, pseudonymizer: pseudonymizer)
+        // One transaction per 25,000 connections: a unique-key index page is written to the
+        // WAL once per transaction that touches it, so fewer, larger transactions write less
+        // (docs/benchmarks.md §9).
+        ingest.batchSize = 25_000
         // The store writes on its own thread while the next lines are parsed.
         let writer = BackgroundWriter(store: store, source: sourceID)
         let summaries = try RuntimeFailure.mapping("storing connections in '\(db)'") {

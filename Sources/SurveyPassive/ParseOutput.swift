@@ -116,6 +116,24 @@ final class LineDigest {
     }
 }
 
+/// One String per distinct short field value (TLS version, cipher name): lines that repeat a
+/// value share its String instead of allocating their own. 64 slots, the last value per slot.
+struct TextCache {
+    private var slots = [(hash: Int, text: String)?](repeating: nil, count: 64)
+
+    mutating func text(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
+        let hash = PostfixParser.hash(line, range)
+        let slot = hash & 63
+        if let cached = slots[slot], cached.hash == hash {
+            let bytes = UnsafeBufferPointer(rebasing: line[range.clamped(to: 0..<line.count)])
+            if cached.text.utf8.elementsEqual(bytes) { return cached.text }
+        }
+        let text = line.text(range)
+        slots[slot] = (hash, text)
+        return text
+    }
+}
+
 enum ConnectionKey {
     static func of(_ line: UnsafeBufferPointer<UInt8>) -> Int64 {
         var digest = [UInt8](repeating: 0, count: 32)
@@ -154,7 +172,7 @@ func parsePeer(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> (
     else { return nil }
     let hostRange = range.lowerBound..<open
     let unknown = hostRange.count == 7 && line.has(unknownWord, at: hostRange.lowerBound)
-    let host = hostRange.isEmpty || unknown ? nil : line.text(hostRange).lowercased()
+    let host = hostRange.isEmpty || unknown ? nil : line.lowercasedText(hostRange)
     var ip = line.text((open + 1)..<close)
     if ip.hasPrefix("IPv6:") { ip.removeFirst(5) }
     return (host, ip, close + 1)

@@ -104,7 +104,16 @@ public struct PassiveIngest {
             }
             summary.connections += pending.count
             summary.stored += try store(pending, index)
-            pending.removeAll(keepingCapacity: true)
+            pending = []
+        }
+
+        /// Moves the parser's connections to `pending` (no copy when it is empty).
+        func take(_ output: inout ParseOutput) {
+            if pending.isEmpty {
+                pending = output.takeConnections()
+            } else {
+                pending.append(contentsOf: output.takeConnections())
+            }
         }
 
         for plan in plans {
@@ -124,7 +133,7 @@ public struct PassiveIngest {
                 try plan.reader.forEachLine { line in
                     parser.consume(line, clock: &clock, into: &output)
                     if output.connections.count >= batchSize {
-                        pending.append(contentsOf: output.takeConnections())
+                        take(&output)
                         try flush(&summary, summaries.count)
                     }
                 }
@@ -136,7 +145,7 @@ public struct PassiveIngest {
                 output.lines += overlong
                 output.skipped[.overlong, default: 0] += overlong
             }
-            pending.append(contentsOf: output.takeConnections())
+            take(&output)
             try flush(&summary, summaries.count)
             summary.output = output
             parsers[mta] = parser

@@ -69,6 +69,7 @@ public struct PostfixParser: PassiveLogParser {
 
     private let limits: Limits
     private var keys = ConnectionKeys()
+    private var texts = TextCache()
     private var inbound: [Int: Inbound] = [:]
     private var owners: [Int: Inbound] = [:]
     private var closing: [Inbound] = []
@@ -83,35 +84,32 @@ public struct PostfixParser: PassiveLogParser {
     }
 
     // Byte patterns.
-    private static let postfix = Array(ascii: "postfix")
-    private static let connectFrom = Array(ascii: "connect from ")
-    private static let disconnectFrom = Array(ascii: "disconnect from ")
-    private static let tlsConnection = Array(ascii: " TLS connection ")
-    private static let established = Array(ascii: "established ")
-    private static let reused = Array(ascii: "reused ")
-    private static let from = Array(ascii: "from ")
-    private static let to = Array(ascii: "to ")
-    private static let withCipher = Array(ascii: " with cipher ")
-    private static let client = Array(ascii: "client=")
-    private static let queueActive = Array(ascii: "(queue active)")
-    private static let removed = Array(ascii: "removed")
-    private static let fromAngle = Array(ascii: "from=<")
-    private static let toAngle = Array(ascii: "to=<")
-    private static let relay = Array(ascii: ", relay=")
-    private static let connUse = Array(ascii: ", conn_use=")
-    private static let status = Array(ascii: ", status=")
-    private static let sent = Array(ascii: "sent")
-    private static let wordsmtpd = Array(ascii: "smtpd")
-    private static let wordsmtp = Array(ascii: "smtp")
-    private static let wordrelay = Array(ascii: "relay")
-    private static let wordqmgr = Array(ascii: "qmgr")
-    private static let wordAnonymous = Array(ascii: "Anonymous")
-    private static let wordUntrusted = Array(ascii: "Untrusted")
-    private static let wordTrusted = Array(ascii: "Trusted")
-    private static let wordVerified = Array(ascii: "Verified")
-    private static let submissionNames = [
-        Array(ascii: "/submission/"), Array(ascii: "/submissions/"), Array(ascii: "/smtps/"),
-    ]
+    private static let postfix: StaticString = "postfix"
+    private static let connectFrom: StaticString = "connect from "
+    private static let disconnectFrom: StaticString = "disconnect from "
+    private static let tlsConnection: StaticString = " TLS connection "
+    private static let established: StaticString = "established "
+    private static let reused: StaticString = "reused "
+    private static let from: StaticString = "from "
+    private static let to: StaticString = "to "
+    private static let withCipher: StaticString = " with cipher "
+    private static let client: StaticString = "client="
+    private static let queueActive: StaticString = "(queue active)"
+    private static let removed: StaticString = "removed"
+    private static let fromAngle: StaticString = "from=<"
+    private static let toAngle: StaticString = "to=<"
+    private static let relay: StaticString = ", relay="
+    private static let connUse: StaticString = ", conn_use="
+    private static let status: StaticString = ", status="
+    private static let sent: StaticString = "sent"
+    private static let wordsmtpd: StaticString = "smtpd"
+    private static let wordsmtp: StaticString = "smtp"
+    private static let wordrelay: StaticString = "relay"
+    private static let wordqmgr: StaticString = "qmgr"
+    private static let wordAnonymous: StaticString = "Anonymous"
+    private static let wordUntrusted: StaticString = "Untrusted"
+    private static let wordTrusted: StaticString = "Trusted"
+    private static let wordVerified: StaticString = "Verified"
 
     private enum Program { case smtpd, smtp, qmgr, other }
 
@@ -147,7 +145,9 @@ public struct PostfixParser: PassiveLogParser {
             output.irrelevant += 1
         case .smtpd:
             let tag = UnsafeBufferPointer(rebasing: line[prefix.program])
-            if Self.submissionNames.contains(where: { tag.find($0) != nil }) {
+            if tag.find("/submission/") != nil || tag.find("/submissions/") != nil
+                || tag.find("/smtps/") != nil
+            {
                 output.skip(.submission)
                 return
             }
@@ -208,8 +208,8 @@ public struct PostfixParser: PassiveLogParser {
                 return
             }
             session.tls = true
-            session.version = tls.version
-            session.cipher = tls.cipher
+            session.version = texts.text(line, tls.version)
+            session.cipher = texts.text(line, tls.cipher)
             session.trust = tls.trust
             output.used += 1
             return
@@ -266,8 +266,8 @@ public struct PostfixParser: PassiveLogParser {
                 host: peer.host,
                 ip: peer.ip)
             connection.tls = true
-            connection.version = tls.version
-            connection.cipher = tls.cipher
+            connection.version = texts.text(line, tls.version)
+            connection.cipher = texts.text(line, tls.cipher)
             connection.trust = tls.trust
             open(connection, process, &output)
             output.used += 1
@@ -285,7 +285,8 @@ public struct PostfixParser: PassiveLogParser {
         }
         let relayStart = relayAt + Self.relay.count
         guard let relayEnd = line.find(byte: UInt8(ascii: ","), from: relayStart),
-            let peer = parsePeer(line, relayStart..<relayEnd)
+            let bracket = line.find(byte: UInt8(ascii: "["), from: relayStart), bracket < relayEnd,
+            let closing = line.find(byte: UInt8(ascii: "]"), from: bracket + 1), closing <= relayEnd
         else {
             // relay=none (no connection was made), relay=local: no SMTP connection.
             output.irrelevant += 1
@@ -314,6 +315,10 @@ public struct PostfixParser: PassiveLogParser {
         if let connection {
             target = connection
         } else {
+            guard let peer = parsePeer(line, relayStart..<relayEnd) else {
+                output.skip(.malformed)
+                return
+            }
             target = Outbound(
                 key: keys.key(line, time: prefix.time), started: prefix.time, relay: relay, host: peer.host,
                 ip: peer.ip)
@@ -409,13 +414,13 @@ public struct PostfixParser: PassiveLogParser {
     struct TLSLine {
         var trust: PassiveTrust
         var peer: Range<Int>
-        var version: String
-        var cipher: String
+        var version: Range<Int>
+        var cipher: Range<Int>
     }
 
     /// `{Anonymous|Untrusted|Trusted|Verified} TLS connection {established|reused}
     /// {from|to} host[ip][:port]: TLSv1.3 with cipher NAME (…)`.
-    static func tlsLine(_ line: UnsafeBufferPointer<UInt8>, _ m: Int, direction: [UInt8]) -> TLSLine? {
+    static func tlsLine(_ line: UnsafeBufferPointer<UInt8>, _ m: Int, direction: StaticString) -> TLSLine? {
         let trust: PassiveTrust
         var p = m
         switch line.byte(m) {
@@ -460,8 +465,7 @@ public struct PostfixParser: PassiveLogParser {
         let cipherEnd = line.find(byte: UInt8(ascii: " "), from: cipherStart) ?? line.count
         guard !versionRange.isEmpty, cipherEnd > cipherStart else { return nil }
         return TLSLine(
-            trust: trust, peer: p..<peerEnd, version: line.text(versionRange),
-            cipher: line.text(cipherStart..<cipherEnd))
+            trust: trust, peer: p..<peerEnd, version: versionRange, cipher: cipherStart..<cipherEnd)
     }
 
     /// FNV-1a of the bytes of `range`: queue ids and relays are compared by this, without

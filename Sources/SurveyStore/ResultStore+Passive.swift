@@ -87,44 +87,90 @@ extension ResultStore {
     @discardableResult
     public func storePassive(source: Int64, _ connections: [PassiveConnection]) throws -> Int {
         guard !connections.isEmpty else { return 0 }
-        return try write { db in
-            let insert = BoundInsert(
-                try db.cachedStatement(
-                    sql: """
-                        INSERT INTO passive_connection_rows (source_id, key, mta, direction, started,
-                            peer_host, peer_ip, peer_domain, tls, tls_version, tls_cipher, trust, messages, complete)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT (source_id, key) DO UPDATE SET
-                            mta = excluded.mta, direction = excluded.direction, started = excluded.started,
-                            peer_host = excluded.peer_host, peer_ip = excluded.peer_ip,
-                            peer_domain = excluded.peer_domain, tls = excluded.tls,
-                            tls_version = excluded.tls_version, tls_cipher = excluded.tls_cipher,
-                            trust = excluded.trust, messages = excluded.messages, complete = excluded.complete
-                        WHERE passive_connection_rows.complete = 0
-                            AND (excluded.complete = 1 OR excluded.messages > passive_connection_rows.messages
-                                 OR excluded.tls > passive_connection_rows.tls)
-                        """), in: db)
-            var stored = 0
-            for c in connections {
-                try insert.set(1, source)
-                try insert.set(2, c.key)
-                try insert.set(3, Self.passiveCode(c.mta))
-                try insert.set(4, Self.passiveCode(c.direction))
-                try insert.set(5, c.startedAt)
-                try insert.set(6, c.peerHost)
-                try insert.set(7, c.peerIP)
-                try insert.set(8, c.peerDomain)
-                try insert.set(9, c.tls ? 1 : 0)
-                try insert.set(10, c.tlsVersion)
-                try insert.set(11, c.tlsCipher)
-                try insert.set(12, c.trust?.rawValue)
-                try insert.set(13, c.messages)
-                try insert.set(14, c.complete ? 1 : 0)
-                try insert.execute()
-                stored += db.changesCount
+        return try write { db in try Self.insertPassive(db, source: source, connections) }
+    }
+
+    /// Stores the batches `next` hands out (until it returns nil) as `storePassive` does, over
+    /// one write connection held for the whole ingest, in transactions of at least
+    /// `rowsPerTransaction` rows (a bulk ingest: docs/benchmarks.md §9). `stored` gets each
+    /// batch's tag and the rows it added or replaced. Each transaction starts IMMEDIATE (it
+    /// waits for another process's write lock, and is tried again like every write, before
+    /// any batch of it is taken), so the statements in it cannot find the database busy;
+    /// another writer waits at most one transaction. Memory: the page cache is raised to
+    /// `cacheMiB` for the ingest (the unique key index of a large source stays in memory).
+    public func storePassiveStream(
+        source: Int64, rowsPerTransaction: Int = 100_000, cacheMiB: Int = 64,
+        next: () throws -> (batch: [PassiveConnection], tag: Int)?,
+        stored: (_ tag: Int, _ rows: Int) -> Void
+    ) throws {
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA cache_size = \(-1024 * max(2, cacheMiB))")
+            defer { try? db.execute(sql: "PRAGMA cache_size = -32768") }
+            var done = false
+            while !done {
+                // Only BEGIN is tried again: once a batch is taken it is in this transaction.
+                try Self.retryingWhenBusy(retries: busyRetries, report: busyReport.call) {
+                    try db.execute(sql: "BEGIN IMMEDIATE")
+                }
+                do {
+                    var rows = 0
+                    while rows < rowsPerTransaction {
+                        guard let (batch, tag) = try next() else {
+                            done = true
+                            break
+                        }
+                        stored(tag, try Self.insertPassive(db, source: source, batch))
+                        rows += batch.count
+                    }
+                    try db.execute(sql: "COMMIT")
+                } catch {
+                    if db.isInsideTransaction { try? db.execute(sql: "ROLLBACK") }
+                    throw error
+                }
             }
-            return stored
         }
+    }
+
+    private static func insertPassive(_ db: Database, source: Int64, _ connections: [PassiveConnection])
+        throws
+        -> Int
+    {
+        let insert = BoundInsert(
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO passive_connection_rows (source_id, key, mta, direction, started,
+                        peer_host, peer_ip, peer_domain, tls, tls_version, tls_cipher, trust, messages, complete)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (source_id, key) DO UPDATE SET
+                        mta = excluded.mta, direction = excluded.direction, started = excluded.started,
+                        peer_host = excluded.peer_host, peer_ip = excluded.peer_ip,
+                        peer_domain = excluded.peer_domain, tls = excluded.tls,
+                        tls_version = excluded.tls_version, tls_cipher = excluded.tls_cipher,
+                        trust = excluded.trust, messages = excluded.messages, complete = excluded.complete
+                    WHERE passive_connection_rows.complete = 0
+                        AND (excluded.complete = 1 OR excluded.messages > passive_connection_rows.messages
+                             OR excluded.tls > passive_connection_rows.tls)
+                    """), in: db)
+        var stored = 0
+        for c in connections {
+            try insert.set(1, source)
+            try insert.set(2, c.key)
+            try insert.set(3, passiveCode(c.mta))
+            try insert.set(4, passiveCode(c.direction))
+            try insert.set(5, c.startedAt)
+            try insert.set(6, c.peerHost)
+            try insert.set(7, c.peerIP)
+            try insert.set(8, c.peerDomain)
+            try insert.set(9, c.tls ? 1 : 0)
+            try insert.set(10, c.tlsVersion)
+            try insert.set(11, c.tlsCipher)
+            try insert.set(12, c.trust?.rawValue)
+            try insert.set(13, c.messages)
+            try insert.set(14, c.complete ? 1 : 0)
+            try insert.execute()
+            stored += db.changesCount
+        }
+        return stored
     }
 
     /// Records what `mxsurvey logs` read from one file.

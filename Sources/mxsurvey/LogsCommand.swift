@@ -96,16 +96,22 @@ struct LogsCommand: ParsableCommand {
         }
 
         var ingest = PassiveIngest(format: mta, suffixes: suffixes, pseudonymizer: pseudonymizer)
-        // One transaction per 25,000 connections: a unique-key index page is written to the
-        // WAL once per transaction that touches it, so fewer, larger transactions write less
-        // (docs/benchmarks.md §9).
+        // Batches of 25,000 connections go to the writer thread (the store commits every
+        // 100,000 rows: docs/benchmarks.md §9).
         ingest.batchSize = 25_000
         // The store writes on its own thread while the next lines are parsed.
         let writer = BackgroundWriter(store: store, source: sourceID)
         let summaries = try RuntimeFailure.mapping("storing connections in '\(db)'") {
-            var read = try ingest.run(readers) { batch, file in
-                try writer.enqueue(batch, file: file)
-                return 0
+            var read: [LogFileSummary]
+            do {
+                read = try ingest.run(readers) { batch, file in
+                    try writer.enqueue(batch, file: file)
+                    return 0
+                }
+            } catch {
+                // What was handed over is still committed before the error ends the run.
+                _ = try? writer.finish()
+                throw error
             }
             for (file, stored) in try writer.finish() { read[file].stored += stored }
             return read
@@ -157,42 +163,62 @@ struct LogsCommand: ParsableCommand {
     }
 }
 
-/// Writes batches of connections on a queue of its own, at most two batches ahead of the
-/// parser, and counts per file what the store added. A store error is thrown at the next
-/// `enqueue` or at `finish`.
+/// Writes batches of connections on a thread of its own, over one write connection held
+/// for the ingest (`ResultStore.storePassiveStream`), at most two batches behind the parser,
+/// and counts per file what the store added. A store error is thrown at the next `enqueue`
+/// or at `finish`.
 final class BackgroundWriter: @unchecked Sendable {
-    private let store: ResultStore
-    private let source: Int64
-    private let queue = DispatchQueue(label: "mxsurvey.logs.writer")
-    private let slots = DispatchSemaphore(value: 2)
-    private let lock = NSLock()
+    private let condition = NSCondition()
+    private var queue: [(batch: [PassiveConnection], tag: Int)] = []
+    private var ended = false
+    private var finished = false
     private var stored: [Int: Int] = [:]
     private var failure: (any Error)?
+    private let capacity = 2
 
     init(store: ResultStore, source: Int64) {
-        self.store = store
-        self.source = source
+        let thread = Thread { [self] in
+            do {
+                try store.storePassiveStream(source: source, next: next) { file, rows in
+                    condition.withLock { stored[file, default: 0] += rows }
+                }
+            } catch {
+                condition.withLock { failure = error }
+            }
+            condition.withLock {
+                finished = true
+                condition.broadcast()
+            }
+        }
+        thread.name = "mxsurvey.logs.writer"
+        thread.start()
     }
 
     func enqueue(_ batch: [PassiveConnection], file: Int) throws {
-        if let failure = lock.withLock({ failure }) { throw failure }
-        slots.wait()
-        queue.async { [self] in
-            defer { slots.signal() }
-            guard lock.withLock({ failure == nil }) else { return }
-            do {
-                let count = try store.storePassive(source: source, batch)
-                lock.withLock { stored[file, default: 0] += count }
-            } catch {
-                lock.withLock { failure = error }
-            }
+        try condition.withLock {
+            while queue.count >= capacity, failure == nil, !finished { condition.wait() }
+            if let failure { throw failure }
+            queue.append((batch, file))
+            condition.broadcast()
         }
     }
 
-    /// Waits for every batch; rows stored per file index.
+    /// The next batch for the store; nil once `finish` was called and every batch is out.
+    private func next() -> (batch: [PassiveConnection], tag: Int)? {
+        condition.withLock {
+            while queue.isEmpty, !ended { condition.wait() }
+            guard !queue.isEmpty else { return nil }
+            condition.broadcast()
+            return queue.removeFirst()
+        }
+    }
+
+    /// Waits for every batch to be stored; rows stored per file index.
     func finish() throws -> [Int: Int] {
-        queue.sync {}
-        return try lock.withLock {
+        try condition.withLock {
+            ended = true
+            condition.broadcast()
+            while !finished { condition.wait() }
             if let failure { throw failure }
             return stored
         }

@@ -12,8 +12,9 @@ public struct LogReadError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Reads a log line by line in bounded memory: a plain file, a gzip file (zlib reads both,
-/// plain text as it is), or `-` for standard input. Owns its zlib handle and frees it in
-/// `deinit`. Lines end at `\n` (a `\r` before it is dropped); a line longer than
+/// plain text as it is), or `-` for standard input. A regular file that does not start
+/// with gzip's magic bytes is read with `read(2)` straight into the line buffer (zlib would
+/// copy it once more). Owns its zlib handle or file descriptor and frees it in `deinit`. Lines end at `\n` (a `\r` before it is dropped); a line longer than
 /// `maximumLineLength` is not handed out, only counted (`overlongLines`).
 public final class LogReader {
     public let path: String
@@ -22,7 +23,9 @@ public final class LogReader {
     public static let maximumLineLength = 64 * 1024
     public private(set) var overlongLines = 0
 
-    private let file: gzFile
+    /// zlib's handle, or nil when `plain` is read directly.
+    private let file: gzFile?
+    private let plain: Int32
     private let capacity = 256 * 1024
     private let buffer: UnsafeMutablePointer<UInt8>
     private var start = 0
@@ -37,6 +40,7 @@ public final class LogReader {
     public init(path: String) throws {
         self.path = path
         let fd: Int32
+        var regular = false
         if path == "-" {
             fd = dup(0)
             modificationTime = nil
@@ -49,23 +53,56 @@ public final class LogReader {
                 throw LogReadError("cannot read log '\(path)': is a directory")
             }
             modificationTime = Date(timeIntervalSince1970: TimeInterval(info.st_mtim.tv_sec))
+            regular = (info.st_mode & S_IFMT) == S_IFREG
             fd = open(path, O_RDONLY | O_CLOEXEC)
         }
         guard fd >= 0 else {
             throw LogReadError("cannot read log '\(path)': \(String(cString: strerror(errno)))")
         }
-        guard let handle = gzdopen(fd, "rb") else {
-            close(fd)
-            throw LogReadError("cannot read log '\(path)': zlib could not open it")
+        var magic: (UInt8, UInt8) = (0, 0)
+        if regular, pread(fd, &magic, 2, 0) >= 0, magic != (0x1F, 0x8B) {
+            plain = fd
+            file = nil
+        } else {
+            guard let handle = gzdopen(fd, "rb") else {
+                close(fd)
+                throw LogReadError("cannot read log '\(path)': zlib could not open it")
+            }
+            gzbuffer(handle, 256 * 1024)
+            plain = -1
+            file = handle
         }
-        gzbuffer(handle, 256 * 1024)
-        file = handle
         buffer = .allocate(capacity: capacity)
     }
 
     deinit {
-        gzclose_r(file)
+        if let file { gzclose_r(file) } else { close(plain) }
         buffer.deallocate()
+    }
+
+    /// Reads into `buffer` after `end`: bytes read, 0 at the end, or nil with the reason.
+    private func read() -> (Int, String?) {
+        guard let file else {
+            while true {
+                let n = Glibc.read(plain, buffer + end, capacity - end)
+                if n < 0 && errno == EINTR { continue }
+                return n < 0 ? (-1, String(cString: strerror(errno))) : (n, nil)
+            }
+        }
+        let n = gzread(file, buffer + end, UInt32(capacity - end))
+        if n < 0 {
+            var code: Int32 = 0
+            return (-1, gzerror(file, &code).map { String(cString: $0) } ?? "read error")
+        }
+        if n == 0 {
+            // A truncated gzip file ends without an error from gzread, but gzerror knows.
+            var code: Int32 = 0
+            let message = gzerror(file, &code)
+            if code != Z_OK {
+                return (0, "\(message.map { String(cString: $0) } ?? "read error") (the file ends early)")
+            }
+        }
+        return (Int(n), nil)
     }
 
     /// Reads more input after `end`, moving the unread part to the front first. Returns
@@ -78,27 +115,13 @@ public final class LogReader {
             start = 0
         }
         guard end < capacity else { return true }
-        let n = gzread(file, buffer + end, UInt32(capacity - end))
-        if n < 0 {
-            var code: Int32 = 0
-            let message = gzerror(file, &code).map { String(cString: $0) } ?? "read error"
+        let (n, problem) = read()
+        if let problem { readError = LogReadError("reading '\(path)': \(problem)") }
+        guard n > 0 else {
             atEOF = true
-            readError = LogReadError("reading '\(path)': \(message)")
             return false
         }
-        if n == 0 {
-            atEOF = true
-            // A truncated gzip file ends without an error from gzread, but gzerror knows.
-            var code: Int32 = 0
-            let message = gzerror(file, &code)
-            if code != Z_OK {
-                readError = LogReadError(
-                    "reading '\(path)': \(message.map { String(cString: $0) } ?? "read error") (the file ends early)"
-                )
-            }
-            return false
-        }
-        end += Int(n)
+        end += n
         return true
     }
 

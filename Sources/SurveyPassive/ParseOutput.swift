@@ -1,6 +1,10 @@
 import COpenSSL
 import SurveyCore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Why a line of a log was not used. Lines of other programs, and messages of the known
 /// programs that say nothing about connections, are not skipped but `irrelevant`.
 public enum SkipReason: String, Sendable, Hashable, CaseIterable, Comparable {
@@ -126,7 +130,13 @@ struct TextCache {
         let slot = hash & 63
         if let cached = slots[slot], cached.hash == hash {
             let bytes = UnsafeBufferPointer(rebasing: line[range.clamped(to: 0..<line.count)])
-            if cached.text.utf8.elementsEqual(bytes) { return cached.text }
+            var text = cached.text
+            let same = text.withUTF8 { stored in
+                guard stored.count == bytes.count else { return false }
+                guard let a = stored.baseAddress, let b = bytes.baseAddress else { return bytes.isEmpty }
+                return memcmp(a, b, bytes.count) == 0
+            }
+            if same { return cached.text }
         }
         let text = line.text(range)
         slots[slot] = (hash, text)

@@ -175,6 +175,10 @@ final class BackgroundWriter: @unchecked Sendable {
     private var stored: [Int: Int] = [:]
     private var failure: (any Error)?
     private let capacity = 2
+    /// Batches the store is done with: released by the parser's thread in `enqueue`, so
+    /// freeing their strings does not take the writer's time.
+    private var done: [[PassiveConnection]] = []
+    private var current: [PassiveConnection] = []
 
     init(store: ResultStore, source: Int64) {
         let thread = Thread { [self] in
@@ -195,21 +199,29 @@ final class BackgroundWriter: @unchecked Sendable {
     }
 
     func enqueue(_ batch: [PassiveConnection], file: Int) throws {
-        try condition.withLock {
+        let used = try condition.withLock {
             while queue.count >= capacity, failure == nil, !finished { condition.wait() }
             if let failure { throw failure }
             queue.append((batch, file))
             condition.broadcast()
+            defer { done.removeAll() }
+            return done
         }
+        _ = used  // released here, on this thread
     }
 
     /// The next batch for the store; nil once `finish` was called and every batch is out.
     private func next() -> (batch: [PassiveConnection], tag: Int)? {
         condition.withLock {
             while queue.isEmpty, !ended { condition.wait() }
+            // The store asks for the next batch when it is done with the one before.
+            if !current.isEmpty { done.append(current) }
+            current = []
             guard !queue.isEmpty else { return nil }
             condition.broadcast()
-            return queue.removeFirst()
+            let item = queue.removeFirst()
+            current = item.batch
+            return item
         }
     }
 

@@ -49,6 +49,12 @@ public struct PassiveSourceRecord: Sendable, Hashable {
     public var pseudonymized: Bool
 }
 
+/// The source a stream of connections was to be stored under does not exist (any more).
+public struct PassiveSourceMissing: Error, CustomStringConvertible {
+    public var id: Int64
+    public var description: String { "passive source \(id) does not exist" }
+}
+
 /// A source exists with peers stored the other way (in clear vs. as keyed hashes): mixing
 /// the two would count a peer twice.
 public struct PassiveSourceMismatch: Error, CustomStringConvertible {
@@ -92,7 +98,8 @@ extension ResultStore {
 
     /// Stores the batches `next` hands out (until it returns nil) as `storePassive` does, over
     /// one write connection held for the whole ingest, in transactions of at least
-    /// `rowsPerTransaction` rows (a bulk ingest: docs/benchmarks.md §9). `stored` gets each
+    /// `rowsPerTransaction` rows (a bulk ingest: docs/benchmarks.md §9), with foreign key
+    /// enforcement off for the connection (the source is checked once, before the first row). `stored` gets each
     /// batch's tag and the rows it added or replaced. Each transaction starts IMMEDIATE (it
     /// waits for another process's write lock, and is tried again like every write, before
     /// any batch of it is taken), so the statements in it cannot find the database busy;
@@ -104,8 +111,20 @@ extension ResultStore {
         stored: (_ tag: Int, _ rows: Int) -> Void
     ) throws {
         try pool.writeWithoutTransaction { db in
+            // The rows reference `source`, which this store just read or created: SQLite's
+            // look-up of the parent per row (foreign key enforcement) is skipped for the
+            // ingest; the constraint and its ON DELETE CASCADE stay in the schema.
             try db.execute(sql: "PRAGMA cache_size = \(-1024 * max(2, cacheMiB))")
-            defer { try? db.execute(sql: "PRAGMA cache_size = -32768") }
+            try db.execute(sql: "PRAGMA foreign_keys = OFF")
+            defer {
+                try? db.execute(sql: "PRAGMA foreign_keys = ON")
+                try? db.execute(sql: "PRAGMA cache_size = -32768")
+            }
+            guard
+                try Bool.fetchOne(
+                    db, sql: "SELECT count(*) > 0 FROM passive_sources WHERE id = ?", arguments: [source])
+                    == true
+            else { throw PassiveSourceMissing(id: source) }
             var done = false
             while !done {
                 // Only BEGIN is tried again: once a batch is taken it is in this transaction.

@@ -95,10 +95,9 @@ struct LogsCommand: ParsableCommand {
             throw RuntimeFailure("cannot write to database '\(db)'", error)
         }
 
-        var ingest = PassiveIngest(format: mta, suffixes: suffixes, pseudonymizer: pseudonymizer)
-        // Batches of 25,000 connections go to the writer thread (the store commits every
-        // 100,000 rows: docs/benchmarks.md §9).
-        ingest.batchSize = 25_000
+        // Batches of 5,000 connections go to the writer thread, which commits every 100,000
+        // rows (docs/benchmarks.md §9).
+        let ingest = PassiveIngest(format: mta, suffixes: suffixes, pseudonymizer: pseudonymizer)
         // The store writes on its own thread while the next lines are parsed.
         let writer = BackgroundWriter(store: store, source: sourceID)
         let summaries = try RuntimeFailure.mapping("storing connections in '\(db)'") {

@@ -368,7 +368,7 @@ python3 scripts/measure.py "$results/passive-pflogsumm.json" -- \
 python3 scripts/measure.py "$results/passive-mxsurvey.json" -- "$BIN/mxsurvey" logs \
     --db "$OUT/passive/results.db" --source bench "$OUT/passive/mail.log"
 python3 - "$OUT/passive" "$results" <<'PY'
-import json, sqlite3, sys
+import json, os, sqlite3, sys
 d, res = sys.argv[1], sys.argv[2]
 truth = json.load(open(f"{d}/truth.json"))
 lines = truth["lines"]
@@ -387,6 +387,9 @@ r = {"passive_lines": lines, "passive_mxsurvey_seconds": mx["seconds"],
      "passive_pflogsumm_seconds": pf["seconds"], "passive_pflogsumm_lines_per_s": lines / pf["seconds"],
      "passive_pflogsumm_max_rss_mib": pf["max_rss_kib"] / 1024,
      "passive_mxsurvey_to_pflogsumm_ratio": pf["seconds"] / mx["seconds"],
+     "passive_mxsurvey_cpu_s": mx["user_s"] + mx["sys_s"], "passive_pflogsumm_cpu_s": pf["user_s"] + pf["sys_s"],
+     "passive_mxsurvey_to_pflogsumm_cpu_ratio": (pf["user_s"] + pf["sys_s"]) / (mx["user_s"] + mx["sys_s"]),
+     "passive_load_average_1m": os.getloadavg()[0],
      "passive_truth_differences": differences}
 json.dump(r, open(f"{res}/passive.json", "w"))
 print(json.dumps(r, indent=1))

@@ -106,7 +106,7 @@ extension ResultStore {
     /// another writer waits at most one transaction. Memory: the page cache is raised to
     /// `cacheMiB` for the ingest (the unique key index of a large source stays in memory).
     public func storePassiveStream(
-        source: Int64, rowsPerTransaction: Int = 100_000, cacheMiB: Int = 64,
+        source: Int64, rowsPerTransaction: Int = 250_000, cacheMiB: Int = 64,
         next: () throws -> (batch: [PassiveConnection], tag: Int)?,
         stored: (_ tag: Int, _ rows: Int) -> Void
     ) throws {

@@ -95,7 +95,7 @@ struct LogsCommand: ParsableCommand {
             throw RuntimeFailure("cannot write to database '\(db)'", error)
         }
 
-        // Batches of 5,000 connections go to the writer thread, which commits every 100,000
+        // Batches of 5,000 connections go to the writer thread, which commits every 250,000
         // rows (docs/benchmarks.md §9).
         let ingest = PassiveIngest(format: mta, suffixes: suffixes, pseudonymizer: pseudonymizer)
         // The store writes on its own thread while the next lines are parsed.

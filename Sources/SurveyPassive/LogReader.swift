@@ -14,7 +14,8 @@ public struct LogReadError: Error, Sendable, CustomStringConvertible {
 /// Reads a log line by line in bounded memory: a plain file, a gzip file (zlib reads both,
 /// plain text as it is), or `-` for standard input. A regular file that does not start
 /// with gzip's magic bytes is read with `read(2)` straight into the line buffer (zlib would
-/// copy it once more). Owns its zlib handle or file descriptor and frees it in `deinit`. Lines end at `\n` (a `\r` before it is dropped); a line longer than
+/// copy it once more). Owns its zlib handle or file descriptor and frees it in `deinit`.
+/// Lines end at `\n` (a `\r` before it is dropped); a line longer than
 /// `maximumLineLength` is not handed out, only counted (`overlongLines`).
 public final class LogReader {
     public let path: String
@@ -80,7 +81,8 @@ public final class LogReader {
         buffer.deallocate()
     }
 
-    /// Reads into `buffer` after `end`: bytes read, 0 at the end, or nil with the reason.
+    /// Reads into `buffer` after `end`: the bytes read (0 at the end, -1 on an error) and
+    /// why the input ended early, if it did.
     private func read() -> (Int, String?) {
         guard let file else {
             while true {

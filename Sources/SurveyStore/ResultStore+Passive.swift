@@ -96,18 +96,31 @@ extension ResultStore {
         return try write { db in try Self.insertPassive(db, source: source, connections) }
     }
 
-    /// Stores the batches `next` hands out (until it returns nil) as `storePassive` does, over
-    /// one write connection held for the whole ingest, in transactions of at least
-    /// `rowsPerTransaction` rows (a bulk ingest: docs/benchmarks.md §9), with foreign key
-    /// enforcement off for the connection (the source is checked once, before the first row). `stored` gets each
-    /// batch's tag and the rows it added or replaced. Each transaction starts IMMEDIATE (it
-    /// waits for another process's write lock, and is tried again like every write, before
-    /// any batch of it is taken), so the statements in it cannot find the database busy;
-    /// another writer waits at most one transaction. Memory: the page cache is raised to
-    /// `cacheMiB` for the ingest (the unique key index of a large source stays in memory).
+    /// What the producer of a passive stream hands the store next.
+    public enum PassiveStreamItem {
+        /// Connections, and a tag `stored` reports their count under (the file index).
+        case batch([PassiveConnection], tag: Int)
+        /// Nothing ready yet (only when asked not to wait long).
+        case notYet
+        /// No more batches.
+        case end
+    }
+
+    /// Stores the batches `next` hands out (until `.end`) as `storePassive` does, over one
+    /// write connection held for the whole ingest (a bulk ingest: docs/benchmarks.md §9),
+    /// with foreign key enforcement off for the connection (the source is checked once,
+    /// before the first row). `stored` gets each batch's tag and the rows it added or
+    /// replaced. A transaction takes batches while they are ready, up to
+    /// `rowsPerTransaction` rows: `next(false)` may answer `.notYet` (the producer is
+    /// behind), and the transaction then commits before `next(true)` waits for the next
+    /// batch, so the write lock is not held while waiting for input (a slow pipe). Each
+    /// transaction starts IMMEDIATE (it waits for another process's write lock, and is tried
+    /// again like every write), so the statements in it cannot find the database busy.
+    /// Memory: the page cache is raised to `cacheMiB` for the ingest (the unique key index of
+    /// a large source stays in memory).
     public func storePassiveStream(
         source: Int64, rowsPerTransaction: Int = 250_000, cacheMiB: Int = 64,
-        next: () throws -> (batch: [PassiveConnection], tag: Int)?,
+        next: (_ wait: Bool) throws -> PassiveStreamItem,
         stored: (_ tag: Int, _ rows: Int) -> Void
     ) throws {
         try pool.writeWithoutTransaction { db in
@@ -127,19 +140,28 @@ extension ResultStore {
             else { throw PassiveSourceMissing(id: source) }
             var done = false
             while !done {
-                // Only BEGIN is tried again: once a batch is taken it is in this transaction.
+                // Outside a transaction: wait for the first batch of the next one.
+                guard case .batch(let first, let firstTag) = try next(true) else {
+                    done = true
+                    continue
+                }
                 try Self.retryingWhenBusy(retries: busyRetries, report: busyReport.call) {
                     try db.execute(sql: "BEGIN IMMEDIATE")
                 }
                 do {
-                    var rows = 0
-                    while rows < rowsPerTransaction {
-                        guard let (batch, tag) = try next() else {
+                    stored(firstTag, try Self.insertPassive(db, source: source, first))
+                    var rows = first.count
+                    taking: while rows < rowsPerTransaction {
+                        switch try next(false) {
+                        case .batch(let batch, let tag):
+                            stored(tag, try Self.insertPassive(db, source: source, batch))
+                            rows += batch.count
+                        case .notYet:
+                            break taking
+                        case .end:
                             done = true
-                            break
+                            break taking
                         }
-                        stored(tag, try Self.insertPassive(db, source: source, batch))
-                        rows += batch.count
                     }
                     try db.execute(sql: "COMMIT")
                 } catch {

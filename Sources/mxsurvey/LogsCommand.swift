@@ -174,6 +174,8 @@ final class BackgroundWriter: @unchecked Sendable {
     private var stored: [Int: Int] = [:]
     private var failure: (any Error)?
     private let capacity = 2
+    /// How long an open transaction waits for the parser's next batch before committing.
+    private let patience: TimeInterval = 0.1
     /// Batches the store is done with: released by the parser's thread in `enqueue`, so
     /// freeing their strings does not take the writer's time.
     private var done: [[PassiveConnection]] = []
@@ -209,18 +211,27 @@ final class BackgroundWriter: @unchecked Sendable {
         _ = used  // released here, on this thread
     }
 
-    /// The next batch for the store; nil once `finish` was called and every batch is out.
-    private func next() -> (batch: [PassiveConnection], tag: Int)? {
+    /// The next batch for the store, `.end` once `finish` was called and every batch is
+    /// out. Without `wait`, `.notYet` when none comes within `patience` (the store then
+    /// commits rather than hold its write lock while the parser reads on).
+    private func next(_ wait: Bool) -> ResultStore.PassiveStreamItem {
         condition.withLock {
-            while queue.isEmpty, !ended { condition.wait() }
             // The store asks for the next batch when it is done with the one before.
             if !current.isEmpty { done.append(current) }
             current = []
-            guard !queue.isEmpty else { return nil }
+            let deadline = Date(timeIntervalSinceNow: patience)
+            while queue.isEmpty, !ended {
+                if wait {
+                    condition.wait()
+                } else if !condition.wait(until: deadline) {
+                    if queue.isEmpty && !ended { return .notYet }
+                }
+            }
+            guard !queue.isEmpty else { return .end }
             condition.broadcast()
             let item = queue.removeFirst()
             current = item.batch
-            return item
+            return .batch(item.batch, tag: item.tag)
         }
     }
 

@@ -6,8 +6,9 @@ import Testing
 @testable import SurveyStore
 
 /// `storePassiveStream`, the bulk writer of `mxsurvey logs`: batches across several
-/// transactions, per-tag counts, nothing twice, foreign keys back on afterwards, and a
-/// missing source refused before any row.
+/// transactions (ended by the row limit or by a producer that is behind, committed before
+/// waiting), per-tag counts, nothing twice, foreign keys back on afterwards, and a missing
+/// source refused before any row.
 @Suite struct PassiveStreamTests {
     func connection(_ key: Int64, messages: Int = 1, complete: Bool = true) -> PassiveConnection {
         PassiveConnection(
@@ -26,24 +27,43 @@ import Testing
         }
         let store = try ResultStore(path: path)
         let source = try store.passiveSource(named: "mx1", pseudonymized: false)
-        // 7 batches of 10 rows, 25 rows per transaction: 3 commits and the rest; batch 5
-        // repeats batch 0 (nothing stored), batch 6 completes an incomplete row of batch 1.
+        // 7 batches of 10 rows; batch 5 repeats batch 0 (nothing stored), batch 6 completes
+        // an incomplete row of batch 1.
         var batches: [[PassiveConnection]] = (0..<5).map { b in
             (0..<10).map { connection(Int64(b * 10 + $0)) }
         }
         batches[1][3] = connection(13, messages: 0, complete: false)
         batches.append(batches[0])
         batches.append([connection(13, messages: 2)])
-        var next = 0
+        // What the producer answers, call by call: a `.notYet` ends a transaction early, 25
+        // rows end one too; only calls outside a transaction may wait.
+        let script: [ResultStore.PassiveStreamItem] = [
+            .batch(batches[0], tag: 0), .batch(batches[1], tag: 1), .notYet,
+            .batch(batches[2], tag: 2), .batch(batches[3], tag: 0), .batch(batches[4], tag: 1),
+            .batch(batches[5], tag: 2), .batch(batches[6], tag: 0), .end,
+        ]
+        let reader = try DatabaseQueue(path: path)
+        var call = 0
+        var waits: [Bool] = []
+        var committedWhenWaiting: [Int] = []
         var stored: [Int: Int] = [:]
         try store.storePassiveStream(
             source: source, rowsPerTransaction: 25,
-            next: {
-                guard next < batches.count else { return nil }
-                defer { next += 1 }
-                return (batches[next], next % 3)
+            next: { wait in
+                waits.append(wait)
+                if wait {
+                    committedWhenWaiting.append(
+                        try reader.read {
+                            try Int.fetchOne($0, sql: "SELECT count(*) FROM passive_connection_rows")
+                        }
+                            ?? -1)
+                }
+                defer { call += 1 }
+                return call < script.count ? script[call] : .end
             },
             stored: { tag, rows in stored[tag, default: 0] += rows })
+        #expect(waits == [true, false, false, true, false, false, true, false, false])
+        #expect(committedWhenWaiting == [0, 20, 50])
         // Tags: batches 0, 3, 6 → 0; 1, 4 → 1; 2, 5 → 2.
         #expect(stored == [0: 21, 1: 20, 2: 10])
         let counts = try store.passiveCounts()
@@ -70,9 +90,9 @@ import Testing
         #expect(throws: PassiveSourceMissing.self) {
             try store.storePassiveStream(
                 source: 99,
-                next: {
+                next: { _ in
                     taken += 1
-                    return nil
+                    return .end
                 }, stored: { _, _ in })
         }
         #expect(taken == 0)

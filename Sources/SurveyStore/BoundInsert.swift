@@ -49,6 +49,23 @@ struct BoundInsert {
         try check(code)
     }
 
+    /// Binds the bytes without SQLite copying them (SQLITE_STATIC): they must stay valid
+    /// until `execute` returns, so the caller binds and executes inside the closure that
+    /// lends them (`ResultStore.withBytes`). nil binds NULL.
+    func setBorrowed(_ index: Int32, _ bytes: UnsafeBufferPointer<UInt8>?) throws {
+        guard let bytes else { return try setNull(index) }
+        guard let base = bytes.baseAddress, !bytes.isEmpty else {
+            // An empty text needs a non-NULL pointer to be a text and not NULL.
+            return try check(sqlite3_bind_text(handle, index, "", 0, transient))
+        }
+        try check(sqlite3_bind_text(handle, index, base, Int32(bytes.count), nil))
+    }
+
+    /// Drops every bound value (borrowed bytes must not outlive their loan in the statement).
+    func clearBindings() {
+        sqlite3_clear_bindings(handle)
+    }
+
     private func setNull(_ index: Int32) throws {
         try check(sqlite3_bind_null(handle, index))
     }

@@ -193,25 +193,51 @@ extension ResultStore {
                              OR excluded.tls > passive_connection_rows.tls)
                     """), in: db)
         var stored = 0
+        defer { insert.clearBindings() }
+        try insert.set(1, source)
         for c in connections {
-            try insert.set(1, source)
             try insert.set(2, c.key)
             try insert.set(3, passiveCode(c.mta))
             try insert.set(4, passiveCode(c.direction))
             try insert.set(5, c.startedAt)
-            try insert.set(6, c.peerHost)
-            try insert.set(7, c.peerIP)
-            try insert.set(8, c.peerDomain)
             try insert.set(9, c.tls ? 1 : 0)
-            try insert.set(10, c.tlsVersion)
-            try insert.set(11, c.tlsCipher)
-            try insert.set(12, c.trust?.rawValue)
             try insert.set(13, c.messages)
             try insert.set(14, c.complete ? 1 : 0)
-            try insert.execute()
+            // The texts are bound where they lie (no copy by SQLite), the row written while
+            // they are lent.
+            try withBytes(c.peerHost) { host in
+                try withBytes(c.peerIP) { ip in
+                    try withBytes(c.peerDomain) { domain in
+                        try withBytes(c.tlsVersion) { version in
+                            try withBytes(c.tlsCipher) { cipher in
+                                try withBytes(c.trust?.rawValue) { trust in
+                                    try insert.setBorrowed(6, host)
+                                    try insert.setBorrowed(7, ip)
+                                    try insert.setBorrowed(8, domain)
+                                    try insert.setBorrowed(10, version)
+                                    try insert.setBorrowed(11, cipher)
+                                    try insert.setBorrowed(12, trust)
+                                    try insert.execute()
+                                }
+                            }
+                        }
+                    }
+                }
+            }
             stored += db.changesCount
         }
         return stored
+    }
+
+    /// The UTF-8 bytes of `text` for the duration of `body` (nil for nil).
+    private static func withBytes<R>(_ text: String?, _ body: (UnsafeBufferPointer<UInt8>?) throws -> R)
+        rethrows
+        -> R
+    {
+        guard let text else { return try body(nil) }
+        if let result = try text.utf8.withContiguousStorageIfAvailable({ try body($0) }) { return result }
+        var copy = text
+        return try copy.withUTF8 { try body($0) }
     }
 
     /// Records what `mxsurvey logs` read from one file.

@@ -106,8 +106,11 @@ public final class OpenSMTPDServer: @unchecked Sendable {
 
     deinit { stop() }
 
-    /// Starts smtpd in its own mount namespace and waits until it listens.
-    public func start(timeout: Double = 15) throws {
+    /// Starts smtpd in its own mount namespace and waits until it listens. smtpd starts six
+    /// processes that hand each other their sockets before the listener opens: alone that
+    /// takes 50 ms, beside a full parallel test run (in-process farms on both cores) it took
+    /// up to 14 s, so the limit is generous; a smtpd that ends fails at once.
+    public func start(timeout: Double = 90) throws {
         let libexec = URL(fileURLWithPath: binary).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("libexec/opensmtpd").path
         let d = baseDirectory

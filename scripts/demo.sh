@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: the whole tool on a machine without internet. Starts a simulated MX farm
-# (mxfarm, 127.2.0.0/16) and a private unbound serving its zone, scans datasets/demo.txt,
+# (mxfarm, 127.2.0.0/16; its zones partly DNSSEC-signed with ldns, one deliberately bogus,
+# TLSA records of every kind, TLS-RPT records; no MTA-STS policies, whose HTTPS hosts would need
+# port 443 and so root) and a private validating unbound serving them, scans datasets/demo.txt,
 # prints the summary and the report; then reads a synthetic Postfix log (maillog-gen, fixed
 # seed) with `mxsurvey logs` and the mbox fixture Tests/Fixtures/headers/mixed.mbox with
 # `mxsurvey headers` into the same store, so the report has its passive section (the
@@ -13,9 +15,11 @@ cd "$(dirname "$0")/.."
 BIN=${BIN:-.build/release}
 OUT=${OUT:-demo}
 source scripts/lib.sh
+source scripts/lib-dnssec.sh
 trap cleanup_all EXIT
 
-FARM_ARGS=(--hosts 60 --domains 400 --seed 1 --base 127.2.0.1 --delay uniform:0-0.2 --tarpit-seconds 30)
+FARM_ARGS=(--hosts 60 --domains 400 --seed 1 --base 127.2.0.1 --delay uniform:0-0.2 --tarpit-seconds 30
+    --dnssec-mix secure=60,insecure=30,bogus=10 --tlsrpt-mix none=40,valid=55,invalid=5)
 rm -rf "$OUT"
 mkdir -p "$OUT"
 echo "== starting mxfarm ${FARM_ARGS[*]}"
@@ -24,8 +28,8 @@ if ! cmp -s "$OUT/farm/domains.txt" <(grep -v '^#' datasets/demo.txt); then
     echo "note: datasets/demo.txt differs from the farm's domains (mxfarm changed?); regenerating it" >&2
     { echo "# Demo list: the domains of 'mxfarm ${FARM_ARGS[*]}' (make demo checks this)"; cat "$OUT/farm/domains.txt"; } > datasets/demo.txt
 fi
-echo "== starting unbound for the farm's zone"
-start_unbound "$OUT/unbound" "$OUT/farm/zone" test.
+echo "== signing the farm's zones, starting a validating unbound for them"
+start_dnssec_unbound "$OUT/unbound" "$OUT/farm" validate
 
 echo "== mxsurvey scan (resolver 127.0.0.1:$UNBOUND_PORT)"
 "$BIN/mxsurvey" scan --db "$OUT/demo.db" --resolver "127.0.0.1:$UNBOUND_PORT" \

@@ -118,11 +118,22 @@ public final class OpenSMTPDServer: @unchecked Sendable {
             set -e
             mount --bind '\(d)/spool' /var/spool/smtpd
             mount --bind '\(d)/run' /run
+            mount --bind '\(d)/resolv.conf' /etc/resolv.conf 2>/dev/null || true
             mount --bind '\(libexec)' /usr/libexec/opensmtpd
             '\(binary)' -d -f '\(d)/smtpd.conf' 2>&1 | while IFS= read -r line; do
                 printf '%(%b %e %H:%M:%S)T mx smtpd[%s]: %s\\n' -1 "$$" "$line"
             done >> '\(d)/smtpd.log'
             """
+        // smtpd's own resolver (asr) asks the machine's name server during start-up and
+        // waits out its time-outs where that server is slow or unreachable (seen: 36 s, and
+        // more than 90 s on a fresh CI machine); in its namespace it asks 127.0.0.1:53
+        // instead, where nothing listens, so each lookup fails at once. (Where /etc/resolv.conf
+        // links into /run, the private /run leaves the link dangling and asr's default is
+        // that same 127.0.0.1, so the bind may fail.)
+        do {
+            try "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n".write(
+                toFile: d + "/resolv.conf", atomically: true, encoding: .utf8)
+        } catch { throw Failure(description: "\(error)") }
         do {
             process = try ChildProcess.start(
                 "/usr/bin/unshare", ["--mount", "--propagation", "private", "/bin/bash", "-c", script],

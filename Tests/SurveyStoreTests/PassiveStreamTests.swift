@@ -37,10 +37,11 @@ import Testing
         batches.append([connection(13, messages: 2)])
         // What the producer answers, call by call: a `.notYet` ends a transaction early, 25
         // rows end one too; only calls outside a transaction may wait.
+        let packed = batches.map(PassiveRowBatch.init)
         let script: [ResultStore.PassiveStreamItem] = [
-            .batch(batches[0], tag: 0), .batch(batches[1], tag: 1), .notYet,
-            .batch(batches[2], tag: 2), .batch(batches[3], tag: 0), .batch(batches[4], tag: 1),
-            .batch(batches[5], tag: 2), .batch(batches[6], tag: 0), .end,
+            .batch(packed[0], tag: 0), .batch(packed[1], tag: 1), .notYet,
+            .batch(packed[2], tag: 2), .batch(packed[3], tag: 0), .batch(packed[4], tag: 1),
+            .batch(packed[5], tag: 2), .batch(packed[6], tag: 0), .end,
         ]
         let reader = try DatabaseQueue(path: path)
         var call = 0

@@ -51,7 +51,7 @@ struct BoundInsert {
 
     /// Binds the bytes without SQLite copying them (SQLITE_STATIC): they must stay valid
     /// until `execute` returns, so the caller binds and executes inside the closure that
-    /// lends them (`ResultStore.withBytes`). nil binds NULL.
+    /// lends them (a `PassiveRowBatch`'s buffer). nil binds NULL.
     func setBorrowed(_ index: Int32, _ bytes: UnsafeBufferPointer<UInt8>?) throws {
         guard let bytes else { return try setNull(index) }
         guard let base = bytes.baseAddress, !bytes.isEmpty else {
@@ -76,6 +76,10 @@ struct BoundInsert {
         sqlite3_reset(handle)
         if code != SQLITE_DONE { try check(code) }
     }
+
+    /// Rows the last `execute` inserted or updated (SQLite's count, read without GRDB's
+    /// per-call check of the database's queue).
+    var changes: Int { Int(sqlite3_changes(sqlite3_db_handle(handle))) }
 
     private func check(_ code: Int32) throws {
         guard code != SQLITE_OK && code != SQLITE_DONE else { return }

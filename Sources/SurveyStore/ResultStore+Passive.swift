@@ -93,13 +93,14 @@ extension ResultStore {
     @discardableResult
     public func storePassive(source: Int64, _ connections: [PassiveConnection]) throws -> Int {
         guard !connections.isEmpty else { return 0 }
-        return try write { db in try Self.insertPassive(db, source: source, connections) }
+        let batch = PassiveRowBatch(connections)
+        return try write { db in try Self.insertPassive(db, source: source, batch) }
     }
 
     /// What the producer of a passive stream hands the store next.
     public enum PassiveStreamItem {
         /// Connections, and a tag `stored` reports their count under (the file index).
-        case batch([PassiveConnection], tag: Int)
+        case batch(PassiveRowBatch, tag: Int)
         /// Nothing ready yet (only when asked not to wait long).
         case notYet
         /// No more batches.
@@ -172,10 +173,7 @@ extension ResultStore {
         }
     }
 
-    private static func insertPassive(_ db: Database, source: Int64, _ connections: [PassiveConnection])
-        throws
-        -> Int
-    {
+    private static func insertPassive(_ db: Database, source: Int64, _ batch: PassiveRowBatch) throws -> Int {
         let insert = BoundInsert(
             try db.cachedStatement(
                 sql: """
@@ -195,49 +193,35 @@ extension ResultStore {
         var stored = 0
         defer { insert.clearBindings() }
         try insert.set(1, source)
-        for c in connections {
-            try insert.set(2, c.key)
-            try insert.set(3, passiveCode(c.mta))
-            try insert.set(4, passiveCode(c.direction))
-            try insert.set(5, c.startedAt)
-            try insert.set(9, c.tls ? 1 : 0)
-            try insert.set(13, c.messages)
-            try insert.set(14, c.complete ? 1 : 0)
-            // The texts are bound where they lie (no copy by SQLite), the row written while
-            // they are lent.
-            try withBytes(c.peerHost) { host in
-                try withBytes(c.peerIP) { ip in
-                    try withBytes(c.peerDomain) { domain in
-                        try withBytes(c.tlsVersion) { version in
-                            try withBytes(c.tlsCipher) { cipher in
-                                try withBytes(c.trust?.rawValue) { trust in
-                                    try insert.setBorrowed(6, host)
-                                    try insert.setBorrowed(7, ip)
-                                    try insert.setBorrowed(8, domain)
-                                    try insert.setBorrowed(10, version)
-                                    try insert.setBorrowed(11, cipher)
-                                    try insert.setBorrowed(12, trust)
-                                    try insert.execute()
-                                }
-                            }
-                        }
-                    }
+        // The texts are bound where they lie in the batch's buffer (no copy by SQLite), each
+        // row written while the buffer is lent.
+        try batch.bytes.withUnsafeBufferPointer { bytes in
+            try batch.rows.withUnsafeBufferPointer { rows in
+                func text(_ index: Int32, _ t: PassiveRowBatch.Text) throws {
+                    guard t.length >= 0 else { return try insert.setBorrowed(index, nil) }
+                    try insert.setBorrowed(
+                        index, UnsafeBufferPointer(rebasing: bytes[t.start..<(t.start + t.length)]))
+                }
+                for r in rows {
+                    try insert.set(2, r.key)
+                    try insert.set(3, r.mta)
+                    try insert.set(4, r.direction)
+                    try insert.set(5, r.started)
+                    try insert.set(9, r.tls)
+                    try insert.set(13, r.messages)
+                    try insert.set(14, r.complete)
+                    try text(6, r.peerHost)
+                    try text(7, r.peerIP)
+                    try text(8, r.peerDomain)
+                    try text(10, r.tlsVersion)
+                    try text(11, r.tlsCipher)
+                    try text(12, r.trust)
+                    try insert.execute()
+                    stored += insert.changes
                 }
             }
-            stored += db.changesCount
         }
         return stored
-    }
-
-    /// The UTF-8 bytes of `text` for the duration of `body` (nil for nil).
-    private static func withBytes<R>(_ text: String?, _ body: (UnsafeBufferPointer<UInt8>?) throws -> R)
-        rethrows
-        -> R
-    {
-        guard let text else { return try body(nil) }
-        if let result = try text.utf8.withContiguousStorageIfAvailable({ try body($0) }) { return result }
-        var copy = text
-        return try copy.withUTF8 { try body($0) }
     }
 
     /// Records what `mxsurvey logs` read from one file.

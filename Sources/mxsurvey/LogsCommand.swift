@@ -168,7 +168,7 @@ struct LogsCommand: ParsableCommand {
 /// or at `finish`.
 final class BackgroundWriter: @unchecked Sendable {
     private let condition = NSCondition()
-    private var queue: [(batch: [PassiveConnection], tag: Int)] = []
+    private var queue: [(batch: PassiveRowBatch, tag: Int)] = []
     private var ended = false
     private var finished = false
     private var stored: [Int: Int] = [:]
@@ -176,10 +176,6 @@ final class BackgroundWriter: @unchecked Sendable {
     private let capacity = 2
     /// How long an open transaction waits for the parser's next batch before committing.
     private let patience: TimeInterval = 0.1
-    /// Batches the store is done with: released by the parser's thread in `enqueue`, so
-    /// freeing their strings does not take the writer's time.
-    private var done: [[PassiveConnection]] = []
-    private var current: [PassiveConnection] = []
 
     init(store: ResultStore, source: Int64) {
         let thread = Thread { [self] in
@@ -199,16 +195,17 @@ final class BackgroundWriter: @unchecked Sendable {
         thread.start()
     }
 
-    func enqueue(_ batch: [PassiveConnection], file: Int) throws {
-        let used = try condition.withLock {
+    /// Lays the batch out for the store (`PassiveRowBatch`) on the caller's thread, the
+    /// parser's, so that work and freeing the connections' strings do not take the
+    /// writer's time; then queues it.
+    func enqueue(_ connections: [PassiveConnection], file: Int) throws {
+        let batch = PassiveRowBatch(connections)
+        try condition.withLock {
             while queue.count >= capacity, failure == nil, !finished { condition.wait() }
             if let failure { throw failure }
             queue.append((batch, file))
             condition.broadcast()
-            defer { done.removeAll() }
-            return done
         }
-        _ = used  // released here, on this thread
     }
 
     /// The next batch for the store, `.end` once `finish` was called and every batch is
@@ -216,9 +213,6 @@ final class BackgroundWriter: @unchecked Sendable {
     /// commits rather than hold its write lock while the parser reads on).
     private func next(_ wait: Bool) -> ResultStore.PassiveStreamItem {
         condition.withLock {
-            // The store asks for the next batch when it is done with the one before.
-            if !current.isEmpty { done.append(current) }
-            current = []
             let deadline = Date(timeIntervalSinceNow: patience)
             while queue.isEmpty, !ended {
                 if wait {
@@ -230,7 +224,6 @@ final class BackgroundWriter: @unchecked Sendable {
             guard !queue.isEmpty else { return .end }
             condition.broadcast()
             let item = queue.removeFirst()
-            current = item.batch
             return .batch(item.batch, tag: item.tag)
         }
     }

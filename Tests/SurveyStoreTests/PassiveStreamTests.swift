@@ -37,10 +37,11 @@ import Testing
         batches.append([connection(13, messages: 2)])
         // What the producer answers, call by call: a `.notYet` ends a transaction early, 25
         // rows end one too; only calls outside a transaction may wait.
+        let packed = batches.map(PassiveRowBatch.init)
         let script: [ResultStore.PassiveStreamItem] = [
-            .batch(batches[0], tag: 0), .batch(batches[1], tag: 1), .notYet,
-            .batch(batches[2], tag: 2), .batch(batches[3], tag: 0), .batch(batches[4], tag: 1),
-            .batch(batches[5], tag: 2), .batch(batches[6], tag: 0), .end,
+            .batch(packed[0], tag: 0), .batch(packed[1], tag: 1), .notYet,
+            .batch(packed[2], tag: 2), .batch(packed[3], tag: 0), .batch(packed[4], tag: 1),
+            .batch(packed[5], tag: 2), .batch(packed[6], tag: 0), .end,
         ]
         let reader = try DatabaseQueue(path: path)
         var call = 0
@@ -96,5 +97,64 @@ import Testing
                 }, stored: { _, _ in })
         }
         #expect(taken == 0)
+    }
+
+    /// `PassiveRowBatch` lays each row's texts out in one buffer: NULL, an empty text and
+    /// multi-byte UTF-8 come back as they went in, each in its own column, whatever the
+    /// texts beside them.
+    @Test func packedTextsKeepNullEmptyAndUTF8Apart() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("mxs-pbatch-\(UUID()).db")
+            .path
+        defer {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        }
+        let store = try ResultStore(path: path)
+        let source = try store.passiveSource(named: "mx1", pseudonymized: false)
+        let rows = [
+            PassiveConnection(
+                key: 1, mta: .postfix, direction: .inbound, startedAt: 1_796_378_400, peerHost: "",
+                peerIP: nil, peerDomain: nil),
+            PassiveConnection(
+                key: 2, mta: .exim, direction: .outbound, startedAt: 1_796_378_401,
+                peerHost: "mx.bücher.example",
+                peerIP: "2001:db8::1", peerDomain: "bücher.example", tls: true, tlsVersion: "TLSv1.2",
+                tlsCipher: "ECDHE-RSA-AES256-GCM-SHA384", trust: .verified, messages: 3),
+            PassiveConnection(
+                key: 3, mta: .opensmtpd, direction: .inbound, startedAt: 1_796_378_402, peerHost: nil,
+                peerIP: "192.0.2.7", peerDomain: nil, tls: true, tlsVersion: "TLSv1.3", tlsCipher: "",
+                trust: nil, complete: false),
+        ]
+        #expect(PassiveRowBatch(rows).count == 3)
+        #expect(try store.storePassive(source: source, rows) == 3)
+        let stored = try store.pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT peer_host, peer_ip, peer_domain, tls_version, tls_cipher, trust, mta, direction,
+                        messages, tls FROM passive_connections ORDER BY started_at
+                    """)
+        }
+        #expect(stored.count == 3)
+        func text(_ row: Row, _ column: Int) -> String? { row[column] }
+        #expect(text(stored[0], 0) == "")
+        #expect(stored[0][1] as DatabaseValue == .null)
+        #expect(stored[0][2] as DatabaseValue == .null)
+        #expect(stored[0][3] as DatabaseValue == .null)
+        #expect(text(stored[1], 0) == "mx.bücher.example")
+        #expect(text(stored[1], 1) == "2001:db8::1")
+        #expect(text(stored[1], 2) == "bücher.example")
+        #expect(text(stored[1], 3) == "TLSv1.2")
+        #expect(text(stored[1], 4) == "ECDHE-RSA-AES256-GCM-SHA384")
+        #expect(text(stored[1], 5) == "verified")
+        #expect(text(stored[1], 6) == "exim")
+        #expect(text(stored[1], 7) == "out")
+        #expect(stored[1][8] as Int == 3)
+        #expect(stored[2][0] as DatabaseValue == .null)
+        #expect(text(stored[2], 1) == "192.0.2.7")
+        #expect(text(stored[2], 4) == "")
+        #expect(stored[2][5] as DatabaseValue == .null)
+        #expect(text(stored[2], 6) == "opensmtpd")
+        // The same rows again add nothing.
+        #expect(try store.storePassive(source: source, rows) == 0)
     }
 }

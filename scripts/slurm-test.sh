@@ -37,7 +37,7 @@ cleanup() {
     done
     if [ $status -ne 0 ]; then
         echo "slurm-test: FAILED; logs:" >&2
-        tail -n 20 "$state"/*.log "$state"/*.out "$state"/work/logs/*.out >&2 2>/dev/null || true
+        tail -n 20 "$state"/*.log "$state"/*.out "$state"/run/logs/*.out >&2 2>/dev/null || true
     fi
     rm -rf "$state"
     exit $status
@@ -153,7 +153,7 @@ options="--resolver 127.62.1.200:$dns_port --allow-private --port 2602 --ca-file
 --no-version-scan"
 # (--no-version-scan: the farm counts one session per address; the version scan's own
 # sessions would come from the same shard, see docs/distributed.md.)
-work="$state/work"
+work="$state/run"
 mkdir -p "$work"
 
 # The recipe, unchanged: 4 DNS shards, 4 probe shards (slow enough to be killed half way).

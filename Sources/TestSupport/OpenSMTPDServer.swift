@@ -21,6 +21,8 @@ import Foundation
 public final class OpenSMTPDServer: @unchecked Sendable {
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
+        /// The packages cannot be downloaded here.
+        public var unavailable = false
     }
 
     public let baseDirectory: String
@@ -31,35 +33,13 @@ public final class OpenSMTPDServer: @unchecked Sendable {
     private let binary: String
 
     /// The unpacked binary, fetched on first use; a failure names the reason.
-    public static let binary: Result<String, Failure> = {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [root.appendingPathComponent("scripts/fetch-opensmtpd.sh").path]
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        do { try process.run() } catch {
-            return .failure(Failure(description: "cannot run scripts/fetch-opensmtpd.sh: \(error)"))
-        }
-        let path = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, !path.isEmpty else {
-            return .failure(
-                Failure(
-                    description: "scripts/fetch-opensmtpd.sh exited \(process.terminationStatus): \(message)")
-            )
-        }
-        return .success(path)
-    }()
+    public static let binary: Result<String, Failure> = FetchScript.run("fetch-opensmtpd.sh").mapError {
+        Failure(description: $0.description, unavailable: $0.unavailable)
+    }
 
     /// Whether the package cannot be downloaded here (the only reason to skip an OpenSMTPD test).
     public static var unavailableReason: String? {
-        if case .failure(let failure) = binary, failure.description.contains("exited 3") {
+        if case .failure(let failure) = binary, failure.unavailable {
             return failure.description
         }
         return nil

@@ -7,20 +7,6 @@ import Foundation
 /// Byte-level helpers over one log line. Every index is checked against the line's bounds;
 /// a helper returns nil (or false) rather than reading past the end.
 extension UnsafeBufferPointer where Element == UInt8 {
-    /// The first position at or after `from` where `needle` starts.
-    @inline(__always)
-    func find(_ needle: [UInt8], from: Int = 0) -> Int? {
-        guard let first = needle.first else { return from >= 0 && from <= count ? from : nil }
-        guard from >= 0, needle.count <= count - from else { return nil }
-        var position = from
-        let last = count - needle.count
-        while position <= last, let hit = find(byte: first, from: position), hit <= last {
-            if has(needle, at: hit) { return hit }
-            position = hit + 1
-        }
-        return nil
-    }
-
     /// The first position at or after `from` holding `byte`.
     @inline(__always)
     func find(byte: UInt8, from: Int) -> Int? {
@@ -29,14 +15,7 @@ extension UnsafeBufferPointer where Element == UInt8 {
         return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
     }
 
-    @inline(__always)
-    func has(_ prefix: [UInt8], at position: Int) -> Bool {
-        guard position >= 0, prefix.count <= count - position else { return false }
-        for i in 0..<prefix.count where self[position + i] != prefix[i] { return false }
-        return true
-    }
-
-    /// `has` for a literal: no array to retain, nothing to initialise lazily.
+    /// Whether the literal `prefix` stands at `position`.
     @inline(__always)
     func has(_ prefix: StaticString, at position: Int) -> Bool {
         let n = prefix.utf8CodeUnitCount
@@ -46,7 +25,7 @@ extension UnsafeBufferPointer where Element == UInt8 {
         return true
     }
 
-    /// `find` for a literal.
+    /// The first position at or after `from` where the literal `needle` starts.
     @inline(__always)
     func find(_ needle: StaticString, from: Int = 0) -> Int? {
         let n = needle.utf8CodeUnitCount
@@ -112,10 +91,4 @@ extension UnsafeBufferPointer where Element == UInt8 {
 extension StaticString {
     /// Its length in bytes, as `[UInt8].count`.
     var count: Int { utf8CodeUnitCount }
-}
-
-extension Array where Element == UInt8 {
-    init(ascii text: StaticString) {
-        self = Array(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
-    }
 }

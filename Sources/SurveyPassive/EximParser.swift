@@ -28,11 +28,11 @@ public struct EximParser: PassiveLogParser {
 
     public init() {}
 
-    private static let h = Array(ascii: " H=")
-    private static let p = Array(ascii: " P=")
-    private static let x = Array(ascii: " X=")
-    private static let cv = Array(ascii: " CV=")
-    private static let smtp = Array(ascii: "smtp")
+    private static let h: StaticString = " H="
+    private static let p: StaticString = " P="
+    private static let x: StaticString = " X="
+    private static let cv: StaticString = " CV="
+    private static let smtp: StaticString = "smtp"
 
     /// `YYYY-MM-DD hh:mm:ss ` at the start, then a message id or anything Exim logs.
     static func isMainlogLine(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
@@ -227,11 +227,11 @@ public struct EximParser: PassiveLogParser {
         }
         if let cvAt = line.find(cv, from: from) {
             let v = cvAt + cv.count
-            if line.has(Array(ascii: "yes"), at: v) {
+            if line.has("yes", at: v) {
                 connection.trust = direction == .outbound ? .verified : .trusted
-            } else if line.has(Array(ascii: "dane"), at: v) {
+            } else if line.has("dane", at: v) {
                 connection.trust = .verified
-            } else if line.has(Array(ascii: "no"), at: v) {
+            } else if line.has("no", at: v) {
                 connection.trust = .untrusted
             }
         }

@@ -23,25 +23,25 @@ public struct OpenSMTPDParser: PassiveLogParser {
 
     public init() {}
 
-    private static let smtpConnected = Array(ascii: "smtp connected ")
-    private static let smtpTLS = Array(ascii: "smtp tls ciphers=")
-    private static let smtpMessage = Array(ascii: "smtp message ")
-    private static let smtpDisconnected = Array(ascii: "smtp disconnected")
-    private static let mtaConnecting = Array(ascii: "mta connecting ")
-    private static let mtaTLS = Array(ascii: "mta tls ciphers=")
-    private static let mtaDelivery = Array(ascii: "mta delivery ")
-    private static let mtaDisconnected = Array(ascii: "mta disconnected")
-    private static let address = Array(ascii: "address=")
-    private static let host = Array(ascii: "host=")
-    private static let evpid = Array(ascii: "evpid=")
-    private static let resultOk = Array(ascii: " result=\"Ok\"")
-    private static let smtpScheme = Array(ascii: "smtp://")
-    private static let smtpsScheme = Array(ascii: "smtps://")
+    private static let smtpConnected: StaticString = "smtp connected "
+    private static let smtpTLS: StaticString = "smtp tls ciphers="
+    private static let smtpMessage: StaticString = "smtp message "
+    private static let smtpDisconnected: StaticString = "smtp disconnected"
+    private static let mtaConnecting: StaticString = "mta connecting "
+    private static let mtaTLS: StaticString = "mta tls ciphers="
+    private static let mtaDelivery: StaticString = "mta delivery "
+    private static let mtaDisconnected: StaticString = "mta disconnected"
+    private static let address: StaticString = "address="
+    private static let host: StaticString = "host="
+    private static let evpid: StaticString = "evpid="
+    private static let resultOk: StaticString = " result=\"Ok\""
+    private static let smtpScheme: StaticString = "smtp://"
+    private static let smtpsScheme: StaticString = "smtps://"
 
     /// `<16 hex digits> smtp ` or `… mta ` at `m`.
     static func isSessionLine(_ line: UnsafeBufferPointer<UInt8>, at m: Int) -> Bool {
         sessionID(line, m) != nil
-            && (line.has(Array(ascii: "smtp "), at: m + 17) || line.has(Array(ascii: "mta "), at: m + 17))
+            && (line.has("smtp ", at: m + 17) || line.has("mta ", at: m + 17))
     }
 
     static func sessionID(_ line: UnsafeBufferPointer<UInt8>, _ m: Int) -> UInt64? {
@@ -165,7 +165,7 @@ public struct OpenSMTPDParser: PassiveLogParser {
     }
 
     /// The value of ` key=value` (up to the next space) after `from`.
-    static func value(_ line: UnsafeBufferPointer<UInt8>, _ key: [UInt8], from: Int) -> String? {
+    static func value(_ line: UnsafeBufferPointer<UInt8>, _ key: StaticString, from: Int) -> String? {
         var search = from
         while let at = line.find(key, from: search) {
             if at > 0, line[at - 1] == UInt8(ascii: " ") {

@@ -181,11 +181,9 @@ func parsePeer(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> (
         let close = line.find(byte: UInt8(ascii: "]"), from: open + 1), close <= range.upperBound
     else { return nil }
     let hostRange = range.lowerBound..<open
-    let unknown = hostRange.count == 7 && line.has(unknownWord, at: hostRange.lowerBound)
+    let unknown = hostRange.count == 7 && line.has("unknown", at: hostRange.lowerBound)
     let host = hostRange.isEmpty || unknown ? nil : line.lowercasedText(hostRange)
     var ip = line.text((open + 1)..<close)
     if ip.hasPrefix("IPv6:") { ip.removeFirst(5) }
     return (host, ip, close + 1)
 }
-
-private let unknownWord = Array(ascii: "unknown")

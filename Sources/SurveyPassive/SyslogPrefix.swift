@@ -98,7 +98,7 @@ public enum SyslogPrefix {
         return SyslogLine(time: time, host: host, program: program, pid: pid, message: i)
     }
 
-    private static let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
+    private static let bom: StaticString = "\u{FEFF}"  // EF BB BF
 
     /// `Mmm dd hh:mm:ss` (day space- or zero-padded); returns the time and the index after it.
     static func parseRFC3164Time(_ line: UnsafeBufferPointer<UInt8>, at p: Int, clock: inout LogClock)

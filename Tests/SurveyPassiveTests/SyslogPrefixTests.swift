@@ -58,6 +58,10 @@ import Testing
         #expect(r5424.2 == "connect from a[192.0.2.1]")
         let nil5424 = try #require(parse("<22>1 2026-12-04T09:00:00Z mx postfix/smtpd 4242 - - hello"))
         #expect(nil5424.2 == "hello")
+        // RFC 5424 §6.4: a UTF-8 message may start with a byte order mark, which is not text.
+        let bom5424 = try #require(
+            parse("<22>1 2026-12-04T09:00:00Z mx postfix/smtpd 4242 - - \u{FEFF}hello"))
+        #expect(bom5424.2 == "hello")
     }
 
     @Test func notAPrefix() {

@@ -223,19 +223,9 @@ struct MXFarm: AsyncParsableCommand {
     /// `--dnssec-mix` / `--dane-mix`: nil when neither is given.
     static func dnssecSpec(zones: String?, dane: String?) throws -> FarmDNSSECSpec? {
         guard zones != nil || dane != nil else { return nil }
-        func parse<Key: CaseIterable & RawRepresentable & Hashable & Sendable>(
-            _ text: String?, _ option: String, default value: Mix<Key>
-        ) throws -> Mix<Key> where Key.RawValue == String, Key.AllCases: Sendable {
-            guard let text else { return value }
-            do {
-                return try Mix<Key>(parsing: text)
-            } catch let error as FarmSpecError {
-                throw FarmSpecError("\(option): \(error)")
-            }
-        }
         return FarmDNSSECSpec(
-            zoneMix: try parse(zones, "--dnssec-mix", default: FarmDNSSECSpec.defaultZoneMix),
-            daneMix: try parse(dane, "--dane-mix", default: FarmDNSSECSpec.defaultDANEMix))
+            zoneMix: try mix(zones, option: "--dnssec-mix") ?? FarmDNSSECSpec.defaultZoneMix,
+            daneMix: try mix(dane, option: "--dane-mix") ?? FarmDNSSECSpec.defaultDANEMix)
     }
 
     static func slice(_ k: Int, of n: Int, count: Int) -> Range<Int> {

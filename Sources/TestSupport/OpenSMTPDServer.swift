@@ -86,10 +86,8 @@ public final class OpenSMTPDServer: @unchecked Sendable {
 
     deinit { stop() }
 
-    /// Starts smtpd in its own mount namespace and waits until it listens. smtpd starts six
-    /// processes that hand each other their sockets before the listener opens: alone that
-    /// takes 50 ms, beside a full parallel test run (in-process farms on both cores) it took
-    /// up to 14 s, so the limit is generous; a smtpd that ends fails at once.
+    /// Starts smtpd in its own mount namespace and waits until it listens (about 50 ms; the
+    /// limit leaves room for a loaded CI machine, and a smtpd that ends fails at once).
     public func start(timeout: Double = 90) throws {
         let libexec = URL(fileURLWithPath: binary).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("libexec/opensmtpd").path
